@@ -1,0 +1,34 @@
+/**
+ * @tekka/actors — Erlang's process model for TypeScript.
+ *
+ * ```ts
+ * import { createRuntime } from '@tekka/actors'
+ *
+ * const rt = createRuntime()
+ * const echo = rt.spawn(async (ctx) => {
+ *   for (;;) {
+ *     const { from, text } = await ctx.receive<{ from: Pid, text: string }>()
+ *     ctx.send(from, text.toUpperCase())
+ *   }
+ * })
+ * const reply = await rt.run(async (ctx) => {
+ *   ctx.send(echo, { from: ctx.self, text: 'hi' })
+ *   return await ctx.receive()
+ * })
+ * ```
+ */
+export { Pid, Ref, comparePids, parsePid, isRemoteName } from './pid.js'
+export type { Dest, RemoteName } from './pid.js'
+export { TekkaError, NoProcError, NameTakenError, CallTimeoutError, CallExitError, BadArgError, ProcessExitedError, formatReason } from './errors.js'
+export { systemClock, SimulatedClock, settle } from './clock.js'
+export type { Clock, Timer } from './clock.js'
+export { createLogger, consoleLogger, silentLogger, memoryLogger, formatRecord } from './logger.js'
+export type { Logger, LogLevel, LogRecord, LogSink } from './logger.js'
+export { NORMAL, KILL, KILLED, NOPROC, NOCONNECTION, SHUTDOWN, isExitMessage, isDownMessage, isShutdown, isNormalExit } from './reasons.js'
+export type { ExitMessage, DownMessage } from './reasons.js'
+export { TIMEOUT } from './process.js'
+export type { ProcessContext, ProcessFn, SpawnOptions, ReceiveOptions, Match, Timeout, ProcessStatus } from './process.js'
+export { Runtime, createRuntime } from './runtime.js'
+export type { RuntimeOptions, RemoteRouter, ProcessInfo } from './runtime.js'
+export { Scheduler } from './scheduler.js'
+export type { SchedulerOptions } from './scheduler.js'

@@ -1,0 +1,367 @@
+/**
+ * A process: an async function with a mailbox, links, monitors and a name.
+ * The object is also the function's `ctx`: the runtime reaches its internal
+ * fields directly, user code sees the ProcessContext interface.
+ */
+import type { Clock, Timer } from './clock.js'
+import { BadArgError, ProcessExitedError } from './errors.js'
+import type { Logger } from './logger.js'
+import { Mailbox } from './mailbox.js'
+import { Pid, type Dest, type Ref, type RemoteName } from './pid.js'
+import { isDownMessage } from './reasons.js'
+import type { Runtime } from './runtime.js'
+
+/** Returned by `receive` and friends when their timeout passes first. */
+export const TIMEOUT: unique symbol = Symbol.for('tekka.timeout')
+export type Timeout = typeof TIMEOUT
+
+export type Match<T> = ((msg: unknown) => msg is T) | ((msg: unknown) => boolean)
+
+export interface ReceiveOptions {
+  /** Milliseconds to wait for a matching message; then `receive` returns TIMEOUT. */
+  timeout?: number
+}
+
+export interface SpawnOptions {
+  /** Link the new process to the spawner (spawn_link). */
+  link?: boolean
+  /** Register the new process under this name (fails if taken). */
+  name?: string
+  /** Start with exits trapped. */
+  trapExit?: boolean
+}
+
+export type ProcessFn = (ctx: ProcessContext) => unknown
+
+export type ProcessStatus = 'runnable' | 'running' | 'waiting' | 'exiting'
+
+/** What a process's function can do. */
+export interface ProcessContext {
+  readonly self: Pid
+  readonly runtime: Runtime
+  readonly clock: Clock
+  readonly log: Logger
+  /** False once the process has exited (its code is cut off at its next suspension point). */
+  readonly alive: boolean
+
+  /**
+   * The first message in the mailbox that `match` accepts (any message if no
+   * match); messages it skips keep their place. With a timeout, resolves to
+   * TIMEOUT when nothing matched in time (`timeout: 0` only looks).
+   */
+  receive<T = unknown>(match?: Match<T>): Promise<T>
+  receive<T = unknown>(match: Match<T> | undefined, opts: ReceiveOptions): Promise<T | Timeout>
+  send(to: Dest, msg: unknown): void
+  spawn(fn: ProcessFn, opts?: SpawnOptions): Pid
+  spawnLink(fn: ProcessFn, opts?: Omit<SpawnOptions, 'link'>): Pid
+  spawnMonitor(fn: ProcessFn, opts?: SpawnOptions): { pid: Pid, ref: Ref }
+  link(pid: Pid): void
+  unlink(pid: Pid): void
+  monitor(target: Pid | string | RemoteName): Ref
+  /** Removes a monitor; with `flush`, also drops its DOWN message if already queued. True if the monitor was active. */
+  demonitor(ref: Ref, opts?: { flush?: boolean }): boolean
+  /** Ends this process with `reason` (Erlang's exit/1): throws to unwind the caller's code. */
+  exit(reason: unknown): never
+  /** Sends an exit signal to `pid` (Erlang's exit/2). */
+  exit(pid: Pid, reason: unknown): void
+  /** Turns exit signals into EXIT messages; returns the previous setting. */
+  trapExit(on: boolean): boolean
+  register(name: string): void
+  unregister(): void
+  whereis(name: string): Pid | undefined
+  /** Waits `ms` on the runtime's clock. Messages wait in the mailbox. */
+  sleep(ms: number): Promise<void>
+  /** Lets other processes, timers and I/O run if this process has used its share. */
+  yield(): Promise<void>
+  /** A new unique reference. */
+  makeRef(): Ref
+}
+
+/** A monitor this process holds. */
+export interface HeldMonitor {
+  readonly ref: Ref
+  readonly target: Pid | RemoteName
+  /** The local process watched, when the target is local. */
+  readonly proc: Proc | undefined
+}
+
+/** A monitor someone holds on this process. */
+export interface WatchedBy {
+  readonly ref: Ref
+  readonly watcher: Pid
+  /** What the watcher asked for (a pid, or `{ name, node }`), echoed in DOWN. */
+  readonly as: Pid | RemoteName
+}
+
+const NEVER: Promise<never> = new Promise<never>(() => {})
+
+export class Proc implements ProcessContext {
+  readonly runtime: Runtime
+  readonly self: Pid
+  /** @internal */ fn: ProcessFn | undefined
+  /** @internal */ status: ProcessStatus = 'runnable'
+  /** @internal */ mbox: Mailbox | undefined
+  /** @internal */ wMatch: ((m: unknown) => boolean) | undefined
+  /** @internal */ wResolve: ((m: unknown) => void) | undefined
+  /** @internal */ wTimer: Timer | undefined
+  /** @internal */ links: Map<string, Pid> | undefined
+  /** @internal */ monitors: Map<number, HeldMonitor> | undefined
+  /** @internal */ watchers: Map<string, WatchedBy> | undefined
+  /** @internal */ name: string | undefined
+  /** @internal */ trap = false
+  /** @internal */ dead = false
+  /** @internal */ reason: unknown
+  /** @internal */ held: Promise<void> | undefined
+
+  constructor (runtime: Runtime, pid: Pid, fn: ProcessFn) {
+    this.runtime = runtime
+    this.self = pid
+    this.fn = fn
+  }
+
+  get clock (): Clock { return this.runtime.clock }
+  get log (): Logger { return this.runtime.log }
+  get alive (): boolean { return !this.dead }
+
+  /** @internal Runs the process's function; its end (return or throw) is its exit. */
+  start (): void {
+    const fn = this.fn!
+    this.fn = undefined
+    if (this.dead) return
+    this.status = 'running'
+    let result: unknown
+    try {
+      result = fn(this)
+    } catch (err) {
+      this.#ended(err, true)
+      return
+    }
+    if (result instanceof Promise) {
+      result.then(() => { this.#ended(undefined, false) }, (err: unknown) => { this.#ended(err, true) })
+    } else {
+      this.#ended(undefined, false)
+    }
+  }
+
+  #ended (err: unknown, failed: boolean): void {
+    if (this.dead) return
+    this.runtime.exitProcess(this, failed ? err : 'normal')
+  }
+
+  receive<T = unknown>(match?: Match<T>): Promise<T>
+  receive<T = unknown>(match: Match<T> | undefined, opts: ReceiveOptions): Promise<T | Timeout>
+  receive (match?: (m: unknown) => boolean, opts?: ReceiveOptions): Promise<unknown> {
+    if (this.dead) return NEVER
+    if (this.held !== undefined) return this.held.then(() => this.receive(match, opts ?? {}))
+    if (this.wResolve !== undefined) throw new BadArgError(`${this.self}: receive called while another receive is pending`)
+    const sched = this.runtime.scheduler
+    const over = sched.charge()
+    const mbox = this.mbox
+    if (mbox !== undefined && mbox.length > 0) {
+      let found = true
+      let msg: unknown
+      if (match === undefined) {
+        msg = mbox.shift()
+      } else {
+        const r = this.#takeMatching(mbox, match)
+        if (r === undefined) return NEVER
+        found = r.found
+        msg = r.msg
+      }
+      if (found) {
+        if (!over) return Promise.resolve(msg)
+        this.status = 'runnable'
+        return new Promise((resolve) => {
+          sched.defer(() => {
+            if (this.dead) return
+            this.status = 'running'
+            resolve(msg)
+          })
+        })
+      }
+    }
+    const timeout = opts?.timeout
+    if (timeout !== undefined && timeout <= 0) return Promise.resolve(TIMEOUT)
+    this.status = 'waiting'
+    return new Promise((resolve) => {
+      this.wMatch = match
+      this.wResolve = resolve
+      if (timeout !== undefined && Number.isFinite(timeout)) {
+        this.wTimer = this.runtime.clock.setTimeout(() => {
+          this.wTimer = undefined
+          if (this.dead || this.wResolve !== resolve) return
+          this.wResolve = undefined
+          this.wMatch = undefined
+          this.status = 'running'
+          resolve(TIMEOUT)
+        }, timeout)
+      }
+    })
+  }
+
+  /** Selective scan; a match function that throws ends the process (undefined). */
+  #takeMatching (mbox: Mailbox, match: (m: unknown) => boolean): { found: boolean, msg: unknown } | undefined {
+    try {
+      return mbox.takeMatching(match)
+    } catch (err) {
+      this.runtime.exitProcess(this, err)
+      return undefined
+    }
+  }
+
+  /** @internal Puts a message in the mailbox, or hands it to a pending receive that accepts it. */
+  deliver (msg: unknown): void {
+    if (this.dead) return
+    const resolve = this.wResolve
+    if (resolve !== undefined) {
+      let accepted = true
+      const match = this.wMatch
+      if (match !== undefined) {
+        try {
+          accepted = match(msg)
+        } catch (err) {
+          // A throwing match is a bug in this process's own code: it is its exit reason.
+          this.runtime.exitProcess(this, err)
+          return
+        }
+      }
+      if (accepted) {
+        this.wResolve = undefined
+        this.wMatch = undefined
+        if (this.wTimer !== undefined) {
+          this.runtime.clock.clearTimeout(this.wTimer)
+          this.wTimer = undefined
+        }
+        this.status = 'running'
+        resolve(msg)
+        return
+      }
+    }
+    (this.mbox ??= new Mailbox()).push(msg)
+  }
+
+  send (to: Dest, msg: unknown): void {
+    if (this.dead) return
+    this.runtime.sendFrom(this, to, msg)
+  }
+
+  spawn (fn: ProcessFn, opts?: SpawnOptions): Pid {
+    if (this.dead) throw new ProcessExitedError()
+    return this.runtime.spawnFrom(this, fn, opts)
+  }
+
+  spawnLink (fn: ProcessFn, opts?: Omit<SpawnOptions, 'link'>): Pid {
+    return this.spawn(fn, { ...opts, link: true })
+  }
+
+  spawnMonitor (fn: ProcessFn, opts?: SpawnOptions): { pid: Pid, ref: Ref } {
+    const pid = this.spawn(fn, opts)
+    return { pid, ref: this.monitor(pid) }
+  }
+
+  link (pid: Pid): void {
+    if (this.dead) return
+    this.runtime.link(this, pid)
+  }
+
+  unlink (pid: Pid): void {
+    if (this.dead) return
+    this.runtime.unlink(this, pid)
+  }
+
+  monitor (target: Pid | string | RemoteName): Ref {
+    if (this.dead) throw new ProcessExitedError()
+    return this.runtime.monitor(this, target)
+  }
+
+  demonitor (ref: Ref, opts?: { flush?: boolean }): boolean {
+    if (this.dead) return false
+    const active = this.runtime.demonitor(this, ref)
+    if (opts?.flush === true && this.mbox !== undefined) {
+      this.mbox.remove((m) => isDownMessage(m) && m.ref.equals(ref))
+    }
+    return active
+  }
+
+  exit (reason: unknown): never
+  exit (pid: Pid, reason: unknown): void
+  exit (a: unknown, b?: unknown): void {
+    if (arguments.length >= 2 && a instanceof Pid) {
+      if (this.dead) return
+      this.runtime.exitSignal(this.self, a, b)
+      return
+    }
+    this.runtime.exitProcess(this, a)
+    throw new ProcessExitedError(`process ${this.self} exited`)
+  }
+
+  trapExit (on: boolean): boolean {
+    const old = this.trap
+    this.trap = on
+    return old
+  }
+
+  register (name: string): void {
+    this.runtime.register(name, this.self)
+  }
+
+  unregister (): void {
+    if (this.name !== undefined) this.runtime.unregister(this.name)
+  }
+
+  whereis (name: string): Pid | undefined {
+    return this.runtime.whereis(name)
+  }
+
+  sleep (ms: number): Promise<void> {
+    if (this.dead) return NEVER
+    if (this.held !== undefined) return this.held.then(() => this.sleep(ms))
+    this.status = 'waiting'
+    return new Promise((resolve) => {
+      this.wTimer = this.runtime.clock.setTimeout(() => {
+        this.wTimer = undefined
+        if (this.dead) return
+        this.status = 'running'
+        resolve()
+      }, ms)
+    })
+  }
+
+  yield (): Promise<void> {
+    if (this.dead) return NEVER
+    if (this.held !== undefined) return this.held
+    const sched = this.runtime.scheduler
+    if (!sched.charge()) return Promise.resolve()
+    this.status = 'runnable'
+    return new Promise((resolve) => {
+      sched.defer(() => {
+        if (this.dead) return
+        this.status = 'running'
+        resolve()
+      })
+    })
+  }
+
+  makeRef (): Ref {
+    return this.runtime.makeRef()
+  }
+
+  /** @internal Holds the process at its next suspension point until `until` settles (a busy link). */
+  hold (until: Promise<void>): void {
+    const held = until.then(() => { if (this.held === held) this.held = undefined }, () => { if (this.held === held) this.held = undefined })
+    this.held = held
+  }
+
+  /** @internal Cuts a pending receive off: the process is dead, its promise never settles. */
+  abandon (): void {
+    if (this.wTimer !== undefined) this.runtime.clock.clearTimeout(this.wTimer)
+    this.wTimer = undefined
+    this.wResolve = undefined
+    this.wMatch = undefined
+    this.mbox = undefined
+  }
+
+  toString (): string {
+    return this.self.toString()
+  }
+}

@@ -1,0 +1,25 @@
+// Debian packages the tests need (real servers and tools, never mocks).
+// Installed with apt-get when missing; the test command runs this first so a
+// fresh machine needs nothing by hand. Needs root, as CI runs.
+import { execFileSync, spawnSync } from 'node:child_process'
+
+/** command on PATH -> Debian package that provides it */
+export const SYSTEM_DEPS = {
+}
+
+const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0
+
+export async function ensureSystemDeps (deps = SYSTEM_DEPS) {
+  const missing = [...new Set(Object.entries(deps).filter(([cmd]) => !have(cmd)).map(([, pkg]) => pkg))]
+  if (missing.length === 0) return
+  if (process.getuid?.() !== 0) {
+    console.log(`missing system packages (need root to install): ${missing.join(' ')}`)
+    return
+  }
+  console.log(`installing system packages: ${missing.join(' ')}`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env })
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await ensureSystemDeps()
