@@ -5,6 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process'
 
 /** command on PATH -> Debian package that provides it */
 export const SYSTEM_DEPS = {
+  // partitions between loopback addresses in dist / heal tests (packages/dist/test/helpers/iptables.ts)
+  iptables: 'iptables'
 }
 
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0

@@ -112,6 +112,8 @@ export class Proc implements ProcessContext {
   /** @internal */ dead = false
   /** @internal */ reason: unknown
   /** @internal */ held: Promise<void> | undefined
+  /** @internal Reductions used since this process last blocked or was deferred (see Scheduler.slice). */
+  reds = 0
 
   constructor (runtime: Runtime, pid: Pid, fn: ProcessFn) {
     this.runtime = runtime
@@ -155,7 +157,7 @@ export class Proc implements ProcessContext {
     if (this.held !== undefined) return this.held.then(() => this.receive(match, opts ?? {}))
     if (this.wResolve !== undefined) throw new BadArgError(`${this.self}: receive called while another receive is pending`)
     const sched = this.runtime.scheduler
-    const over = sched.charge()
+    const over = sched.charge() || ++this.reds > sched.slice
     const mbox = this.mbox
     if (mbox !== undefined && mbox.length > 0) {
       let found = true
@@ -168,21 +170,13 @@ export class Proc implements ProcessContext {
         found = r.found
         msg = r.msg
       }
-      if (found) {
-        if (!over) return Promise.resolve(msg)
-        this.status = 'runnable'
-        return new Promise((resolve) => {
-          sched.defer(() => {
-            if (this.dead) return
-            this.status = 'running'
-            resolve(msg)
-          })
-        })
-      }
+      if (found) return over ? this.#later(msg) : Promise.resolve(msg)
     }
     const timeout = opts?.timeout
-    if (timeout !== undefined && timeout <= 0) return Promise.resolve(TIMEOUT)
+    // A polling loop (`timeout: 0`) is a tight loop too: past the budget it waits its turn.
+    if (timeout !== undefined && timeout <= 0) return over ? this.#later(TIMEOUT) : Promise.resolve(TIMEOUT)
     this.status = 'waiting'
+    this.reds = 0
     return new Promise((resolve) => {
       this.wMatch = match
       this.wResolve = resolve
@@ -197,6 +191,21 @@ export class Proc implements ProcessContext {
         }, timeout)
       }
     })
+  }
+
+  /** Resumes the process with `value` in a later scheduler batch, after the event loop has had a turn. */
+  #resumeLater (resolve: (value: unknown) => void, value: unknown): void {
+    this.status = 'runnable'
+    this.reds = 0
+    this.runtime.scheduler.defer(() => {
+      if (this.dead) return
+      this.status = 'running'
+      resolve(value)
+    })
+  }
+
+  #later (value: unknown): Promise<unknown> {
+    return new Promise((resolve) => { this.#resumeLater(resolve, value) })
   }
 
   /** Selective scan; a match function that throws ends the process (undefined). */
@@ -231,6 +240,12 @@ export class Proc implements ProcessContext {
         if (this.wTimer !== undefined) {
           this.runtime.clock.clearTimeout(this.wTimer)
           this.wTimer = undefined
+        }
+        // Past the budget, a woken receiver waits its turn: else two processes
+        // sending to each other would run on the microtask queue forever.
+        if (this.runtime.scheduler.spent) {
+          this.#resumeLater(resolve, msg)
+          return
         }
         this.status = 'running'
         resolve(msg)
@@ -317,6 +332,7 @@ export class Proc implements ProcessContext {
     if (this.dead) return NEVER
     if (this.held !== undefined) return this.held.then(() => this.sleep(ms))
     this.status = 'waiting'
+    this.reds = 0
     return new Promise((resolve) => {
       this.wTimer = this.runtime.clock.setTimeout(() => {
         this.wTimer = undefined
@@ -331,15 +347,8 @@ export class Proc implements ProcessContext {
     if (this.dead) return NEVER
     if (this.held !== undefined) return this.held
     const sched = this.runtime.scheduler
-    if (!sched.charge()) return Promise.resolve()
-    this.status = 'runnable'
-    return new Promise((resolve) => {
-      sched.defer(() => {
-        if (this.dead) return
-        this.status = 'running'
-        resolve()
-      })
-    })
+    if (!sched.charge() && ++this.reds <= sched.slice) return Promise.resolve()
+    return this.#later(undefined) as Promise<void>
   }
 
   makeRef (): Ref {

@@ -135,6 +135,12 @@ export class Runtime {
 
   /** @internal */
   sendFrom (from: Proc | undefined, to: Dest, msg: unknown): void {
+    // A send costs a reduction (as in Erlang): a process that sends many
+    // messages per turn must not make a scheduler batch unbounded.
+    if (from !== undefined) {
+      this.scheduler.charge()
+      from.reds++
+    }
     if (to instanceof Pid) {
       if (to.node === this.node) {
         if (to.creation === this.creation) this.#procs.get(to.id)?.deliver(msg)
@@ -522,11 +528,13 @@ export class Runtime {
   /** Resolves with `pid`'s exit reason when it exits (`noproc` if it is not alive). */
   wait (pid: Pid): Promise<unknown> {
     return new Promise((resolve) => {
-      this.spawn(async (ctx) => {
-        const ref = ctx.monitor(pid)
+      let ref: Ref | undefined
+      const waiter = this.spawn(async (ctx) => {
         const m = await ctx.receive((x): x is DownMessage => isDownMessage(x) && x.ref.equals(ref))
         resolve(m.reason)
       })
+      // The monitor is set now, not when the waiter first runs, so an exit right after wait() is seen.
+      ref = this.monitor(this.#procs.get(waiter.id)!, pid)
     })
   }
 

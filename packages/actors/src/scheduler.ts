@@ -1,18 +1,28 @@
 /**
  * Keeps processes from starving the event loop. Every suspension point
- * (receive, sleep, yield, a process start) charges one reduction against a
- * shared budget. While budget remains, a process resumes on the microtask
- * queue, which is as fast as JavaScript gets; once it is spent, resumptions
- * are queued and run in bounded batches from `setImmediate`, so timers and
- * I/O get a turn between batches whatever the processes are doing.
+ * (receive, sleep, yield, a process start) and every send from a process
+ * charges one reduction against a shared budget. While budget remains, a
+ * process resumes on the microtask queue, which is as fast as JavaScript
+ * gets; once it is spent, resumptions are queued and run in bounded batches
+ * from `setImmediate`, so timers and I/O get a turn between batches whatever
+ * the processes are doing. A process that has used its slice of reductions
+ * also waits for the next batch, so the others get their share.
  */
 export interface SchedulerOptions {
   /** Reductions between two yields to the event loop. */
   budget?: number
+  /**
+   * Reductions one process may use before its next suspension point waits
+   * for the next batch (a quarter of the budget by default), so one process
+   * that does much per step (a sender of many messages) cannot take a whole
+   * batch from the others.
+   */
+  slice?: number
 }
 
 export class Scheduler {
   readonly budget: number
+  readonly slice: number
   #used = 0
   #queue: Array<() => void> = []
   #qh = 0
@@ -22,11 +32,17 @@ export class Scheduler {
 
   constructor (opts: SchedulerOptions = {}) {
     this.budget = opts.budget ?? 4000
+    this.slice = opts.slice ?? Math.max(1, Math.floor(this.budget / 4))
   }
 
   /** Charges one reduction; true when the budget is spent and the caller must defer. */
   charge (): boolean {
     return ++this.#used > this.budget
+  }
+
+  /** True when the budget is spent: a resumption now must be deferred (without charging another reduction). */
+  get spent (): boolean {
+    return this.#used > this.budget
   }
 
   /** Runs `fn` in a later batch, after the event loop has had a turn. */
@@ -64,7 +80,7 @@ export class Scheduler {
       this.#queue = []
       this.#qh = 0
     } else {
-      if (this.#qh > 4096) {
+      if (this.#qh > 4096 && this.#qh * 2 > q.length) {
         this.#queue = q.slice(this.#qh)
         this.#qh = 0
       }

@@ -1,0 +1,215 @@
+/**
+ * The `tekka` command.
+ *
+ *   tekka --name node1@127.0.0.1 [--cookie C] [--config tekka.conf] [--set key=value ...] [app.js]
+ *   tekka ctl --node node1@127.0.0.1 [--cookie C] <command ...> [--json]
+ *
+ * The first runs a node in the foreground: it prints the address it listens
+ * on, runs the app module's exported `start(node, config)`, and on SIGINT or
+ * SIGTERM calls the app's `stop`, closes its links (peers see `disconnect`)
+ * and exits 0. The second connects as a hidden, client-only node, asks the
+ * node over RPC, prints the answer and exits 0, or 1 when the command failed
+ * or the node could not be reached.
+ */
+import { readFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { resolve as resolvePath } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { consoleLogger, formatReason, type Logger } from '@tekka/actors'
+import { loadConfig, ConfigError, type TekkaConfig } from './config.js'
+import { resolveCookie } from './cookie.js'
+import type { CtlResult } from './ctl.js'
+import { startNode, type DistNode, type NodeOptions } from './node.js'
+import { parseNodeName, type TlsOptions } from './transport.js'
+
+const USAGE = `usage:
+  tekka --name NAME@HOST [--cookie C] [--config FILE] [--set key=value ...] [app.js]
+  tekka ctl --node NAME@HOST [--cookie C] [--config FILE] COMMAND... [--json]
+
+options:
+  --name NAME@HOST   node name (node.name)
+  --cookie C         shared secret (node.cookie; else TEKKA_COOKIE, else ~/.tekka.cookie)
+  --config FILE      tekka.conf (key = value lines)
+  --port N           listen port (node.listen_port; default: dist_base_port + trailing digits of the name)
+  --set key=value    any configuration key (repeatable)
+  --json             (ctl) print JSON
+  -h, --help         this text`
+
+/** A mistake in how the command was called. */
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE'
+}
+
+/** What a started app may give back to be stopped with the node. */
+export type AppStop = (() => unknown) | { stop: () => unknown } | undefined | void
+
+/** The shape of an app module: `export async function start(node, config) { ... }`. */
+export interface AppModule {
+  start?: (node: DistNode, config: TekkaConfig) => AppStop | Promise<AppStop>
+  stop?: (node: DistNode) => unknown
+}
+
+function sets (values: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const v of values ?? []) {
+    const eq = v.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--set needs key=value, got ${JSON.stringify(v)}`)
+    out[v.slice(0, eq).trim()] = v.slice(eq + 1).trim()
+  }
+  return out
+}
+
+function tlsFrom (config: TekkaConfig): TlsOptions | undefined {
+  const ssl = config.node.ssl
+  if (!ssl.enable) return undefined
+  const need = (key: string, file: string | undefined): Buffer => {
+    if (file === undefined) throw new ConfigError(`node.ssl.${key} must be set when node.ssl.enable is on`)
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      throw new ConfigError(`node.ssl.${key}: cannot read ${file}: ${(err as Error).message}`)
+    }
+  }
+  return { key: need('keyfile', ssl.keyfile), cert: need('certfile', ssl.certfile), ca: need('cacertfile', ssl.cacertfile) }
+}
+
+/** NodeOptions from a loaded configuration. */
+export function nodeOptions (config: TekkaConfig, cookie: string, logger: Logger): NodeOptions {
+  const tls = tlsFrom(config)
+  return {
+    name: config.node.name,
+    cookie,
+    cluster: config.cluster.name,
+    hidden: config.node.hidden,
+    basePort: config.node.dist_base_port,
+    ...(config.node.listen_port !== undefined ? { port: config.node.listen_port } : {}),
+    host: config.node.listen_host,
+    tickTime: config.node.tick_time,
+    handshakeTimeout: config.node.handshake_timeout,
+    maxFrameSize: config.node.max_frame_size,
+    ...(tls !== undefined ? { tls } : {}),
+    logger
+  }
+}
+
+async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      cookie: { type: 'string' },
+      config: { type: 'string' },
+      port: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help === true) { out.write(USAGE + '\n'); return 0 }
+  if (positionals.length > 1) throw new UsageError(`one app module at most, got ${positionals.join(' ')}`)
+  const config = loadConfig({
+    ...(values.config !== undefined ? { file: values.config } : {}),
+    overrides: { ...sets(values.set), 'node.name': values.name, 'node.listen_port': values.port }
+  })
+  if (config.node.name === '' || config.node.name === undefined) throw new UsageError('a node name is needed: --name NAME@HOST (or node.name in the config)')
+  const { cookie, source } = resolveCookie({
+    ...(values.cookie !== undefined ? { flag: values.cookie } : {}),
+    ...(config.node.cookie !== undefined ? { config: config.node.cookie } : {})
+  })
+  const logger = consoleLogger('tekka')
+  const node = await startNode(nodeOptions(config, cookie, logger))
+  out.write(`tekka: node ${node.name} listening on ${config.node.listen_host}:${node.port ?? '-'} (creation ${node.creation}, cookie from ${source})\n`)
+
+  let appStop: AppStop
+  let mod: AppModule | undefined
+  if (positionals[0] !== undefined) {
+    const file = resolvePath(positionals[0])
+    mod = await import(pathToFileURL(file).href) as AppModule
+    if (typeof mod.start === 'function') appStop = await mod.start(node, config)
+    out.write(`tekka: app ${positionals[0]} started\n`)
+  }
+
+  await new Promise<void>((resolve) => {
+    let stopping = false
+    const stop = (sig: string): void => {
+      if (stopping) return
+      stopping = true
+      out.write(`tekka: ${sig}, stopping ${node.name}\n`)
+      void (async () => {
+        try {
+          if (typeof appStop === 'function') await appStop()
+          else if (appStop !== undefined && typeof appStop === 'object' && typeof appStop.stop === 'function') await appStop.stop()
+          else if (typeof mod?.stop === 'function') await mod.stop(node)
+        } catch (err) {
+          logger.error('app stop failed', { error: err as Error })
+        }
+        await node.stop()
+        resolve()
+      })()
+    }
+    process.once('SIGINT', () => { stop('SIGINT') })
+    process.once('SIGTERM', () => { stop('SIGTERM') })
+    node.once('stopped', () => { stop('stopped') })
+  })
+  out.write(`tekka: ${node.name} stopped\n`)
+  return 0
+}
+
+async function runCtl (argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      node: { type: 'string' },
+      cookie: { type: 'string' },
+      config: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help === true) { out.write(USAGE + '\n'); return 0 }
+  if (values.node === undefined) throw new UsageError('ctl needs --node NAME@HOST')
+  if (positionals.length === 0) throw new UsageError('ctl needs a command (ping, nodes, ...)')
+  const { host } = parseNodeName(values.node)
+  const config = loadConfig({
+    ...(values.config !== undefined ? { file: values.config } : {}),
+    overrides: { ...sets(values.set), 'node.name': `ctl-${randomBytes(4).toString('hex')}@${host}`, 'node.hidden': true }
+  })
+  const { cookie } = resolveCookie({
+    ...(values.cookie !== undefined ? { flag: values.cookie } : {}),
+    ...(config.node.cookie !== undefined ? { config: config.node.cookie } : {})
+  })
+  const logger = consoleLogger('tekka:ctl', process.env.TEKKA_LOG === undefined ? 'error' : undefined)
+  const node = await startNode({ ...nodeOptions(config, cookie, logger), listen: false, hidden: true })
+  const timeout = values.timeout !== undefined ? Number(values.timeout) : 10_000
+  try {
+    if (!(await node.connect(values.node))) {
+      out.write(positionals[0] === 'ping' ? 'pang\n' : `cannot reach ${values.node}\n`)
+      return 1
+    }
+    const r = await node.call<CtlResult>(values.node, 'tekka.ctl', [positionals, { json: values.json === true }], { timeout })
+    out.write(values.json === true ? JSON.stringify(r.json ?? r) + '\n' : (r.text.endsWith('\n') || r.text === '' ? r.text : r.text + '\n'))
+    return r.ok ? 0 : 1
+  } finally {
+    await node.stop()
+  }
+}
+
+/** Runs the command; resolves with the exit code. */
+export async function main (argv: string[] = process.argv.slice(2), out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  try {
+    if (argv[0] === 'ctl') return await runCtl(argv.slice(1), out)
+    return await runNode(argv, out)
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    if (e.code === 'ERR_USAGE' || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      process.stderr.write(`tekka: ${e.message}\n${USAGE}\n`)
+      return 2
+    }
+    process.stderr.write(`tekka: ${e.code !== undefined ? `${e.code}: ` : ''}${e.message ?? formatReason(err)}\n`)
+    return 1
+  }
+}

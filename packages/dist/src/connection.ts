@@ -1,0 +1,384 @@
+/**
+ * An established distribution link on a handshaken socket: messages out and
+ * in as frames (see wire.ts), ticks, back-pressure.
+ *
+ * Writing. `send` encodes at once and queues; one flush per event-loop turn
+ * (setImmediate) writes everything queued as one buffer, up to
+ * `fragmentSize` bytes, and the next batch is written only when the socket
+ * has taken the previous one. Control frames jump the data queue at every
+ * batch, and data messages above `fragmentSize` go out in fragments, so a
+ * tick or a signal waits for at most one fragment, whatever the size of the
+ * message in front of it.
+ *
+ * Back-pressure. When queued payload exceeds `highWater` (default 8 MiB),
+ * `send` returns a promise that resolves once the queue is back under
+ * `lowWater` (default highWater / 2), or the link closes; the kernel awaits it
+ * to hold senders back, as Erlang suspends senders on a busy dist port.
+ * Below the mark it returns undefined, so the common case allocates nothing.
+ *
+ * Ticks (Erlang's net_ticktime). Every tickTime / 4 the connection checks:
+ * nothing but ticks written since the last check -> send a tick; nothing at
+ * all received in 4 consecutive checks -> close with `net_tick_timeout`.
+ * Both ends must use the same tickTime.
+ *
+ * Closing. `close` (or the socket ending, or a protocol error) clears every
+ * timer, drops what is queued, destroys the socket and emits `'close'`
+ * exactly once with `(reason, error?)`: `disconnect` (default of close),
+ * `connection_closed` (socket ended or failed), `net_tick_timeout`,
+ * `protocol_error` (garbage, oversized or out-of-order frames; also logged).
+ */
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import { consoleLogger, systemClock, BadArgError } from '@tekka/actors'
+import type { Clock, Logger, Timer } from '@tekka/actors'
+import { createCodec } from './codec.js'
+import type { Codec } from './codec.js'
+import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder } from './frame.js'
+import { FrameTooLargeError, ProtocolError } from './errors.js'
+import type { PeerInfo } from './handshake.js'
+import { Outbox } from './outbox.js'
+import { Reassembly } from './reassembly.js'
+import { KIND_CONTROL, KIND_DATA, KIND_FRAG_FIRST, KIND_FRAG_NEXT } from './wire.js'
+
+export const DEFAULT_TICK_TIME = 8000
+export const DEFAULT_HIGH_WATER = 8 * 1024 * 1024
+export const DEFAULT_FRAGMENT_SIZE = 64 * 1024
+/** Ticks missed in a row before the link is declared down (Erlang's count). */
+const MISSED_TICKS_LIMIT = 4
+
+export type CloseReason = 'disconnect' | 'connection_closed' | 'net_tick_timeout' | 'protocol_error'
+
+// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+export type ConnectionEvents = {
+  message: [value: unknown]
+  close: [reason: string, error?: Error]
+}
+
+export interface ConnectionOptions {
+  /** The peer from the handshake (or just its name); kept on `connection.peer` / `peerName`, used in log lines. */
+  peer?: PeerInfo | string
+  /** Bytes the handshake read past its end (`HandshakeResult.rest`). */
+  rest?: Uint8Array
+  clock?: Clock
+  /** Default: `tekka:dist:connection` on stderr. Used as given. */
+  logger?: Logger
+  codec?: Codec
+  /** Erlang's net_ticktime, in ms (default 8000); 0 or Infinity turns ticks off. */
+  tickTime?: number
+  /** Queued bytes above which `send` returns a promise (default 8 MiB). */
+  highWater?: number
+  /** Queued bytes at which that promise resolves (default highWater / 2). */
+  lowWater?: number
+  /** Largest frame, and largest message, accepted or sent (default 64 MiB). */
+  maxFrameSize?: number
+  /** Data messages above this are fragmented; also the size of one write batch (default 64 KiB). */
+  fragmentSize?: number
+}
+
+export interface SendOptions {
+  /** Priority queue: ticks and signals that must not wait behind large messages. */
+  control?: boolean
+}
+
+export interface ConnectionStats {
+  bytesIn: number
+  bytesOut: number
+  messagesIn: number
+  messagesOut: number
+  ticksIn: number
+  ticksOut: number
+}
+
+function positiveInt (name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new BadArgError(`${name} must be a positive integer, got ${v}`)
+  return v
+}
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  /** The handshake's PeerInfo, when it was given. */
+  readonly peer: PeerInfo | undefined
+  readonly peerName: string | undefined
+  readonly tickTime: number
+  readonly highWater: number
+  readonly lowWater: number
+  readonly maxFrameSize: number
+  readonly fragmentSize: number
+  readonly #socket: Socket
+  readonly #clock: Clock
+  readonly #logger: Logger
+  readonly #codec: Codec
+  readonly #decoder: FrameDecoder
+  readonly #reassembly: Reassembly
+  readonly #outbox: Outbox
+  #rest: Uint8Array | undefined
+  #started = false
+  #closed = false
+  #startImmediate: NodeJS.Immediate | undefined
+  #flushImmediate: NodeJS.Immediate | undefined
+  /** A batch handed to the socket whose write callback has not come yet. */
+  #inflight = false
+  #tickTimer: Timer | undefined
+  #heard = false
+  #wrote = false
+  #missed = 0
+  #drain: { promise: Promise<void>, resolve: () => void } | undefined
+  readonly #stats: ConnectionStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, ticksIn: 0, ticksOut: 0 }
+
+  /**
+   * Takes over `socket`. Reading starts on the next turn of the event loop
+   * (or at `start()`), so listeners attached right after construction see
+   * every message; ticks and sends work at once.
+   */
+  constructor (socket: Socket, options: ConnectionOptions = {}) {
+    super()
+    this.peer = typeof options.peer === 'object' ? options.peer : undefined
+    this.peerName = typeof options.peer === 'string' ? options.peer : options.peer?.name
+    const tick = options.tickTime ?? DEFAULT_TICK_TIME
+    if (!(tick >= 0)) throw new BadArgError(`tickTime must be >= 0, got ${tick}`)
+    this.tickTime = tick
+    this.highWater = positiveInt('highWater', options.highWater ?? DEFAULT_HIGH_WATER)
+    this.lowWater = options.lowWater ?? Math.floor(this.highWater / 2)
+    if (!Number.isSafeInteger(this.lowWater) || this.lowWater < 0 || this.lowWater > this.highWater) {
+      throw new BadArgError(`lowWater must be an integer in 0..highWater, got ${this.lowWater}`)
+    }
+    this.maxFrameSize = positiveInt('maxFrameSize', options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE)
+    this.fragmentSize = positiveInt('fragmentSize', options.fragmentSize ?? DEFAULT_FRAGMENT_SIZE)
+    this.#socket = socket
+    this.#clock = options.clock ?? systemClock()
+    this.#logger = options.logger ?? consoleLogger('tekka:dist:connection')
+    this.#codec = options.codec ?? createCodec()
+    this.#decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize })
+    this.#reassembly = new Reassembly(this.maxFrameSize)
+    this.#outbox = new Outbox(this.fragmentSize)
+    this.#rest = options.rest
+    // Explicitly paused, so no 'data' flows before start() however the socket came in.
+    socket.pause()
+    socket.setNoDelay?.(true)
+    socket.on('end', this.#onEnd)
+    socket.on('close', this.#onEnd)
+    socket.on('error', this.#onError)
+    this.#startImmediate = setImmediate(() => { this.start() })
+    this.#armTick()
+  }
+
+  get closed (): boolean {
+    return this.#closed
+  }
+
+  /** Queued payload bytes not yet handed to the socket. */
+  get queuedBytes (): number {
+    return this.#outbox.bytes
+  }
+
+  /** Over the high-water mark: `send` is returning a promise. */
+  get busy (): boolean {
+    return this.#drain !== undefined
+  }
+
+  get stats (): ConnectionStats {
+    return { ...this.#stats }
+  }
+
+  /** Starts reading now instead of on the next turn. Idempotent. */
+  start (): this {
+    if (this.#started || this.#closed) return this
+    this.#started = true
+    if (this.#startImmediate !== undefined) { clearImmediate(this.#startImmediate); this.#startImmediate = undefined }
+    const rest = this.#rest
+    this.#rest = undefined
+    if (rest !== undefined && rest.length > 0) this.#ingest(rest)
+    if (this.#closed) return this
+    if (this.#socket.destroyed || this.#socket.readableEnded) {
+      this.close('connection_closed')
+      return this
+    }
+    this.#socket.on('data', this.#ingest)
+    this.#socket.resume()
+    return this
+  }
+
+  /**
+   * Queues `value`. Returns a promise while the connection is over its
+   * high-water mark (await it to hold the sender back), else undefined.
+   * Throws FrameEncodeError for a value msgpack cannot hold and
+   * FrameTooLargeError for one above maxFrameSize. After close, drops the
+   * value silently (as Erlang drops sends to a lost node).
+   */
+  send (value: unknown, options?: SendOptions): Promise<void> | undefined {
+    if (this.#closed) return undefined
+    const body = this.#codec.encode(value)
+    if (body.length + 1 > this.maxFrameSize) throw new FrameTooLargeError(body.length + 1, this.maxFrameSize, 'message')
+    if (options?.control === true) this.#outbox.pushControl(body)
+    else this.#outbox.pushData(body)
+    this.#stats.messagesOut++
+    this.#scheduleFlush()
+    if (this.#drain === undefined && this.#outbox.bytes > this.highWater) {
+      let resolve!: () => void
+      const promise = new Promise<void>((_resolve) => { resolve = _resolve })
+      this.#drain = { promise, resolve }
+    }
+    return this.#drain?.promise
+  }
+
+  /** Closes the link (idempotent): timers cleared, queue dropped, socket destroyed, `'close'` emitted once. */
+  close (reason: string = 'disconnect', error?: Error): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#startImmediate !== undefined) clearImmediate(this.#startImmediate)
+    if (this.#flushImmediate !== undefined) clearImmediate(this.#flushImmediate)
+    if (this.#tickTimer !== undefined) this.#clock.clearTimeout(this.#tickTimer)
+    this.#startImmediate = this.#flushImmediate = this.#tickTimer = undefined
+    const s = this.#socket
+    s.off('data', this.#ingest)
+    s.off('end', this.#onEnd)
+    s.off('close', this.#onEnd)
+    s.off('error', this.#onError)
+    if (s.listenerCount('error') === 0) s.on('error', () => {})
+    s.destroy()
+    this.#outbox.clear()
+    this.#reassembly.reset()
+    this.#rest = undefined
+    this.#releaseDrain(true)
+    const fields = { peer: this.peerName, reason, error }
+    if (reason === 'net_tick_timeout') this.#logger.warn('link down: no traffic from the peer within tickTime', { ...fields, tickTime: this.tickTime })
+    else if (reason !== 'protocol_error') this.#logger.debug('link closed', fields)
+    try {
+      this.emit('close', reason, error)
+    } catch (err) {
+      this.#logger.error('a close listener threw', { peer: this.peerName, error: err })
+    }
+  }
+
+  #scheduleFlush (): void {
+    if (this.#flushImmediate !== undefined || this.#inflight || this.#closed) return
+    this.#flushImmediate = setImmediate(this.#flush)
+  }
+
+  #flush = (): void => {
+    this.#flushImmediate = undefined
+    if (this.#closed || this.#inflight) return
+    const batch = this.#outbox.take(this.fragmentSize)
+    if (batch === undefined) return
+    if (!batch.onlyTicks) this.#wrote = true
+    const buf = batch.parts.length === 1 ? batch.parts[0]! : Buffer.concat(batch.parts, batch.size)
+    this.#stats.bytesOut += buf.length
+    this.#inflight = true
+    this.#releaseDrain(false)
+    this.#socket.write(buf, this.#afterWrite)
+  }
+
+  #afterWrite = (err?: Error | null): void => {
+    this.#inflight = false
+    // A failed write also fails the socket, whose 'error' / 'close' closes us.
+    if (err == null && !this.#outbox.empty) this.#scheduleFlush()
+  }
+
+  #releaseDrain (force: boolean): void {
+    if (this.#drain !== undefined && (force || this.#outbox.bytes <= this.lowWater)) {
+      const { resolve } = this.#drain
+      this.#drain = undefined
+      resolve()
+    }
+  }
+
+  #armTick (): void {
+    if (this.tickTime > 0 && Number.isFinite(this.tickTime)) {
+      this.#tickTimer = this.#clock.setTimeout(this.#onTick, this.tickTime / 4)
+    }
+  }
+
+  #onTick = (): void => {
+    this.#tickTimer = undefined
+    if (this.#closed) return
+    if (this.#heard) {
+      this.#heard = false
+      this.#missed = 0
+    } else if (++this.#missed >= MISSED_TICKS_LIMIT) {
+      this.close('net_tick_timeout')
+      return
+    }
+    if (!this.#wrote && this.#outbox.empty && !this.#inflight) {
+      this.#outbox.pushTick()
+      this.#stats.ticksOut++
+      this.#scheduleFlush()
+    }
+    this.#wrote = false
+    this.#armTick()
+  }
+
+  #ingest = (chunk: Uint8Array): void => {
+    if (this.#closed) return
+    this.#stats.bytesIn += chunk.length
+    this.#heard = true
+    try {
+      this.#decoder.feed(chunk)
+      for (let frame = this.#decoder.next(); frame !== undefined; frame = this.#decoder.next()) {
+        this.#onFrame(frame)
+        if (this.#closed) return
+      }
+    } catch (err) {
+      this.#protocolError(err)
+    }
+  }
+
+  #onFrame (frame: Buffer): void {
+    if (frame.length === 0) {
+      this.#stats.ticksIn++
+      return
+    }
+    let whole: Buffer | undefined
+    switch (frame[0]) {
+      case KIND_DATA:
+        if (this.#reassembly.active) throw new ProtocolError('a data frame arrived inside a fragmented message')
+        whole = frame.subarray(1)
+        break
+      case KIND_CONTROL:
+        whole = frame.subarray(1)
+        break
+      case KIND_FRAG_FIRST:
+        if (frame.length < 6) throw new ProtocolError('a first fragment shorter than its header')
+        whole = this.#reassembly.begin(frame.readUInt32BE(1), frame.subarray(5))
+        break
+      case KIND_FRAG_NEXT:
+        whole = this.#reassembly.append(frame.subarray(1))
+        break
+      default:
+        throw new ProtocolError(`unknown frame kind ${frame[0]!}`)
+    }
+    if (whole === undefined) return
+    const value = this.#codec.decode(whole)
+    this.#stats.messagesIn++
+    try {
+      this.emit('message', value)
+    } catch (err) {
+      // A listener's bug must not take the link (or the process) down with it.
+      this.#logger.error('a message listener threw', { peer: this.peerName, error: err })
+    }
+  }
+
+  #protocolError (err: unknown): void {
+    const error = err instanceof Error ? err : new ProtocolError(String(err))
+    this.#logger.error('protocol error, closing the link', {
+      peer: this.peerName,
+      code: (error as { code?: unknown }).code,
+      error
+    })
+    this.close('protocol_error', error)
+  }
+
+  #onEnd = (): void => {
+    const partial = this.#decoder.buffered
+    if (partial > 0 || this.#reassembly.active) {
+      // Not a protocol error (the peer may have crashed mid-write), but worth a line: the last frame is lost.
+      const error = new ProtocolError(`the connection ended inside a frame (${partial} bytes of it received${this.#reassembly.active ? ', a fragmented message incomplete' : ''})`)
+      this.#logger.warn('link closed mid-frame', { peer: this.peerName, error })
+      this.close('connection_closed', error)
+      return
+    }
+    this.close('connection_closed')
+  }
+
+  #onError = (err: Error): void => {
+    this.close('connection_closed', err)
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * @tekka/dist — distribution for tekka nodes.
+ *
+ * The wire layer: node names and ports, sockets (TCP or mutual TLS), the
+ * cookie handshake, framing and the msgpack codec, connections with ticks and
+ * back-pressure.
+ *
+ * ```ts
+ * import { dial, clientHandshake, Connection, nodePort } from '@tekka/dist'
+ *
+ * const socket = await dial({ host: '127.0.0.1', port: nodePort('node2@127.0.0.1') })
+ * const { peer, rest } = await clientHandshake(socket, {
+ *   localName: 'node1@127.0.0.1', expectedName: 'node2@127.0.0.1',
+ *   cookie: 'secret', creation: 1, cluster: 'tekka'
+ * })
+ * const conn = new Connection(socket, { peer, rest })
+ * conn.on('message', (m) => { console.log(peer.name, m) })
+ * conn.send({ hello: 'world' })
+ * ```
+ */
+export * from './errors.js'
+export * from './codec.js'
+export * from './frame.js'
+export * from './handshake.js'
+export * from './connection.js'
+export * from './transport.js'

@@ -1,0 +1,187 @@
+/**
+ * TCP (or TLS) sockets for distribution links: `listen` accepts, `dial`
+ * connects. TLS is mutual: the server asks for and verifies a client
+ * certificate signed by `ca`, the client presents its own and verifies the
+ * server's, so only holders of a cluster certificate get as far as the
+ * cookie handshake, which runs unchanged inside the TLS stream.
+ *
+ * Sockets come out with Nagle off (the connection coalesces writes itself)
+ * and with an `'error'` listener that swallows the event, so an error on a
+ * socket nobody listens to yet cannot crash the process; it still closes the
+ * socket, which the handshake or connection sees.
+ */
+import { createServer, connect as netConnect, isIP } from 'node:net'
+import type { Server, Socket } from 'node:net'
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls'
+import type { TLSSocket, Server as TlsServer } from 'node:tls'
+import { consoleLogger, systemClock } from '@tekka/actors'
+import type { Clock, Logger } from '@tekka/actors'
+import { DialError, PortInUseError } from './errors.js'
+
+export { nodePort, parseNodeName, isNodeName, DEFAULT_BASE_PORT, PORT_OFFSET_LIMIT } from './node-name.js'
+export type { NodeName } from './node-name.js'
+
+type Pem = string | Buffer
+
+export interface TlsOptions {
+  /** This node's private key (PEM). */
+  key: Pem
+  /** This node's certificate (PEM), signed by `ca`. */
+  cert: Pem
+  /** The cluster's CA certificate(s) (PEM): peers must present a certificate it signed. */
+  ca: Pem | Pem[]
+  /** Dialling: check that the server certificate names the host dialled (default true). */
+  verifyHostname?: boolean
+}
+
+export interface ListenOptions {
+  host: string
+  /** 0 picks a free port (see `Listener.port`). */
+  port: number
+  tls?: TlsOptions
+  /** Gets each accepted socket (after the TLS handshake, with TLS). */
+  onConnection: (socket: Socket) => void
+  /** Deadline for a client's TLS handshake, in ms (default 5000). */
+  tlsHandshakeTimeout?: number
+  backlog?: number
+  logger?: Logger
+}
+
+export interface Listener {
+  readonly host: string
+  readonly port: number
+  /** Stops accepting; sockets already handed out stay open (they belong to their connections). Idempotent. */
+  close(): Promise<void>
+}
+
+export interface DialOptions {
+  host: string
+  port: number
+  tls?: TlsOptions
+  /** Deadline for TCP connect plus TLS handshake, in ms (default 5000). */
+  timeout?: number
+  clock?: Clock
+  signal?: AbortSignal
+}
+
+export const DEFAULT_DIAL_TIMEOUT = 5000
+
+function guardErrors (socket: Socket): void {
+  socket.on('error', () => {})
+}
+
+/** Starts accepting connections on host:port; EADDRINUSE becomes PortInUseError. */
+export async function listen (options: ListenOptions): Promise<Listener> {
+  const { host, port, tls, onConnection } = options
+  const logger = options.logger ?? consoleLogger('tekka:dist:transport')
+  const handshakeTimeout = options.tlsHandshakeTimeout ?? 5000
+  const server: Server | TlsServer = tls === undefined
+    ? createServer()
+    : createTlsServer({
+      key: tls.key,
+      cert: tls.cert,
+      ca: tls.ca,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout
+    })
+  let closed = false
+  const accept = (socket: Socket): void => {
+    guardErrors(socket)
+    if (closed) { socket.destroy(); return }
+    socket.setNoDelay(true)
+    try {
+      onConnection(socket)
+    } catch (err) {
+      logger.error('onConnection threw; dropping the socket', { error: err })
+      socket.destroy()
+    }
+  }
+  if (tls === undefined) server.on('connection', accept)
+  else {
+    server.on('secureConnection', accept)
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      logger.warn('refused a TLS client', { error: err, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` })
+    })
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening)
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(host, port, { cause: err }) : err)
+    }
+    const onListening = (): void => {
+      server.off('error', onError)
+      resolve()
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen({ host, port, backlog: options.backlog })
+  })
+  server.on('error', (err) => { logger.error('listener error', { error: err, host, port }) })
+  const address = server.address()
+  const bound = typeof address === 'object' && address !== null ? address.port : port
+  return {
+    host,
+    port: bound,
+    async close () {
+      if (closed) return
+      closed = true
+      // No callback: Server#close waits for every accepted socket to end, and those are not ours.
+      server.close()
+    }
+  }
+}
+
+/** Connects to host:port (TCP, or mutual TLS) within `timeout`; failures become DialError. */
+export async function dial (options: DialOptions): Promise<Socket> {
+  const { host, port, tls } = options
+  const timeout = options.timeout ?? DEFAULT_DIAL_TIMEOUT
+  const clock = options.clock ?? systemClock()
+  const signal = options.signal
+  signal?.throwIfAborted()
+  return await new Promise<Socket>((resolve, reject) => {
+    const socket: Socket = tls === undefined
+      ? netConnect({ host, port })
+      : tlsConnect({
+        host,
+        port,
+        key: tls.key,
+        cert: tls.cert,
+        ca: tls.ca,
+        minVersion: 'TLSv1.2',
+        // SNI must be a host name, never an IP literal.
+        ...(isIP(host) === 0 ? { servername: host } : {}),
+        ...(tls.verifyHostname === false ? { checkServerIdentity: () => undefined } : {})
+      })
+    guardErrors(socket)
+    const ready = tls === undefined ? 'connect' : 'secureConnect'
+    const cleanup = (): void => {
+      clock.clearTimeout(timer)
+      socket.off(ready, onReady)
+      socket.off('error', onError)
+      socket.off('close', onClose)
+      signal?.removeEventListener('abort', onAbort)
+    }
+    const fail = (err: unknown): void => {
+      cleanup()
+      socket.destroy()
+      reject(err)
+    }
+    const onReady = (): void => {
+      cleanup()
+      socket.setNoDelay(true)
+      resolve(socket)
+    }
+    const onError = (err: NodeJS.ErrnoException): void => { fail(new DialError(host, port, err.code ?? err.message, { cause: err })) }
+    const onClose = (): void => { fail(new DialError(host, port, 'connection closed during setup')) }
+    const onAbort = (): void => { fail(signal?.reason) }
+    const timer = clock.setTimeout(() => {
+      fail(new DialError(host, port, `no connection within ${timeout} ms`, { code: 'ERR_DIAL_TIMEOUT' }))
+    }, timeout)
+    socket.once(ready, onReady)
+    socket.once('error', onError)
+    socket.once('close', onClose)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
