@@ -10,7 +10,6 @@ export class Pid {
   readonly node: string
   readonly id: number
   readonly creation: number
-  #key: string | undefined
 
   constructor (node: string, id: number, creation: number) {
     this.node = node
@@ -18,9 +17,9 @@ export class Pid {
     this.creation = creation
   }
 
-  /** A string unique to this pid, for use as a Map key. */
+  /** A string unique to this pid, for use as a Map key (not cached: a million idle pids should stay small). */
   get key (): string {
-    return (this.#key ??= `${this.node}.${this.id}.${this.creation}`)
+    return `${this.node}.${this.id}.${this.creation}`
   }
 
   equals (other: unknown): boolean {
@@ -45,7 +44,6 @@ export class Ref {
   readonly node: string
   readonly id: number
   readonly creation: number
-  #key: string | undefined
 
   constructor (node: string, id: number, creation: number) {
     this.node = node
@@ -54,7 +52,7 @@ export class Ref {
   }
 
   get key (): string {
-    return (this.#key ??= `${this.node}.${this.id}.${this.creation}`)
+    return `${this.node}.${this.id}.${this.creation}`
   }
 
   equals (other: unknown): boolean {

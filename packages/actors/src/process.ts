@@ -10,6 +10,7 @@ import { Mailbox } from './mailbox.js'
 import { Pid, type Dest, type Ref, type RemoteName } from './pid.js'
 import { isDownMessage } from './reasons.js'
 import type { Runtime } from './runtime.js'
+import type { Task } from './scheduler.js'
 
 /** Returned by `receive` and friends when their timeout passes first. */
 export const TIMEOUT: unique symbol = Symbol.for('tekka.timeout')
@@ -95,7 +96,18 @@ export interface WatchedBy {
 
 const NEVER: Promise<never> = new Promise<never>(() => {})
 
-export class Proc implements ProcessContext {
+class ProcExtras {
+  links: Map<string, Pid> | undefined = undefined
+  monitors: Map<number, HeldMonitor> | undefined = undefined
+  watchers: Map<string, WatchedBy> | undefined = undefined
+  name: string | undefined = undefined
+  reason: unknown = undefined
+  held: Promise<void> | undefined = undefined
+  trap = false
+}
+
+
+export class Proc implements ProcessContext, Task {
   readonly runtime: Runtime
   readonly self: Pid
   /** @internal */ fn: ProcessFn | undefined
@@ -104,14 +116,13 @@ export class Proc implements ProcessContext {
   /** @internal */ wMatch: ((m: unknown) => boolean) | undefined
   /** @internal */ wResolve: ((m: unknown) => void) | undefined
   /** @internal */ wTimer: Timer | undefined
-  /** @internal */ links: Map<string, Pid> | undefined
-  /** @internal */ monitors: Map<number, HeldMonitor> | undefined
-  /** @internal */ watchers: Map<string, WatchedBy> | undefined
-  /** @internal */ name: string | undefined
-  /** @internal */ trap = false
   /** @internal */ dead = false
-  /** @internal */ reason: unknown
-  /** @internal */ held: Promise<void> | undefined
+  /**
+   * Links, monitors, name and the like, which most processes never have:
+   * kept out of line so an idle process stays small (a million of them fit
+   * in well under a gigabyte).
+   */
+  #x: ProcExtras | undefined
   /** @internal Reductions used since this process last blocked or was deferred (see Scheduler.slice). */
   reds = 0
 
@@ -121,9 +132,29 @@ export class Proc implements ProcessContext {
     this.fn = fn
   }
 
+  /** @internal */ get links (): Map<string, Pid> | undefined { return this.#x?.links }
+  set links (v: Map<string, Pid> | undefined) { (this.#x ??= new ProcExtras()).links = v }
+  /** @internal */ get monitors (): Map<number, HeldMonitor> | undefined { return this.#x?.monitors }
+  set monitors (v: Map<number, HeldMonitor> | undefined) { (this.#x ??= new ProcExtras()).monitors = v }
+  /** @internal */ get watchers (): Map<string, WatchedBy> | undefined { return this.#x?.watchers }
+  set watchers (v: Map<string, WatchedBy> | undefined) { (this.#x ??= new ProcExtras()).watchers = v }
+  /** @internal */ get name (): string | undefined { return this.#x?.name }
+  set name (v: string | undefined) { (this.#x ??= new ProcExtras()).name = v }
+  /** @internal */ get reason (): unknown { return this.#x?.reason }
+  set reason (v: unknown) { (this.#x ??= new ProcExtras()).reason = v }
+  /** @internal */ get trap (): boolean { return this.#x?.trap === true }
+  set trap (v: boolean) { (this.#x ??= new ProcExtras()).trap = v }
+  /** @internal */ get held (): Promise<void> | undefined { return this.#x?.held }
+  set held (v: Promise<void> | undefined) { (this.#x ??= new ProcExtras()).held = v }
+
   get clock (): Clock { return this.runtime.clock }
   get log (): Logger { return this.runtime.log }
   get alive (): boolean { return !this.dead }
+
+  /** @internal The scheduler starts a process by running it as a task. */
+  runTask (): void {
+    this.start()
+  }
 
   /** @internal Runs the process's function; its end (return or throw) is its exit. */
   start (): void {
@@ -144,6 +175,7 @@ export class Proc implements ProcessContext {
       this.#ended(undefined, false)
     }
   }
+
 
   #ended (err: unknown, failed: boolean): void {
     if (this.dead) return

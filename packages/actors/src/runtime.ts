@@ -122,7 +122,7 @@ export class Runtime {
       (parent.links ??= new Map()).set(pid.key, pid);
       (proc.links ??= new Map()).set(parent.self.key, parent.self)
     }
-    this.scheduler.run(() => { proc.start() })
+    this.scheduler.run(proc)
     return pid
   }
 

@@ -20,13 +20,30 @@ export interface SchedulerOptions {
   slice?: number
 }
 
+/** Something the scheduler can run without a closure being made for it (a process start). */
+export interface Task {
+  runTask(): void
+}
+
+type Job = Task | (() => void)
+
+function exec (job: Job): void {
+  try {
+    if (typeof job === 'function') job()
+    else job.runTask()
+  } catch { /* resumptions never throw; a process's own errors are caught where it runs */ }
+}
+
 export class Scheduler {
   readonly budget: number
   readonly slice: number
   #used = 0
-  #queue: Array<() => void> = []
+  #queue: Job[] = []
   #qh = 0
   #scheduled = false
+  /** Jobs to run on the next microtask, in one go (one queueMicrotask for many spawns). */
+  #soon: Job[] = []
+  #soonScheduled = false
   /** Number of batches run from setImmediate; for tests and introspection. */
   batches = 0
 
@@ -46,7 +63,7 @@ export class Scheduler {
   }
 
   /** Runs `fn` in a later batch, after the event loop has had a turn. */
-  defer (fn: () => void): void {
+  defer (fn: Job): void {
     this.#queue.push(fn)
     if (!this.#scheduled) {
       this.#scheduled = true
@@ -55,9 +72,23 @@ export class Scheduler {
   }
 
   /** Runs `fn` now-ish: on the microtask queue if budget remains, else in a later batch. */
-  run (fn: () => void): void {
-    if (this.charge()) this.defer(fn)
-    else queueMicrotask(fn)
+  run (fn: Job): void {
+    if (this.charge()) {
+      this.defer(fn)
+      return
+    }
+    this.#soon.push(fn)
+    if (!this.#soonScheduled) {
+      this.#soonScheduled = true
+      queueMicrotask(this.#flushSoon)
+    }
+  }
+
+  #flushSoon = (): void => {
+    this.#soonScheduled = false
+    const jobs = this.#soon
+    this.#soon = []
+    for (let i = 0; i < jobs.length; i++) exec(jobs[i]!)
   }
 
   get queued (): number {
@@ -71,10 +102,10 @@ export class Scheduler {
     const q = this.#queue
     const end = Math.min(q.length, this.#qh + this.budget)
     while (this.#qh < end) {
-      const fn = q[this.#qh]!
-      q[this.#qh++] = undefined as unknown as () => void
+      const job = q[this.#qh]!
+      q[this.#qh++] = undefined as unknown as Job
       this.#used++
-      try { fn() } catch { /* resumptions never throw; a process's own errors are caught where it runs */ }
+      exec(job)
     }
     if (this.#qh === q.length) {
       this.#queue = []

@@ -1,9 +1,11 @@
 /**
- * One runaway process must not starve the event loop: with the scheduler's
- * default budget a 10 ms timer fires in time, a loopback TCP echo completes
- * and two bystander processes keep playing ping-pong while a flood, a polling loop, a self-feeding receive loop or an
- * endless ping-pong runs. The same scenarios with a budget of Infinity (the
- * scheduler never yields) must starve, which shows the check can fail.
+ * One runaway process must not starve the event loop or the other
+ * processes: with the scheduler's default budget, a 10 ms timer fires in
+ * time, a loopback TCP echo completes and two bystander processes keep
+ * playing ping-pong while a flood, a polling loop, a self-feeding receive
+ * loop or an endless ping-pong runs. The same scenarios with a budget of
+ * Infinity (the scheduler never yields) must starve, which shows the check
+ * can fail.
  *
  * Each scenario runs in its own child process, killed after a deadline, so a
  * starving event loop cannot hang this suite.

@@ -20,7 +20,7 @@
  * RegExps, typed arrays, BigInts and `undefined` (in objects and arrays)
  * round-trip.
  */
-import { Packr, addExtension } from 'msgpackr'
+import { Packr, addExtension, RESERVE_START_SPACE } from 'msgpackr'
 import {
   Pid, Ref, TekkaError, NoProcError, NameTakenError, CallTimeoutError, CallExitError, BadArgError, ProcessExitedError
 } from '@tekka/actors'
@@ -29,10 +29,19 @@ import {
 } from './errors.js'
 
 export interface Codec {
-  /** msgpack bytes of `value`; throws FrameEncodeError for values msgpack cannot hold (cycles, ...). */
-  encode(value: unknown): Buffer
-  /** The value in `buf`, which must hold exactly one msgpack value; throws FrameDecodeError otherwise. */
-  decode(buf: Uint8Array): unknown
+  /**
+   * msgpack bytes of `value`; throws FrameEncodeError for values msgpack
+   * cannot hold (cycles, ...). With `headroom` (0..255), that many bytes are
+   * left free at the front of the result for the caller's frame header, so a
+   * frame needs no second buffer.
+   */
+  encode(value: unknown, headroom?: number): Buffer
+  /**
+   * The value in `buf` (or in `buf[start..end)`), which must hold exactly one
+   * msgpack value; throws FrameDecodeError otherwise. Decoded binaries are
+   * copies, never views of `buf`.
+   */
+  decode(buf: Uint8Array, start?: number, end?: number): unknown
 }
 
 /** Any Error subclass; instances are rebuilt with `Object.create(prototype)`, so constructors never run. */
@@ -169,20 +178,22 @@ export function createCodec (options: CodecOptions = {}): Codec {
   })
   ;(packr as unknown as Record<symbol, unknown>)[TEKKA_PACKR] = true
   return {
-    encode (value: unknown): Buffer {
+    encode (value: unknown, headroom = 0): Buffer {
+      if (!Number.isInteger(headroom) || headroom < 0 || headroom > 255) throw new RangeError(`headroom must be an integer in 0..255, got ${headroom}`)
       try {
-        return packr.pack(value)
+        return headroom === 0 ? packr.pack(value) : packr.pack(value, RESERVE_START_SPACE | headroom)
       } catch (err) {
         throw new FrameEncodeError(`cannot encode message: ${describe(err)}`, { cause: err })
       }
     },
-    decode (buf: Uint8Array): unknown {
+    decode (buf: Uint8Array, start = 0, end = buf.length): unknown {
       const saved = decodingClasses
       decodingClasses = classes
       try {
-        return packr.unpack(buf)
+        if (!(start >= 0 && start < end && end <= buf.length)) throw new RangeError(`bad range ${start}..${end} of ${buf.length} bytes`)
+        return packr.unpack(buf, { start, end })
       } catch (err) {
-        throw new FrameDecodeError(`cannot decode frame body of ${buf.length} bytes: ${describe(err)}`, { cause: err })
+        throw new FrameDecodeError(`cannot decode frame body of ${end - start} bytes: ${describe(err)}`, { cause: err })
       } finally {
         decodingClasses = saved
       }

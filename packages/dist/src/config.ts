@@ -220,29 +220,8 @@ export interface TekkaConfig {
 
 // ---------------------------------------------------------------- node names
 
-/**
- * Why `text` is not a node name, or `undefined` if it is one. A node name is
- * `name@host`: name of letters, digits, `_` and `-` (it becomes part of file
- * names and the port rule reads its trailing digits); host a DNS name or an
- * IPv4 / IPv6 address.
- */
-export function nodeNameProblem (text: string): string | undefined {
-  const at = text.indexOf('@')
-  if (at < 0) return 'no @host part'
-  const name = text.slice(0, at)
-  const host = text.slice(at + 1)
-  if (name === '') return 'empty name before @'
-  if (!NAME_PART.test(name)) return 'the name may only have letters, digits, _ and -'
-  if (host === '') return 'empty host after @'
-  if (isIP(host) === 0 && !HOSTNAME.test(host)) return `host ${JSON.stringify(host)} is neither a hostname nor an IP address`
-  if (text.length > 255) return 'longer than 255 characters'
-  return undefined
-}
-
-/** True for a valid `name@host` (see `nodeNameProblem`). */
-export function isNodeName (text: string): boolean {
-  return nodeNameProblem(text) === undefined
-}
+import { isNodeName, nodeNameProblem } from './node-name.js'
+export { isNodeName, nodeNameProblem }
 
 const NODE_NAME_TEXT = 'name@host, name of letters, digits, _ or -, host a hostname or IP address'
 

@@ -3,9 +3,9 @@
  * in as frames (see wire.ts), ticks, back-pressure.
  *
  * Writing. `send` encodes at once and queues; one flush per event-loop turn
- * (setImmediate) writes everything queued as one buffer, up to
- * `fragmentSize` bytes, and the next batch is written only when the socket
- * has taken the previous one. Control frames jump the data queue at every
+ * (setImmediate) writes what is queued, up to `fragmentSize` bytes, small
+ * frames copied into one buffer (one socket write), and the next batch is
+ * written only when the socket has taken the previous one. Control frames jump the data queue at every
  * batch, and data messages above `fragmentSize` go out in fragments, so a
  * tick or a signal waits for at most one fragment, whatever the size of the
  * message in front of it.
@@ -36,9 +36,9 @@ import type { Codec } from './codec.js'
 import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder } from './frame.js'
 import { FrameTooLargeError, ProtocolError } from './errors.js'
 import type { PeerInfo } from './handshake.js'
-import { Outbox } from './outbox.js'
+import { gather, Outbox } from './outbox.js'
 import { Reassembly } from './reassembly.js'
-import { KIND_CONTROL, KIND_DATA, KIND_FRAG_FIRST, KIND_FRAG_NEXT } from './wire.js'
+import { KIND_CONTROL, KIND_DATA, KIND_FRAG_FIRST, KIND_FRAG_NEXT, SMALL_HEADER_SIZE } from './wire.js'
 
 export const DEFAULT_TICK_TIME = 8000
 export const DEFAULT_HIGH_WATER = 8 * 1024 * 1024
@@ -48,7 +48,6 @@ const MISSED_TICKS_LIMIT = 4
 
 export type CloseReason = 'disconnect' | 'connection_closed' | 'net_tick_timeout' | 'protocol_error'
 
-// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 export type ConnectionEvents = {
   message: [value: unknown]
   close: [reason: string, error?: Error]
@@ -78,6 +77,16 @@ export interface ConnectionOptions {
 export interface SendOptions {
   /** Priority queue: ticks and signals that must not wait behind large messages. */
   control?: boolean
+  /**
+   * The sender, for per-sender ordering with priority: a message from a
+   * stream goes in the priority queue when it fits in one fragment and the
+   * same stream has no large message still queued; otherwise it queues
+   * behind that stream's large message. So small signals and messages are
+   * never stuck behind another sender's multi-megabyte message, and one
+   * sender's messages and signals still arrive in the order sent. Compared
+   * by identity (the kernel passes the sending process's pid object).
+   */
+  stream?: object
 }
 
 export interface ConnectionStats {
@@ -122,6 +131,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #wrote = false
   #missed = 0
   #drain: { promise: Promise<void>, resolve: () => void } | undefined
+  /** Streams with a large message in the data queue (see SendOptions.stream). */
+  readonly #bigStreams = new Set<object>()
+  /** flushAndClose callers waiting for the queue to empty. */
+  #idle: Array<() => void> = []
   readonly #stats: ConnectionStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, ticksIn: 0, ticksOut: 0 }
 
   /**
@@ -206,10 +219,26 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   send (value: unknown, options?: SendOptions): Promise<void> | undefined {
     if (this.#closed) return undefined
-    const body = this.#codec.encode(value)
-    if (body.length + 1 > this.maxFrameSize) throw new FrameTooLargeError(body.length + 1, this.maxFrameSize, 'message')
-    if (options?.control === true) this.#outbox.pushControl(body)
-    else this.#outbox.pushData(body)
+    const buf = this.#codec.encode(value, SMALL_HEADER_SIZE)
+    // The frame body is the kind byte and the message.
+    const size = buf.length - SMALL_HEADER_SIZE + 1
+    if (size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize, 'message')
+    const stream = options?.stream
+    if (options?.control === true) {
+      this.#outbox.pushControl(buf)
+    } else if (stream !== undefined) {
+      if (this.#outbox.dataEmpty && this.#bigStreams.size > 0) this.#bigStreams.clear()
+      if (size > this.fragmentSize) {
+        this.#bigStreams.add(stream)
+        this.#outbox.pushData(buf)
+      } else if (this.#bigStreams.has(stream)) {
+        this.#outbox.pushData(buf)
+      } else {
+        this.#outbox.pushControl(buf)
+      }
+    } else {
+      this.#outbox.pushData(buf)
+    }
     this.#stats.messagesOut++
     this.#scheduleFlush()
     if (this.#drain === undefined && this.#outbox.bytes > this.highWater) {
@@ -218,6 +247,23 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#drain = { promise, resolve }
     }
     return this.#drain?.promise
+  }
+
+  /**
+   * Closes the link once everything queued has been handed to the socket
+   * (or after `timeout` ms, whichever comes first): for a last message, such
+   * as a goodbye, that must not be dropped by `close`.
+   */
+  async flushAndClose (reason: string = 'disconnect', timeout = 1000): Promise<void> {
+    if (this.#closed) return
+    if (!this.#outbox.empty || this.#inflight) {
+      await new Promise<void>((resolve) => {
+        const timer = this.#clock.setTimeout(done, timeout)
+        function done (): void { resolve() }
+        this.#idle.push(() => { this.#clock.clearTimeout(timer); resolve() })
+      })
+    }
+    this.close(reason)
   }
 
   /** Closes the link (idempotent): timers cleared, queue dropped, socket destroyed, `'close'` emitted once. */
@@ -239,6 +285,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#reassembly.reset()
     this.#rest = undefined
     this.#releaseDrain(true)
+    this.#releaseIdle()
     const fields = { peer: this.peerName, reason, error }
     if (reason === 'net_tick_timeout') this.#logger.warn('link down: no traffic from the peer within tickTime', { ...fields, tickTime: this.tickTime })
     else if (reason !== 'protocol_error') this.#logger.debug('link closed', fields)
@@ -260,17 +307,35 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const batch = this.#outbox.take(this.fragmentSize)
     if (batch === undefined) return
     if (!batch.onlyTicks) this.#wrote = true
-    const buf = batch.parts.length === 1 ? batch.parts[0]! : Buffer.concat(batch.parts, batch.size)
-    this.#stats.bytesOut += buf.length
+    this.#stats.bytesOut += batch.size
     this.#inflight = true
     this.#releaseDrain(false)
-    this.#socket.write(buf, this.#afterWrite)
+    const bufs = gather(batch.parts)
+    const socket = this.#socket
+    if (bufs.length === 1) {
+      socket.write(bufs[0]!, this.#afterWrite)
+      return
+    }
+    // Several buffers (a fragment is never copied): corked, they still reach the kernel as one writev.
+    socket.cork()
+    for (let i = 0; i < bufs.length - 1; i++) socket.write(bufs[i]!)
+    socket.write(bufs[bufs.length - 1]!, this.#afterWrite)
+    socket.uncork()
   }
 
   #afterWrite = (err?: Error | null): void => {
     this.#inflight = false
     // A failed write also fails the socket, whose 'error' / 'close' closes us.
-    if (err == null && !this.#outbox.empty) this.#scheduleFlush()
+    if (err != null) return
+    if (!this.#outbox.empty) this.#scheduleFlush()
+    else this.#releaseIdle()
+  }
+
+  #releaseIdle (): void {
+    if (this.#idle.length === 0) return
+    const waiters = this.#idle
+    this.#idle = []
+    for (const w of waiters) w()
   }
 
   #releaseDrain (force: boolean): void {
@@ -327,13 +392,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return
     }
     let whole: Buffer | undefined
+    let start = 0
     switch (frame[0]) {
       case KIND_DATA:
         if (this.#reassembly.active) throw new ProtocolError('a data frame arrived inside a fragmented message')
-        whole = frame.subarray(1)
+        whole = frame
+        start = 1
         break
       case KIND_CONTROL:
-        whole = frame.subarray(1)
+        whole = frame
+        start = 1
         break
       case KIND_FRAG_FIRST:
         if (frame.length < 6) throw new ProtocolError('a first fragment shorter than its header')
@@ -346,7 +414,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         throw new ProtocolError(`unknown frame kind ${frame[0]!}`)
     }
     if (whole === undefined) return
-    const value = this.#codec.decode(whole)
+    const value = this.#codec.decode(whole, start)
     this.#stats.messagesIn++
     try {
       this.emit('message', value)

@@ -138,6 +138,11 @@ export class HandshakeChannel {
     }
   }
 
+  /** Throws why the peer can no longer be talked to, if it cannot (closed while we were deciding). */
+  ensureOpen (): void {
+    if (this.#failure !== undefined) throw this.#failure
+  }
+
   /** Tells the peer why we stop (a `status` message), closes our side, and throws the matching error. */
   refuse (status: string, message: string, extra: Record<string, unknown> = {}): never {
     const err = new HandshakeError(codeForStatus(status), message, { status })

@@ -280,6 +280,7 @@ export async function serverHandshake (socket: Socket, opts: HandshakeOptions): 
       const why = status === 'nok' || status === 'alive' ? status : 'not_allowed'
       ch.refuse(why, `refused ${peer.name}: ${why === 'nok' ? 'our own connection to it wins the tie-break' : why === 'alive' ? 'an older connection to it is up' : 'not allowed'}`)
     }
+    ch.ensureOpen()
     ch.send({ t: 'ok', digest: proof(s.key, SERVER_LABEL, transcript) })
     s.logger.debug('handshake done', { peer: peer.name, side: 'server', version })
     return { peer, rest: ch.release() }

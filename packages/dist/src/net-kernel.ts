@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
-import { Pid, type Clock, type Logger, type Ref, type RemoteName, type RemoteRouter, type Runtime } from '@tekka/actors'
+import { Pid, formatReason, type Clock, type Logger, type Ref, type RemoteName, type RemoteRouter, type Runtime } from '@tekka/actors'
 import { createCodec, type Codec } from './codec.js'
 import { Connection } from './connection.js'
 import { clientHandshake, serverHandshake, type PeerInfo } from './handshake.js'
@@ -59,7 +59,7 @@ interface Peer {
   conn: Connection | undefined
   info: PeerInfo | undefined
   /** Signals waiting for the connection. */
-  queue: Array<{ frame: unknown[], control: boolean }>
+  queue: Array<{ frame: unknown[], stream: object }>
   dialing: boolean
   /** Incoming handshakes in progress from this peer. */
   accepting: number
@@ -67,6 +67,9 @@ interface Peer {
 }
 
 const NAME_RE = /^[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+$/
+/** Ordering streams for frames with no sending process. */
+const NO_SENDER = {}
+const RPC_STREAM = {}
 /** Signals queued for a node still being dialled, before senders are held back. */
 const MAX_QUEUE = 10_000
 
@@ -129,11 +132,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
       const conn = peer.conn
       if (conn !== undefined) {
         conn.send([BYE], { control: true })
-        closing.push(new Promise((resolve) => {
-          conn.once('close', () => { resolve() })
-          // Let the BYE reach the socket before closing it.
-          setImmediate(() => { conn.close('disconnect') })
-        }))
+        closing.push(conn.flushAndClose('disconnect'))
       }
     }
     await Promise.all(closing)
@@ -180,7 +179,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     if (peer?.conn === undefined) return false
     const conn = peer.conn
     conn.send([BYE], { control: true })
-    setImmediate(() => { conn.close('disconnect') })
+    void conn.flushAndClose('disconnect')
     return true
   }
 
@@ -213,34 +212,54 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     }
   }
 
-  /** Sends a frame to a connected peer (or queues it while dialling). */
-  sendFrame (node: string, frame: unknown[], control = true): Promise<void> | undefined {
-    return this.#out(node, frame, control)
+  /** Sends a frame to `node` (queued while dialling); `stream` orders it with the same stream's other frames. */
+  sendFrame (node: string, frame: unknown[], stream: object = RPC_STREAM): Promise<void> | undefined {
+    return this.#out(node, frame, stream)
   }
 
   // ---- RemoteRouter ------------------------------------------------------------
 
   send (from: Pid | undefined, to: Pid | RemoteName, msg: unknown): Promise<void> | undefined {
     const frame = to instanceof Pid ? [SEND, from ?? null, to, msg] : [REG_SEND, from ?? null, to.name, msg]
-    return this.#out(to.node, frame, false)
+    // A message that cannot be encoded throws to its sender, as a badarg would.
+    return this.#out(to.node, frame, from ?? NO_SENDER)
   }
 
-  link (from: Pid, to: Pid): void { this.#out(to.node, [LINK, from, to], true) }
-  unlink (from: Pid, to: Pid): void { this.#out(to.node, [UNLINK, from, to], true) }
+  link (from: Pid, to: Pid): void { this.#signal(to.node, [LINK, from, to], from) }
+  unlink (from: Pid, to: Pid): void { this.#signal(to.node, [UNLINK, from, to], from) }
   exit (from: Pid, to: Pid, reason: unknown, link: boolean): void {
-    this.#out(to.node, [link ? EXIT : EXIT2, from, to, reason], true)
+    this.#signal(to.node, [link ? EXIT : EXIT2, from, to, reason], from, 3)
   }
 
   monitor (watcher: Pid, target: Pid | RemoteName, ref: Ref): void {
-    this.#out(target.node, [MONITOR, watcher, wireTarget(target), ref], true)
+    this.#signal(target.node, [MONITOR, watcher, wireTarget(target), ref], watcher)
   }
 
   demonitor (watcher: Pid, target: Pid | RemoteName, ref: Ref): void {
-    if (this.isConnected(target.node)) this.#out(target.node, [DEMONITOR, watcher, wireTarget(target), ref], true)
+    if (this.isConnected(target.node)) this.#signal(target.node, [DEMONITOR, watcher, wireTarget(target), ref], watcher)
   }
 
   down (watcher: Pid, ref: Ref, target: Pid | RemoteName, reason: unknown): void {
-    if (this.isConnected(watcher.node)) this.#out(watcher.node, [DOWN, watcher, ref, wireTarget(target), reason], true)
+    // Ordered with the dead process's own messages: its last words arrive before its DOWN.
+    const stream = target instanceof Pid ? target : NO_SENDER
+    if (this.isConnected(watcher.node)) this.#signal(watcher.node, [DOWN, watcher, ref, wireTarget(target), reason], stream, 4)
+  }
+
+  /**
+   * A signal the runtime sends on a process's behalf. It must not throw into
+   * the runtime: an exit reason that cannot be encoded (a cycle, a function)
+   * travels as its printed form instead.
+   */
+  #signal (node: string, frame: unknown[], stream: object, reasonAt?: number): void {
+    try {
+      this.#out(node, frame, stream)
+    } catch (err) {
+      if (reasonAt === undefined) throw err
+      this.log.warn('exit reason cannot be encoded; sending its printed form', { node, error: err as Error })
+      const copy = [...frame]
+      copy[reasonAt] = formatReason(frame[reasonAt])
+      this.#out(node, copy, stream)
+    }
   }
 
   // ---- connections ---------------------------------------------------------------
@@ -254,10 +273,10 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     return p
   }
 
-  #out (node: string, frame: unknown[], control: boolean): Promise<void> | undefined {
+  #out (node: string, frame: unknown[], stream: object): Promise<void> | undefined {
     if (node === this.name) return undefined
     const known = this.#peers.get(node)
-    if (known?.conn !== undefined) return known.conn.send(frame, { control })
+    if (known?.conn !== undefined) return known.conn.send(frame, { stream })
     if (!this.#running || !NAME_RE.test(node)) {
       this.log.debug('signal to unreachable node dropped', { node })
       queueMicrotask(() => { this.rt.nodeDown(node); this.emit('unreachable', node) })
@@ -268,7 +287,9 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
       // Hold the sender until the dial settles rather than grow the queue without bound.
       return new Promise((resolve) => { peer.waiters.push(() => { resolve() }) })
     }
-    peer.queue.push({ frame, control })
+    // Encode now, so a value that cannot travel fails its sender here, not the link later.
+    this.codec.encode(frame)
+    peer.queue.push({ frame, stream })
     this.#dial(peer)
     return undefined
   }
@@ -369,7 +390,8 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
    */
   #onPeer (info: PeerInfo): 'ok' | 'nok' | 'alive' {
     if (!this.#running || info.name === this.name) return 'nok'
-    // Nothing is torn down here: the peer has not proved the cookie yet.
+    // Called once the peer has proved the cookie; still, nothing is torn down
+    // here: #up replaces a stale link only when this connection is complete.
     const peer = this.#peers.get(info.name)
     if (peer?.conn !== undefined) return peer.info?.creation === info.creation ? 'alive' : 'ok'
     if (peer?.dialing === true && this.name > info.name) return 'nok'
@@ -404,7 +426,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     conn.once('close', (reason: string, error?: Error) => { this.#closed(peer, conn, reason, error) })
     const queued = peer.queue
     peer.queue = []
-    for (const q of queued) conn.send(q.frame, { control: q.control })
+    for (const q of queued) conn.send(q.frame, { stream: q.stream })
     const waiters = peer.waiters
     peer.waiters = []
     for (const w of waiters) w(true)

@@ -7,6 +7,7 @@
  * 4370, `emqx12@h` -> 4382). Names starting with `remsh` (ekka's remote
  * shells) get 0: they never accept connections.
  */
+import { isIP } from 'node:net'
 import { BadArgError } from '@tekka/actors'
 import { BadNodeNameError } from './errors.js'
 
@@ -23,22 +24,35 @@ export interface NodeName {
 }
 
 const SHORT = /^[A-Za-z0-9_-]+$/
-// Host names, IPv4 and IPv6 literals (which Erlang long names also allow).
-const HOST = /^[A-Za-z0-9_:-]+(?:\.[A-Za-z0-9_:-]+)*$/
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/
 const MAX_NAME_LENGTH = 255
+
+/**
+ * Why `text` is not a node name, or `undefined` if it is one. A node name is
+ * `name@host`: name of letters, digits, `_` and `-` (it becomes part of file
+ * names and the port rule reads its trailing digits); host a DNS name or an
+ * IPv4 / IPv6 address.
+ */
+export function nodeNameProblem (text: string): string | undefined {
+  if (typeof text !== 'string') return 'expected a string of the form name@host'
+  const at = text.indexOf('@')
+  if (at < 0) return 'no @host part'
+  const name = text.slice(0, at)
+  const host = text.slice(at + 1)
+  if (name === '') return 'empty name before @'
+  if (!SHORT.test(name)) return 'the name may only have letters, digits, _ and -'
+  if (host === '') return 'empty host after @'
+  if (isIP(host) === 0 && !HOSTNAME.test(host)) return `host ${JSON.stringify(host)} is neither a hostname nor an IP address`
+  if (text.length > MAX_NAME_LENGTH) return `longer than ${MAX_NAME_LENGTH} characters`
+  return undefined
+}
 
 /** Splits and checks `short@host`; throws BadNodeNameError naming what is wrong. */
 export function parseNodeName (name: string): NodeName {
-  if (typeof name !== 'string') throw new BadNodeNameError(name, 'expected a string of the form name@host')
-  if (name.length === 0 || name.length > MAX_NAME_LENGTH) throw new BadNodeNameError(name, `expected name@host of 1 to ${MAX_NAME_LENGTH} characters`)
+  const problem = nodeNameProblem(name)
+  if (problem !== undefined) throw new BadNodeNameError(name, problem)
   const at = name.indexOf('@')
-  if (at < 0) throw new BadNodeNameError(name, 'expected name@host (no @ found)')
-  if (name.indexOf('@', at + 1) >= 0) throw new BadNodeNameError(name, 'expected name@host (more than one @)')
-  const short = name.slice(0, at)
-  const host = name.slice(at + 1)
-  if (!SHORT.test(short)) throw new BadNodeNameError(name, 'the part before @ must be letters, digits, _ or -')
-  if (!HOST.test(host)) throw new BadNodeNameError(name, 'the part after @ must be a host name or an IP address')
-  return { name, short, host }
+  return { name, short: name.slice(0, at), host: name.slice(at + 1) }
 }
 
 /** True when `name` is a valid `short@host`. */

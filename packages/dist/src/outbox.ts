@@ -5,21 +5,22 @@
  * control frame queued during a multi-megabyte message waits for at most the
  * batch being written, never for the rest of the message.
  *
+ * Messages come in as codec output with SMALL_HEADER_SIZE bytes of headroom
+ * (`codec.encode(value, SMALL_HEADER_SIZE)`): a whole frame gets its header
+ * written in place, so a small message costs one buffer from encode to
+ * socket.
+ *
  * `bytes` counts queued payload bytes (headers aside), the measure the
  * connection's back-pressure compares with its high- and low-water marks.
  */
 import { Fifo } from './fifo.js'
-import { firstFragmentHeader, KIND_CONTROL, KIND_DATA, KIND_FRAG_NEXT, smallHeader, TICK_FRAME } from './wire.js'
-
-interface Whole {
-  parts: Buffer[]
-  size: number
-  payload: number
-  tick: boolean
-}
+import {
+  firstFragmentHeader, KIND_CONTROL, KIND_DATA, KIND_FRAG_NEXT, SMALL_HEADER_SIZE, smallHeader, TICK_FRAME
+} from './wire.js'
 
 interface Fragmented {
-  body: Buffer
+  /** Headroom included: the payload starts at SMALL_HEADER_SIZE. */
+  buf: Buffer
   offset: number
 }
 
@@ -33,8 +34,9 @@ export interface Batch {
 
 export class Outbox {
   readonly fragmentSize: number
-  #control = new Fifo<Whole>()
-  #data = new Fifo<Whole | Fragmented>()
+  /** Whole frames, header included; TICK_FRAME for a tick. */
+  #control = new Fifo<Buffer>()
+  #data = new Fifo<Buffer | Fragmented>()
   #bytes = 0
 
   constructor (fragmentSize: number) {
@@ -49,18 +51,26 @@ export class Outbox {
     return this.#control.length === 0 && this.#data.length === 0
   }
 
+  /** No data message (whole or in fragments) is waiting. */
+  get dataEmpty (): boolean {
+    return this.#data.length === 0
+  }
+
   pushTick (): void {
-    this.#control.push({ parts: [TICK_FRAME], size: TICK_FRAME.length, payload: 0, tick: true })
+    this.#control.push(TICK_FRAME)
   }
 
-  pushControl (body: Buffer): void {
-    this.#control.push(whole(KIND_CONTROL, body))
-    this.#bytes += body.length
+  /** `buf`: an encoded message behind SMALL_HEADER_SIZE bytes of headroom. */
+  pushControl (buf: Buffer): void {
+    this.#control.push(framed(KIND_CONTROL, buf))
+    this.#bytes += buf.length - SMALL_HEADER_SIZE
   }
 
-  pushData (body: Buffer): void {
-    this.#data.push(body.length > this.fragmentSize ? { body, offset: 0 } : whole(KIND_DATA, body))
-    this.#bytes += body.length
+  /** `buf`: an encoded message behind SMALL_HEADER_SIZE bytes of headroom. */
+  pushData (buf: Buffer): void {
+    const payload = buf.length - SMALL_HEADER_SIZE
+    this.#data.push(payload > this.fragmentSize ? { buf, offset: SMALL_HEADER_SIZE } : framed(KIND_DATA, buf))
+    this.#bytes += payload
   }
 
   /** Frames to write next, about `limit` bytes (control first), or undefined when empty. */
@@ -68,29 +78,31 @@ export class Outbox {
     const parts: Buffer[] = []
     let size = 0
     let onlyTicks = true
-    for (let c = this.#control.peek(); c !== undefined && size < limit; c = this.#control.peek()) {
-      this.#control.shift()
-      parts.push(...c.parts)
-      size += c.size
-      this.#bytes -= c.payload
-      if (!c.tick) onlyTicks = false
+    for (let c = this.#control.shift(); c !== undefined; c = size < limit ? this.#control.shift() : undefined) {
+      parts.push(c)
+      size += c.length
+      if (c !== TICK_FRAME) {
+        onlyTicks = false
+        this.#bytes -= c.length - SMALL_HEADER_SIZE
+      }
     }
     for (let d = this.#data.peek(); d !== undefined && size < limit; d = this.#data.peek()) {
       onlyTicks = false
-      if ('parts' in d) {
+      if (d instanceof Uint8Array) {
         this.#data.shift()
-        parts.push(...d.parts)
-        size += d.size
-        this.#bytes -= d.payload
+        parts.push(d)
+        size += d.length
+        this.#bytes -= d.length - SMALL_HEADER_SIZE
         continue
       }
-      const n = Math.min(this.fragmentSize, d.body.length - d.offset)
-      const head = d.offset === 0 ? firstFragmentHeader(n, d.body.length) : smallHeader(KIND_FRAG_NEXT, n)
-      parts.push(head, d.body.subarray(d.offset, d.offset + n))
+      const total = d.buf.length - SMALL_HEADER_SIZE
+      const n = Math.min(this.fragmentSize, d.buf.length - d.offset)
+      const head = d.offset === SMALL_HEADER_SIZE ? firstFragmentHeader(n, total) : smallHeader(KIND_FRAG_NEXT, n)
+      parts.push(head, d.buf.subarray(d.offset, d.offset + n))
       size += head.length + n
       this.#bytes -= n
       d.offset += n
-      if (d.offset === d.body.length) this.#data.shift()
+      if (d.offset === d.buf.length) this.#data.shift()
     }
     return parts.length === 0 ? undefined : { parts, size, onlyTicks }
   }
@@ -102,7 +114,40 @@ export class Outbox {
   }
 }
 
-function whole (kind: number, body: Buffer): Whole {
-  const head = smallHeader(kind, body.length)
-  return { parts: [head, body], size: head.length + body.length, payload: body.length, tick: false }
+/** Writes the frame header into the headroom. */
+function framed (kind: number, buf: Buffer): Buffer {
+  buf.writeUInt32BE(buf.length - 4, 0)
+  buf[4] = kind
+  return buf
+}
+
+/** Parts at least this big are written as they are; smaller neighbours are copied together. */
+const COPY_LIMIT = 16 * 1024
+
+/**
+ * The buffers to write for a batch: runs of small parts joined into one
+ * buffer each (a thousand small frames become one write), large parts
+ * (fragments, big messages) passed through uncopied.
+ */
+export function gather (parts: readonly Buffer[]): Buffer[] {
+  const out: Buffer[] = []
+  let run: Buffer[] = []
+  let runSize = 0
+  const endRun = (): void => {
+    if (run.length === 1) out.push(run[0]!)
+    else if (run.length > 1) out.push(Buffer.concat(run, runSize))
+    run = []
+    runSize = 0
+  }
+  for (const p of parts) {
+    if (p.length >= COPY_LIMIT) {
+      endRun()
+      out.push(p)
+    } else {
+      run.push(p)
+      runSize += p.length
+    }
+  }
+  endRun()
+  return out
 }

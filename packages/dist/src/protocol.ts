@@ -5,7 +5,8 @@
  * that claims to come from a process of a third node is a protocol error,
  * and the kernel closes that link (and only that link).
  */
-import { Pid, Ref, TekkaError, type RemoteName } from '@tekka/actors'
+import { Pid, Ref, type RemoteName } from '@tekka/actors'
+import { ProtocolError } from './errors.js'
 
 export const SEND = 1
 export const REG_SEND = 2
@@ -32,11 +33,6 @@ export type Signal =
   | { tag: typeof RPC_REPLY, id: number, ok: boolean, value: unknown }
   | { tag: typeof NODES, nodes: string[] }
   | { tag: typeof BYE }
-
-/** A peer sent something the protocol does not allow. */
-export class ProtocolError extends TekkaError {
-  constructor (message: string) { super(message, 'ERR_DIST_PROTOCOL') }
-}
 
 const isPid = (v: unknown): v is Pid => v instanceof Pid
 const isRef = (v: unknown): v is Ref => v instanceof Ref

@@ -126,7 +126,7 @@ export class Rpc {
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true })
       this.#pending.set(id, p)
-      kernel.sendFrame(node, [RPC_CALL, id, fn, args], false)
+      kernel.sendFrame(node, [RPC_CALL, id, fn, args])
     })
   }
 
@@ -194,10 +194,10 @@ export class Rpc {
     if (s.tag === RPC_CALL) {
       this.#run(s.fn, s.args, (ok, value) => {
         try {
-          this.#kernel?.sendFrame(peer, [RPC_REPLY, s.id, ok, value], false)
+          this.#kernel?.sendFrame(peer, [RPC_REPLY, s.id, ok, value])
         } catch (err) {
           this.#log.warn('rpc reply could not be encoded', { fn: s.fn, peer, error: err as Error })
-          this.#kernel?.sendFrame(peer, [RPC_REPLY, s.id, false, { kind: 'exception', error: { name: 'TypeError', message: `result of ${s.fn} cannot be sent: ${(err as Error).message}` } }], false)
+          this.#kernel?.sendFrame(peer, [RPC_REPLY, s.id, false, { kind: 'exception', error: { name: 'TypeError', message: `result of ${s.fn} cannot be sent: ${(err as Error).message}` } }])
         }
       })
       return

@@ -118,6 +118,21 @@ function decodeError (bytes: number[] | Buffer): FrameDecodeError {
   throw new Error('decoded without error')
 }
 
+test('headroom leaves bytes free in front; decode takes a range', () => {
+  const plain = codec.encode({ x: [1, 2] })
+  const roomy = codec.encode({ x: [1, 2] }, 5)
+  assert.is(roomy.length, plain.length + 5)
+  assert.equal(roomy.subarray(5), plain)
+  roomy.fill(0xee, 0, 5)
+  assert.equal(codec.decode(roomy, 5), { x: [1, 2] })
+  const framed = Buffer.concat([Buffer.from([9, 9]), plain, Buffer.from([7])])
+  assert.equal(codec.decode(framed, 2, 2 + plain.length), { x: [1, 2] })
+  assert.throws(() => codec.decode(framed, 2), (e: unknown) => e instanceof FrameDecodeError) // trailing byte
+  assert.throws(() => codec.decode(framed, 3, 3), (e: unknown) => e instanceof FrameDecodeError) // empty range
+  const bin = codec.decode(codec.encode(Buffer.from('abc'))) as Buffer
+  assert.is(bin.toString(), 'abc')
+})
+
 test('malformed input throws FrameDecodeError', () => {
   assert.is(decodeError([]).code, 'ERR_FRAME_DECODE')
   decodeError([0x92, 0x01]) // truncated array

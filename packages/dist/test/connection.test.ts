@@ -110,6 +110,20 @@ test('close emits once with its reason; the peer sees connection_closed; later s
   assert.is((await peerClosed)[0], 'connection_closed')
 })
 
+test('flushAndClose delivers what is queued, then closes', async () => {
+  const { left, right } = await linked()
+  const got = collect(right)
+  const peerClosed = once<[string]>(right, 'close')
+  left.send(Buffer.alloc(4 * 1024 * 1024, 3))
+  left.send('bye', { control: true })
+  await left.flushAndClose()
+  assert.ok(left.closed)
+  assert.is((await peerClosed)[0], 'connection_closed')
+  assert.is(got.length, 2)
+  assert.is(got[0], 'bye')
+  assert.is((got[1] as Buffer).length, 4 * 1024 * 1024)
+})
+
 test('close clears every timer', async () => {
   const clock = new SimulatedClock()
   const pair = await socketPair()
@@ -164,8 +178,8 @@ test('a message over maxFrameSize is refused at send', async () => {
 
 test('a throwing message listener does not take the link down', async () => {
   const { left, right } = await linked()
-  right.on('message', (m) => { if (m === 'bad') throw new Error('listener bug') })
   const got = collect(right)
+  right.on('message', (m) => { if (m === 'bad') throw new Error('listener bug') })
   left.send('bad')
   left.send('good')
   await until(() => got.length === 2)
