@@ -14,7 +14,7 @@
  *   a full mesh.
  */
 import { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
+import { isIP, type Socket } from 'node:net'
 import { Pid, formatReason, type Clock, type Logger, type Ref, type RemoteName, type RemoteRouter, type Runtime } from '@tekka/actors'
 import { createCodec, type Codec } from './codec.js'
 import { Connection } from './connection.js'
@@ -319,7 +319,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     const port = nodePort(peer.name, this.opts.basePort)
     let socket: Socket | undefined
     try {
-      socket = await dial({ host, port, tls: this.opts.tls, timeout: this.opts.handshakeTimeout })
+      socket = await dial({ host, port, tls: this.opts.tls, timeout: this.opts.handshakeTimeout, ...this.#localAddress(host) })
       this.#sockets.add(socket)
       const { peer: info, rest } = await clientHandshake(socket, this.#handshakeOpts(peer.name))
       this.#sockets.delete(socket)
@@ -336,6 +336,20 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
       this.log.warn('cannot connect', { peer: peer.name, host, port, error: err as Error })
       return 'failed'
     }
+  }
+
+  /**
+   * Dial from the address this node listens on when it is a specific one of
+   * the same family as the peer (127.0.0.2 dials 127.0.0.3 from 127.0.0.2).
+   */
+  #localAddress (peerHost: string): { localAddress?: string } {
+    const l = this.opts.listen
+    if (l === false) return {}
+    const fam = isIP(l.host)
+    if (fam === 0 || l.host === '0.0.0.0' || l.host === '::' || fam !== isIP(peerHost)) return {}
+    const loop = (h: string): boolean => h.startsWith('127.') || h === '::1'
+    if (loop(l.host) !== loop(peerHost)) return {}
+    return { localAddress: l.host }
   }
 
   #handshakeOpts (expectedName?: string): Parameters<typeof clientHandshake>[1] {

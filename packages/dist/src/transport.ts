@@ -60,6 +60,11 @@ export interface DialOptions {
   tls?: TlsOptions
   /** Deadline for TCP connect plus TLS handshake, in ms (default 5000). */
   timeout?: number
+  /**
+   * Source address to connect from (the node's own address), so a node named
+   * for 127.0.0.2 talks from 127.0.0.2 — as firewall rules and peers expect.
+   */
+  localAddress?: string
   clock?: Clock
   signal?: AbortSignal
 }
@@ -136,16 +141,18 @@ export async function listen (options: ListenOptions): Promise<Listener> {
 /** Connects to host:port (TCP, or mutual TLS) within `timeout`; failures become DialError. */
 export async function dial (options: DialOptions): Promise<Socket> {
   const { host, port, tls } = options
+  const local = options.localAddress !== undefined ? { localAddress: options.localAddress } : {}
   const timeout = options.timeout ?? DEFAULT_DIAL_TIMEOUT
   const clock = options.clock ?? systemClock()
   const signal = options.signal
   signal?.throwIfAborted()
   return await new Promise<Socket>((resolve, reject) => {
     const socket: Socket = tls === undefined
-      ? netConnect({ host, port })
+      ? netConnect({ host, port, ...local })
       : tlsConnect({
         host,
         port,
+        ...local,
         key: tls.key,
         cert: tls.cert,
         ca: tls.ca,
