@@ -300,9 +300,9 @@ function logLine (say: Say, r: LogRecord): void {
 async function main (): Promise<void> {
   const forever = process.argv.includes('--forever')
   const ac = new AbortController()
-  // Never removed: Ctrl-C under `npm run` can deliver SIGINT twice (from the
-  // terminal and from npm), and a second one must not kill the process
-  // during or after its shutdown. A signal listener does not keep Node alive.
+  // Never removed: Ctrl-C under `npm run` delivers SIGINT twice (from the
+  // terminal, then forwarded by npm), and the second must not kill the
+  // process during or after its shutdown.
   const onSigint = (): void => {
     if (ac.signal.aborted) return
     process.stdout.write('\n')
@@ -313,6 +313,10 @@ async function main (): Promise<void> {
     process.stdout.write('running until Ctrl-C\n')
   }
   await runDemo({ durationMs: forever ? Infinity : 2500, signal: ac.signal })
+  // A SIGINT that arrives once Node has begun to exit is no longer handled
+  // and kills the process (exit 130, and npm reports a failure): linger a
+  // moment so npm's forwarded copy lands while the listener still works.
+  if (forever) await new Promise((resolve) => setTimeout(resolve, 200))
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -6,7 +6,9 @@ import { execFileSync, spawnSync } from 'node:child_process'
 /** command on PATH -> Debian package that provides it */
 export const SYSTEM_DEPS = {
   // partitions between loopback addresses in dist / heal tests (packages/dist/test/helpers/iptables.ts)
-  iptables: 'iptables'
+  iptables: 'iptables',
+  // test certificates for mutual TLS between nodes (packages/dist/test/helpers/certs.ts)
+  openssl: 'openssl'
 }
 
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0

@@ -157,6 +157,11 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     return this.#peers.get(node)?.conn !== undefined
   }
 
+  /** The connection to `node`, if up (for introspection: stats, queued bytes). */
+  peerConnection (node: string): Connection | undefined {
+    return this.#peers.get(node)?.conn
+  }
+
   peerInfo (node: string): PeerInfo | undefined {
     const p = this.#peers.get(node)
     return p?.conn !== undefined ? p.info : undefined
