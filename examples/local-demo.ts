@@ -30,11 +30,11 @@ export interface DemoOptions {
   durationMs?: number
   /** Ends the run early (Ctrl-C in --forever mode). */
   signal?: AbortSignal
-  /** The flaky worker crashes this long after it starts (default 600 ms). */
+  /** The flaky worker crashes this long after it starts (default 600 ms; 4000 with an infinite duration). */
   crashAfterMs?: number
   /** Crash every incarnation of the flaky worker, not only the first (default: only with an infinite duration). */
   crashRepeatedly?: boolean
-  /** Milliseconds between two ticks (default 400). */
+  /** Milliseconds between two ticks (default 400; 1000 with an infinite duration). */
   tickMs?: number
 }
 
@@ -44,7 +44,7 @@ export interface DemoSummary {
   processesAfter: number
   /** Messages taken from a mailbox by the demo's processes. */
   messages: number
-  /** Counter state at the end: casts (ticks) and calls it handled. */
+  /** Casts (ticks) and calls the counter handled. */
   ticks: number
   calls: number
   crashes: number
@@ -57,11 +57,11 @@ interface Stats { messages: number, ticks: number, calls: number, crashes: numbe
 
 // ---- the counter: a GenServer ----------------------------------------------------
 
-type CounterCall = 'get' | 'stats'
+type CounterCall = 'get'
 type CounterCast = { type: 'tick', from: string }
 interface CounterState { count: number, calls: number }
 
-function counterServer (say: Say, stats: Stats): GenServer<CounterState, CounterCall, unknown, CounterCast, number> {
+function counterServer (say: Say, stats: Stats): GenServer<CounterState, CounterCall, number, CounterCast, number> {
   return {
     init (start, ctx) {
       // Trapping exits lets the supervisor's `shutdown` reach terminate as a message.
@@ -72,12 +72,8 @@ function counterServer (say: Say, stats: Stats): GenServer<CounterState, Counter
     handleCall (req, from, st) {
       stats.messages++
       stats.calls++
-      const next = { ...st, calls: st.calls + 1 }
-      if (req === 'get') {
-        say('counter', `call "get" from ${from.pid} -> reply ${st.count}`)
-        return reply(st.count, next)
-      }
-      return reply({ count: st.count, calls: next.calls }, next)
+      say('counter', `call "${req}" from ${from.pid} -> reply ${st.count}`)
+      return reply(st.count, { ...st, calls: st.calls + 1 })
     },
     handleCast (msg, st) {
       stats.messages++

@@ -40,6 +40,16 @@ export function isDownMessage (m: unknown): m is DownMessage {
   return typeof m === 'object' && m !== null && (m as DownMessage).type === 'DOWN' && 'ref' in m
 }
 
+/** A receive match for the DOWN message of one monitor: `await ctx.receive(downFor(ref))`. */
+export function downFor (ref: Ref): (m: unknown) => m is DownMessage {
+  return (m: unknown): m is DownMessage => isDownMessage(m) && m.ref.equals(ref)
+}
+
+/** A receive match for the EXIT message from one linked process. */
+export function exitFrom (pid: Pid): (m: unknown) => m is ExitMessage {
+  return (m: unknown): m is ExitMessage => isExitMessage(m) && m.from.equals(pid)
+}
+
 /** `{ shutdown: detail }`, a shutdown that carries a detail, as OTP's `{shutdown, Term}`. */
 export function isShutdown (reason: unknown): boolean {
   return reason === SHUTDOWN || (typeof reason === 'object' && reason !== null && 'shutdown' in reason && Object.keys(reason).length === 1)

@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto'
 import { systemClock, type Clock } from './clock.js'
-import { BadArgError, NameTakenError, NoProcError, formatReason } from './errors.js'
+import { BadArgError, NameTakenError, NoProcError, ProcessExitedError, formatReason } from './errors.js'
 import { consoleLogger, type Logger } from './logger.js'
 import { Pid, Ref, isRemoteName, type Dest, type RemoteName } from './pid.js'
 import { Proc, TIMEOUT, type HeldMonitor, type ProcessContext, type ProcessFn, type ProcessStatus, type SpawnOptions } from './process.js'
@@ -544,12 +544,20 @@ export class Runtime {
    */
   run<T>(fn: (ctx: ProcessContext) => T | Promise<T>): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.spawn(async (ctx) => {
+      let settled = false
+      const pid = this.spawn(async (ctx) => {
         try {
-          resolve(await fn(ctx))
+          const v = await fn(ctx)
+          settled = true
+          resolve(v)
         } catch (err) {
+          settled = true
           reject(err)
         }
+      })
+      // Killed (or ended by an exit signal) before fn settled: reject with the reason.
+      void this.wait(pid).then((reason) => {
+        if (!settled) reject(reason instanceof Error ? reason : new ProcessExitedError(`process ${pid} exited: ${formatReason(reason)}`))
       })
     })
   }

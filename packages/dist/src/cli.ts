@@ -17,7 +17,7 @@ import { resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { consoleLogger, formatReason, type Logger } from '@tekka/actors'
-import { loadConfig, ConfigError, type TekkaConfig } from './config.js'
+import { loadConfig, ConfigError, configSchema, configValue, formatDefault, type TekkaConfig } from './config.js'
 import { resolveCookie } from './cookie.js'
 import type { CtlResult } from './ctl.js'
 import { startNode, type DistNode, type NodeOptions } from './node.js'
@@ -74,6 +74,37 @@ function tlsFrom (config: TekkaConfig): TlsOptions | undefined {
   return { key: need('keyfile', ssl.keyfile), cert: need('certfile', ssl.certfile), ca: need('cacertfile', ssl.cacertfile) }
 }
 
+/**
+ * Keys read by parts of tekka that this build does not have yet, with the
+ * part that will read them. Set to anything but their default, they are
+ * refused at start: a setting is honoured or refused, never ignored.
+ */
+const NOT_YET: ReadonlyArray<[prefix: string, part: string]> = [
+  ['cluster.discovery', 'cluster discovery (@tekka/discovery)'],
+  ['cluster.autocluster_interval', 'cluster discovery (@tekka/discovery)'],
+  ['cluster.static.', 'cluster discovery (@tekka/discovery)'],
+  ['cluster.dns.', 'cluster discovery (@tekka/discovery)'],
+  ['cluster.etcd.', 'cluster discovery (@tekka/discovery)'],
+  ['cluster.k8s.', 'cluster discovery (@tekka/discovery)'],
+  ['cluster.mdns.', 'cluster discovery (@tekka/discovery)'],
+  ['cluster.autoheal', 'autoheal (@tekka/heal)'],
+  ['cluster.autoclean', 'autoclean (@tekka/heal)'],
+  ['node.data_dir', 'cluster membership'],
+  ['lock.', 'the lock service (@tekka/lock)']
+]
+
+/** Throws ConfigError for a key of a part not built yet that is set to anything but its default. */
+export function refuseUnsupported (config: TekkaConfig): void {
+  const defaults = loadConfig({ env: {}, overrides: { 'node.name': config.node.name } })
+  for (const spec of configSchema) {
+    const hit = NOT_YET.find(([prefix]) => spec.key === prefix || (prefix.endsWith('.') && spec.key.startsWith(prefix)))
+    if (hit === undefined) continue
+    const v = configValue(config, spec.key)
+    if (JSON.stringify(v) === JSON.stringify(configValue(defaults, spec.key))) continue
+    throw new ConfigError(`${spec.key}: ${JSON.stringify(v)} cannot be honoured yet: ${hit[1]} is not in this version of tekka (leave the key at its default, ${formatDefault(spec)})`, { key: spec.key })
+  }
+}
+
 /** NodeOptions from a loaded configuration. */
 export function nodeOptions (config: TekkaConfig, cookie: string, logger: Logger): NodeOptions {
   const tls = tlsFrom(config)
@@ -113,6 +144,7 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
     overrides: { ...sets(values.set), 'node.name': values.name, 'node.listen_port': values.port }
   })
   if (config.node.name === '' || config.node.name === undefined) throw new UsageError('a node name is needed: --name NAME@HOST (or node.name in the config)')
+  refuseUnsupported(config)
   const { cookie, source } = resolveCookie({
     ...(values.cookie !== undefined ? { flag: values.cookie } : {}),
     ...(config.node.cookie !== undefined ? { config: config.node.cookie } : {})

@@ -44,6 +44,13 @@ test('a bad config value is refused naming the key, the value and what is allowe
   assert.match(env.err, /node\.tick_time/)
 })
 
+test('a key of a part not built yet is refused when set, not silently ignored', () => {
+  const r = run(['--name', 'n1@127.0.0.1', '--cookie', 'c', '--set', 'cluster.discovery=static'])
+  assert.is(r.status, 1)
+  assert.match(r.err, /cluster\.discovery/)
+  assert.match(r.err, /cannot be honoured yet/)
+})
+
 test('a taken port gives an error naming the port', async () => {
   const base = await freePortRange(2)
   const server = createServer()

@@ -1,0 +1,416 @@
+/**
+ * Remote benchmarks: two OS processes on loopback. This process is one node
+ * (`bench0@127.0.0.1`); a child `tekka` command running peers/app.js is the
+ * other (`peer1@127.0.0.1`). Each is measured next to a raw baseline in the
+ * same run, alternating: plain TCP sockets with the same framing and
+ * coalescing and no actors (peers/raw-wire.ts), against a plain child node
+ * script (peers/raw-peer.js).
+ *
+ * - remote.oneway: 1,000,000 messages of a 32-byte string from a process here
+ *   to a process on the peer, which reports when all have arrived; msg/s.
+ *   Baseline raw.oneway: `[1, null, pid, payload]` frames, counted by the peer.
+ * - remote.pingpong: round trips between a process here and one on the peer;
+ *   round trips/s, with p50 / p99 latency in µs (also as rows of their own).
+ * - remote.call: `node.call` of a function registered on the peer, 64 callers
+ *   in flight; calls/s with p50 / p99. Baseline raw.call: request / reply
+ *   frames, 64 in flight.
+ *
+ * Output: one JSON line per result (see packages/actors/bench/local.ts), e.g.
+ *   {"bench":"remote.oneway","value":5.1e5,"unit":"msg/s","min":...,"max":...,"runs":5,
+ *    "baseline":{"name":"raw.oneway ...","value":...},"ratio":0.72,"goals":{...}}
+ *
+ * Environment:
+ *   TEKKA_BENCH_RUNS      runs per measurement (default 5)
+ *   TEKKA_BENCH_SCALE     multiplies every count (default 1; 0.1 for a quick look)
+ *   TEKKA_BENCH_ONLY      comma-separated bench names (prefixes) to run (default all)
+ *   TEKKA_BENCH_BASELINE  0 skips the raw runs (for profiling the tekka path alone)
+ *   TEKKA_BENCH_CPU_PROF  a directory: the children run with --cpu-prof and
+ *                         write their profiles there (run this file itself with
+ *                         `node --cpu-prof` for this side)
+ *
+ * The children are started and stopped here and killed whatever happens: on
+ * exit, on a signal, and, should this process die by SIGKILL, by themselves
+ * when their stdin (held by this process) closes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer, connect } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { consoleLogger, type Pid } from '@tekka/actors'
+import { startNode, type DistNode } from '../src/index.js'
+import { CTL, RawLink, RPC_CALL, RPC_REPLY, SEND, type PidTuple } from './peers/raw-wire.js'
+
+const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 5))
+const SCALE = Number(process.env.TEKKA_BENCH_SCALE ?? 1)
+const ONLY = (process.env.TEKKA_BENCH_ONLY ?? '').split(',').filter((s) => s !== '')
+const BASELINE = process.env.TEKKA_BENCH_BASELINE !== '0'
+const PROF_DIR = process.env.TEKKA_BENCH_CPU_PROF
+const scaled = (n: number): number => Math.max(1, Math.round(n * SCALE))
+
+const ONEWAY_MESSAGES = scaled(1_000_000)
+const PINGPONG_ROUND_TRIPS = scaled(20_000)
+const CALLS = scaled(100_000)
+const CALLERS = 64
+/** The sender yields every this many sends, as a well-behaved producer does (and as local.oneway's does). */
+const SEND_BATCH = 1000
+const PAYLOAD = 'x'.repeat(32)
+/** Raw sender's back-pressure mark: the connection's default highWater. */
+const RAW_HIGH_WATER = 8 * 1024 * 1024
+/** A run that takes longer than this has lost messages: fail rather than hang. */
+const RUN_TIMEOUT_MS = 120_000
+
+const COOKIE = 'tekka-bench'
+const SELF = 'bench0@127.0.0.1'
+const PEER = 'peer1@127.0.0.1'
+const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
+const APP = fileURLToPath(new URL('./peers/app.js', import.meta.url))
+const RAW_PEER = fileURLToPath(new URL('./peers/raw-peer.js', import.meta.url))
+
+// ---- measurement helpers ------------------------------------------------------
+
+interface Stats { value: number, min: number, max: number }
+
+function stats (xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  const value = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+  return { value, min: s[0]!, max: s[s.length - 1]! }
+}
+
+const round = (n: number): number => Number(n.toPrecision(4))
+
+function emit (bench: string, unit: string, xs: number[], baseline?: { name: string, xs: number[] }, extra: Record<string, unknown> = {}): void {
+  const r = stats(xs)
+  const line: Record<string, unknown> = { bench, value: round(r.value), unit, min: round(r.min), max: round(r.max), runs: xs.length }
+  if (baseline !== undefined && baseline.xs.length > 0) {
+    const b = stats(baseline.xs)
+    line.baseline = { name: baseline.name, value: round(b.value), min: round(b.min), max: round(b.max) }
+    line.ratio = round(r.value / b.value)
+  }
+  process.stdout.write(JSON.stringify({ ...line, ...extra }) + '\n')
+}
+
+function gc (): void {
+  const g = (globalThis as { gc?: () => void }).gc
+  if (g === undefined) throw new Error('run with --expose-gc (scripts/bench.mjs does)')
+  g()
+  g()
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** One run's latencies (ms) summed up: rate per second and p50 / p99 in µs. */
+interface Latency { rate: number, p50: number, p99: number }
+
+function latency (count: number, ms: number, lat: Float64Array): Latency {
+  lat.sort()
+  const at = (q: number): number => lat[Math.min(lat.length - 1, Math.floor(q * (lat.length - 1)))]! * 1000
+  return { rate: count / (ms / 1000), p50: at(0.5), p99: at(0.99) }
+}
+
+function withTimeout<T> (what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const t = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`${what}: no result within ${RUN_TIMEOUT_MS} ms`)) }, RUN_TIMEOUT_MS)
+  })
+  return Promise.race([p, t]).finally(() => { clearTimeout(timer) })
+}
+
+// ---- child processes ------------------------------------------------------------
+
+const children = new Set<ChildProcess>()
+
+function killChildren (): void {
+  for (const c of children) {
+    try { c.kill('SIGKILL') } catch {}
+  }
+  children.clear()
+}
+
+process.on('exit', killChildren)
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killChildren()
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1))
+  })
+}
+
+interface Child {
+  proc: ChildProcess
+  /** Resolves with the first stdout line matching `re`. */
+  line: (re: RegExp, timeoutMs: number) => Promise<RegExpExecArray>
+  /** SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
+  stop: () => Promise<void>
+}
+
+function startChild (label: string, args: string[]): Child {
+  const prof = PROF_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : []
+  const proc = spawn(process.execPath, [...prof, '--expose-gc', ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TEKKA_LOG: process.env.TEKKA_LOG ?? 'error' }
+  })
+  children.add(proc)
+  const exited = new Promise<void>((resolve) => { proc.once('exit', () => { children.delete(proc); resolve() }) })
+  const lines: string[] = []
+  const waiters = new Set<() => void>()
+  let buf = ''
+  proc.stdout!.setEncoding('utf8')
+  proc.stdout!.on('data', (d: string) => {
+    buf += d
+    let i
+    while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1) }
+    for (const w of waiters) w()
+  })
+  const line = (re: RegExp, timeoutMs: number): Promise<RegExpExecArray> => new Promise((resolve, reject) => {
+    const check = (): void => {
+      for (const l of lines) {
+        const m = re.exec(l)
+        if (m !== null) { done(); resolve(m); return }
+      }
+    }
+    const fail = (why: string) => (): void => { done(); reject(new Error(`${label}: ${why} before a line matching ${String(re)}\n${lines.join('\n')}`)) }
+    const onExit = fail('exited')
+    const timer = setTimeout(fail(`nothing in ${timeoutMs} ms`), timeoutMs)
+    const done = (): void => { clearTimeout(timer); waiters.delete(check); proc.off('exit', onExit) }
+    waiters.add(check)
+    proc.once('exit', onExit)
+    check()
+  })
+  const stop = async (): Promise<void> => {
+    if (!children.has(proc)) return
+    proc.kill('SIGTERM')
+    const timer = setTimeout(() => { proc.kill('SIGKILL') }, 5000)
+    await exited
+    clearTimeout(timer)
+  }
+  return { proc, line, stop }
+}
+
+/** A port free right now (the OS's pick), for the peer's listener. */
+async function freePort (): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen({ host: '127.0.0.1', port: 0 }, resolve) })
+  const port = (srv.address() as { port: number }).port
+  await new Promise<void>((resolve) => { srv.close(() => { resolve() }) })
+  return port
+}
+
+// ---- the tekka side ----------------------------------------------------------------
+
+interface Tekka { node: DistNode, child: Child }
+
+async function startTekka (): Promise<Tekka> {
+  const peerPort = await freePort()
+  // The peer listens on base + 1 (the trailing digit of `peer1`), the port this node dials.
+  const basePort = peerPort - 1
+  const child = startChild('peer', [BIN, '--name', PEER, '--cookie', COOKIE, '--set', `node.dist_base_port=${basePort}`, APP])
+  await child.line(/^tekka: app .* started/, 20_000)
+  const node = await startNode({ name: SELF, cookie: COOKIE, basePort, port: 0, logger: consoleLogger('tekka:bench') })
+  if (!(await node.connect(PEER))) throw new Error(`cannot connect to ${PEER} on port ${peerPort}`)
+  return { node, child }
+}
+
+async function peerGc (node: DistNode): Promise<void> {
+  gc()
+  await node.call(PEER, 'bench.gc', [], { timeout: 30_000 })
+}
+
+async function remoteOneway ({ node }: Tekka, n: number): Promise<number> {
+  return await withTimeout('remote.oneway', node.run(async (ctx) => {
+    const sink = await node.call<Pid>(PEER, 'bench.sink', [n, ctx.self])
+    const t0 = performance.now()
+    node.spawn(async (c) => {
+      for (let i = 0; i < n; i++) {
+        c.send(sink, PAYLOAD)
+        if (i % SEND_BATCH === SEND_BATCH - 1) await c.yield()
+      }
+    })
+    await ctx.receive()
+    return n / ((performance.now() - t0) / 1000)
+  }))
+}
+
+async function remotePingpong ({ node }: Tekka, n: number): Promise<Latency> {
+  const ponger = await node.call<Pid>(PEER, 'bench.ponger', [])
+  const lat = new Float64Array(n)
+  const ms = await withTimeout('remote.pingpong', node.run(async (ctx) => {
+    const t0 = performance.now()
+    for (let i = 0; i < n; i++) {
+      const s = performance.now()
+      ctx.send(ponger, ctx.self)
+      await ctx.receive()
+      lat[i] = performance.now() - s
+    }
+    return performance.now() - t0
+  }))
+  node.send(ponger, 'stop')
+  return latency(n, ms, lat)
+}
+
+async function remoteCall ({ node }: Tekka, n: number): Promise<Latency> {
+  const lat = new Float64Array(n)
+  let next = 0
+  const caller = async (): Promise<void> => {
+    for (let i = next++; i < n; i = next++) {
+      const s = performance.now()
+      await node.call(PEER, 'bench.echo', [i])
+      lat[i] = performance.now() - s
+    }
+  }
+  const t0 = performance.now()
+  await withTimeout('remote.call', Promise.all(Array.from({ length: CALLERS }, caller)))
+  return latency(n, performance.now() - t0, lat)
+}
+
+// ---- the raw side ------------------------------------------------------------------
+
+/** This side of the raw link; a pid is a plain tuple there. */
+const RAW_SELF: PidTuple = [SELF, 1, 1]
+const RAW_TARGET: PidTuple = [PEER, 2, 1]
+
+interface Raw {
+  child: Child
+  link: RawLink
+  /** The next message for RAW_SELF (a 'done' or a 'pong'), or the next gc ack. */
+  next: () => Promise<unknown>
+  calls: Map<number, () => void>
+  close: () => void
+}
+
+async function startRaw (): Promise<Raw> {
+  const child = startChild('raw-peer', [RAW_PEER, '0'])
+  const m = await child.line(/^raw-peer listening (\d+)/, 20_000)
+  const socket = connect({ host: '127.0.0.1', port: Number(m[1]) })
+  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+  socket.on('error', () => {})
+  let waiter: ((v: unknown) => void) | undefined
+  const calls = new Map<number, () => void>()
+  const link = new RawLink(socket, (msg) => {
+    if (msg[0] === RPC_REPLY) {
+      const id = msg[1] as number
+      const done = calls.get(id)
+      calls.delete(id)
+      done?.()
+      return
+    }
+    const w = waiter
+    waiter = undefined
+    w?.(msg[0] === CTL ? msg[1] : msg[3])
+  })
+  const next = (): Promise<unknown> => new Promise((resolve) => { waiter = resolve })
+  return { child, link, next, calls, close: () => { socket.destroy() } }
+}
+
+async function rawGc (raw: Raw): Promise<void> {
+  gc()
+  const ack = raw.next()
+  raw.link.send([CTL, 'gc'])
+  await ack
+}
+
+async function rawOneway (raw: Raw, n: number): Promise<number> {
+  const { link } = raw
+  const done = withTimeout('raw.oneway', raw.next())
+  link.send([CTL, 'sink', n, RAW_SELF])
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) {
+    link.send([SEND, null, RAW_TARGET, PAYLOAD])
+    if (i % SEND_BATCH === SEND_BATCH - 1) {
+      await tick()
+      if (link.queuedBytes > RAW_HIGH_WATER) await link.drained()
+    }
+  }
+  await done
+  return n / ((performance.now() - t0) / 1000)
+}
+
+async function rawPingpong (raw: Raw, n: number): Promise<Latency> {
+  const lat = new Float64Array(n)
+  const t0 = performance.now()
+  await withTimeout('raw.pingpong', (async () => {
+    for (let i = 0; i < n; i++) {
+      const s = performance.now()
+      const pong = raw.next()
+      raw.link.send([SEND, null, RAW_TARGET, RAW_SELF])
+      await pong
+      lat[i] = performance.now() - s
+    }
+  })())
+  return latency(n, performance.now() - t0, lat)
+}
+
+async function rawCall (raw: Raw, n: number): Promise<Latency> {
+  const lat = new Float64Array(n)
+  let next = 0
+  const caller = async (): Promise<void> => {
+    for (let i = next++; i < n; i = next++) {
+      const s = performance.now()
+      await new Promise<void>((resolve) => {
+        raw.calls.set(i, resolve)
+        raw.link.send([RPC_CALL, i, 'bench.echo', [i]])
+      })
+      lat[i] = performance.now() - s
+    }
+  }
+  const t0 = performance.now()
+  await withTimeout('raw.call', Promise.all(Array.from({ length: CALLERS }, caller)))
+  return latency(n, performance.now() - t0, lat)
+}
+
+// ---- driver -------------------------------------------------------------------------
+
+const want = (name: string): boolean => ONLY.length === 0 || ONLY.some((o) => `remote.${name}`.startsWith(o) || `raw.${name}`.startsWith(o))
+
+/**
+ * Warm-up (not counted), then RUNS rounds of a tekka run and a raw run,
+ * alternating so drift on the machine hits both, with a GC on both sides
+ * before each.
+ */
+async function alternate<T> (tekka: Tekka, raw: Raw | undefined, warmN: number, n: number,
+  t: (k: Tekka, n: number) => Promise<T>, r: (raw: Raw, n: number) => Promise<T>): Promise<{ tekka: T[], raw: T[] }> {
+  await t(tekka, warmN)
+  if (raw !== undefined) await r(raw, warmN)
+  const out: { tekka: T[], raw: T[] } = { tekka: [], raw: [] }
+  for (let i = 0; i < RUNS; i++) {
+    await peerGc(tekka.node)
+    out.tekka.push(await t(tekka, n))
+    if (raw !== undefined) {
+      await rawGc(raw)
+      out.raw.push(await r(raw, n))
+    }
+  }
+  return out
+}
+
+function latencyRows (name: string, unit: string, rt: Latency[], base: Latency[], baseName: string, extra: Record<string, unknown>, p50Goal?: number): void {
+  const p = (xs: Latency[], k: 'p50' | 'p99'): number[] => xs.map((x) => x[k])
+  const med = (xs: Latency[], k: 'p50' | 'p99'): number | undefined => xs.length > 0 ? round(stats(p(xs, k)).value) : undefined
+  const lat = { p50Us: med(rt, 'p50'), p99Us: med(rt, 'p99'), baselineP50Us: med(base, 'p50'), baselineP99Us: med(base, 'p99') }
+  emit(name, unit, rt.map((x) => x.rate), { name: baseName, xs: base.map((x) => x.rate) }, { ...extra, ...lat })
+  emit(`${name}.p50`, 'µs', p(rt, 'p50'), { name: `${baseName} p50`, xs: p(base, 'p50') },
+    p50Goal !== undefined ? { goal: `ratio <= ${p50Goal}` } : {})
+  emit(`${name}.p99`, 'µs', p(rt, 'p99'), { name: `${baseName} p99`, xs: p(base, 'p99') })
+  if (base.length > 0) emit(baseName, unit, base.map((x) => x.rate), undefined, { ...extra, p50Us: lat.baselineP50Us, p99Us: lat.baselineP99Us })
+}
+
+const tekka = await startTekka()
+const raw = BASELINE ? await startRaw() : undefined
+try {
+  if (want('oneway')) {
+    const r = await alternate(tekka, raw, Math.round(ONEWAY_MESSAGES / 4), ONEWAY_MESSAGES, remoteOneway, rawOneway)
+    const extra = { messages: ONEWAY_MESSAGES, payloadBytes: PAYLOAD.length }
+    emit('remote.oneway', 'msg/s', r.tekka, { name: 'raw.oneway', xs: r.raw }, { ...extra, goal: 'ratio >= 0.7 and value >= 500000' })
+    if (r.raw.length > 0) emit('raw.oneway', 'msg/s', r.raw, undefined, { ...extra, what: 'plain TCP, same framing and coalescing, no actors' })
+  }
+  if (want('pingpong')) {
+    const r = await alternate(tekka, raw, Math.round(PINGPONG_ROUND_TRIPS / 4), PINGPONG_ROUND_TRIPS, remotePingpong, rawPingpong)
+    latencyRows('remote.pingpong', 'round trips/s', r.tekka, r.raw, 'raw.pingpong', { roundTrips: PINGPONG_ROUND_TRIPS }, 1.3)
+  }
+  if (want('call')) {
+    const r = await alternate(tekka, raw, Math.round(CALLS / 4), CALLS, remoteCall, rawCall)
+    latencyRows('remote.call', 'calls/s', r.tekka, r.raw, 'raw.call', { calls: CALLS, inFlight: CALLERS })
+  }
+} finally {
+  raw?.close()
+  await tekka.node.stop()
+  await Promise.all([tekka.child.stop(), raw?.child.stop()])
+}
