@@ -139,6 +139,14 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
   })
   if (values.help === true) { out.write(USAGE + '\n'); return 0 }
   if (positionals.length > 1) throw new UsageError(`one app module at most, got ${positionals.join(' ')}`)
+  // Signals are caught from the start: one that comes while the node is still
+  // starting stops it as soon as it is up. Repeats (npm forwards Ctrl-C a
+  // second time) are ignored rather than left to the default action.
+  let requested: ((sig: string) => void) | undefined
+  let early: string | undefined
+  const onSignal = (sig: string): void => { if (requested !== undefined) requested(sig); else early ??= sig }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   const config = loadConfig({
     ...(values.config !== undefined ? { file: values.config } : {}),
     overrides: { ...sets(values.set), 'node.name': values.name, 'node.listen_port': values.port }
@@ -180,8 +188,8 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
         resolve()
       })()
     }
-    process.once('SIGINT', () => { stop('SIGINT') })
-    process.once('SIGTERM', () => { stop('SIGTERM') })
+    requested = stop
+    if (early !== undefined) stop(early)
     node.once('stopped', () => { stop('stopped') })
   })
   out.write(`tekka: ${node.name} stopped\n`)
