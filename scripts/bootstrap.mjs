@@ -2,7 +2,7 @@
 // package with `tsc -b`. Run by `npm test`, `npm run demo` and `npm run bench`,
 // so a fresh machine with only Node 20 and npm needs nothing else.
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 
@@ -14,3 +14,6 @@ const pnpm = ['-y', packageManager]
 const install = ['install', '--prefer-offline', ...(process.env.CI ? ['--frozen-lockfile'] : [])]
 run('npx', [...pnpm, ...install])
 run(join(root, 'node_modules/.bin/tsc'), ['-b'])
+// pnpm links a workspace package's bin only when its target exists: the
+// first install on a fresh clone runs before the build made `tekka`.
+if (!existsSync(join(root, 'node_modules/.bin/tekka'))) run('npx', [...pnpm, ...install, '--offline'])

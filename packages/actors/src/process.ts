@@ -104,6 +104,8 @@ class ProcExtras {
   reason: unknown = undefined
   held: Promise<void> | undefined = undefined
   trap = false
+  /** Called with the exit reason (runtime.wait / runtime.run). */
+  onExit: Array<(reason: unknown) => void> | undefined = undefined
 }
 
 
@@ -142,6 +144,12 @@ export class Proc implements ProcessContext, Task {
   set name (v: string | undefined) { (this.#x ??= new ProcExtras()).name = v }
   /** @internal */ get reason (): unknown { return this.#x?.reason }
   set reason (v: unknown) { (this.#x ??= new ProcExtras()).reason = v }
+  /** @internal Runs `fn` with the exit reason when this process exits. */
+  whenExit (fn: (reason: unknown) => void): void {
+    ((this.#x ??= new ProcExtras()).onExit ??= []).push(fn)
+  }
+
+  /** @internal */ get exitHooks (): Array<(reason: unknown) => void> | undefined { return this.#x?.onExit }
   /** @internal */ get trap (): boolean { return this.#x?.trap === true }
   set trap (v: boolean) { (this.#x ??= new ProcExtras()).trap = v }
   /** @internal */ get held (): Promise<void> | undefined { return this.#x?.held }

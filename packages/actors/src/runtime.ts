@@ -403,6 +403,8 @@ export class Runtime {
       }
     }
     for (const n of nodes) this.#byNode.get(n)?.delete(p)
+    const hooks = p.exitHooks
+    if (hooks !== undefined) for (const h of hooks) h(reason)
   }
 
   // ---- signals from other nodes (called by @tekka/dist) ---------------------
@@ -527,15 +529,9 @@ export class Runtime {
 
   /** Resolves with `pid`'s exit reason when it exits (`noproc` if it is not alive). */
   wait (pid: Pid): Promise<unknown> {
-    return new Promise((resolve) => {
-      let ref: Ref | undefined
-      const waiter = this.spawn(async (ctx) => {
-        const m = await ctx.receive((x): x is DownMessage => isDownMessage(x) && x.ref.equals(ref))
-        resolve(m.reason)
-      })
-      // The monitor is set now, not when the waiter first runs, so an exit right after wait() is seen.
-      ref = this.monitor(this.#procs.get(waiter.id)!, pid)
-    })
+    const p = this.#lookup(pid)
+    if (p === undefined) return Promise.resolve(NOPROC)
+    return new Promise((resolve) => { p.whenExit(resolve) })
   }
 
   /**
@@ -556,7 +552,7 @@ export class Runtime {
         }
       })
       // Killed (or ended by an exit signal) before fn settled: reject with the reason.
-      void this.wait(pid).then((reason) => {
+      this.#procs.get(pid.id)!.whenExit((reason) => {
         if (!settled) reject(reason instanceof Error ? reason : new ProcessExitedError(`process ${pid} exited: ${formatReason(reason)}`))
       })
     })
