@@ -3,7 +3,8 @@
 // the last line: `N passed, N failed` (`, N skipped` when any were skipped).
 // Usage: node scripts/test.mjs [substring ...]   (only files whose path contains one)
 import { spawn } from 'node:child_process'
-import { readdirSync, statSync, existsSync } from 'node:fs'
+import { readdirSync, statSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpus } from 'node:os'
@@ -35,9 +36,11 @@ await ensureSystemDeps()
 function runFile (file) {
   return new Promise((resolve) => {
     const started = Date.now()
+    // Each file's nodes keep their state in a data dir of their own, removed afterwards.
+    const dataDir = mkdtempSync(join(tmpdir(), 'tekka-test-data-'))
     const child = spawn(process.execPath, ['--expose-gc', file], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error' },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error', TEKKA_NODE__DATA_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     })
@@ -51,6 +54,7 @@ function runFile (file) {
     }, FILE_TIMEOUT_MS)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
+      rmSync(dataDir, { recursive: true, force: true })
       // Leave nothing behind: node processes a test started in its group.
       try { process.kill(-child.pid, 'SIGKILL') } catch {}
       const num = (label) => {

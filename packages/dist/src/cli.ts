@@ -13,13 +13,15 @@
  */
 import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { resolve as resolvePath } from 'node:path'
+import { createRequire } from 'node:module'
+import { join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { consoleLogger, formatReason, type Logger } from '@tekka/actors'
 import { loadConfig, ConfigError, configSchema, configValue, formatDefault, type TekkaConfig } from './config.js'
 import { resolveCookie } from './cookie.js'
 import type { CtlResult } from './ctl.js'
+import { KNOWN_PLUGINS, isTekkaPlugin, type PluginInstance, type TekkaPlugin } from './plugin.js'
 import { startNode, type DistNode, type NodeOptions } from './node.js'
 import { parseNodeName, type TlsOptions } from './transport.js'
 
@@ -75,33 +77,45 @@ function tlsFrom (config: TekkaConfig): TlsOptions | undefined {
 }
 
 /**
- * Keys read by parts of tekka that this build does not have yet, with the
- * part that will read them. Set to anything but their default, they are
- * refused at start: a setting is honoured or refused, never ignored.
+ * Loads the known plugin packages that are installed: from next to this
+ * package, else from the working directory (where an app's own
+ * node_modules are). A package that is present but fails to load is an error.
  */
-const NOT_YET: ReadonlyArray<[prefix: string, part: string]> = [
-  ['cluster.discovery', 'cluster discovery (@tekka/discovery)'],
-  ['cluster.autocluster_interval', 'cluster discovery (@tekka/discovery)'],
-  ['cluster.static.', 'cluster discovery (@tekka/discovery)'],
-  ['cluster.dns.', 'cluster discovery (@tekka/discovery)'],
-  ['cluster.etcd.', 'cluster discovery (@tekka/discovery)'],
-  ['cluster.k8s.', 'cluster discovery (@tekka/discovery)'],
-  ['cluster.mdns.', 'cluster discovery (@tekka/discovery)'],
-  ['cluster.autoheal', 'autoheal (@tekka/heal)'],
-  ['cluster.autoclean', 'autoclean (@tekka/heal)'],
-  ['node.data_dir', 'cluster membership'],
-  ['lock.', 'the lock service (@tekka/lock)']
-]
+export async function loadPlugins (logger: Logger): Promise<TekkaPlugin[]> {
+  const out: TekkaPlugin[] = []
+  for (const known of KNOWN_PLUGINS) {
+    let mod: { plugin?: unknown } | undefined
+    try {
+      mod = await import(known.name) as { plugin?: unknown }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes(known.name)) throw err
+      try {
+        const url = createRequire(join(process.cwd(), 'package.json')).resolve(known.name)
+        mod = await import(pathToFileURL(url).href) as { plugin?: unknown }
+      } catch {
+        logger.debug('plugin not installed', { plugin: known.name })
+        continue
+      }
+    }
+    if (!isTekkaPlugin(mod.plugin)) throw new Error(`${known.name} does not export a tekka plugin`)
+    out.push(mod.plugin)
+  }
+  return out
+}
 
-/** Throws ConfigError for a key of a part not built yet that is set to anything but its default. */
-export function refuseUnsupported (config: TekkaConfig): void {
+/**
+ * Throws ConfigError for a key that no loaded plugin reads (its package is
+ * not installed) set to anything but its default: a setting is honoured or
+ * refused, never ignored.
+ */
+export function refuseUnsupported (config: TekkaConfig, plugins: readonly TekkaPlugin[]): void {
   const defaults = loadConfig({ env: {}, overrides: { 'node.name': config.node.name } })
   for (const spec of configSchema) {
-    const hit = NOT_YET.find(([prefix]) => spec.key === prefix || (prefix.endsWith('.') && spec.key.startsWith(prefix)))
-    if (hit === undefined) continue
+    const owner = KNOWN_PLUGINS.find((k) => k.configKeys.some((p) => spec.key === p || (p.endsWith('.') && spec.key.startsWith(p)) || spec.key.startsWith(p + '_')))
+    if (owner === undefined || plugins.some((p) => p.name === owner.name)) continue
     const v = configValue(config, spec.key)
     if (JSON.stringify(v) === JSON.stringify(configValue(defaults, spec.key))) continue
-    throw new ConfigError(`${spec.key}: ${JSON.stringify(v)} cannot be honoured yet: ${hit[1]} is not in this version of tekka (leave the key at its default, ${formatDefault(spec)})`, { key: spec.key })
+    throw new ConfigError(`${spec.key}: ${JSON.stringify(v)} cannot be honoured: ${owner.what} (${owner.name}) is not installed (leave the key at its default, ${formatDefault(spec)})`, { key: spec.key })
   }
 }
 
@@ -120,6 +134,7 @@ export function nodeOptions (config: TekkaConfig, cookie: string, logger: Logger
     handshakeTimeout: config.node.handshake_timeout,
     maxFrameSize: config.node.max_frame_size,
     ...(tls !== undefined ? { tls } : {}),
+    dataDir: config.node.data_dir,
     logger
   }
 }
@@ -152,13 +167,25 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
     overrides: { ...sets(values.set), 'node.name': values.name, 'node.listen_port': values.port }
   })
   if (config.node.name === '' || config.node.name === undefined) throw new UsageError('a node name is needed: --name NAME@HOST (or node.name in the config)')
-  refuseUnsupported(config)
+  const logger = consoleLogger('tekka')
+  const plugins = await loadPlugins(logger)
+  refuseUnsupported(config, plugins)
   const { cookie, source } = resolveCookie({
     ...(values.cookie !== undefined ? { flag: values.cookie } : {}),
     ...(config.node.cookie !== undefined ? { config: config.node.cookie } : {})
   })
-  const logger = consoleLogger('tekka')
   const node = await startNode(nodeOptions(config, cookie, logger))
+  const running: PluginInstance[] = []
+  try {
+    for (const p of plugins) {
+      running.push(await p.start(node, config))
+      logger.info('plugin started', { plugin: p.name })
+    }
+  } catch (err) {
+    for (const r of running.reverse()) await r.stop()
+    await node.stop()
+    throw err
+  }
   out.write(`tekka: node ${node.name} listening on ${config.node.listen_host}:${node.port ?? '-'} (creation ${node.creation}, cookie from ${source})\n`)
 
   let appStop: AppStop
@@ -183,6 +210,9 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
           else if (typeof mod?.stop === 'function') await mod.stop(node)
         } catch (err) {
           logger.error('app stop failed', { error: err as Error })
+        }
+        for (const r of running.reverse()) {
+          try { await r.stop() } catch (err) { logger.error('plugin stop failed', { error: err as Error }) }
         }
         await node.stop()
         resolve()
@@ -223,7 +253,8 @@ async function runCtl (argv: string[], out: NodeJS.WritableStream): Promise<numb
     ...(config.node.cookie !== undefined ? { config: config.node.cookie } : {})
   })
   const logger = consoleLogger('tekka:ctl', process.env.TEKKA_LOG === undefined ? 'error' : undefined)
-  const node = await startNode({ ...nodeOptions(config, cookie, logger), listen: false, hidden: true })
+  const { dataDir: _unused, ...options } = nodeOptions(config, cookie, logger)
+  const node = await startNode({ ...options, listen: false, hidden: true })
   const timeout = values.timeout !== undefined ? Number(values.timeout) : 10_000
   try {
     if (!(await node.connect(values.node))) {

@@ -86,6 +86,8 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
   #sockets = new Set<Socket>()
   /** Pids watching node up/down: pid key -> { pid, node (undefined = all) }. */
   #nodeWatchers = new Map<string, { pid: Pid, nodes: Set<string> | 'all' }>()
+  /** Why the last dial to a node failed (for clear errors in join and the like). */
+  #lastError = new Map<string, Error>()
 
   constructor (opts: NetKernelOptions) {
     super()
@@ -155,6 +157,11 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
 
   isConnected (node: string): boolean {
     return this.#peers.get(node)?.conn !== undefined
+  }
+
+  /** Why the last attempt to connect to `node` failed, if it did. */
+  lastError (node: string): Error | undefined {
+    return this.#lastError.get(node)
   }
 
   /** The connection to `node`, if up (for introspection: stats, queued bytes). */
@@ -338,6 +345,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
         this.log.debug('dial refused by peer (simultaneous connect or already connected)', { peer: peer.name })
         return 'refused'
       }
+      this.#lastError.set(peer.name, err as Error)
       this.log.warn('cannot connect', { peer: peer.name, host, port, error: err as Error })
       return 'failed'
     }
@@ -441,6 +449,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     })
     peer.conn = conn
     peer.info = info
+    this.#lastError.delete(info.name)
     conn.on('message', (frame: unknown) => { this.#incoming(peer, conn, frame) })
     conn.once('close', (reason: string, error?: Error) => { this.#closed(peer, conn, reason, error) })
     const queued = peer.queue

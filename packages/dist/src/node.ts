@@ -12,6 +12,7 @@ import {
 import { NetKernel, type NodeUpInfo } from './net-kernel.js'
 import { Rpc, type CallOptions, type RpcFunction } from './rpc.js'
 import { CtlRegistry } from './ctl.js'
+import { Membership, type MembershipOptions } from './membership/membership.js'
 import { nodePort, parseNodeName, type TlsOptions } from './transport.js'
 
 export interface NodeOptions {
@@ -39,6 +40,10 @@ export interface NodeOptions {
   logger?: Logger
   /** Incarnation; random by default (tests may fix it). */
   creation?: number
+  /** Where the member table is kept across restarts (`node.data_dir`); none: memory only. */
+  dataDir?: string
+  /** Membership timings (gossip, reconnect). */
+  membership?: Omit<MembershipOptions, 'dataDir'>
 }
 
 const nodes = new WeakMap<Runtime, DistNode>()
@@ -60,6 +65,8 @@ export class DistNode extends EventEmitter {
   readonly log: Logger
   /** Commands of `tekka ctl` this node answers. */
   readonly ctl = new CtlRegistry()
+  /** Cluster membership (set by startNode). */
+  membership!: Membership
   #stopped = false
 
   /** @internal use startNode */
@@ -96,6 +103,7 @@ export class DistNode extends EventEmitter {
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
+    await this.membership?.stop()
     await this.kernel.stop()
     for (const pid of this.runtime.processes()) this.runtime.exit(pid, 'kill')
     this.emit('stopped')
@@ -140,6 +148,9 @@ export async function startNode (opts: NodeOptions): Promise<DistNode> {
     const list = kernel.nodes()
     return { ok: true, text: list.join('\n'), json: { node: node.name, nodes: list } }
   })
+  // Reads the stored member table: a corrupt one fails the start here, before anything listens.
+  node.membership = new Membership(node, opts.cluster ?? 'tekka', { ...opts.membership, ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}) })
   await kernel.start()
+  await node.membership.start()
   return node
 }

@@ -48,7 +48,7 @@ test('a key of a part not built yet is refused when set, not silently ignored', 
   const r = run(['--name', 'n1@127.0.0.1', '--cookie', 'c', '--set', 'cluster.discovery=static'])
   assert.is(r.status, 1)
   assert.match(r.err, /cluster\.discovery/)
-  assert.match(r.err, /cannot be honoured yet/)
+  assert.match(r.err, /cannot be honoured/)
 })
 
 test('a taken port gives an error naming the port', async () => {

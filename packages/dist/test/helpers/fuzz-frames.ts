@@ -112,18 +112,18 @@ function fragmented (body: Buffer, rng: Rng): Buffer {
 }
 
 /**
- * One valid unit: usually one frame (DATA or CONTROL), sometimes a
- * fragmented message (several frames), sometimes a tick.
+ * One valid unit: usually one frame (DATA or CONTROL; `single`), sometimes
+ * a fragmented message (several frames), sometimes a tick.
  */
-export function validUnit (ctx: FrameContext, rng: Rng): { what: string, bytes: Buffer } {
-  if (rng.chance(0.02)) return { what: 'tick', bytes: Buffer.from(TICK_FRAME) }
+export function validUnit (ctx: FrameContext, rng: Rng): { what: string, bytes: Buffer, single: boolean } {
+  if (rng.chance(0.02)) return { what: 'tick', bytes: Buffer.from(TICK_FRAME), single: false }
   const s = signal(ctx, rng)
   if (rng.chance(0.06)) {
     // A message big enough to be worth cutting up: a SEND with a blob.
     const big = [SEND, new Pid(ctx.peer, 1, ctx.creation), rng.pick(ctx.sinks), { blob: rng.bytes(200 + rng.int(2000)), n: rng.int(1000) }]
-    return { what: 'SEND(fragmented)', bytes: fragmented(ctx.codec.encode(big), rng) }
+    return { what: 'SEND(fragmented)', bytes: fragmented(ctx.codec.encode(big), rng), single: false }
   }
   const kind = rng.chance(0.5) ? KIND_DATA : KIND_CONTROL
   const body = ctx.codec.encode(s.value)
-  return { what: s.what, bytes: Buffer.concat([smallHeader(kind, body.length), body]) }
+  return { what: s.what, bytes: Buffer.concat([smallHeader(kind, body.length), body]), single: true }
 }

@@ -91,17 +91,19 @@ function newLength (old: number, rng: Rng): number {
 
 export const MUTATIONS = ['bitflip', 'byte', 'interesting', 'insert', 'delete', 'truncate', 'length', 'kind', 'duplicate', 'swap'] as const
 export type MutationName = typeof MUTATIONS[number]
+/** The mutations that make sense inside a frame body (no prefix, no kind byte there). */
+export const BODY_MUTATIONS: readonly MutationName[] = MUTATIONS.filter((m) => m !== 'length' && m !== 'kind')
 
 /**
  * A mutated copy of `input` (1 to 3 mutations unless `count` is given), and
  * what was done, for the log of a failing run. `length` rewrites the first
  * length prefix and `kind` the first kind byte; the others work anywhere.
  */
-export function mutate (input: Uint8Array, rng: Rng, count = 1 + rng.int(3)): { bytes: Buffer, ops: string[] } {
+export function mutate (input: Uint8Array, rng: Rng, count = 1 + rng.int(3), allowed: readonly MutationName[] = MUTATIONS): { bytes: Buffer, ops: string[] } {
   let b = Buffer.from(input)
   const ops: string[] = []
   for (let i = 0; i < count; i++) {
-    const op = rng.pick(MUTATIONS)
+    const op = rng.pick(allowed)
     const at = rng.int(Math.max(1, b.length))
     switch (op) {
       case 'bitflip': {
@@ -173,6 +175,20 @@ export function mutate (input: Uint8Array, rng: Rng, count = 1 + rng.int(3)): { 
     }
   }
   // Something must change, or the frame is not a mutated one.
-  if (ops.length === 0 || b.equals(input)) return mutate(input, rng, 1)
+  if (ops.length === 0 || b.equals(input)) return mutate(input, rng, 1, allowed)
   return { bytes: b, ops }
+}
+
+/**
+ * A mutated copy of one frame (`kind` byte and msgpack `body`): half the time
+ * the whole frame is mutated as bytes (its prefix may then lie), half the
+ * time only the body is and the prefix is rewritten to match, so the stream
+ * stays in step and the mutation reaches the decoder and the kernel.
+ */
+export function mutateFrame (frame: Uint8Array, rng: Rng): { bytes: Buffer, ops: string[] } {
+  if (frame.length < 6 || rng.chance(0.5)) return mutate(frame, rng)
+  const { bytes: body, ops } = mutate(frame.subarray(5), rng, 1 + rng.int(3), BODY_MUTATIONS)
+  const head = Buffer.from(frame.subarray(0, 5))
+  head.writeUInt32BE(body.length + 1, 0)
+  return { bytes: Buffer.concat([head, body]), ops: ['in-body', ...ops] }
 }
