@@ -188,13 +188,33 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
   }
   out.write(`tekka: node ${node.name} listening on ${config.node.listen_host}:${node.port ?? '-'} (creation ${node.creation}, cookie from ${source})\n`)
 
-  let appStop: AppStop
-  let mod: AppModule | undefined
   if (positionals[0] !== undefined) {
     const file = resolvePath(positionals[0])
-    mod = await import(pathToFileURL(file).href) as AppModule
-    if (typeof mod.start === 'function') appStop = await mod.start(node, config)
-    out.write(`tekka: app ${positionals[0]} started\n`)
+    const mod = await import(pathToFileURL(file).href) as AppModule
+    let appStop: AppStop
+    // The app is an application of the node: autoheal may stop and start it again.
+    const app = {
+      name: `app:${positionals[0]}`,
+      start: async () => {
+        if (typeof mod.start === 'function') appStop = await mod.start(node, config)
+        out.write(`tekka: app ${positionals[0]} started\n`)
+      },
+      stop: async () => {
+        const s = appStop
+        appStop = undefined
+        if (typeof s === 'function') await s()
+        else if (s !== undefined && typeof s === 'object' && typeof s.stop === 'function') await s.stop()
+        else if (typeof mod.stop === 'function') await mod.stop(node)
+        out.write(`tekka: app ${positionals[0]} stopped\n`)
+      }
+    }
+    node.applications.register(app, false)
+    const failed = await node.applications.startAll()
+    if (failed.length > 0) {
+      for (const r of running.reverse()) await r.stop()
+      await node.stop()
+      throw new Error(`app ${positionals[0]} failed to start: ${failed[0]!.error.message}`)
+    }
   }
 
   await new Promise<void>((resolve) => {
@@ -204,13 +224,7 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
       stopping = true
       out.write(`tekka: ${sig}, stopping ${node.name}\n`)
       void (async () => {
-        try {
-          if (typeof appStop === 'function') await appStop()
-          else if (appStop !== undefined && typeof appStop === 'object' && typeof appStop.stop === 'function') await appStop.stop()
-          else if (typeof mod?.stop === 'function') await mod.stop(node)
-        } catch (err) {
-          logger.error('app stop failed', { error: err as Error })
-        }
+        await node.applications.stopAll()
         for (const r of running.reverse()) {
           try { await r.stop() } catch (err) { logger.error('plugin stop failed', { error: err as Error }) }
         }

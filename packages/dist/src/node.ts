@@ -12,6 +12,7 @@ import {
 import { NetKernel, type NodeUpInfo } from './net-kernel.js'
 import { Rpc, type CallOptions, type RpcFunction } from './rpc.js'
 import { CtlRegistry } from './ctl.js'
+import { Applications } from './applications.js'
 import { Membership, type MembershipOptions } from './membership/membership.js'
 import { nodePort, parseNodeName, type TlsOptions } from './transport.js'
 
@@ -65,6 +66,8 @@ export class DistNode extends EventEmitter {
   readonly log: Logger
   /** Commands of `tekka ctl` this node answers. */
   readonly ctl = new CtlRegistry()
+  /** Applications autoheal restarts (the app module, the lock service). */
+  readonly applications: Applications
   /** Cluster membership (set by startNode). */
   membership!: Membership
   #stopped = false
@@ -78,6 +81,7 @@ export class DistNode extends EventEmitter {
     this.kernel = kernel
     this.rpc = rpc
     this.log = log
+    this.applications = new Applications(log.child('applications'))
     kernel.on('nodeup', (e: NodeUpInfo) => { this.emit('nodeup', e) })
     kernel.on('nodedown', (e: { node: string, reason: string, hidden: boolean }) => { this.emit('nodedown', e) })
   }
