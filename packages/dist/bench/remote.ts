@@ -35,8 +35,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { consoleLogger, type Pid } from '@tekka/actors'
-import { startNode, type DistNode } from '../src/index.js'
+import { consoleLogger, Pid } from '@tekka/actors'
+import { createCodec, startNode, type DistNode } from '../src/index.js'
 import { CTL, RawLink, RPC_CALL, RPC_REPLY, SEND, type PidTuple } from './peers/raw-wire.js'
 
 const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 5))
@@ -98,8 +98,12 @@ function gc (): void {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-/** One run's latencies (ms) summed up: rate per second and p50 / p99 in µs. */
-interface Latency { rate: number, p50: number, p99: number }
+/** One run: operations per second, with p50 / p99 latency in µs where measured. */
+interface Result { rate: number, p50?: number, p99?: number }
+type Latency = Required<Result>
+
+/** A run with the CPU time each side used, in ns per operation ("here" is this process). */
+interface Measured extends Result { cpuHere: number, cpuPeer: number }
 
 function latency (count: number, ms: number, lat: Float64Array): Latency {
   lat.sort()
@@ -209,12 +213,16 @@ async function startTekka (): Promise<Tekka> {
   return { node, child }
 }
 
+async function peerCpu (node: DistNode): Promise<number> {
+  return await node.call<number>(PEER, 'bench.cpu', [])
+}
+
 async function peerGc (node: DistNode): Promise<void> {
   gc()
   await node.call(PEER, 'bench.gc', [], { timeout: 30_000 })
 }
 
-async function remoteOneway ({ node }: Tekka, n: number): Promise<number> {
+async function remoteOneway ({ node }: Tekka, n: number): Promise<Result> {
   return await withTimeout('remote.oneway', node.run(async (ctx) => {
     const sink = await node.call<Pid>(PEER, 'bench.sink', [n, ctx.self])
     const t0 = performance.now()
@@ -225,7 +233,7 @@ async function remoteOneway ({ node }: Tekka, n: number): Promise<number> {
       }
     })
     await ctx.receive()
-    return n / ((performance.now() - t0) / 1000)
+    return { rate: n / ((performance.now() - t0) / 1000) }
   }))
 }
 
@@ -263,23 +271,31 @@ async function remoteCall ({ node }: Tekka, n: number): Promise<Latency> {
 
 // ---- the raw side ------------------------------------------------------------------
 
-/** This side of the raw link; a pid is a plain tuple there. */
+/** This side of the raw link and the peer's sink: plain tuples, or Pids with tekka's codec. */
 const RAW_SELF: PidTuple = [SELF, 1, 1]
 const RAW_TARGET: PidTuple = [PEER, 2, 1]
+const CODEC_SELF = new Pid(SELF, 1, 1)
+const CODEC_TARGET = new Pid(PEER, 2, 1)
 
 interface Raw {
-  child: Child
   link: RawLink
-  /** The next message for RAW_SELF (a 'done' or a 'pong'), or the next gc ack. */
+  self: unknown
+  target: unknown
+  /** The next message for RAW_SELF (a 'done' or a 'pong'), or the next control answer (`[what, ...]`). */
   next: () => Promise<unknown>
   calls: Map<number, () => void>
   close: () => void
 }
 
-async function startRaw (): Promise<Raw> {
+async function startRawPeer (): Promise<{ child: Child, port: number }> {
   const child = startChild('raw-peer', [RAW_PEER, '0'])
   const m = await child.line(/^raw-peer listening (\d+)/, 20_000)
-  const socket = connect({ host: '127.0.0.1', port: Number(m[1]) })
+  return { child, port: Number(m[1]) }
+}
+
+/** A raw link to the raw peer; with `codec`, one that uses tekka's codec on both ends. */
+async function connectRaw (port: number, codec: boolean): Promise<Raw> {
+  const socket = connect({ host: '127.0.0.1', port })
   await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
   socket.on('error', () => {})
   let waiter: ((v: unknown) => void) | undefined
@@ -294,10 +310,20 @@ async function startRaw (): Promise<Raw> {
     }
     const w = waiter
     waiter = undefined
-    w?.(msg[0] === CTL ? msg[1] : msg[3])
+    w?.(msg[0] === CTL ? msg.slice(1) : msg[3])
   })
   const next = (): Promise<unknown> => new Promise((resolve) => { waiter = resolve })
-  return { child, link, next, calls, close: () => { socket.destroy() } }
+  if (codec) {
+    link.send([CTL, 'codec'])
+    link.useCodec(createCodec())
+  }
+  return { link, self: codec ? CODEC_SELF : RAW_SELF, target: codec ? CODEC_TARGET : RAW_TARGET, next, calls, close: () => { socket.destroy() } }
+}
+
+async function rawCpu (raw: Raw): Promise<number> {
+  const answer = raw.next()
+  raw.link.send([CTL, 'cpu'])
+  return (await answer as [string, number])[1]
 }
 
 async function rawGc (raw: Raw): Promise<void> {
@@ -307,20 +333,21 @@ async function rawGc (raw: Raw): Promise<void> {
   await ack
 }
 
-async function rawOneway (raw: Raw, n: number): Promise<number> {
+async function rawOneway (raw: Raw, n: number): Promise<Result> {
   const { link } = raw
   const done = withTimeout('raw.oneway', raw.next())
-  link.send([CTL, 'sink', n, RAW_SELF])
+  link.send([CTL, 'sink', n, raw.self])
   const t0 = performance.now()
+  const target = raw.target
   for (let i = 0; i < n; i++) {
-    link.send([SEND, null, RAW_TARGET, PAYLOAD])
+    link.send([SEND, null, target, PAYLOAD])
     if (i % SEND_BATCH === SEND_BATCH - 1) {
       await tick()
       if (link.queuedBytes > RAW_HIGH_WATER) await link.drained()
     }
   }
   await done
-  return n / ((performance.now() - t0) / 1000)
+  return { rate: n / ((performance.now() - t0) / 1000) }
 }
 
 async function rawPingpong (raw: Raw, n: number): Promise<Latency> {
@@ -330,7 +357,7 @@ async function rawPingpong (raw: Raw, n: number): Promise<Latency> {
     for (let i = 0; i < n; i++) {
       const s = performance.now()
       const pong = raw.next()
-      raw.link.send([SEND, null, RAW_TARGET, RAW_SELF])
+      raw.link.send([SEND, null, raw.target, raw.self])
       await pong
       lat[i] = performance.now() - s
     }
@@ -360,57 +387,88 @@ async function rawCall (raw: Raw, n: number): Promise<Latency> {
 
 const want = (name: string): boolean => ONLY.length === 0 || ONLY.some((o) => `remote.${name}`.startsWith(o) || `raw.${name}`.startsWith(o))
 
+async function measure (n: number, peer: () => Promise<number>, run: () => Promise<Result>): Promise<Measured> {
+  const p0 = await peer()
+  const h0 = process.cpuUsage()
+  const r = await run()
+  const h = process.cpuUsage(h0)
+  const p1 = await peer()
+  return { ...r, cpuHere: (h.user + h.system) * 1000 / n, cpuPeer: (p1 - p0) * 1000 / n }
+}
+
 /**
- * Warm-up (not counted), then RUNS rounds of a tekka run and a raw run,
- * alternating so drift on the machine hits both, with a GC on both sides
- * before each.
+ * Warm-up (not counted), then RUNS rounds of a tekka run and a run on each
+ * raw link, alternating so drift on the machine hits all, with a GC on both
+ * sides before each.
  */
-async function alternate<T> (tekka: Tekka, raw: Raw | undefined, warmN: number, n: number,
-  t: (k: Tekka, n: number) => Promise<T>, r: (raw: Raw, n: number) => Promise<T>): Promise<{ tekka: T[], raw: T[] }> {
+async function alternate (tekka: Tekka, raws: Raw[], warmN: number, n: number,
+  t: (k: Tekka, n: number) => Promise<Result>, r: (raw: Raw, n: number) => Promise<Result>): Promise<{ tekka: Measured[], raw: Measured[][] }> {
   await t(tekka, warmN)
-  if (raw !== undefined) await r(raw, warmN)
-  const out: { tekka: T[], raw: T[] } = { tekka: [], raw: [] }
+  for (const raw of raws) await r(raw, warmN)
+  const out: { tekka: Measured[], raw: Measured[][] } = { tekka: [], raw: raws.map(() => []) }
   for (let i = 0; i < RUNS; i++) {
     await peerGc(tekka.node)
-    out.tekka.push(await t(tekka, n))
-    if (raw !== undefined) {
+    out.tekka.push(await measure(n, () => peerCpu(tekka.node), () => t(tekka, n)))
+    for (let k = 0; k < raws.length; k++) {
+      const raw = raws[k]!
       await rawGc(raw)
-      out.raw.push(await r(raw, n))
+      out.raw[k]!.push(await measure(n, () => rawCpu(raw), () => r(raw, n)))
     }
   }
   return out
 }
 
-function latencyRows (name: string, unit: string, rt: Latency[], base: Latency[], baseName: string, extra: Record<string, unknown>, p50Goal?: number): void {
-  const p = (xs: Latency[], k: 'p50' | 'p99'): number[] => xs.map((x) => x[k])
-  const med = (xs: Latency[], k: 'p50' | 'p99'): number | undefined => xs.length > 0 ? round(stats(p(xs, k)).value) : undefined
-  const lat = { p50Us: med(rt, 'p50'), p99Us: med(rt, 'p99'), baselineP50Us: med(base, 'p50'), baselineP99Us: med(base, 'p99') }
-  emit(name, unit, rt.map((x) => x.rate), { name: baseName, xs: base.map((x) => x.rate) }, { ...extra, ...lat })
+const median = (xs: number[]): number | undefined => xs.length > 0 ? round(stats(xs).value) : undefined
+
+/** Median CPU time per operation on each side, in ns: where the cost is, whatever the machine's load. */
+function cpu (xs: Measured[]): { here?: number, peer?: number } {
+  return { here: median(xs.map((x) => x.cpuHere)), peer: median(xs.map((x) => x.cpuPeer)) }
+}
+
+function rateRows (name: string, unit: string, rt: Measured[], base: Measured[], baseName: string, extra: Record<string, unknown>, goal: string, more: Record<string, unknown> = {}): void {
+  emit(name, unit, rt.map((x) => x.rate), { name: baseName, xs: base.map((x) => x.rate) },
+    { ...extra, cpuNsPerOp: cpu(rt), ...(base.length > 0 ? { baselineCpuNsPerOp: cpu(base) } : {}), ...more, goal })
+  if (base.length > 0) emit(baseName, unit, base.map((x) => x.rate), undefined, { ...extra, cpuNsPerOp: cpu(base) })
+}
+
+function latencyRows (name: string, unit: string, rt: Measured[], base: Measured[], baseName: string, extra: Record<string, unknown>, p50Goal?: number): void {
+  const p = (xs: Measured[], k: 'p50' | 'p99'): number[] => xs.map((x) => x[k] ?? NaN)
+  const lat = { p50Us: median(p(rt, 'p50')), p99Us: median(p(rt, 'p99')), baselineP50Us: median(p(base, 'p50')), baselineP99Us: median(p(base, 'p99')) }
+  emit(name, unit, rt.map((x) => x.rate), { name: baseName, xs: base.map((x) => x.rate) },
+    { ...extra, ...lat, cpuNsPerOp: cpu(rt), ...(base.length > 0 ? { baselineCpuNsPerOp: cpu(base) } : {}) })
   emit(`${name}.p50`, 'µs', p(rt, 'p50'), { name: `${baseName} p50`, xs: p(base, 'p50') },
     p50Goal !== undefined ? { goal: `ratio <= ${p50Goal}` } : {})
   emit(`${name}.p99`, 'µs', p(rt, 'p99'), { name: `${baseName} p99`, xs: p(base, 'p99') })
-  if (base.length > 0) emit(baseName, unit, base.map((x) => x.rate), undefined, { ...extra, p50Us: lat.baselineP50Us, p99Us: lat.baselineP99Us })
+  if (base.length > 0) emit(baseName, unit, base.map((x) => x.rate), undefined, { ...extra, p50Us: lat.baselineP50Us, p99Us: lat.baselineP99Us, cpuNsPerOp: cpu(base) })
 }
 
 const tekka = await startTekka()
-const raw = BASELINE ? await startRaw() : undefined
+const rawPeer = BASELINE ? await startRawPeer() : undefined
+const raw = rawPeer !== undefined ? await connectRaw(rawPeer.port, false) : undefined
+const rawCodec = rawPeer !== undefined ? await connectRaw(rawPeer.port, true) : undefined
 try {
   if (want('oneway')) {
-    const r = await alternate(tekka, raw, Math.round(ONEWAY_MESSAGES / 4), ONEWAY_MESSAGES, remoteOneway, rawOneway)
+    const r = await alternate(tekka, [raw, rawCodec].filter((x) => x !== undefined), Math.round(ONEWAY_MESSAGES / 4), ONEWAY_MESSAGES, remoteOneway, rawOneway)
     const extra = { messages: ONEWAY_MESSAGES, payloadBytes: PAYLOAD.length }
-    emit('remote.oneway', 'msg/s', r.tekka, { name: 'raw.oneway', xs: r.raw }, { ...extra, goal: 'ratio >= 0.7 and value >= 500000' })
-    if (r.raw.length > 0) emit('raw.oneway', 'msg/s', r.raw, undefined, { ...extra, what: 'plain TCP, same framing and coalescing, no actors' })
+    const [plain = [], codec = []] = r.raw
+    rateRows('remote.oneway', 'msg/s', r.tekka, plain, 'raw.oneway', extra, 'ratio >= 0.7 and value >= 500000',
+      codec.length > 0 ? { ratioToCodecBaseline: round(stats(r.tekka.map((x) => x.rate)).value / stats(codec.map((x) => x.rate)).value) } : {})
+    if (codec.length > 0) {
+      emit('raw.oneway.codec', 'msg/s', codec.map((x) => x.rate), undefined,
+        { ...extra, cpuNsPerOp: cpu(codec), what: 'raw.oneway with tekka\'s codec on both ends: the floor for the same wire work' })
+    }
   }
   if (want('pingpong')) {
-    const r = await alternate(tekka, raw, Math.round(PINGPONG_ROUND_TRIPS / 4), PINGPONG_ROUND_TRIPS, remotePingpong, rawPingpong)
-    latencyRows('remote.pingpong', 'round trips/s', r.tekka, r.raw, 'raw.pingpong', { roundTrips: PINGPONG_ROUND_TRIPS }, 1.3)
+    const r = await alternate(tekka, raw !== undefined ? [raw] : [], Math.round(PINGPONG_ROUND_TRIPS / 4), PINGPONG_ROUND_TRIPS, remotePingpong, rawPingpong)
+    latencyRows('remote.pingpong', 'round trips/s', r.tekka, r.raw[0] ?? [], 'raw.pingpong', { roundTrips: PINGPONG_ROUND_TRIPS }, 1.3)
   }
   if (want('call')) {
-    const r = await alternate(tekka, raw, Math.round(CALLS / 4), CALLS, remoteCall, rawCall)
-    latencyRows('remote.call', 'calls/s', r.tekka, r.raw, 'raw.call', { calls: CALLS, inFlight: CALLERS })
+    const r = await alternate(tekka, raw !== undefined ? [raw] : [], Math.round(CALLS / 4), CALLS, remoteCall, rawCall)
+    latencyRows('remote.call', 'calls/s', r.tekka, r.raw[0] ?? [], 'raw.call', { calls: CALLS, inFlight: CALLERS })
   }
 } finally {
   raw?.close()
+  rawCodec?.close()
   await tekka.node.stop()
-  await Promise.all([tekka.child.stop(), raw?.child.stop()])
+  await Promise.all([tekka.child.stop(), rawPeer?.child.stop()])
 }

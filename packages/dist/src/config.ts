@@ -112,7 +112,8 @@ export const configSchema: readonly ConfigKeySpec[] = deepFreeze([
   { key: 'cluster.autoheal', type: 'bool', default: true, doc: 'After a partition, the leader picks the majority side and the minority nodes restart their applications and rejoin it.' },
   { key: 'cluster.autoheal_delay', type: 'duration', default: 15 * SECONDS, min: 0, max: 1 * HOURS, doc: 'Wait after a partition is seen before healing, so links that flap briefly do not cause restarts.' },
   { key: 'cluster.autoclean', type: 'duration', default: 5 * MINUTES, min: 0, off: true, doc: 'Remove members that stayed down this long from the member table. 0 or off disables it.' },
-  { key: 'cluster.static.seeds', type: 'list', items: 'nodeName', default: [], defaultText: 'empty', doc: 'static: comma-separated node names to join.' },
+  // Items are plain strings here: the static strategy checks each seed, logs a malformed one (naming it and what is wrong) and skips it, so one typo does not keep the node from starting.
+  { key: 'cluster.static.seeds', type: 'list', items: 'string', default: [], defaultText: 'empty', doc: 'static: comma-separated node names (`name@host`) to cluster with; this node\'s own name may be listed. A seed that is not a node name is logged and skipped.' },
   { key: 'cluster.dns.name', type: 'string', default: 'localhost', pattern: HOSTNAME, patternText: 'a DNS name', doc: 'dns: name whose A / AAAA records (or SRV targets) are the nodes\' hosts.' },
   { key: 'cluster.dns.app', type: 'string', default: 'tekka', pattern: NAME_PART, patternText: 'a node short name: letters, digits, _ or -', doc: 'dns: short name of the discovered nodes (`app@<address>`).' },
   { key: 'cluster.dns.type', type: 'enum', default: 'a', values: ['a', 'aaaa', 'srv'], doc: 'dns: record type to query.' },
@@ -136,7 +137,7 @@ export const configSchema: readonly ConfigKeySpec[] = deepFreeze([
   { key: 'cluster.mdns.browse_window', type: 'duration', default: 3 * SECONDS, min: 100, max: 10 * MINUTES, doc: 'mdns: how long one discovery round collects answers before reporting the nodes it heard.' },
 
   // -- lock service
-  { key: 'lock.lease', type: 'duration', default: 15 * SECONDS, min: 10, max: 24 * HOURS, doc: 'A lock held longer than its lease gets its owner killed, so a stuck owner cannot block a resource forever.' },
+  { key: 'lock.lease', type: 'duration', default: 15 * SECONDS, min: 10, max: 24 * HOURS, off: true, doc: 'A lock held longer than its lease gets its owner killed, so a stuck owner cannot block a resource forever. 0 or off disables it.' },
   { key: 'lock.lease_check', type: 'duration', default: undefined, min: 10, max: 48 * HOURS, defaultText: '2 × lock.lease', doc: 'How often lock leases are checked (ekka_locker checks every 2 × lease).' }
 ] satisfies ConfigKeySpec[])
 
@@ -378,7 +379,8 @@ function parseValue (spec: ConfigKeySpec, raw: unknown, cwd: string, verbatim: b
       let ms: number | undefined
       if (typeof raw === 'number') ms = Number.isSafeInteger(raw) && raw >= 0 ? raw : undefined
       else if (text !== undefined) ms = spec.off === true && text.toLowerCase() === 'off' ? 0 : parseDuration(text)
-      return ms !== undefined && inRange(spec, ms) ? ms : bad()
+      // `off` (or 0) of a key that has it is allowed whatever its minimum.
+      return ms !== undefined && (inRange(spec, ms) || (ms === 0 && spec.off === true)) ? ms : bad()
     }
     case 'enum': {
       if (text === undefined) return bad()
@@ -570,7 +572,8 @@ function applyDerived (values: Map<string, ConfigValue | undefined>): void {
     values.set('node.listen_host', isIP(host) !== 0 ? host : host.toLowerCase() === 'localhost' ? '127.0.0.1' : '0.0.0.0')
   }
   if (values.get('lock.lease_check') === undefined) {
-    values.set('lock.lease_check', 2 * (values.get('lock.lease') as number))
+    // With the lease off there is nothing to check; keep a valid interval anyway.
+    values.set('lock.lease_check', 2 * ((values.get('lock.lease') as number) || 15 * SECONDS))
   }
 }
 

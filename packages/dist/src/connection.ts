@@ -2,10 +2,11 @@
  * An established distribution link on a handshaken socket: messages out and
  * in as frames (see wire.ts), ticks, back-pressure.
  *
- * Writing. `send` encodes at once and queues; one flush per event-loop turn
- * (setImmediate) writes what is queued, up to `fragmentSize` bytes, small
- * frames copied into one buffer (one socket write), and the next batch is
- * written only when the socket has taken the previous one. Control frames jump the data queue at every
+ * Writing. `send` encodes at once and queues (a small message is copied
+ * into the outbox's current run of frames, see outbox.ts); one flush per
+ * event-loop turn (setImmediate) writes what is queued, up to `fragmentSize`
+ * bytes, as one socket write, and the next batch is written only when the
+ * socket has taken the previous one. Control frames jump the data queue at every
  * batch, and data messages above `fragmentSize` go out in fragments, so a
  * tick or a signal waits for at most one fragment, whatever the size of the
  * message in front of it.
@@ -15,6 +16,11 @@
  * `lowWater` (default highWater / 2), or the link closes; the kernel awaits it
  * to hold senders back, as Erlang suspends senders on a busy dist port.
  * Below the mark it returns undefined, so the common case allocates nothing.
+ *
+ * Reading. Frames are decoded where they lie in the socket's chunks (no
+ * buffer is made per frame); only a frame split across chunks is joined.
+ * Reading pauses after each chunk until the next turn of the event loop, so
+ * the processes the messages are for keep up (see #ingest).
  *
  * Ticks (Erlang's net_ticktime). Every tickTime / 4 the connection checks:
  * nothing but ticks written since the last check -> send a tick; nothing at
@@ -124,6 +130,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #closed = false
   #startImmediate: NodeJS.Immediate | undefined
   #flushImmediate: NodeJS.Immediate | undefined
+  /** Reading is paused until this runs (see #ingest). */
+  #resumeImmediate: NodeJS.Immediate | undefined
   /** A batch handed to the socket whose write callback has not come yet. */
   #inflight = false
   #tickTimer: Timer | undefined
@@ -219,26 +227,48 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   send (value: unknown, options?: SendOptions): Promise<void> | undefined {
     if (this.#closed) return undefined
-    const buf = this.#codec.encode(value, SMALL_HEADER_SIZE)
-    // The frame body is the kind byte and the message.
-    const size = buf.length - SMALL_HEADER_SIZE + 1
-    if (size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize, 'message')
+    const codec = this.#codec
+    const outbox = this.#outbox
     const stream = options?.stream
-    if (options?.control === true) {
-      this.#outbox.pushControl(buf)
-    } else if (stream !== undefined) {
-      if (this.#outbox.dataEmpty && this.#bigStreams.size > 0) this.#bigStreams.clear()
-      if (size > this.fragmentSize) {
-        this.#bigStreams.add(stream)
-        this.#outbox.pushData(buf)
-      } else if (this.#bigStreams.has(stream)) {
-        this.#outbox.pushData(buf)
-      } else {
-        this.#outbox.pushControl(buf)
-      }
-    } else {
-      this.#outbox.pushData(buf)
+    // A small message is a control frame when asked, or when its stream has no large message queued.
+    let control = options?.control === true
+    if (!control && stream !== undefined) {
+      if (this.#bigStreams.size > 0 && outbox.dataEmpty) this.#bigStreams.clear()
+      control = !this.#bigStreams.has(stream)
     }
+    // Written straight into the outbox when the codec can (short arrays of small values: most signals).
+    if (codec.encodeInto !== undefined) {
+      this.#pending = value
+      const queued = outbox.appendWith(control, this.maxFrameSize - 1, this.#encodeInto)
+      this.#pending = undefined
+      if (queued) return this.#queued()
+    }
+    // Else the codec's scratch bytes are copied into the outbox; else encode gives a buffer of its own.
+    const scratch = codec.encodeScratch?.(value)
+    const buf = scratch === undefined ? codec.encode(value, SMALL_HEADER_SIZE) : undefined
+    // The frame body is the kind byte and the message.
+    const size = scratch !== undefined ? scratch.end - scratch.start + 1 : buf!.length - SMALL_HEADER_SIZE + 1
+    if (size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize, 'message')
+    if (size > this.fragmentSize && options?.control !== true) {
+      control = false
+      if (stream !== undefined) this.#bigStreams.add(stream)
+    }
+    if (scratch !== undefined) {
+      if (control) outbox.appendControl(scratch.buf, scratch.start, scratch.end)
+      else outbox.appendData(scratch.buf, scratch.start, scratch.end)
+    } else {
+      if (control) outbox.pushControl(buf!)
+      else outbox.pushData(buf!)
+    }
+    return this.#queued()
+  }
+
+  /** The value being sent, for #encodeInto (a method made once, not a closure per send). */
+  #pending: unknown
+  #encodeInto = (buf: Buffer, start: number, limit: number): number => this.#codec.encodeInto!(this.#pending, buf, start, limit)
+
+  /** After a message is queued: the flush, and back-pressure. */
+  #queued (): Promise<void> | undefined {
     this.#stats.messagesOut++
     this.#scheduleFlush()
     if (this.#drain === undefined && this.#outbox.bytes > this.highWater) {
@@ -272,6 +302,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#closed = true
     if (this.#startImmediate !== undefined) clearImmediate(this.#startImmediate)
     if (this.#flushImmediate !== undefined) clearImmediate(this.#flushImmediate)
+    if (this.#resumeImmediate !== undefined) clearImmediate(this.#resumeImmediate)
+    this.#resumeImmediate = undefined
     if (this.#tickTimer !== undefined) this.#clock.clearTimeout(this.#tickTimer)
     this.#startImmediate = this.#flushImmediate = this.#tickTimer = undefined
     const s = this.#socket
@@ -327,6 +359,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#inflight = false
     // A failed write also fails the socket, whose 'error' / 'close' closes us.
     if (err != null) return
+    this.#outbox.written()
     if (!this.#outbox.empty) this.#scheduleFlush()
     else this.#releaseIdle()
   }
@@ -377,44 +410,61 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#heard = true
     try {
       this.#decoder.feed(chunk)
-      for (let frame = this.#decoder.next(); frame !== undefined; frame = this.#decoder.next()) {
-        this.#onFrame(frame)
-        if (this.#closed) return
-      }
+      this.#decoder.drain(this.#onFrame)
     } catch (err) {
       this.#protocolError(err)
+      return
+    }
+    // At most about one chunk per event-loop turn: the processes the messages
+    // are for run before more is read, so a sender faster than its receivers
+    // fills the TCP window and then its own outbox (and is held back there)
+    // rather than the receivers' mailboxes.
+    if (!this.#closed && this.#resumeImmediate === undefined) {
+      this.#socket.pause()
+      this.#resumeImmediate = setImmediate(this.#resume)
     }
   }
 
-  #onFrame (frame: Buffer): void {
-    if (frame.length === 0) {
+  #resume = (): void => {
+    this.#resumeImmediate = undefined
+    if (!this.#closed) this.#socket.resume()
+  }
+
+  /** A frame body, `buf[start..end)` (in place in the socket's chunk when it lies in one); false once closed. */
+  #onFrame = (buf: Buffer, start: number, end: number): boolean => {
+    if (start === end) {
       this.#stats.ticksIn++
-      return
+      return true
     }
     let whole: Buffer | undefined
-    let start = 0
-    switch (frame[0]) {
+    let from = 0
+    let to = 0
+    switch (buf[start]) {
       case KIND_DATA:
         if (this.#reassembly.active) throw new ProtocolError('a data frame arrived inside a fragmented message')
-        whole = frame
-        start = 1
+        whole = buf
+        from = start + 1
+        to = end
         break
       case KIND_CONTROL:
-        whole = frame
-        start = 1
+        whole = buf
+        from = start + 1
+        to = end
         break
       case KIND_FRAG_FIRST:
-        if (frame.length < 6) throw new ProtocolError('a first fragment shorter than its header')
-        whole = this.#reassembly.begin(frame.readUInt32BE(1), frame.subarray(5))
+        if (end - start < 6) throw new ProtocolError('a first fragment shorter than its header')
+        whole = this.#reassembly.begin(buf.readUInt32BE(start + 1), buf.subarray(start + 5, end))
+        to = whole?.length ?? 0
         break
       case KIND_FRAG_NEXT:
-        whole = this.#reassembly.append(frame.subarray(1))
+        whole = this.#reassembly.append(buf.subarray(start + 1, end))
+        to = whole?.length ?? 0
         break
       default:
-        throw new ProtocolError(`unknown frame kind ${frame[0]!}`)
+        throw new ProtocolError(`unknown frame kind ${buf[start]!}`)
     }
-    if (whole === undefined) return
-    const value = this.#codec.decode(whole, start)
+    if (whole === undefined) return true
+    const value = this.#codec.decode(whole, from, to)
     this.#stats.messagesIn++
     try {
       this.emit('message', value)
@@ -422,6 +472,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       // A listener's bug must not take the link (or the process) down with it.
       this.#logger.error('a message listener threw', { peer: this.peerName, error: err })
     }
+    return !this.#closed
   }
 
   #protocolError (err: unknown): void {

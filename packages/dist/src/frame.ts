@@ -96,6 +96,44 @@ export class FrameDecoder {
     return body
   }
 
+  /**
+   * Calls `onFrame(buf, start, end)` with each complete frame body in turn
+   * until none is left or `onFrame` returns false. A body that lies in one
+   * fed chunk is passed in place (`buf` is that chunk: no view is made, which
+   * matters at a million frames a second); one split across chunks is joined
+   * into a new buffer first. Throws FrameTooLargeError as `next` does.
+   */
+  drain (onFrame: (buf: Buffer, start: number, end: number) => boolean): void {
+    for (;;) {
+      if (this.#failure !== undefined) throw this.#failure
+      if (this.#need < 0) {
+        if (this.#buffered < FRAME_HEADER_SIZE) return
+        const first = this.#chunks[0]!
+        const at = this.#offset
+        if (first.length - at >= FRAME_HEADER_SIZE) {
+          const size = first.readUInt32BE(at)
+          if (size <= this.maxFrameSize && first.length - at - FRAME_HEADER_SIZE >= size) {
+            this.#skip(FRAME_HEADER_SIZE + size)
+            if (!onFrame(first, at + FRAME_HEADER_SIZE, at + FRAME_HEADER_SIZE + size)) return
+            continue
+          }
+        }
+        const size = this.#peekUInt32()
+        if (size > this.maxFrameSize) {
+          this.#failure = new FrameTooLargeError(size, this.maxFrameSize)
+          throw this.#failure
+        }
+        this.#skip(FRAME_HEADER_SIZE)
+        this.#need = size
+      }
+      if (this.#buffered < this.#need) return
+      const n = this.#need
+      const body = this.#take(n)
+      this.#need = -1
+      if (!onFrame(body, 0, n)) return
+    }
+  }
+
   /** Feeds `chunk` and returns every frame it completes. */
   push (chunk: Uint8Array): Buffer[] {
     this.feed(chunk)

@@ -19,7 +19,7 @@ import { Pid, formatReason, type Clock, type Logger, type Ref, type RemoteName, 
 import { createCodec, type Codec } from './codec.js'
 import { Connection } from './connection.js'
 import { clientHandshake, serverHandshake, type PeerInfo } from './handshake.js'
-import { dial, listen, nodePort, type TlsOptions } from './transport.js'
+import { nodePort, tcpTransport, type TlsOptions, type Transport } from './transport.js'
 import {
   BYE, DEMONITOR, DOWN, EXIT, EXIT2, LINK, MONITOR, NODES, REG_SEND, RPC_CALL, RPC_REPLY, SEND, UNLINK,
   parseSignal, wireTarget, type Signal
@@ -42,6 +42,8 @@ export interface NetKernelOptions {
   maxFrameSize: number
   highWater?: number
   tls?: TlsOptions
+  /** Sockets: TCP / TLS by default (tests inject an in-memory network). */
+  transport?: Transport
   clock: Clock
   logger: Logger
   /** Called for RPC_CALL / RPC_REPLY signals. */
@@ -110,7 +112,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     if (this.opts.listen !== false) {
       const { host, port } = this.opts.listen
       try {
-        this.#server = await listen({
+        this.#server = await (this.opts.transport ?? tcpTransport).listen({
           host,
           port,
           tls: this.opts.tls,
@@ -331,7 +333,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     const port = nodePort(peer.name, this.opts.basePort)
     let socket: Socket | undefined
     try {
-      socket = await dial({ host, port, tls: this.opts.tls, timeout: this.opts.handshakeTimeout, ...this.#localAddress(host) })
+      socket = await (this.opts.transport ?? tcpTransport).dial({ host, port, tls: this.opts.tls, timeout: this.opts.handshakeTimeout, ...this.#localAddress(host) })
       this.#sockets.add(socket)
       const { peer: info, rest } = await clientHandshake(socket, this.#handshakeOpts(peer.name))
       this.#sockets.delete(socket)
@@ -516,6 +518,15 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
   }
 
   #incoming (peer: Peer, conn: Connection, frame: unknown): void {
+    // The common case first: a SEND to a local pid, checked as parseSignal checks it, without making a Signal.
+    if (Array.isArray(frame) && frame.length === 4 && frame[0] === SEND) {
+      const from: unknown = frame[1]
+      const to: unknown = frame[2]
+      if ((from === null || (from instanceof Pid && from.node === peer.name)) && to instanceof Pid && to.node === this.name) {
+        this.rt.deliverLocal(to, frame[3])
+        return
+      }
+    }
     let s: Signal
     try {
       s = parseSignal(frame, peer.name, this.name)

@@ -14,7 +14,7 @@ import { Rpc, type CallOptions, type RpcFunction } from './rpc.js'
 import { CtlRegistry } from './ctl.js'
 import { Applications } from './applications.js'
 import { Membership, type MembershipOptions } from './membership/membership.js'
-import { nodePort, parseNodeName, type TlsOptions } from './transport.js'
+import { nodePort, parseNodeName, type TlsOptions, type Transport } from './transport.js'
 
 export interface NodeOptions {
   /** `name@host`. */
@@ -37,6 +37,8 @@ export interface NodeOptions {
   /** Outgoing bytes queued on a link before senders are held back. */
   highWater?: number
   tls?: TlsOptions
+  /** Sockets: TCP / TLS by default; tests inject an in-memory network (see Transport). */
+  transport?: Transport
   clock?: Clock
   logger?: Logger
   /** Incarnation; random by default (tests may fix it). */
@@ -134,6 +136,7 @@ export async function startNode (opts: NodeOptions): Promise<DistNode> {
     maxFrameSize: opts.maxFrameSize ?? 64 * 1024 * 1024,
     ...(opts.highWater !== undefined ? { highWater: opts.highWater } : {}),
     ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
+    ...(opts.transport !== undefined ? { transport: opts.transport } : {}),
     clock,
     logger: logger.child('dist'),
     onRpc: (peer, s) => { rpc.handle(peer, s) }

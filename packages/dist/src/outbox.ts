@@ -5,10 +5,16 @@
  * control frame queued during a multi-megabyte message waits for at most the
  * batch being written, never for the rest of the message.
  *
- * Messages come in as codec output with SMALL_HEADER_SIZE bytes of headroom
- * (`codec.encode(value, SMALL_HEADER_SIZE)`): a whole frame gets its header
- * written in place, so a small message costs one buffer from encode to
- * socket.
+ * Small messages are copied, framed, into runs: buffers of a few dozen KiB
+ * that fill back to back as messages come (`appendControl`, `appendData`,
+ * from the codec's scratch bytes), so a thousand small messages cost no
+ * buffer of their own, no queue entry each and no copy at write time: a
+ * batch hands the socket the run's bytes not yet taken, and later messages
+ * keep filling the same run behind them.
+ *
+ * Messages may also come in as codec output with SMALL_HEADER_SIZE bytes of
+ * headroom (`pushControl`, `pushData`: `codec.encode(value, SMALL_HEADER_SIZE)`):
+ * a whole frame gets its header written in place.
  *
  * `bytes` counts queued payload bytes (headers aside), the measure the
  * connection's back-pressure compares with its high- and low-water marks.
@@ -24,6 +30,35 @@ interface Fragmented {
   offset: number
 }
 
+/**
+ * Whole frames back to back: `buf[start..used)` not yet taken. In its queue
+ * while it holds bytes not taken; the open run of a queue (its last entry,
+ * or out of the queue once drained) takes the next small frames.
+ */
+class Run {
+  readonly buf: Buffer
+  readonly view: DataView
+  start = 0
+  used = 0
+  /** Payload bytes (headers aside) in `start..used`. */
+  payload = 0
+  queued = false
+
+  constructor (size: number) {
+    this.buf = Buffer.allocUnsafe(size)
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, size)
+  }
+}
+
+/** Written runs kept for reuse: memory the cache still holds, rather than fresh pages. */
+const FREE_RUNS = 4
+/** Runs are this big, or the fragment size when smaller (so a batch stays about one fragment)... */
+const RUN_SIZE = 64 * 1024
+/** ...but no smaller than this. */
+const MIN_RUN_SIZE = 4 * 1024
+/** Payloads up to this are copied four bytes at a time through DataViews; larger ones with Buffer#copy. */
+const LOOP_COPY_MAX = 256
+
 export interface Batch {
   parts: Buffer[]
   /** Bytes on the wire. */
@@ -34,13 +69,27 @@ export interface Batch {
 
 export class Outbox {
   readonly fragmentSize: number
-  /** Whole frames, header included; TICK_FRAME for a tick. */
-  #control = new Fifo<Buffer>()
-  #data = new Fifo<Buffer | Fragmented>()
+  /** Whole frames, header included (TICK_FRAME for a tick), and runs of them. */
+  #control = new Fifo<Buffer | Run>()
+  #data = new Fifo<Buffer | Run | Fragmented>()
+  #openControl: Run | undefined
+  #openData: Run | undefined
+  readonly #runSize: number
+  /** Frames above this get a buffer of their own rather than a place in a run. */
+  readonly #runFrameMax: number
   #bytes = 0
+  /** Runs in the batch last taken, and written runs ready for reuse. */
+  #taken: Run[] = []
+  #free: Run[] = []
+  /** A DataView of the last source buffer (the codec's scratch buffer, nearly always the same one). */
+  #src: Buffer | undefined
+  #srcView: DataView | undefined
 
   constructor (fragmentSize: number) {
     this.fragmentSize = fragmentSize
+    this.#runSize = Math.max(MIN_RUN_SIZE, Math.min(RUN_SIZE, fragmentSize))
+    // A data message above fragmentSize is fragmented, never put in a run.
+    this.#runFrameMax = Math.min(this.#runSize >> 2, fragmentSize)
   }
 
   get bytes (): number {
@@ -57,11 +106,13 @@ export class Outbox {
   }
 
   pushTick (): void {
+    this.#openControl = undefined
     this.#control.push(TICK_FRAME)
   }
 
   /** `buf`: an encoded message behind SMALL_HEADER_SIZE bytes of headroom. */
   pushControl (buf: Buffer): void {
+    this.#openControl = undefined
     this.#control.push(framed(KIND_CONTROL, buf))
     this.#bytes += buf.length - SMALL_HEADER_SIZE
   }
@@ -69,16 +120,134 @@ export class Outbox {
   /** `buf`: an encoded message behind SMALL_HEADER_SIZE bytes of headroom. */
   pushData (buf: Buffer): void {
     const payload = buf.length - SMALL_HEADER_SIZE
+    this.#openData = undefined
     this.#data.push(payload > this.fragmentSize ? { buf, offset: SMALL_HEADER_SIZE } : framed(KIND_DATA, buf))
     this.#bytes += payload
   }
 
+  /** Queues the encoded message `src[start..end)` (copied now) as a control frame. */
+  appendControl (src: Buffer, start: number, end: number): void {
+    if (end - start + SMALL_HEADER_SIZE > this.#runFrameMax) {
+      this.pushControl(withHeadroom(src, start, end))
+      return
+    }
+    let run = this.#openControl
+    if (run === undefined || run.buf.length - run.used < end - start + SMALL_HEADER_SIZE) run = this.#openControl = this.#newRun()
+    if (!run.queued) { run.queued = true; this.#control.push(run) }
+    this.#append(run, KIND_CONTROL, src, start, end)
+  }
+
+  /** Queues the encoded message `src[start..end)` (copied now) as data, in fragments when larger than one. */
+  appendData (src: Buffer, start: number, end: number): void {
+    if (end - start > this.fragmentSize || end - start + SMALL_HEADER_SIZE > this.#runFrameMax) {
+      this.pushData(withHeadroom(src, start, end))
+      return
+    }
+    let run = this.#openData
+    if (run === undefined || run.buf.length - run.used < end - start + SMALL_HEADER_SIZE) run = this.#openData = this.#newRun()
+    if (!run.queued) { run.queued = true; this.#data.push(run) }
+    this.#append(run, KIND_DATA, src, start, end)
+  }
+
+  /**
+   * Queues a small message written in place: `write(buf, start, limit)` puts
+   * its bytes in `buf[start..limit)` and returns where they end, or -1 when
+   * it cannot (not a value it writes, or no room). False when the message
+   * was not queued. `maxPayload` bounds the message.
+   */
+  appendWith (control: boolean, maxPayload: number, write: (buf: Buffer, start: number, limit: number) => number): boolean {
+    const max = Math.min(this.#runFrameMax - SMALL_HEADER_SIZE, maxPayload)
+    let run = control ? this.#openControl : this.#openData
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (run === undefined || run.buf.length - run.used <= SMALL_HEADER_SIZE) {
+        run = this.#newRun()
+        if (control) this.#openControl = run
+        else this.#openData = run
+      }
+      const at = run.used
+      const start = at + SMALL_HEADER_SIZE
+      const limit = Math.min(run.buf.length, start + max)
+      const end = write(run.buf, start, limit)
+      if (end >= 0) {
+        if (!run.queued) {
+          run.queued = true
+          if (control) this.#control.push(run)
+          else this.#data.push(run)
+        }
+        const payload = end - start
+        run.view.setUint32(at, payload + 1)
+        run.buf[at + 4] = control ? KIND_CONTROL : KIND_DATA
+        run.used = end
+        run.payload += payload
+        this.#bytes += payload
+        return true
+      }
+      // With all the room a message may have, it is not one to write in place; else try a new run.
+      if (limit - start >= max) return false
+      run = undefined
+    }
+    return false
+  }
+
+  #append (run: Run, kind: number, src: Buffer, start: number, end: number): void {
+    const payload = end - start
+    const b = run.buf
+    const v = run.view
+    let p = run.used
+    v.setUint32(p, payload + 1)
+    b[p + 4] = kind
+    p += SMALL_HEADER_SIZE
+    if (payload <= LOOP_COPY_MAX) {
+      // Twice as fast as a byte loop, and than Buffer#copy on small copies (which makes a view).
+      let sv = this.#srcView
+      if (src !== this.#src || sv === undefined) {
+        sv = this.#srcView = new DataView(src.buffer, src.byteOffset, src.byteLength)
+        this.#src = src
+      }
+      let i = start
+      for (; i + 4 <= end; i += 4, p += 4) v.setUint32(p, sv.getUint32(i))
+      for (; i < end; i++) b[p++] = src[i]!
+    } else {
+      src.copy(b, p, start, end)
+      p += payload
+    }
+    run.used = p
+    run.payload += payload
+    this.#bytes += payload
+  }
+
+  #newRun (): Run {
+    const run = this.#free.pop()
+    if (run === undefined) return new Run(this.#runSize)
+    run.start = run.used = run.payload = 0
+    return run
+  }
+
+  /**
+   * The batch last taken has been written (the socket is done with its
+   * buffers): its runs that are closed and wholly taken are kept for reuse.
+   */
+  written (): void {
+    const taken = this.#taken
+    for (let i = 0; i < taken.length; i++) {
+      const run = taken[i]!
+      if (run.start === run.used && !run.queued && run !== this.#openControl && run !== this.#openData && this.#free.length < FREE_RUNS) this.#free.push(run)
+    }
+    taken.length = 0
+  }
+
   /** Frames to write next, about `limit` bytes (control first), or undefined when empty. */
   take (limit: number): Batch | undefined {
+    this.#taken.length = 0
     const parts: Buffer[] = []
     let size = 0
     let onlyTicks = true
     for (let c = this.#control.shift(); c !== undefined; c = size < limit ? this.#control.shift() : undefined) {
+      if (c instanceof Run) {
+        size += this.#takeRun(c, parts)
+        onlyTicks = false
+        continue
+      }
       parts.push(c)
       size += c.length
       if (c !== TICK_FRAME) {
@@ -88,6 +257,11 @@ export class Outbox {
     }
     for (let d = this.#data.peek(); d !== undefined && size < limit; d = this.#data.peek()) {
       onlyTicks = false
+      if (d instanceof Run) {
+        this.#data.shift()
+        size += this.#takeRun(d, parts)
+        continue
+      }
       if (d instanceof Uint8Array) {
         this.#data.shift()
         parts.push(d)
@@ -107,11 +281,32 @@ export class Outbox {
     return parts.length === 0 ? undefined : { parts, size, onlyTicks }
   }
 
+  /** Everything in `run` not taken yet, out of its queue (it may come back as the open run fills). */
+  #takeRun (run: Run, parts: Buffer[]): number {
+    const n = run.used - run.start
+    parts.push(run.buf.subarray(run.start, run.used))
+    run.start = run.used
+    this.#bytes -= run.payload
+    run.payload = 0
+    run.queued = false
+    this.#taken.push(run)
+    return n
+  }
+
   clear (): void {
     this.#control.clear()
     this.#data.clear()
+    this.#openControl = this.#openData = undefined
+    this.#taken = []
     this.#bytes = 0
   }
+}
+
+/** `src[start..end)` in a new buffer behind SMALL_HEADER_SIZE bytes of headroom. */
+function withHeadroom (src: Buffer, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(SMALL_HEADER_SIZE + end - start)
+  src.copy(buf, SMALL_HEADER_SIZE, start, end)
+  return buf
 }
 
 /** Writes the frame header into the headroom. */

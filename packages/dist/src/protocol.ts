@@ -37,6 +37,17 @@ export type Signal =
 const isPid = (v: unknown): v is Pid => v instanceof Pid
 const isRef = (v: unknown): v is Ref => v instanceof Ref
 
+/** A received value for an error message: short, and never throwing (JSON.stringify throws on a BigInt). */
+function show (v: unknown): string {
+  let s: string
+  try {
+    s = typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v)
+  } catch {
+    s = typeof v
+  }
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s
+}
+
 function bad (what: string, frame: unknown[]): never {
   throw new ProtocolError(`malformed ${what} signal (${frame.length} fields)`)
 }
@@ -118,7 +129,7 @@ export function parseSignal (frame: unknown, peer: string, local: string): Signa
       if (f.length !== 1) bad('BYE', f)
       return { tag: BYE }
     default:
-      throw new ProtocolError(`unknown signal tag ${JSON.stringify(f[0])}`)
+      throw new ProtocolError(`unknown signal tag ${show(f[0])}`)
   }
 }
 

@@ -71,6 +71,18 @@ export interface DialOptions {
 
 export const DEFAULT_DIAL_TIMEOUT = 5000
 
+/**
+ * How a node accepts and makes links: `tcpTransport` (TCP, or TLS) by
+ * default. Tests inject another one, such as an in-memory network of stream
+ * pairs; a socket it hands out needs only what a net.Socket offers the
+ * handshake and the connection (read, write, end, destroy, pause, resume,
+ * cork, uncork and their events).
+ */
+export interface Transport {
+  listen(options: ListenOptions): Promise<Listener>
+  dial(options: DialOptions): Promise<Socket>
+}
+
 function guardErrors (socket: Socket): void {
   socket.on('error', () => {})
 }
@@ -192,3 +204,6 @@ export async function dial (options: DialOptions): Promise<Socket> {
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/** The default transport: `listen` and `dial` above. */
+export const tcpTransport: Transport = { listen, dial }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawnNode, stopAll } from './helpers/procs.js'
+import { loadConfig, refuseUnsupported, ConfigError } from '../src/index.js'
 import { freePortRange } from './helpers/ports.js'
 
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
@@ -44,11 +45,18 @@ test('a bad config value is refused naming the key, the value and what is allowe
   assert.match(env.err, /node\.tick_time/)
 })
 
-test('a key of a part not built yet is refused when set, not silently ignored', () => {
-  const r = run(['--name', 'n1@127.0.0.1', '--cookie', 'c', '--set', 'cluster.discovery=static'])
-  assert.is(r.status, 1)
-  assert.match(r.err, /cluster\.discovery/)
-  assert.match(r.err, /cannot be honoured/)
+test('a key whose plugin is not installed is refused when set, not silently ignored', () => {
+  const config = loadConfig({ env: {}, overrides: { 'node.name': 'n1@127.0.0.1', 'cluster.discovery': 'static' } })
+  try {
+    refuseUnsupported(config, [])
+    assert.unreachable()
+  } catch (err) {
+    assert.instance(err, ConfigError)
+    assert.match((err as Error).message, /cluster\.discovery/)
+    assert.match((err as Error).message, /@tekka\/discovery\) is not installed/)
+  }
+  // At their defaults, the keys of a missing plugin are fine.
+  refuseUnsupported(loadConfig({ env: {}, overrides: { 'node.name': 'n1@127.0.0.1' } }), [])
 })
 
 test('a taken port gives an error naming the port', async () => {

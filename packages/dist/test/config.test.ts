@@ -61,7 +61,7 @@ const GOOD: Record<string, Good> = {
   'cluster.autoheal': [['on', true], ['off', false]],
   'cluster.autoheal_delay': [['15s', 15_000], ['0', 0]],
   'cluster.autoclean': [['5m', 300_000], ['off', 0], ['OFF', 0], ['0', 0], ['1d', 86_400_000]],
-  'cluster.static.seeds': [['n1@127.0.0.1,n2@127.0.0.1', ['n1@127.0.0.1', 'n2@127.0.0.1']], ['', []], [' n1@h , n2@h ', ['n1@h', 'n2@h']], [['n1@h', 'n2@h'], ['n1@h', 'n2@h']]],
+  'cluster.static.seeds': [['n1@127.0.0.1,n2@127.0.0.1', ['n1@127.0.0.1', 'n2@127.0.0.1']], ['', []], [' n1@h , n2@h ', ['n1@h', 'n2@h']], [['n1@h', 'n2@h'], ['n1@h', 'n2@h']], ['n1@h,not a name', ['n1@h', 'not a name']]],
   'cluster.dns.name': [['localhost', 'localhost'], ['tekka.svc.cluster.local', 'tekka.svc.cluster.local']],
   'cluster.dns.app': [['tekka', 'tekka'], ['my_app-1', 'my_app-1']],
   'cluster.dns.type': [['a', 'a'], ['aaaa', 'aaaa'], ['srv', 'srv'], ['SRV', 'srv']],
@@ -109,7 +109,8 @@ const BAD: Record<string, unknown[]> = {
   'cluster.autoheal': ['maybe', 'enabled'],
   'cluster.autoheal_delay': ['-1', '2h', 'later'],
   'cluster.autoclean': ['never', '5 minutes', 'on'],
-  'cluster.static.seeds': ['n1@h,', 'n1', 'n1@h,,n2@h', [1], 'n1@h n2@h', {}],
+  // Malformed names ('n1', 'n1@h n2@h') are the static strategy's to log and skip; empty items are still refused here.
+  'cluster.static.seeds': ['n1@h,', 'n1@h,,n2@h', [1], {}],
   'cluster.dns.name': ['bad_name', '', 'a..b', '-a.com'],
   'cluster.dns.app': ['my app', 'a.b', 'a@b', ''],
   'cluster.dns.type': ['cname', 'mx', ''],
@@ -286,8 +287,8 @@ test('the error message matches the documented shape', () => {
   const d = configError(() => load({ env: { TEKKA_NODE__TICK_TIME: '50ms' } }))
   assert.is(d.message, 'node.tick_time: "50ms" is not allowed (a duration from 100ms to 1h (500ms, 8s, 1m, 1h, 1h30m; a plain integer is milliseconds)) [env TEKKA_NODE__TICK_TIME]')
   assert.is(d.source, 'env TEKKA_NODE__TICK_TIME')
-  const s = configError(() => load({ overrides: { 'cluster.static.seeds': 'n1@h,n2' } }))
-  assert.match(s.message, /^cluster\.static\.seeds: "n2" is not allowed \(name@host/)
+  const s = configError(() => load({ overrides: { 'cluster.static.seeds': 'n1@h,,n2' } }))
+  assert.match(s.message, /^cluster\.static\.seeds: "" is not allowed \(a non-empty string/)
   const c = configError(() => load({ overrides: { 'node.cookie': 'bad\ncookie' } }))
   assert.not.match(c.message, 'cookie"')
   assert.match(c.message, 'hidden value of 10 characters')
@@ -497,7 +498,7 @@ test('renderConfigTable: one row per key with its environment variable, default 
   assert.is(rows.length, configSchema.length + 2)
   assert.match(md, '| `cluster.autoheal` | `TEKKA_CLUSTER__AUTOHEAL` | bool | on | on \\| off \\| true \\| false |')
   assert.match(md, '| `node.tick_time` | `TEKKA_NODE__TICK_TIME` | duration | 8s |')
-  assert.match(md, '| `cluster.static.seeds` | `TEKKA_CLUSTER__STATIC__SEEDS` | list of nodeName |')
+  assert.match(md, '| `cluster.static.seeds` | `TEKKA_CLUSTER__STATIC__SEEDS` | list of string |')
   assert.match(md, '| `lock.lease_check` | `TEKKA_LOCK__LEASE_CHECK` | duration | 2 × lock.lease |')
   assert.is(formatDefault(configSchema.find((s) => s.key === 'cluster.etcd.server') as ConfigKeySpec), 'http://127.0.0.1:2379')
   for (const s of configSchema) assert.match(md, `| \`${s.key}\` |`)

@@ -22,10 +22,10 @@ import {
 import { KIND_CONTROL, KIND_DATA, KIND_FRAG_FIRST, KIND_FRAG_NEXT, firstFragmentHeader, smallHeader } from '../src/wire.js'
 import { spawnNode, type NodeProcess } from './helpers/procs.js'
 import { freePortRange } from './helpers/ports.js'
-import { eventually, sleep } from './helpers/wait.js'
-import { fuzzSeed, mutate, mutateFrame, rngFor } from './helpers/fuzz.js'
-import { RawPeer, closedWithin, frameOf, rawSocket } from './helpers/fuzz-peer.js'
-import { validUnit, type FrameContext } from './helpers/fuzz-frames.js'
+import { eventually, sleep, withTimeout } from './helpers/wait.js'
+import { fuzzSeed, rngFor } from './helpers/fuzz.js'
+import { RawPeer, closedWithin, rawSocket } from './helpers/fuzz-peer.js'
+import { mutatedUnit, type FrameContext } from './helpers/fuzz-frames.js'
 
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
 const APP = fileURLToPath(new URL('./fixtures/app.js', import.meta.url))
@@ -269,6 +269,41 @@ test('an oversized length prefix closes the link before anything is allocated; a
   await assertServed('oversized prefixes')
 })
 
+test('a message in a million 1-byte fragments holds about its own bytes on the node, not a Buffer per fragment', async () => {
+  const name = caseName('tiny-fragments')
+  const peer = await openPeer(name)
+  try {
+    await tinyFragments(peer, name)
+  } finally {
+    peer.destroy()
+  }
+  await assertServed('tiny fragments')
+})
+
+async function tinyFragments (peer: RawPeer, name: string): Promise<void> {
+  const before = await memory()
+  const count = 1_000_000
+  peer.write(Buffer.concat([firstFragmentHeader(1, 8 * MiB), Buffer.from([0x61])]))
+  const one = Buffer.concat([smallHeader(KIND_FRAG_NEXT, 1), Buffer.from([0x61])])
+  const batch = Buffer.concat(Array.from({ length: 10_000 }, () => one))
+  for (let i = 0; i < count / 10_000 && !peer.isClosed; i++) {
+    if (!peer.socket.write(batch)) {
+      await withTimeout(new Promise((resolve) => { peer.socket.once('drain', resolve); peer.socket.once('close', resolve) }), 10_000, 'the node reading the fragments')
+    }
+  }
+  // A control frame may come between fragments: its answer means the node has read every fragment before it.
+  const answered = peer.waitFor((v) => Array.isArray(v) && v[0] === DOWN && v[2] instanceof Ref && v[2].id === 4242, 20_000)
+  peer.write(peer.frame([MONITOR, peer.pid(1), new Pid(N1, 0x7fff_fff0, n1Creation), peer.ref(4242)], KIND_CONTROL))
+  assert.is((await answered).kind, 'message', 'the node read the fragments and answers between them')
+  const holding = await memory()
+  console.log(`${count} one-byte fragments (${mib(count * one.length)} on the wire): heapUsed ${mib(before.heapUsed)} -> ${mib(holding.heapUsed)}, rss ${mib(before.rss)} -> ${mib(holding.rss)}`)
+  assert.ok(holding.heapUsed - before.heapUsed < 24 * MiB, `heapUsed ${mib(before.heapUsed)} -> ${mib(holding.heapUsed)} for ${mib(count)} of fragments`)
+  peer.end()
+  assert.is(await peer.waitClosed(3000), 'closed')
+  const line = await nodeLine(new RegExp(`nodedown peer=${esc(name)} reason=\\S+`))
+  assert.match(line, /reason=connection_closed .*a fragmented message incomplete/)
+}
+
 test('unknown frame kinds, undecodable bodies and fragments out of place', async () => {
   const raw = (kind: number, body: number[]): Buffer => Buffer.concat([smallHeader(kind, body.length), Buffer.from(body)])
   await Promise.all([
@@ -296,11 +331,16 @@ test('frames with unknown signal tags', async () => {
     ['tag-float', [1.5, null], /unknown signal tag 1\.5\b/],
     ['tag-string', ['SEND', null, null, null], /unknown signal tag \\"SEND\\"/],
     ['tag-null', [null], /unknown signal tag null/],
+    ['tag-bigint', [2n ** 70n, 1], /ProtocolError: unknown signal tag 1180591620717411303424n/],
+    ['tag-long-string', ['x'.repeat(100_000)], /ProtocolError: unknown signal tag \\"x{39}\.\.\."/],
     ['not-an-array', { tag: SEND }, /a signal must be a non-empty array/],
     ['empty-array', [], /a signal must be a non-empty array/],
     ['a-string', 'hello', /a signal must be a non-empty array/]
   ]
   await Promise.all(cases.map(async ([label, value, error]) => { await protocolError(label, (p) => p.frame(value), error) }))
+  // What a peer sends is not copied whole into the log.
+  const long = n1.lines.filter((l) => l.text.includes(caseName('tag-long-string')))
+  assert.ok(long.length > 0 && long.every((l) => l.text.length < 1000), `log lines about a 100 kB tag stay short (${long.map((l) => l.text.length).join(', ')} chars)`)
   await assertServed('unknown tags')
 })
 
@@ -405,18 +445,20 @@ test(`fuzz: ${FUZZ_FRAMES} randomly mutated valid frames over authenticated link
   let nextLink = 0
   let probeSeq = 0
   let failure: Error | undefined
+  /** What to show when the run fails: the node's state, its last lines, the last frames written. */
+  const diagnose = (what: string): Error => new Error(`${what}\nnode: ${n1.running ? 'running' : `exited ${JSON.stringify(n1.exitInfo)}`}, seed ${SEED}\nlast node lines:\n${n1.lines.slice(-12).map((l) => `  ${l.text.slice(0, 300)}`).join('\n')}\nlast frames written:\n${recent.join('\n')}`)
 
   const worker = async (): Promise<void> => {
     let peer: RawPeer | undefined
     let link: FuzzLink | undefined
     while (failure === undefined && nextFrame < FUZZ_FRAMES) {
-      if (!n1.running) { failure = new Error(`the node exited (${JSON.stringify(n1.exitInfo)}); last frames:\n${recent.join('\n')}`); break }
+      if (!n1.running) { failure = diagnose('the node exited'); break }
       if (peer === undefined) {
         const name = `fuzz${String(++nextLink).padStart(6, '0')}-2@${HOST}`
         try {
           peer = await openPeer(name)
         } catch (err) {
-          failure = new Error(`cannot open fuzz link ${name}: ${(err as Error).message}`)
+          failure = diagnose(`cannot open fuzz link ${name}: ${(err as Error).message}`)
           break
         }
         link = { name, frames: 0, end: 'open' }
@@ -425,12 +467,12 @@ test(`fuzz: ${FUZZ_FRAMES} randomly mutated valid frames over authenticated link
       const index = nextFrame++
       const rng = rngFor(SEED, index)
       const ctx: FrameContext = { codec: peer.codec, peer: peer.name, creation: peer.creation, local: N1, localCreation: n1Creation, trapping, sinks, regName: 'fuzz_named' }
-      const unit = validUnit(ctx, rng)
-      const { bytes, ops } = unit.single ? mutateFrame(unit.bytes, rng) : mutate(unit.bytes, rng)
+      const unit = mutatedUnit(ctx, rng)
+      const { bytes, ops } = unit
       stats.frames++
       link!.frames++
       stats.byWhat[unit.what] = (stats.byWhat[unit.what] ?? 0) + 1
-      for (const op of ops) { const k = op.replace(/[@=].*$/, ''); stats.byOp[k] = (stats.byOp[k] ?? 0) + 1 }
+      for (const op of ops) { const k = op.replace(/[@=,][\s\S]*$/, ''); stats.byOp[k] = (stats.byOp[k] ?? 0) + 1 }
       recent.push(`#${index} ${peer.name} ${unit.what} [${ops.join(' ')}] ${bytes.subarray(0, 64).toString('hex')}${bytes.length > 64 ? '…' : ''}`)
       if (recent.length > 16) recent.shift()
       const id = PROBE_REF + ++probeSeq
@@ -447,7 +489,7 @@ test(`fuzz: ${FUZZ_FRAMES} randomly mutated valid frames over authenticated link
         link!.end = 'stall'
         peer.end()
         if (await peer.waitClosed(3000) !== 'closed') {
-          failure = new Error(`the node did not close ${peer.name} within 3 s of the end of its stream; last frames:\n${recent.join('\n')}`)
+          failure = diagnose(`the node did not close ${peer.name} within 3 s of the end of its stream`)
         }
       }
       peer = undefined
@@ -485,7 +527,7 @@ test(`fuzz: ${FUZZ_FRAMES} randomly mutated valid frames over authenticated link
     assert.is(missing.length, 0, `links closed without a logged nodedown: ${missing.slice(0, 5).map((l) => `${l.name} (${l.end})`).join(', ')}`)
   }, { timeout: 10_000, interval: 200, message: 'a nodedown line for every fuzz link' })
   for (const [name, line] of downs) {
-    if (/reason=protocol_error/.test(line)) assert.match(line, /error="/, `${name}: a protocol error names its error`)
+    if (/reason=protocol_error/.test(line)) assert.match(line, /error="(ProtocolError|FrameDecodeError|FrameTooLargeError): /, `${name}: a protocol error names what was wrong`)
   }
   const problems = n1.lines.filter((l) => /uncaught exception|unhandled rejection|listener threw/.test(l.text)).map((l) => l.text)
   assert.equal(problems, [], 'no error escaped into the event loop')
@@ -514,17 +556,14 @@ test(`fuzz: ${FUZZ_FRAMES} randomly mutated valid frames over authenticated link
   assert.ok(stats.closedByNode > 0 && stats.accepted > 0, 'the mutations both broke links and passed (a sanity check of the fuzzer)')
   assert.ok(after.heapUsed - before.heapUsed < 64 * MiB, `heapUsed ${mib(before.heapUsed)} -> ${mib(after.heapUsed)}`)
   assert.ok(after.rss - before.rss < 256 * MiB, `rss ${mib(before.rss)} -> ${mib(after.rss)}`)
-  for (const pid of trapping) assert.is(await t0.call(N1, 'test.alive', [pid]), true, `trapping target ${pid.toString()} survived every valid signal`)
   await assertServed('fuzz')
 })
 
-test('afterwards: t0 never went down on either side, and the node still stops cleanly', async () => {
+test('afterwards: t0 never went down on either side', async () => {
   const events = await t0.call<Array<{ type: string, node: string, reason?: string }>>(N1, 'test.node_events')
   assert.equal(events.filter((e) => e.node === T0).map((e) => e.type), ['nodeup'], 'the node saw t0 come up once and never go down')
   assert.equal(t0Downs, [])
-  const exit = await n1.stop('SIGTERM', 5000)
-  assert.equal(exit, { code: 0, signal: null }, 'SIGTERM stops the node with exit code 0')
-  await n1.waitForLine(/tekka: n1@127\.0\.0\.1 stopped/, 1000)
+  assert.ok(n1.running, 'the node is still running')
 })
 
 test.run()

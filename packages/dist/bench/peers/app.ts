@@ -6,14 +6,16 @@
  * - `bench.ponger()`: a process that answers every pid it receives with
  *   'pong' (remote.pingpong), until it receives 'stop'; returns its pid;
  * - `bench.echo(x)`: returns x (remote.call);
- * - `bench.gc()`: a full GC between runs.
+ * - `bench.gc()`: a full GC between runs;
+ * - `bench.cpu()`: CPU time this process has used, in µs.
  */
 import type { Pid } from '@tekka/actors'
 import type { DistNode } from '../../src/index.js'
 import { exitWithParent } from './parent-guard.js'
 
 export function start (node: DistNode): void {
-  exitWithParent({ exitOnSigterm: false })
+  // Exit at once on SIGTERM (the profile of a --cpu-prof run is written at exit); nothing here needs a graceful stop.
+  exitWithParent({ exitOnSigterm: true })
   node.register('bench.sink', (n: number, report: Pid) => node.spawn(async (ctx) => {
     for (let i = 0; i < n; i++) await ctx.receive()
     ctx.send(report, { done: n })
@@ -26,6 +28,10 @@ export function start (node: DistNode): void {
     }
   }))
   node.register('bench.echo', (x: unknown) => x)
+  node.register('bench.cpu', () => {
+    const u = process.cpuUsage()
+    return u.user + u.system
+  })
   node.register('bench.gc', () => {
     const gc = (globalThis as { gc?: () => void }).gc
     if (gc !== undefined) { gc(); gc() }

@@ -7,9 +7,12 @@
  * - otherwise answers a SEND with `[SEND, null, msg, 'pong']` (the message is
  *   the sender's pid, as in remote.pingpong);
  * - answers `[RPC_CALL, id, fn, args]` with `[RPC_REPLY, id, true, args[0]]`;
- * - runs a GC on `[CTL, 'gc']` and answers `[CTL, 'gc']`.
+ * - runs a GC on `[CTL, 'gc']` and answers `[CTL, 'gc']`;
+ * - answers `[CTL, 'cpu']` with `[CTL, 'cpu', µs of CPU time used]`;
+ * - switches the connection to tekka's codec on `[CTL, 'codec']` (see raw-wire.ts).
  */
 import { createServer } from 'node:net'
+import { createCodec } from '../../src/index.js'
 import { CTL, RawLink, RPC_CALL, RPC_REPLY, SEND } from './raw-wire.js'
 import { exitWithParent } from './parent-guard.js'
 
@@ -34,6 +37,11 @@ const server = createServer((socket) => {
         if (m[1] === 'sink') { left = m[2] as number; replyTo = m[3] } else if (m[1] === 'gc') {
           (globalThis as { gc?: () => void }).gc?.()
           link.send([CTL, 'gc'])
+        } else if (m[1] === 'codec') {
+          link.useCodec(createCodec())
+        } else if (m[1] === 'cpu') {
+          const u = process.cpuUsage()
+          link.send([CTL, 'cpu', u.user + u.system])
         }
         break
     }

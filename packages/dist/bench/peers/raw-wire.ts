@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net'
 import { Packr, RESERVE_START_SPACE } from 'msgpackr'
+import type { Codec } from '../../src/index.js'
 
 const HEADER = 5
 const KIND_DATA = 1
@@ -31,6 +32,10 @@ export class RawLink {
   #drainWaiters: Array<() => void> = []
   /** Bytes of a frame cut by the end of the last chunk. */
   #pending: Buffer | undefined
+  #codec: Codec | undefined
+  /** With a codec: the buffer this turn's frames are written into, and how much of it is used. */
+  #turn: Buffer | undefined
+  #turnUsed = 0
   readonly #onMessage: (value: unknown[]) => void
 
   constructor (socket: Socket, onMessage: (value: unknown[]) => void) {
@@ -50,13 +55,52 @@ export class RawLink {
     return this.#queuedBytes
   }
 
+  /** From now on, encode and decode with `codec` (both ends must switch at the same frame). */
+  useCodec (codec: Codec): void {
+    this.#codec = codec
+  }
+
   send (value: unknown[]): void {
+    const codec = this.#codec
+    if (codec !== undefined) {
+      this.#sendWith(codec, value)
+      return
+    }
     const buf = this.#packr.pack(value, RESERVE_START_SPACE | HEADER)
     buf.writeUInt32BE(buf.length - 4, 0)
     buf[4] = KIND_DATA
     this.#queue.push(buf)
     this.#queuedBytes += buf.length
     this.#schedule()
+  }
+
+  #sendWith (codec: Codec, value: unknown[]): void {
+    let turn = this.#turn
+    if (turn === undefined || turn.length - this.#turnUsed < 1024) turn = this.#newTurn()
+    const at = this.#turnUsed
+    let end = codec.encodeInto!(value, turn, at + HEADER, turn.length)
+    if (end < 0) {
+      const s = codec.encodeScratch!(value)
+      if (turn.length - at - HEADER < s.end - s.start) {
+        turn = this.#newTurn(s.end - s.start + HEADER)
+        return this.#sendWith(codec, value)
+      }
+      s.buf.copy(turn, at + HEADER, s.start, s.end)
+      end = at + HEADER + s.end - s.start
+    }
+    turn.writeUInt32BE(end - at - 4, at)
+    turn[at + 4] = KIND_DATA
+    this.#turnUsed = end
+    this.#queuedBytes += end - at
+    this.#schedule()
+  }
+
+  /** Queues what the current turn buffer holds and starts another. */
+  #newTurn (min = 0): Buffer {
+    if (this.#turn !== undefined && this.#turnUsed > 0) this.#queue.push(this.#turn.subarray(0, this.#turnUsed))
+    this.#turn = Buffer.allocUnsafe(Math.max(64 * 1024, min))
+    this.#turnUsed = 0
+    return this.#turn
   }
 
   /** Resolves once the queue is written and the socket takes more. */
@@ -66,11 +110,16 @@ export class RawLink {
   }
 
   #schedule (): void {
-    if (this.#flushing === undefined && !this.#blocked && this.#queue.length > 0) this.#flushing = setImmediate(this.#flush)
+    if (this.#flushing === undefined && !this.#blocked && this.#queuedBytes > 0) this.#flushing = setImmediate(this.#flush)
   }
 
   #flush = (): void => {
     this.#flushing = undefined
+    if (this.#turnUsed > 0) {
+      this.#queue.push(this.#turn!.subarray(0, this.#turnUsed))
+      this.#turn = undefined
+      this.#turnUsed = 0
+    }
     if (this.#blocked || this.#queue.length === 0) return
     const q = this.#queue
     const out = q.length === 1 ? q[0]! : Buffer.concat(q, this.#queuedBytes)
@@ -98,7 +147,8 @@ export class RawLink {
       const size = buf.readUInt32BE(at)
       if (buf.length - at - 4 < size) break
       if (size > 0 && buf[at + 4] === KIND_DATA) {
-        this.#onMessage(this.#packr.unpack(buf, { start: at + HEADER, end: at + 4 + size }) as unknown[])
+        const codec = this.#codec
+        this.#onMessage((codec !== undefined ? codec.decode(buf, at + HEADER, at + 4 + size) : this.#packr.unpack(buf, { start: at + HEADER, end: at + 4 + size })) as unknown[])
       }
       at += 4 + size
     }

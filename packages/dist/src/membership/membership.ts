@@ -261,7 +261,10 @@ export class Membership extends EventEmitter {
    * first. Throws JoinError when the seed cannot be reached or refuses.
    */
   async join (seed: string): Promise<'joined' | 'ignored'> {
-    if (seed === this.node.name || (this.#table.isMember(seed) && this.node.nodes().includes(seed))) return 'ignored'
+    if (seed === this.node.name) return 'ignored'
+    // A member is only joined already if its own table lists this node too: one
+    // that joined another cluster since has dropped this node, and ignores its gossip.
+    if (this.#table.isMember(seed) && this.node.nodes().includes(seed) && await this.#listsThisNode(seed)) return 'ignored'
     if (this.#local !== undefined) throw new JoinError('ERR_JOIN_BUSY', seed, `cannot join ${seed}: this node is already ${this.#local}`)
     if (!(await this.node.connect(seed))) {
       const cause = this.node.kernel.lastError(seed)
@@ -269,7 +272,7 @@ export class Membership extends EventEmitter {
       throw new JoinError(refused ? 'ERR_JOIN_REFUSED' : 'ERR_JOIN_UNREACHABLE', seed,
         `cannot join ${seed}: ${cause !== undefined ? cause.message : 'it cannot be reached'}`, cause)
     }
-    if (this.#table.isMember(seed)) {
+    if (this.#table.isMember(seed) && await this.#listsThisNode(seed)) {
       // A member we had lost touch with: gossip brings us back together.
       this.#gossipTo(seed)
       return 'ignored'
@@ -337,6 +340,16 @@ export class Membership extends EventEmitter {
   }
 
   // ---- internals -----------------------------------------------------------------
+
+  /** Whether `node`'s own member table lists this node; true when it cannot be asked (then nothing changes). */
+  async #listsThisNode (node: string): Promise<boolean> {
+    try {
+      const s = await this.node.call<{ members?: unknown }>(node, 'tekka.membership.status', [], { timeout: 5000 })
+      return !Array.isArray(s?.members) || s.members.some((m) => (m as { node?: unknown } | null)?.node === this.node.name)
+    } catch {
+      return true
+    }
+  }
 
   #selfEntry (): Entry {
     return this.#table.get(this.node.name)!

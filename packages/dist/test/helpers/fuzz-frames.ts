@@ -18,7 +18,7 @@ import {
   BYE, DEMONITOR, DOWN, EXIT, EXIT2, LINK, MONITOR, NODES, REG_SEND, RPC_CALL, RPC_REPLY, SEND, UNLINK
 } from '../../src/protocol.js'
 import { firstFragmentHeader, KIND_CONTROL, KIND_DATA, KIND_FRAG_NEXT, smallHeader, TICK_FRAME } from '../../src/wire.js'
-import type { Rng } from './fuzz.js'
+import { mutate, mutateFrame, type Rng } from './fuzz.js'
 
 export interface FrameContext {
   codec: Codec
@@ -112,18 +112,72 @@ function fragmented (body: Buffer, rng: Rng): Buffer {
 }
 
 /**
- * One valid unit: usually one frame (DATA or CONTROL; `single`), sometimes
- * a fragmented message (several frames), sometimes a tick.
+ * One valid unit: usually one frame (DATA or CONTROL; `single`, with its
+ * signal as `value`), sometimes a fragmented message (several frames),
+ * sometimes a tick.
  */
-export function validUnit (ctx: FrameContext, rng: Rng): { what: string, bytes: Buffer, single: boolean } {
-  if (rng.chance(0.02)) return { what: 'tick', bytes: Buffer.from(TICK_FRAME), single: false }
+export function validUnit (ctx: FrameContext, rng: Rng): { what: string, bytes: Buffer, single: boolean, kind: number, value?: unknown[] } {
+  if (rng.chance(0.02)) return { what: 'tick', bytes: Buffer.from(TICK_FRAME), single: false, kind: 0 }
   const s = signal(ctx, rng)
   if (rng.chance(0.06)) {
     // A message big enough to be worth cutting up: a SEND with a blob.
     const big = [SEND, new Pid(ctx.peer, 1, ctx.creation), rng.pick(ctx.sinks), { blob: rng.bytes(200 + rng.int(2000)), n: rng.int(1000) }]
-    return { what: 'SEND(fragmented)', bytes: fragmented(ctx.codec.encode(big), rng), single: false }
+    return { what: 'SEND(fragmented)', bytes: fragmented(ctx.codec.encode(big), rng), single: false, kind: KIND_FRAG_NEXT }
   }
   const kind = rng.chance(0.5) ? KIND_DATA : KIND_CONTROL
   const body = ctx.codec.encode(s.value)
-  return { what: s.what, bytes: Buffer.concat([smallHeader(kind, body.length), body]), single: true }
+  return { what: s.what, bytes: Buffer.concat([smallHeader(kind, body.length), body]), single: true, kind, value: s.value }
+}
+
+/** Pids the fields of a signal may be swapped for: the peer's, a third node's, the node's own (targets, or none). */
+function somePid (ctx: FrameContext, rng: Rng): Pid {
+  switch (rng.int(4)) {
+    case 0: return new Pid(ctx.peer, rng.int(100), ctx.creation)
+    case 1: return new Pid(`third${rng.int(3)}@127.0.0.1`, rng.int(100), 1 + rng.int(5))
+    case 2: return rng.pick(ctx.trapping)
+    default: return new Pid(ctx.local, 0x7fff_0000 + rng.int(100), ctx.localCreation)
+  }
+}
+
+/**
+ * A signal with its fields mutated (replaced, dropped, added, swapped, the
+ * tag changed, a pid swapped for another node's), still well-formed msgpack:
+ * this is what reaches `parseSignal` and the runtime rather than the decoder.
+ */
+export function mutateFields (value: readonly unknown[], ctx: FrameContext, rng: Rng): { value: unknown, ops: string[] } {
+  let v: unknown[] = [...value]
+  const ops: string[] = []
+  const count = 1 + rng.int(2)
+  for (let i = 0; i < count; i++) {
+    const at = rng.int(Math.max(1, v.length))
+    switch (rng.int(7)) {
+      case 0: v[at] = randomValue(rng, ctx, 1); ops.push(`field-replace@${at}`); break
+      case 1: v.splice(at, 1); ops.push(`field-drop@${at}`); break
+      case 2: v.splice(at, 0, randomValue(rng, ctx, 1)); ops.push(`field-add@${at}`); break
+      case 3: { const j = rng.int(Math.max(1, v.length)); [v[at], v[j]] = [v[j], v[at]]; ops.push(`field-swap@${at},${j}`); break }
+      case 4: v[0] = rng.chance(0.8) ? rng.int(16) : randomValue(rng, ctx, 0); ops.push(`tag=${typeof v[0] === 'number' ? v[0] : typeof v[0]}`); break
+      case 5: v[1 + rng.int(Math.max(1, v.length - 1))] = somePid(ctx, rng); ops.push('field-pid'); break
+      default:
+        if (rng.chance(0.5)) { v = [v]; ops.push('field-nest') } else { ops.push('field-object'); return { value: Object.fromEntries(v.map((x, k) => [String(k), x])), ops } }
+    }
+  }
+  return { value: v, ops }
+}
+
+/**
+ * One mutated unit, ready to write: a valid unit (see validUnit) with a
+ * fifth of the single frames mutated at the field level (mutateFields,
+ * re-encoded and framed), the others at the byte level (mutateFrame: the
+ * whole frame, or just its body with the prefix fixed up), and units of
+ * several frames mutated as bytes (mutate).
+ */
+export function mutatedUnit (ctx: FrameContext, rng: Rng): { what: string, bytes: Buffer, ops: string[] } {
+  const unit = validUnit(ctx, rng)
+  if (unit.value !== undefined && rng.chance(0.2)) {
+    const { value, ops } = mutateFields(unit.value, ctx, rng)
+    const body = ctx.codec.encode(value)
+    return { what: unit.what, bytes: Buffer.concat([smallHeader(unit.kind, body.length), body]), ops }
+  }
+  const { bytes, ops } = unit.single ? mutateFrame(unit.bytes, rng) : mutate(unit.bytes, rng)
+  return { what: unit.what, bytes, ops }
 }

@@ -1,0 +1,136 @@
+/**
+ * cluster.form: how long 16 nodes, started at once as separate OS processes
+ * (`tekka --config FILE`, static discovery, every node given all 16 names as
+ * seeds, a short autocluster interval), take until every node reports the
+ * same 16 members, all up, with the same guids and the same leader.
+ *
+ * Timed from the spawn of the first process to the first poll that sees the
+ * cluster agreed (a hidden client asks every node its member status every
+ * 100 ms). The baseline, measured in the same runs, is the time until all 16
+ * processes are listening: what forming the cluster adds is the difference.
+ * Goal: under 10 s.
+ *
+ * Output: one JSON line (see packages/actors/bench/local.ts), e.g.
+ *   {"bench":"cluster.form","value":3.1,"unit":"s","min":...,"max":...,"runs":3,
+ *    "baseline":{"name":"16 nodes listening","value":1.9,...},"ratio":1.6,"goal":10}
+ *
+ * Environment:
+ *   TEKKA_BENCH_RUNS          runs (default 3)
+ *   TEKKA_BENCH_NODES         nodes (default 16)
+ *   TEKKA_BENCH_INTERVAL      cluster.autocluster_interval (default 500ms)
+ *   TEKKA_BENCH_ONLY          comma-separated bench names to run (default all)
+ *   TEKKA_BENCH_LOG_DIR       a directory: each node's output (at TEKKA_LOG, default
+ *                             info) is written there as run<N>-<node>.log, to see why
+ *                             a run was slow
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { silentLogger } from '@tekka/actors'
+import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
+import type * as Procs from '../../dist/dist/test/helpers/procs.js'
+import type * as Ports from '../../dist/dist/test/helpers/ports.js'
+
+// The multi-process helpers of @tekka/dist's tests: children die with this process, even by SIGKILL.
+const helper = (file: string): string => new URL(`../../../dist/dist/test/helpers/${file}`, import.meta.url).href
+const procs = await import(helper('procs.js')) as typeof Procs
+const ports = await import(helper('ports.js')) as typeof Ports
+const BIN = new URL('../../../dist/dist/src/bin.js', import.meta.url).pathname
+
+const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 3))
+const NODES = Math.max(2, Number(process.env.TEKKA_BENCH_NODES ?? 16))
+const INTERVAL = process.env.TEKKA_BENCH_INTERVAL ?? '500ms'
+const ONLY = (process.env.TEKKA_BENCH_ONLY ?? '').split(',').filter((s) => s !== '')
+const LOG_DIR = process.env.TEKKA_BENCH_LOG_DIR
+const LOG_LEVEL = LOG_DIR !== undefined ? process.env.TEKKA_LOG ?? 'info' : 'error'
+const DEADLINE_MS = 60_000
+const GOAL_S = 10
+
+interface Stats { value: number, min: number, max: number }
+function stats (xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return { value: s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, min: s[0]!, max: s[s.length - 1]! }
+}
+const round = (n: number): number => Number(n.toPrecision(4))
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The view every node must agree on; undefined until this node has all `n` members up. */
+function viewOf (s: ClusterStatus | undefined, n: number): string | undefined {
+  if (s === undefined || s.members.length !== n || s.members.some((m) => m.status !== 'up')) return undefined
+  return JSON.stringify({ m: s.members.map((m) => [m.node, m.guid]), l: s.leader })
+}
+
+async function agreed (client: DistNode, names: string[]): Promise<boolean> {
+  const rs = await client.multicall<ClusterStatus>(names, 'tekka.membership.status', [], { timeout: 2000 })
+  const vs = rs.map((r) => r.ok ? viewOf(r.value as ClusterStatus, names.length) : undefined)
+  return vs.every((v) => v !== undefined && v === vs[0])
+}
+
+async function once (run: number): Promise<{ form: number, listening: number }> {
+  const base = await ports.freePortRange(NODES + 1)
+  const dir = mkdtempSync(join(tmpdir(), 'tekka-bench-form-'))
+  const cookie = `bench-${randomBytes(6).toString('hex')}`
+  const names = Array.from({ length: NODES }, (_, i) => `c${i + 1}@127.0.0.1`)
+  const confs = names.map((name, i) => {
+    const file = join(dir, `c${i + 1}.conf`)
+    mkdirSync(join(dir, `data${i + 1}`))
+    writeFileSync(file, [
+      `node.name = ${name}`, `node.cookie = ${cookie}`, `node.dist_base_port = ${base}`, `node.data_dir = ${join(dir, `data${i + 1}`)}`,
+      'cluster.discovery = static', `cluster.static.seeds = ${names.join(',')}`, `cluster.autocluster_interval = ${INTERVAL}`
+    ].join('\n') + '\n')
+    return file
+  })
+  const client = await startNode({ name: `bench-probe-${run}@127.0.0.1`, cookie, hidden: true, listen: false, basePort: base, logger: silentLogger() })
+  const children: Procs.NodeProcess[] = []
+  try {
+    const t0 = performance.now()
+    for (const [i, file] of confs.entries()) {
+      children.push(procs.spawnNode({ entry: BIN, args: ['--config', file], name: names[i], env: { TEKKA_NODE__DATA_DIR: undefined, TEKKA_LOG: LOG_LEVEL } }))
+    }
+    let listening = Number.NaN
+    void Promise.all(children.map(async (c) => await c.waitForLine(/listening on/, DEADLINE_MS))).then(() => { listening = performance.now() - t0 }, () => {})
+    for (;;) {
+      if (await agreed(client, names)) break
+      if (performance.now() - t0 > DEADLINE_MS) throw new Error(`run ${run}: no agreed cluster of ${NODES} within ${DEADLINE_MS} ms`)
+      await sleep(100)
+    }
+    const form = performance.now() - t0
+    return { form: form / 1000, listening: listening / 1000 }
+  } finally {
+    await client.stop()
+    await Promise.all(children.map(async (c) => await c.stop('SIGKILL')))
+    if (LOG_DIR !== undefined) {
+      mkdirSync(LOG_DIR, { recursive: true })
+      for (const c of children) writeFileSync(join(LOG_DIR, `run${run}-${c.name.replace(/@.*/, '')}.log`), c.output() + '\n')
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (ONLY.length === 0 || ONLY.some((o) => 'cluster.form'.startsWith(o))) {
+  const forms: number[] = []
+  const listens: number[] = []
+  for (let i = 1; i <= RUNS; i++) {
+    const r = await once(i)
+    forms.push(r.form)
+    listens.push(r.listening)
+    process.stderr.write(`cluster.form run ${i}: ${r.form.toFixed(2)} s (all listening after ${r.listening.toFixed(2)} s)\n`)
+  }
+  const f = stats(forms)
+  const b = stats(listens)
+  process.stdout.write(JSON.stringify({
+    bench: 'cluster.form',
+    value: round(f.value),
+    unit: 's',
+    min: round(f.min),
+    max: round(f.max),
+    runs: forms.length,
+    baseline: { name: `${NODES} nodes listening`, value: round(b.value), min: round(b.min), max: round(b.max) },
+    ratio: round(f.value / b.value),
+    nodes: NODES,
+    interval: INTERVAL,
+    goal: GOAL_S
+  }) + '\n')
+}

@@ -1,0 +1,10 @@
+// The manual strategy passes the strategy compliance suite (it knows nobody).
+import { manualStrategy } from '../src/index.js'
+import { strategyCompliance } from './compliance.js'
+
+strategyCompliance({
+  name: 'manual',
+  factory: manualStrategy,
+  init: () => ({}),
+  knowsNothing: true
+})

@@ -1,0 +1,169 @@
+// Nodes as separate OS processes (`tekka --config FILE`), each with its own
+// tekka.conf and data dir, and ways to look at them: an in-process hidden
+// client for polling (fast), and the real `tekka ctl` for what an operator sees.
+import { execFile } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { silentLogger } from '@tekka/actors'
+import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
+import { BIN, procs, type NodeProcess } from './dist-helpers.js'
+
+export interface NodeSpec {
+  /** `n1@127.0.0.1`; the trailing digits pick the port (base + digits). */
+  name: string
+  seeds?: readonly string[]
+  discovery?: 'manual' | 'static'
+  cluster?: string
+  /** Autocluster interval; default 1s. */
+  interval?: string
+  /** More `key = value` lines. */
+  extra?: Record<string, string>
+  /** TEKKA_LOG of the node (the runner sets error). */
+  log?: 'error' | 'warn' | 'info' | 'debug'
+}
+
+/** What `cluster status --json` must agree on between nodes. */
+export interface View {
+  members: Array<{ node: string, guid: string, status: string }>
+  leader: string | undefined
+  running: string[]
+  stopped: string[]
+}
+
+export function viewOf (s: ClusterStatus): View {
+  return { members: s.members.map((m) => ({ node: m.node, guid: m.guid, status: m.status })), leader: s.leader, running: s.running, stopped: s.stopped }
+}
+
+export class ProcCluster {
+  readonly base: number
+  readonly cookie = `disc-${randomBytes(6).toString('hex')}`
+  readonly dir: string
+  readonly procs = new Map<string, NodeProcess>()
+  #clients = new Map<string, Promise<DistNode>>()
+
+  constructor (base: number) {
+    this.base = base
+    this.dir = mkdtempSync(join(tmpdir(), 'tekka-discovery-'))
+  }
+
+  dataDir (name: string): string {
+    return join(this.dir, 'data', name.replace(/@.*/, ''))
+  }
+
+  /** Writes the node's tekka.conf; returns its path. */
+  conf (spec: NodeSpec): string {
+    const lines = [
+      `node.name = ${spec.name}`,
+      `node.cookie = ${this.cookie}`,
+      `node.dist_base_port = ${this.base}`,
+      `node.data_dir = ${this.dataDir(spec.name)}`,
+      `cluster.name = ${spec.cluster ?? 'tekka'}`,
+      `cluster.discovery = ${spec.discovery ?? 'static'}`,
+      `cluster.autocluster_interval = ${spec.interval ?? '1s'}`
+    ]
+    if (spec.seeds !== undefined && spec.seeds.length > 0) lines.push(`cluster.static.seeds = ${spec.seeds.join(',')}`)
+    for (const [k, v] of Object.entries(spec.extra ?? {})) lines.push(`${k} = ${v}`)
+    mkdirSync(this.dataDir(spec.name), { recursive: true })
+    const file = join(this.dir, `${spec.name.replace(/@.*/, '')}.conf`)
+    writeFileSync(file, lines.join('\n') + '\n')
+    return file
+  }
+
+  /** Starts the node; resolves once it listens. */
+  async start (spec: NodeSpec): Promise<NodeProcess> {
+    const p = this.spawn(spec)
+    await p.waitForLine(/listening on/, 20_000)
+    return p
+  }
+
+  /** Starts the node without waiting. */
+  spawn (spec: NodeSpec): NodeProcess {
+    const file = this.conf(spec)
+    const p = procs.spawnNode({
+      entry: BIN,
+      args: ['--config', file],
+      name: spec.name,
+      // The file's node.data_dir is the one that counts, not the runner's.
+      env: { TEKKA_NODE__DATA_DIR: undefined, TEKKA_LOG: spec.log ?? process.env.TEKKA_LOG ?? 'error' }
+    })
+    this.procs.set(spec.name, p)
+    return p
+  }
+
+  /** A hidden, client-only node of `cluster` to ask nodes over RPC. */
+  async client (cluster = 'tekka'): Promise<DistNode> {
+    let c = this.#clients.get(cluster)
+    if (c === undefined) {
+      // The promise is kept, so callers at the same time share one client.
+      c = startNode({ name: `probe-${randomBytes(4).toString('hex')}@127.0.0.1`, cookie: this.cookie, cluster, hidden: true, listen: false, basePort: this.base, logger: silentLogger() })
+      this.#clients.set(cluster, c)
+    }
+    return await c
+  }
+
+  /** `cluster status` of `node`, through the hidden client (undefined if it cannot be asked). */
+  async status (node: string, cluster = 'tekka'): Promise<ClusterStatus | undefined> {
+    const c = await this.client(cluster)
+    try {
+      return await c.call<ClusterStatus>(node, 'tekka.membership.status', [], { timeout: 3000 })
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The real `tekka ctl ... ARGS` (as a client of `cluster`): exit code and output. */
+  async ctl (node: string, args: readonly string[], cluster = 'tekka'): Promise<{ code: number, out: string, err: string }> {
+    return await new Promise((resolve) => {
+      execFile(process.execPath, [BIN, 'ctl', '--node', node, '--cookie', this.cookie, '--set', `node.dist_base_port=${this.base}`, '--set', `cluster.name=${cluster}`, ...args],
+        { timeout: 20_000, env: { ...process.env, TEKKA_LOG: 'error' } },
+        (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1
+          resolve({ code, out: stdout, err: stderr })
+        })
+    })
+  }
+
+  /** `cluster status --json` of `node` through `tekka ctl`. */
+  async ctlStatus (node: string): Promise<ClusterStatus> {
+    const r = await this.ctl(node, ['cluster', 'status', '--json'])
+    if (r.code !== 0) throw new Error(`tekka ctl --node ${node} cluster status failed (${r.code}): ${r.out}${r.err}`)
+    return JSON.parse(r.out) as ClusterStatus
+  }
+
+  async stop (): Promise<void> {
+    await Promise.all([...this.#clients.values()].map(async (c) => { await (await c).stop() }))
+    this.#clients.clear()
+    await procs.stopAll('SIGKILL')
+  }
+}
+
+/** Views of every node in `names`, or a description of why not all could be read. */
+export async function views (c: ProcCluster, names: readonly string[], cluster?: string): Promise<Map<string, View>> {
+  const out = new Map<string, View>()
+  await Promise.all(names.map(async (n) => {
+    const s = await c.status(n, cluster)
+    if (s === undefined) throw new Error(`${n} does not answer`)
+    out.set(n, viewOf(s))
+  }))
+  return out
+}
+
+/**
+ * Throws unless every node in `names` reports the same view, whose members
+ * are exactly `names` (plus `down`, shown as down), all of `names` up.
+ */
+export async function agreed (c: ProcCluster, names: readonly string[], opts: { down?: readonly string[], cluster?: string } = {}): Promise<View> {
+  const vs = await views(c, names, opts.cluster)
+  const first = vs.get(names[0] as string) as View
+  const want = [...names, ...(opts.down ?? [])].sort()
+  const have = first.members.map((m) => m.node).sort()
+  if (JSON.stringify(have) !== JSON.stringify(want)) throw new Error(`${names[0]} lists ${have.join(', ')}, not ${want.join(', ')}`)
+  if (JSON.stringify(first.running) !== JSON.stringify([...names].sort())) throw new Error(`${names[0]} has running ${first.running.join(', ')}`)
+  if (JSON.stringify(first.stopped) !== JSON.stringify([...(opts.down ?? [])].sort())) throw new Error(`${names[0]} has stopped ${first.stopped.join(', ')}`)
+  for (const [n, v] of vs) {
+    if (JSON.stringify(v) !== JSON.stringify(first)) throw new Error(`${n} sees ${JSON.stringify(v)}, ${names[0]} sees ${JSON.stringify(first)}`)
+  }
+  return first
+}

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=raw-peer.d.ts.map

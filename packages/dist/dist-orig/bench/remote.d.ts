@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=remote.d.ts.map

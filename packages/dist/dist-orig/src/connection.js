@@ -1,0 +1,415 @@
+/**
+ * An established distribution link on a handshaken socket: messages out and
+ * in as frames (see wire.ts), ticks, back-pressure.
+ *
+ * Writing. `send` encodes at once and queues; one flush per event-loop turn
+ * (setImmediate) writes what is queued, up to `fragmentSize` bytes, small
+ * frames copied into one buffer (one socket write), and the next batch is
+ * written only when the socket has taken the previous one. Control frames jump the data queue at every
+ * batch, and data messages above `fragmentSize` go out in fragments, so a
+ * tick or a signal waits for at most one fragment, whatever the size of the
+ * message in front of it.
+ *
+ * Back-pressure. When queued payload exceeds `highWater` (default 8 MiB),
+ * `send` returns a promise that resolves once the queue is back under
+ * `lowWater` (default highWater / 2), or the link closes; the kernel awaits it
+ * to hold senders back, as Erlang suspends senders on a busy dist port.
+ * Below the mark it returns undefined, so the common case allocates nothing.
+ *
+ * Ticks (Erlang's net_ticktime). Every tickTime / 4 the connection checks:
+ * nothing but ticks written since the last check -> send a tick; nothing at
+ * all received in 4 consecutive checks -> close with `net_tick_timeout`.
+ * Both ends must use the same tickTime.
+ *
+ * Closing. `close` (or the socket ending, or a protocol error) clears every
+ * timer, drops what is queued, destroys the socket and emits `'close'`
+ * exactly once with `(reason, error?)`: `disconnect` (default of close),
+ * `connection_closed` (socket ended or failed), `net_tick_timeout`,
+ * `protocol_error` (garbage, oversized or out-of-order frames; also logged).
+ */
+import { EventEmitter } from 'node:events';
+import { consoleLogger, systemClock, BadArgError } from '@tekka/actors';
+import { createCodec } from './codec.js';
+import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder } from './frame.js';
+import { FrameTooLargeError, ProtocolError } from './errors.js';
+import { gather, Outbox } from './outbox.js';
+import { Reassembly } from './reassembly.js';
+import { KIND_CONTROL, KIND_DATA, KIND_FRAG_FIRST, KIND_FRAG_NEXT, SMALL_HEADER_SIZE } from './wire.js';
+export const DEFAULT_TICK_TIME = 8000;
+export const DEFAULT_HIGH_WATER = 8 * 1024 * 1024;
+export const DEFAULT_FRAGMENT_SIZE = 64 * 1024;
+/** Ticks missed in a row before the link is declared down (Erlang's count). */
+const MISSED_TICKS_LIMIT = 4;
+function positiveInt(name, v) {
+    if (!Number.isSafeInteger(v) || v <= 0)
+        throw new BadArgError(`${name} must be a positive integer, got ${v}`);
+    return v;
+}
+export class Connection extends EventEmitter {
+    /** The handshake's PeerInfo, when it was given. */
+    peer;
+    peerName;
+    tickTime;
+    highWater;
+    lowWater;
+    maxFrameSize;
+    fragmentSize;
+    #socket;
+    #clock;
+    #logger;
+    #codec;
+    #decoder;
+    #reassembly;
+    #outbox;
+    #rest;
+    #started = false;
+    #closed = false;
+    #startImmediate;
+    #flushImmediate;
+    /** A batch handed to the socket whose write callback has not come yet. */
+    #inflight = false;
+    #tickTimer;
+    #heard = false;
+    #wrote = false;
+    #missed = 0;
+    #drain;
+    /** Streams with a large message in the data queue (see SendOptions.stream). */
+    #bigStreams = new Set();
+    /** flushAndClose callers waiting for the queue to empty. */
+    #idle = [];
+    #stats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, ticksIn: 0, ticksOut: 0 };
+    /**
+     * Takes over `socket`. Reading starts on the next turn of the event loop
+     * (or at `start()`), so listeners attached right after construction see
+     * every message; ticks and sends work at once.
+     */
+    constructor(socket, options = {}) {
+        super();
+        this.peer = typeof options.peer === 'object' ? options.peer : undefined;
+        this.peerName = typeof options.peer === 'string' ? options.peer : options.peer?.name;
+        const tick = options.tickTime ?? DEFAULT_TICK_TIME;
+        if (!(tick >= 0))
+            throw new BadArgError(`tickTime must be >= 0, got ${tick}`);
+        this.tickTime = tick;
+        this.highWater = positiveInt('highWater', options.highWater ?? DEFAULT_HIGH_WATER);
+        this.lowWater = options.lowWater ?? Math.floor(this.highWater / 2);
+        if (!Number.isSafeInteger(this.lowWater) || this.lowWater < 0 || this.lowWater > this.highWater) {
+            throw new BadArgError(`lowWater must be an integer in 0..highWater, got ${this.lowWater}`);
+        }
+        this.maxFrameSize = positiveInt('maxFrameSize', options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+        this.fragmentSize = positiveInt('fragmentSize', options.fragmentSize ?? DEFAULT_FRAGMENT_SIZE);
+        this.#socket = socket;
+        this.#clock = options.clock ?? systemClock();
+        this.#logger = options.logger ?? consoleLogger('tekka:dist:connection');
+        this.#codec = options.codec ?? createCodec();
+        this.#decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize });
+        this.#reassembly = new Reassembly(this.maxFrameSize);
+        this.#outbox = new Outbox(this.fragmentSize);
+        this.#rest = options.rest;
+        // Explicitly paused, so no 'data' flows before start() however the socket came in.
+        socket.pause();
+        socket.setNoDelay?.(true);
+        socket.on('end', this.#onEnd);
+        socket.on('close', this.#onEnd);
+        socket.on('error', this.#onError);
+        this.#startImmediate = setImmediate(() => { this.start(); });
+        this.#armTick();
+    }
+    get closed() {
+        return this.#closed;
+    }
+    /** Queued payload bytes not yet handed to the socket. */
+    get queuedBytes() {
+        return this.#outbox.bytes;
+    }
+    /** Over the high-water mark: `send` is returning a promise. */
+    get busy() {
+        return this.#drain !== undefined;
+    }
+    get stats() {
+        return { ...this.#stats };
+    }
+    /** Starts reading now instead of on the next turn. Idempotent. */
+    start() {
+        if (this.#started || this.#closed)
+            return this;
+        this.#started = true;
+        if (this.#startImmediate !== undefined) {
+            clearImmediate(this.#startImmediate);
+            this.#startImmediate = undefined;
+        }
+        const rest = this.#rest;
+        this.#rest = undefined;
+        if (rest !== undefined && rest.length > 0)
+            this.#ingest(rest);
+        if (this.#closed)
+            return this;
+        if (this.#socket.destroyed || this.#socket.readableEnded) {
+            this.close('connection_closed');
+            return this;
+        }
+        this.#socket.on('data', this.#ingest);
+        this.#socket.resume();
+        return this;
+    }
+    /**
+     * Queues `value`. Returns a promise while the connection is over its
+     * high-water mark (await it to hold the sender back), else undefined.
+     * Throws FrameEncodeError for a value msgpack cannot hold and
+     * FrameTooLargeError for one above maxFrameSize. After close, drops the
+     * value silently (as Erlang drops sends to a lost node).
+     */
+    send(value, options) {
+        if (this.#closed)
+            return undefined;
+        const buf = this.#codec.encode(value, SMALL_HEADER_SIZE);
+        // The frame body is the kind byte and the message.
+        const size = buf.length - SMALL_HEADER_SIZE + 1;
+        if (size > this.maxFrameSize)
+            throw new FrameTooLargeError(size, this.maxFrameSize, 'message');
+        const stream = options?.stream;
+        if (options?.control === true) {
+            this.#outbox.pushControl(buf);
+        }
+        else if (stream !== undefined) {
+            if (this.#outbox.dataEmpty && this.#bigStreams.size > 0)
+                this.#bigStreams.clear();
+            if (size > this.fragmentSize) {
+                this.#bigStreams.add(stream);
+                this.#outbox.pushData(buf);
+            }
+            else if (this.#bigStreams.has(stream)) {
+                this.#outbox.pushData(buf);
+            }
+            else {
+                this.#outbox.pushControl(buf);
+            }
+        }
+        else {
+            this.#outbox.pushData(buf);
+        }
+        this.#stats.messagesOut++;
+        this.#scheduleFlush();
+        if (this.#drain === undefined && this.#outbox.bytes > this.highWater) {
+            let resolve;
+            const promise = new Promise((_resolve) => { resolve = _resolve; });
+            this.#drain = { promise, resolve };
+        }
+        return this.#drain?.promise;
+    }
+    /**
+     * Closes the link once everything queued has been handed to the socket
+     * (or after `timeout` ms, whichever comes first): for a last message, such
+     * as a goodbye, that must not be dropped by `close`.
+     */
+    async flushAndClose(reason = 'disconnect', timeout = 1000) {
+        if (this.#closed)
+            return;
+        if (!this.#outbox.empty || this.#inflight) {
+            await new Promise((resolve) => {
+                const timer = this.#clock.setTimeout(done, timeout);
+                function done() { resolve(); }
+                this.#idle.push(() => { this.#clock.clearTimeout(timer); resolve(); });
+            });
+        }
+        this.close(reason);
+    }
+    /** Closes the link (idempotent): timers cleared, queue dropped, socket destroyed, `'close'` emitted once. */
+    close(reason = 'disconnect', error) {
+        if (this.#closed)
+            return;
+        this.#closed = true;
+        if (this.#startImmediate !== undefined)
+            clearImmediate(this.#startImmediate);
+        if (this.#flushImmediate !== undefined)
+            clearImmediate(this.#flushImmediate);
+        if (this.#tickTimer !== undefined)
+            this.#clock.clearTimeout(this.#tickTimer);
+        this.#startImmediate = this.#flushImmediate = this.#tickTimer = undefined;
+        const s = this.#socket;
+        s.off('data', this.#ingest);
+        s.off('end', this.#onEnd);
+        s.off('close', this.#onEnd);
+        s.off('error', this.#onError);
+        if (s.listenerCount('error') === 0)
+            s.on('error', () => { });
+        s.destroy();
+        this.#outbox.clear();
+        this.#reassembly.reset();
+        this.#rest = undefined;
+        this.#releaseDrain(true);
+        this.#releaseIdle();
+        const fields = { peer: this.peerName, reason, error };
+        if (reason === 'net_tick_timeout')
+            this.#logger.warn('link down: no traffic from the peer within tickTime', { ...fields, tickTime: this.tickTime });
+        else if (reason !== 'protocol_error')
+            this.#logger.debug('link closed', fields);
+        try {
+            this.emit('close', reason, error);
+        }
+        catch (err) {
+            this.#logger.error('a close listener threw', { peer: this.peerName, error: err });
+        }
+    }
+    #scheduleFlush() {
+        if (this.#flushImmediate !== undefined || this.#inflight || this.#closed)
+            return;
+        this.#flushImmediate = setImmediate(this.#flush);
+    }
+    #flush = () => {
+        this.#flushImmediate = undefined;
+        if (this.#closed || this.#inflight)
+            return;
+        const batch = this.#outbox.take(this.fragmentSize);
+        if (batch === undefined)
+            return;
+        if (!batch.onlyTicks)
+            this.#wrote = true;
+        this.#stats.bytesOut += batch.size;
+        this.#inflight = true;
+        this.#releaseDrain(false);
+        const bufs = gather(batch.parts);
+        const socket = this.#socket;
+        if (bufs.length === 1) {
+            socket.write(bufs[0], this.#afterWrite);
+            return;
+        }
+        // Several buffers (a fragment is never copied): corked, they still reach the kernel as one writev.
+        socket.cork();
+        for (let i = 0; i < bufs.length - 1; i++)
+            socket.write(bufs[i]);
+        socket.write(bufs[bufs.length - 1], this.#afterWrite);
+        socket.uncork();
+    };
+    #afterWrite = (err) => {
+        this.#inflight = false;
+        // A failed write also fails the socket, whose 'error' / 'close' closes us.
+        if (err != null)
+            return;
+        if (!this.#outbox.empty)
+            this.#scheduleFlush();
+        else
+            this.#releaseIdle();
+    };
+    #releaseIdle() {
+        if (this.#idle.length === 0)
+            return;
+        const waiters = this.#idle;
+        this.#idle = [];
+        for (const w of waiters)
+            w();
+    }
+    #releaseDrain(force) {
+        if (this.#drain !== undefined && (force || this.#outbox.bytes <= this.lowWater)) {
+            const { resolve } = this.#drain;
+            this.#drain = undefined;
+            resolve();
+        }
+    }
+    #armTick() {
+        if (this.tickTime > 0 && Number.isFinite(this.tickTime)) {
+            this.#tickTimer = this.#clock.setTimeout(this.#onTick, this.tickTime / 4);
+        }
+    }
+    #onTick = () => {
+        this.#tickTimer = undefined;
+        if (this.#closed)
+            return;
+        if (this.#heard) {
+            this.#heard = false;
+            this.#missed = 0;
+        }
+        else if (++this.#missed >= MISSED_TICKS_LIMIT) {
+            this.close('net_tick_timeout');
+            return;
+        }
+        if (!this.#wrote && this.#outbox.empty && !this.#inflight) {
+            this.#outbox.pushTick();
+            this.#stats.ticksOut++;
+            this.#scheduleFlush();
+        }
+        this.#wrote = false;
+        this.#armTick();
+    };
+    #ingest = (chunk) => {
+        if (this.#closed)
+            return;
+        this.#stats.bytesIn += chunk.length;
+        this.#heard = true;
+        try {
+            this.#decoder.feed(chunk);
+            for (let frame = this.#decoder.next(); frame !== undefined; frame = this.#decoder.next()) {
+                this.#onFrame(frame);
+                if (this.#closed)
+                    return;
+            }
+        }
+        catch (err) {
+            this.#protocolError(err);
+        }
+    };
+    #onFrame(frame) {
+        if (frame.length === 0) {
+            this.#stats.ticksIn++;
+            return;
+        }
+        let whole;
+        let start = 0;
+        switch (frame[0]) {
+            case KIND_DATA:
+                if (this.#reassembly.active)
+                    throw new ProtocolError('a data frame arrived inside a fragmented message');
+                whole = frame;
+                start = 1;
+                break;
+            case KIND_CONTROL:
+                whole = frame;
+                start = 1;
+                break;
+            case KIND_FRAG_FIRST:
+                if (frame.length < 6)
+                    throw new ProtocolError('a first fragment shorter than its header');
+                whole = this.#reassembly.begin(frame.readUInt32BE(1), frame.subarray(5));
+                break;
+            case KIND_FRAG_NEXT:
+                whole = this.#reassembly.append(frame.subarray(1));
+                break;
+            default:
+                throw new ProtocolError(`unknown frame kind ${frame[0]}`);
+        }
+        if (whole === undefined)
+            return;
+        const value = this.#codec.decode(whole, start);
+        this.#stats.messagesIn++;
+        try {
+            this.emit('message', value);
+        }
+        catch (err) {
+            // A listener's bug must not take the link (or the process) down with it.
+            this.#logger.error('a message listener threw', { peer: this.peerName, error: err });
+        }
+    }
+    #protocolError(err) {
+        const error = err instanceof Error ? err : new ProtocolError(String(err));
+        this.#logger.error('protocol error, closing the link', {
+            peer: this.peerName,
+            code: error.code,
+            error
+        });
+        this.close('protocol_error', error);
+    }
+    #onEnd = () => {
+        const partial = this.#decoder.buffered;
+        if (partial > 0 || this.#reassembly.active) {
+            // Not a protocol error (the peer may have crashed mid-write), but worth a line: the last frame is lost.
+            const error = new ProtocolError(`the connection ended inside a frame (${partial} bytes of it received${this.#reassembly.active ? ', a fragmented message incomplete' : ''})`);
+            this.#logger.warn('link closed mid-frame', { peer: this.peerName, error });
+            this.close('connection_closed', error);
+            return;
+        }
+        this.close('connection_closed');
+    };
+    #onError = (err) => {
+        this.close('connection_closed', err);
+    };
+}

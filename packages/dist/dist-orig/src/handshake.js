@@ -1,0 +1,250 @@
+/**
+ * The distribution handshake: both nodes prove that they know the shared
+ * cookie, without sending it, before either accepts the link.
+ *
+ * ```
+ * client                                        server
+ *   hello { name, version, minVersion, flags,
+ *           creation, cluster, hidden, challenge: Cc }   ->
+ *                                                 checks: name, version, cluster
+ *      <-  challenge { name, version (chosen), flags,
+ *                      creation, cluster, hidden, challenge: Cs }
+ * checks: name (= expectedName), version, cluster
+ *   ack { digest: HMAC(cookie, "tekka-dist client proof" | T) }   ->
+ *                                                 verifies, then onPeer(peer)
+ *      <-  ok { digest: HMAC(cookie, "tekka-dist server proof" | T) }
+ * verifies
+ * ```
+ *
+ * T is SHA-256 over the hello and challenge messages as sent, so the proofs
+ * cover both names, both fresh challenges, the chosen version and every
+ * other field (a man in the middle cannot alter them unnoticed). The role
+ * labels differ, so a proof cannot be reflected back as the other side's.
+ *
+ * The client proves first, as in Erlang: an unauthenticated dialler gets no
+ * HMAC output it could use to guess a weak cookie offline; only a node we
+ * dial ourselves sees our proof. The tie-break (`onPeer`) runs only after the
+ * client proved the cookie, so a stranger claiming a node's name cannot make
+ * the kernel drop or refuse that node's connections.
+ *
+ * Either side may answer a step with `status { status }` instead and close:
+ * `bad_cookie`, `bad_name`, `bad_cluster`, `bad_version` (with `detail`),
+ * `nok`, `alive`, `not_allowed`. Both sides then throw a HandshakeError with
+ * the same code. Every receive has a deadline of `timeout` ms (default 5000)
+ * on the injected clock.
+ *
+ * This authenticates the peer, not the stream after it: run it inside TLS
+ * (transport.ts) where an active attacker on the path is a concern.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BadArgError, consoleLogger, systemClock } from '@tekka/actors';
+import { HandshakeChannel } from './handshake-channel.js';
+import { HandshakeError } from './errors.js';
+import { isNodeName } from './node-name.js';
+/** The protocol version this code speaks best, and the oldest it still speaks. */
+export const PROTOCOL_VERSION = 1;
+export const MIN_PROTOCOL_VERSION = 1;
+export const DEFAULT_HANDSHAKE_TIMEOUT = 5000;
+const CHALLENGE_SIZE = 32;
+const CLIENT_LABEL = Buffer.from('tekka-dist client proof\0');
+const SERVER_LABEL = Buffer.from('tekka-dist server proof\0');
+const MAX_CLUSTER_LENGTH = 255;
+function isUint32(v) {
+    return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff_ffff;
+}
+function isVersion(v) {
+    return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 0xffff;
+}
+function settings(opts) {
+    const key = typeof opts.cookie === 'string' ? Buffer.from(opts.cookie, 'utf8') : Buffer.from(opts.cookie);
+    if (key.length === 0)
+        throw new BadArgError('cookie must not be empty');
+    if (!isNodeName(opts.localName))
+        throw new BadArgError(`localName must be name@host, got ${JSON.stringify(opts.localName)}`);
+    if (!isUint32(opts.creation))
+        throw new BadArgError(`creation must be a 32-bit unsigned integer, got ${opts.creation}`);
+    if (typeof opts.cluster !== 'string' || opts.cluster.length > MAX_CLUSTER_LENGTH)
+        throw new BadArgError('cluster must be a string of at most 255 characters');
+    const flags = opts.flags ?? 0;
+    if (!Number.isSafeInteger(flags) || flags < 0)
+        throw new BadArgError(`flags must be a non-negative safe integer, got ${flags}`);
+    const version = opts.version ?? PROTOCOL_VERSION;
+    const minVersion = opts.minVersion ?? Math.min(MIN_PROTOCOL_VERSION, version);
+    if (!isVersion(version) || !isVersion(minVersion) || minVersion > version)
+        throw new BadArgError(`bad protocol versions ${minVersion}..${version}`);
+    const timeout = opts.timeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    if (!(timeout > 0))
+        throw new BadArgError(`timeout must be positive, got ${timeout}`);
+    return {
+        localName: opts.localName,
+        key,
+        creation: opts.creation,
+        cluster: opts.cluster,
+        hidden: opts.hidden ?? false,
+        flags,
+        clock: opts.clock ?? systemClock(),
+        logger: opts.logger ?? consoleLogger('tekka:dist:handshake'),
+        timeout,
+        version,
+        minVersion
+    };
+}
+function malformed(what, field) {
+    return new HandshakeError('ERR_HANDSHAKE_PROTOCOL', `malformed ${what} message: bad ${field}`);
+}
+/** The fields hello and challenge share, checked; unknown fields are ignored (room for later versions). */
+function readIntro(m, what) {
+    if (!isNodeName(m.name))
+        throw malformed(what, 'name');
+    if (!isVersion(m.version))
+        throw malformed(what, 'version');
+    if (!isUint32(m.creation))
+        throw malformed(what, 'creation');
+    if (typeof m.flags !== 'number' || !Number.isSafeInteger(m.flags) || m.flags < 0)
+        throw malformed(what, 'flags');
+    if (typeof m.cluster !== 'string' || m.cluster.length > MAX_CLUSTER_LENGTH)
+        throw malformed(what, 'cluster');
+    if (typeof m.hidden !== 'boolean')
+        throw malformed(what, 'hidden');
+    if (!(m.challenge instanceof Uint8Array) || m.challenge.length !== CHALLENGE_SIZE)
+        throw malformed(what, 'challenge');
+    return { name: m.name, version: m.version, creation: m.creation, flags: m.flags, cluster: m.cluster, hidden: m.hidden, challenge: m.challenge };
+}
+function proof(key, label, transcript) {
+    return createHmac('sha256', key).update(label).update(transcript).digest();
+}
+function verifies(digest, expected) {
+    return digest instanceof Uint8Array && digest.length === expected.length && timingSafeEqual(digest, expected);
+}
+function versionDetail(s) {
+    return `speaks versions ${s.minVersion}..${s.version}`;
+}
+/** Dialling side. Resolves once both sides proved the cookie and the server accepted; the socket is then paused. */
+export async function clientHandshake(socket, opts) {
+    let s;
+    try {
+        s = settings(opts);
+    }
+    catch (err) {
+        socket.destroy();
+        throw err;
+    }
+    const ch = new HandshakeChannel(socket, { clock: s.clock, logger: s.logger, timeout: s.timeout, signal: opts.signal }, opts.expectedName ?? 'peer');
+    try {
+        ch.send({
+            t: 'hello',
+            name: s.localName,
+            version: s.version,
+            minVersion: s.minVersion,
+            flags: s.flags,
+            creation: s.creation,
+            cluster: s.cluster,
+            hidden: s.hidden,
+            challenge: randomBytes(CHALLENGE_SIZE)
+        }, true);
+        const intro = readIntro(await ch.receive('challenge', true), 'challenge');
+        ch.peerLabel = intro.name;
+        if (opts.expectedName !== undefined && intro.name !== opts.expectedName) {
+            ch.refuse('bad_name', `dialled ${opts.expectedName} but the peer is ${intro.name}`);
+        }
+        if (intro.name === s.localName)
+            ch.refuse('bad_name', `the peer claims our own name ${s.localName}`);
+        if (intro.version > s.version || intro.version < s.minVersion) {
+            ch.refuse('bad_version', `${intro.name} chose protocol version ${intro.version}, we speak ${s.minVersion}..${s.version}`, { detail: versionDetail(s) });
+        }
+        if (intro.cluster !== s.cluster) {
+            ch.refuse('bad_cluster', `${intro.name} is in cluster ${JSON.stringify(intro.cluster)}, we are in ${JSON.stringify(s.cluster)}`);
+        }
+        const transcript = ch.transcriptDigest();
+        ch.send({ t: 'ack', digest: proof(s.key, CLIENT_LABEL, transcript) });
+        const ok = await ch.receive('ok');
+        if (!verifies(ok.digest, proof(s.key, SERVER_LABEL, transcript))) {
+            ch.refuse('bad_cookie', `${intro.name} failed to prove the cookie (the cookies differ)`);
+        }
+        const peer = { name: intro.name, creation: intro.creation, flags: intro.flags, cluster: intro.cluster, hidden: intro.hidden, version: intro.version };
+        s.logger.debug('handshake done', { peer: peer.name, side: 'client', version: peer.version });
+        return { peer, rest: ch.release() };
+    }
+    catch (err) {
+        throw report(s.logger, ch.fail(err), 'client', ch.peerLabel);
+    }
+}
+/** Accepting side. Resolves once the client proved the cookie and `onPeer` said ok; the socket is then paused. */
+export async function serverHandshake(socket, opts) {
+    let s;
+    try {
+        s = settings(opts);
+    }
+    catch (err) {
+        socket.destroy();
+        throw err;
+    }
+    const ch = new HandshakeChannel(socket, { clock: s.clock, logger: s.logger, timeout: s.timeout, signal: opts.signal }, `peer ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+    try {
+        const hello = await ch.receive('hello', true);
+        const intro = readIntro(hello, 'hello');
+        if (!isVersion(hello.minVersion) || hello.minVersion > intro.version)
+            throw malformed('hello', 'minVersion');
+        ch.peerLabel = intro.name;
+        if (intro.name === s.localName)
+            ch.refuse('bad_name', `the peer claims our own name ${s.localName}`);
+        const version = Math.min(intro.version, s.version);
+        if (version < Math.max(hello.minVersion, s.minVersion)) {
+            ch.refuse('bad_version', `${intro.name} speaks versions ${hello.minVersion}..${intro.version}, we speak ${s.minVersion}..${s.version}`, { detail: versionDetail(s) });
+        }
+        if (intro.cluster !== s.cluster) {
+            ch.refuse('bad_cluster', `${intro.name} is in cluster ${JSON.stringify(intro.cluster)}, we are in ${JSON.stringify(s.cluster)}`);
+        }
+        ch.send({
+            t: 'challenge',
+            name: s.localName,
+            version,
+            flags: s.flags,
+            creation: s.creation,
+            cluster: s.cluster,
+            hidden: s.hidden,
+            challenge: randomBytes(CHALLENGE_SIZE)
+        }, true);
+        const transcript = ch.transcriptDigest();
+        const ack = await ch.receive('ack');
+        if (!verifies(ack.digest, proof(s.key, CLIENT_LABEL, transcript))) {
+            ch.refuse('bad_cookie', `${intro.name} failed to prove the cookie (the cookies differ)`);
+        }
+        const peer = { name: intro.name, creation: intro.creation, flags: intro.flags, cluster: intro.cluster, hidden: intro.hidden, version };
+        let status;
+        try {
+            status = opts.onPeer === undefined ? 'ok' : await ch.within('onPeer', opts.onPeer(peer));
+        }
+        catch (err) {
+            if (err instanceof HandshakeError)
+                throw err;
+            s.logger.error('onPeer threw; refusing the peer', { peer: peer.name, error: err });
+            status = 'not_allowed';
+        }
+        if (status !== 'ok') {
+            const why = status === 'nok' || status === 'alive' ? status : 'not_allowed';
+            ch.refuse(why, `refused ${peer.name}: ${why === 'nok' ? 'our own connection to it wins the tie-break' : why === 'alive' ? 'an older connection to it is up' : 'not allowed'}`);
+        }
+        ch.ensureOpen();
+        ch.send({ t: 'ok', digest: proof(s.key, SERVER_LABEL, transcript) });
+        s.logger.debug('handshake done', { peer: peer.name, side: 'server', version });
+        return { peer, rest: ch.release() };
+    }
+    catch (err) {
+        throw report(s.logger, ch.fail(err), 'server', ch.peerLabel);
+    }
+}
+/** Logs a failed handshake at a level that matches how surprising it is. */
+function report(logger, err, side, peer) {
+    if (err instanceof HandshakeError) {
+        const fields = { peer, side, code: err.code, status: err.status };
+        if (err.code === 'ERR_HANDSHAKE_REFUSED')
+            logger.debug(err.message, fields);
+        else if (err.code === 'ERR_HANDSHAKE_TIMEOUT' || err.code === 'ERR_HANDSHAKE_CLOSED')
+            logger.info(err.message, fields);
+        else
+            logger.warn(err.message, fields);
+    }
+    return err;
+}
+//# sourceMappingURL=handshake.js.map

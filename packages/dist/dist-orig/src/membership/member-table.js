@@ -1,0 +1,122 @@
+/**
+ * The replicated member table: for every node ever seen, whether it is a
+ * member of this cluster or was removed, as a last-writer-wins register per
+ * node (a state-based CRDT). A change bumps that node's version; merging two
+ * tables keeps, per node, the entry with the higher (version, by). So any
+ * two members that exchange tables agree, in whatever order joins, leaves
+ * and force-leaves happened on the two sides of a partition, and a removal
+ * (a tombstone) is not undone by a member that had not heard of it.
+ *
+ * Each node's guid (its age) is reported by the node itself; tables keep the
+ * newest guid they have seen for a node (guids grow with time).
+ */
+import { isGuid } from './guid.js';
+const NODE_RE = /^[A-Za-z0-9_-]+@[A-Za-z0-9_.:-]+$/;
+/** Checks an entry that came from a peer; undefined if it is not one. */
+export function parseEntry(v) {
+    if (typeof v !== 'object' || v === null)
+        return undefined;
+    const e = v;
+    if (typeof e.node !== 'string' || !NODE_RE.test(e.node) || e.node.length > 255)
+        return undefined;
+    if (e.state !== 'member' && e.state !== 'removed')
+        return undefined;
+    if (!Number.isSafeInteger(e.version) || e.version < 0)
+        return undefined;
+    if (typeof e.by !== 'string' || !NODE_RE.test(e.by))
+        return undefined;
+    if (!(e.guid === '' || isGuid(e.guid)))
+        return undefined;
+    if (typeof e.at !== 'number' || !Number.isFinite(e.at))
+        return undefined;
+    return { node: e.node, state: e.state, version: e.version, by: e.by, guid: e.guid, at: e.at };
+}
+function newer(a, b) {
+    return a.version > b.version || (a.version === b.version && a.by > b.by);
+}
+function maxGuid(a, b) {
+    return a > b ? a : b;
+}
+export class MemberTable {
+    self;
+    #entries = new Map();
+    constructor(self, entries = []) {
+        this.self = self;
+        for (const e of entries)
+            this.#entries.set(e.node, e);
+    }
+    get(node) {
+        return this.#entries.get(node);
+    }
+    entries() {
+        return [...this.#entries.values()];
+    }
+    isMember(node) {
+        return this.#entries.get(node)?.state === 'member';
+    }
+    /** Member entries, oldest (smallest guid) first; unknown guids last, by name. */
+    members() {
+        return this.entries().filter((e) => e.state === 'member').sort(byAge);
+    }
+    /** Records a change made here: `state` for `node`, one version above what is known. */
+    set(node, state, guid, at = Date.now()) {
+        const before = this.#entries.get(node);
+        const after = {
+            node,
+            state,
+            version: (before?.version ?? 0) + 1,
+            by: this.self,
+            guid: maxGuid(guid ?? '', before?.guid ?? ''),
+            at
+        };
+        this.#entries.set(node, after);
+        return { node, before, after };
+    }
+    /** A node's own report of its guid (a newer incarnation); no version change. */
+    setGuid(node, guid) {
+        const e = this.#entries.get(node);
+        if (e === undefined || guid <= e.guid)
+            return false;
+        this.#entries.set(node, { ...e, guid });
+        return true;
+    }
+    /** Merges a peer's entries; returns the entries whose state changed here. */
+    merge(theirs) {
+        const changes = [];
+        for (const t of theirs) {
+            const mine = this.#entries.get(t.node);
+            if (mine === undefined) {
+                this.#entries.set(t.node, t);
+                changes.push({ node: t.node, before: undefined, after: t });
+                continue;
+            }
+            const guid = maxGuid(mine.guid, t.guid);
+            if (newer(t, mine)) {
+                const after = { ...t, guid };
+                this.#entries.set(t.node, after);
+                if (after.state !== mine.state)
+                    changes.push({ node: t.node, before: mine, after });
+            }
+            else if (guid !== mine.guid) {
+                this.#entries.set(t.node, { ...mine, guid });
+            }
+        }
+        return changes;
+    }
+    /** Forgets everything but `keep` (a node that left starts a cluster of its own). */
+    reset(keep) {
+        this.#entries = new Map([[keep.node, keep]]);
+    }
+}
+/** Oldest first: by guid, unknown guids last, then by name. */
+export function byAge(a, b) {
+    if (a.guid !== b.guid) {
+        if (a.guid === '')
+            return 1;
+        if (b.guid === '')
+            return -1;
+        return a.guid < b.guid ? -1 : 1;
+    }
+    return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
+}
+//# sourceMappingURL=member-table.js.map

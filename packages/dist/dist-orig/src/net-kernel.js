@@ -1,0 +1,557 @@
+/**
+ * The net kernel: one authenticated connection per peer node, made on first
+ * use, and the routing of signals between the local runtime and its peers.
+ *
+ * - Outgoing: it is the runtime's RemoteRouter. A signal for a node with no
+ *   connection is queued while the kernel dials it; if the dial fails the
+ *   queue is dropped and links and monitors towards that node get
+ *   `noconnection`, as in Erlang.
+ * - Incoming: every frame is checked by `parseSignal` and applied to the
+ *   runtime. A bad frame closes that link only.
+ * - Simultaneous dials keep exactly one connection: the dial made by the node
+ *   with the greater name wins (see `#onPeer`).
+ * - Connected nodes tell each other whom they know, so non-hidden nodes form
+ *   a full mesh.
+ */
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { Pid, formatReason } from '@tekka/actors';
+import { createCodec } from './codec.js';
+import { Connection } from './connection.js';
+import { clientHandshake, serverHandshake } from './handshake.js';
+import { nodePort, tcpTransport } from './transport.js';
+import { BYE, DEMONITOR, DOWN, EXIT, EXIT2, LINK, MONITOR, NODES, REG_SEND, RPC_CALL, RPC_REPLY, SEND, UNLINK, parseSignal, wireTarget } from './protocol.js';
+const NAME_RE = /^[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+$/;
+/** Ordering streams for frames with no sending process. */
+const NO_SENDER = {};
+const RPC_STREAM = {};
+/** Signals queued for a node still being dialled, before senders are held back. */
+const MAX_QUEUE = 10_000;
+export class NetKernel extends EventEmitter {
+    rt;
+    name;
+    creation;
+    opts;
+    codec;
+    log;
+    #peers = new Map();
+    #server;
+    #running = false;
+    #sockets = new Set();
+    /** Pids watching node up/down: pid key -> { pid, node (undefined = all) }. */
+    #nodeWatchers = new Map();
+    /** Why the last dial to a node failed (for clear errors in join and the like). */
+    #lastError = new Map();
+    constructor(opts) {
+        super();
+        this.opts = opts;
+        this.rt = opts.runtime;
+        this.name = opts.runtime.node;
+        this.creation = opts.runtime.creation;
+        this.codec = createCodec();
+        this.log = opts.logger;
+    }
+    get port() {
+        return this.#server?.port;
+    }
+    async start() {
+        if (this.#running)
+            return;
+        this.#running = true;
+        this.rt.setRouter(this);
+        if (this.opts.listen !== false) {
+            const { host, port } = this.opts.listen;
+            try {
+                this.#server = await (this.opts.transport ?? tcpTransport).listen({
+                    host,
+                    port,
+                    tls: this.opts.tls,
+                    onConnection: (socket) => { this.#accept(socket); }
+                });
+            }
+            catch (err) {
+                this.#running = false;
+                this.rt.setRouter(undefined);
+                throw err;
+            }
+            this.log.info('listening', { node: this.name, host, port: this.#server.port });
+        }
+    }
+    /** Closes every link (peers see `disconnect`) and the listener. */
+    async stop() {
+        if (!this.#running)
+            return;
+        this.#running = false;
+        const closing = [];
+        for (const peer of this.#peers.values()) {
+            const conn = peer.conn;
+            if (conn !== undefined) {
+                conn.send([BYE], { control: true });
+                closing.push(conn.flushAndClose('disconnect'));
+            }
+        }
+        await Promise.all(closing);
+        for (const s of this.#sockets)
+            s.destroy();
+        await this.#server?.close();
+        this.#server = undefined;
+        this.rt.setRouter(undefined);
+    }
+    // ---- public API ------------------------------------------------------------
+    /** Connected nodes; hidden ones only with `{ hidden: true }`. */
+    nodes(opts = {}) {
+        const out = [];
+        for (const p of this.#peers.values()) {
+            if (p.conn !== undefined && p.info !== undefined && (opts.hidden === true || !p.info.hidden))
+                out.push(p.name);
+        }
+        return out.sort();
+    }
+    isConnected(node) {
+        return this.#peers.get(node)?.conn !== undefined;
+    }
+    /** Why the last attempt to connect to `node` failed, if it did. */
+    lastError(node) {
+        return this.#lastError.get(node);
+    }
+    /** The connection to `node`, if up (for introspection: stats, queued bytes). */
+    peerConnection(node) {
+        return this.#peers.get(node)?.conn;
+    }
+    peerInfo(node) {
+        const p = this.#peers.get(node);
+        return p?.conn !== undefined ? p.info : undefined;
+    }
+    /** Connects to `node` if not connected; resolves true once up, false if it cannot be reached. */
+    connect(node) {
+        if (node === this.name)
+            return Promise.resolve(true);
+        if (!this.#running || !NAME_RE.test(node))
+            return Promise.resolve(false);
+        const peer = this.#peer(node);
+        if (peer.conn !== undefined)
+            return Promise.resolve(true);
+        const p = new Promise((resolve) => { peer.waiters.push(resolve); });
+        this.#dial(peer);
+        return p;
+    }
+    /** Closes the link to `node`; nodedown with reason `disconnect` on both sides. */
+    disconnect(node) {
+        const peer = this.#peers.get(node);
+        if (peer?.conn === undefined)
+            return false;
+        const conn = peer.conn;
+        conn.send([BYE], { control: true });
+        void conn.flushAndClose('disconnect');
+        return true;
+    }
+    /**
+     * Sends `{ type: 'nodeup' | 'nodedown', node, reason? }` to `pid` for `node`
+     * (or for every node when `node` is undefined), as net_kernel:monitor_nodes
+     * and erlang:monitor_node. Monitoring a node that is not connected tries to
+     * connect and reports nodedown if that fails.
+     */
+    monitorNode(pid, node, on = true) {
+        const key = pid.key;
+        if (!on) {
+            const w = this.#nodeWatchers.get(key);
+            if (w === undefined)
+                return;
+            if (node === undefined || w.nodes === 'all')
+                this.#nodeWatchers.delete(key);
+            else {
+                w.nodes.delete(node);
+                if (w.nodes.size === 0)
+                    this.#nodeWatchers.delete(key);
+            }
+            return;
+        }
+        if (node === undefined) {
+            this.#nodeWatchers.set(key, { pid, nodes: 'all' });
+            return;
+        }
+        let w = this.#nodeWatchers.get(key);
+        if (w === undefined)
+            this.#nodeWatchers.set(key, w = { pid, nodes: new Set() });
+        if (w.nodes !== 'all')
+            w.nodes.add(node);
+        if (!this.isConnected(node)) {
+            void this.connect(node).then((ok) => {
+                if (!ok)
+                    this.rt.send(pid, { type: 'nodedown', node, reason: 'connection_failed' });
+            });
+        }
+    }
+    /** Sends a frame to `node` (queued while dialling); `stream` orders it with the same stream's other frames. */
+    sendFrame(node, frame, stream = RPC_STREAM) {
+        return this.#out(node, frame, stream);
+    }
+    // ---- RemoteRouter ------------------------------------------------------------
+    send(from, to, msg) {
+        const frame = to instanceof Pid ? [SEND, from ?? null, to, msg] : [REG_SEND, from ?? null, to.name, msg];
+        // A message that cannot be encoded throws to its sender, as a badarg would.
+        return this.#out(to.node, frame, from ?? NO_SENDER);
+    }
+    link(from, to) { this.#signal(to.node, [LINK, from, to], from); }
+    unlink(from, to) { this.#signal(to.node, [UNLINK, from, to], from); }
+    exit(from, to, reason, link) {
+        this.#signal(to.node, [link ? EXIT : EXIT2, from, to, reason], from, 3);
+    }
+    monitor(watcher, target, ref) {
+        this.#signal(target.node, [MONITOR, watcher, wireTarget(target), ref], watcher);
+    }
+    demonitor(watcher, target, ref) {
+        if (this.isConnected(target.node))
+            this.#signal(target.node, [DEMONITOR, watcher, wireTarget(target), ref], watcher);
+    }
+    down(watcher, ref, target, reason) {
+        // Ordered with the dead process's own messages: its last words arrive before its DOWN.
+        const stream = target instanceof Pid ? target : NO_SENDER;
+        if (this.isConnected(watcher.node))
+            this.#signal(watcher.node, [DOWN, watcher, ref, wireTarget(target), reason], stream, 4);
+    }
+    /**
+     * A signal the runtime sends on a process's behalf. It must not throw into
+     * the runtime: an exit reason that cannot be encoded (a cycle, a function)
+     * travels as its printed form instead.
+     */
+    #signal(node, frame, stream, reasonAt) {
+        try {
+            this.#out(node, frame, stream);
+        }
+        catch (err) {
+            if (reasonAt === undefined)
+                throw err;
+            this.log.warn('exit reason cannot be encoded; sending its printed form', { node, error: err });
+            const copy = [...frame];
+            copy[reasonAt] = formatReason(frame[reasonAt]);
+            this.#out(node, copy, stream);
+        }
+    }
+    // ---- connections ---------------------------------------------------------------
+    #peer(node) {
+        let p = this.#peers.get(node);
+        if (p === undefined) {
+            p = { name: node, conn: undefined, info: undefined, queue: [], dialing: false, accepting: 0, waiters: [] };
+            this.#peers.set(node, p);
+        }
+        return p;
+    }
+    #out(node, frame, stream) {
+        if (node === this.name)
+            return undefined;
+        const known = this.#peers.get(node);
+        if (known?.conn !== undefined)
+            return known.conn.send(frame, { stream });
+        if (!this.#running || !NAME_RE.test(node)) {
+            this.log.debug('signal to unreachable node dropped', { node });
+            queueMicrotask(() => { this.rt.nodeDown(node); this.emit('unreachable', node); });
+            return undefined;
+        }
+        const peer = this.#peer(node);
+        if (peer.queue.length >= MAX_QUEUE) {
+            // Hold the sender until the dial settles rather than grow the queue without bound.
+            return new Promise((resolve) => { peer.waiters.push(() => { resolve(); }); });
+        }
+        // Encode now, so a value that cannot travel fails its sender here, not the link later.
+        this.codec.encode(frame);
+        peer.queue.push({ frame, stream });
+        this.#dial(peer);
+        return undefined;
+    }
+    #dial(peer) {
+        if (peer.dialing || peer.conn !== undefined || !this.#running)
+            return;
+        peer.dialing = true;
+        void this.#dialNow(peer).then((result) => {
+            peer.dialing = false;
+            if (result === 'up' || peer.conn !== undefined)
+                return;
+            if (result === 'refused') {
+                // The peer refused because its own dial to us wins, or it still holds
+                // an older link: give its connection the time a handshake takes.
+                this.opts.clock.setTimeout(() => {
+                    if (peer.conn === undefined && !peer.dialing && peer.accepting === 0 && this.#peers.get(peer.name) === peer)
+                        this.#unreachable(peer);
+                }, this.opts.handshakeTimeout);
+                return;
+            }
+            if (peer.accepting > 0)
+                return; // their dial to us is in progress and will settle the waiters
+            this.#unreachable(peer);
+        });
+    }
+    async #dialNow(peer) {
+        const at = peer.name.indexOf('@');
+        const host = peer.name.slice(at + 1);
+        const port = nodePort(peer.name, this.opts.basePort);
+        let socket;
+        try {
+            socket = await (this.opts.transport ?? tcpTransport).dial({ host, port, tls: this.opts.tls, timeout: this.opts.handshakeTimeout, ...this.#localAddress(host) });
+            this.#sockets.add(socket);
+            const { peer: info, rest } = await clientHandshake(socket, this.#handshakeOpts(peer.name));
+            this.#sockets.delete(socket);
+            if (!this.#running) {
+                socket.destroy();
+                return 'failed';
+            }
+            this.#up(peer, socket, info, rest);
+            return 'up';
+        }
+        catch (err) {
+            if (socket !== undefined) {
+                this.#sockets.delete(socket);
+                socket.destroy();
+            }
+            const code = err.code;
+            if (code === 'ERR_HANDSHAKE_REFUSED') {
+                this.log.debug('dial refused by peer (simultaneous connect or already connected)', { peer: peer.name });
+                return 'refused';
+            }
+            this.#lastError.set(peer.name, err);
+            this.log.warn('cannot connect', { peer: peer.name, host, port, error: err });
+            return 'failed';
+        }
+    }
+    /**
+     * Dial from the address this node listens on when it is a specific one of
+     * the same family as the peer (127.0.0.2 dials 127.0.0.3 from 127.0.0.2).
+     */
+    #localAddress(peerHost) {
+        const l = this.opts.listen;
+        if (l === false)
+            return {};
+        const fam = isIP(l.host);
+        if (fam === 0 || l.host === '0.0.0.0' || l.host === '::' || fam !== isIP(peerHost))
+            return {};
+        const loop = (h) => h.startsWith('127.') || h === '::1';
+        if (loop(l.host) !== loop(peerHost))
+            return {};
+        return { localAddress: l.host };
+    }
+    #handshakeOpts(expectedName) {
+        return {
+            localName: this.name,
+            cookie: this.opts.cookie,
+            creation: this.creation,
+            cluster: this.opts.cluster,
+            hidden: this.opts.hidden,
+            flags: 0,
+            clock: this.opts.clock,
+            logger: this.log.child('handshake'),
+            timeout: this.opts.handshakeTimeout,
+            ...(expectedName !== undefined ? { expectedName } : {})
+        };
+    }
+    #accept(socket) {
+        if (!this.#running) {
+            socket.destroy();
+            return;
+        }
+        this.#sockets.add(socket);
+        let counted;
+        const opts = {
+            ...this.#handshakeOpts(),
+            onPeer: (info) => {
+                const verdict = this.#onPeer(info);
+                if (verdict === 'ok') {
+                    counted = this.#peer(info.name);
+                    counted.accepting++;
+                }
+                return verdict;
+            }
+        };
+        serverHandshake(socket, opts).then(({ peer: info, rest }) => {
+            this.#sockets.delete(socket);
+            if (counted !== undefined)
+                counted.accepting--;
+            if (!this.#running) {
+                socket.destroy();
+                return;
+            }
+            this.#up(this.#peer(info.name), socket, info, rest);
+        }, (err) => {
+            this.#sockets.delete(socket);
+            socket.destroy();
+            if (counted !== undefined) {
+                counted.accepting--;
+                if (counted.conn === undefined && !counted.dialing && counted.accepting === 0 && counted.waiters.length + counted.queue.length > 0)
+                    this.#unreachable(counted);
+            }
+            const code = err.code;
+            this.log.warn('incoming connection refused', { remote: `${socket.remoteAddress}:${socket.remotePort}`, code, error: err });
+        });
+    }
+    /**
+     * The server side's verdict on a peer whose handshake has named itself:
+     * a live link with the same incarnation wins ('alive'); one with an older
+     * incarnation is stale (the peer restarted) and gives way; when both nodes
+     * are dialling each other, the dial of the greater name survives.
+     */
+    #onPeer(info) {
+        if (!this.#running || info.name === this.name)
+            return 'nok';
+        // Called once the peer has proved the cookie; still, nothing is torn down
+        // here: #up replaces a stale link only when this connection is complete.
+        const peer = this.#peers.get(info.name);
+        if (peer?.conn !== undefined)
+            return peer.info?.creation === info.creation ? 'alive' : 'ok';
+        if (peer?.dialing === true && this.name > info.name)
+            return 'nok';
+        return 'ok';
+    }
+    #up(peer, socket, info, rest) {
+        if (peer.conn !== undefined) {
+            if (peer.info?.creation === info.creation) {
+                // Lost a race the handshake could not see: keep the first connection.
+                socket.destroy();
+                return;
+            }
+            // The peer restarted (new creation) and proved the cookie: the old link is stale.
+            const old = peer.conn;
+            this.#down(peer, 'connection_closed');
+            old.close('connection_closed');
+        }
+        const conn = new Connection(socket, {
+            rest,
+            peer: info.name,
+            codec: this.codec,
+            clock: this.opts.clock,
+            logger: this.log.child('connection'),
+            tickTime: this.opts.tickTime,
+            maxFrameSize: this.opts.maxFrameSize,
+            ...(this.opts.highWater !== undefined ? { highWater: this.opts.highWater } : {})
+        });
+        peer.conn = conn;
+        peer.info = info;
+        this.#lastError.delete(info.name);
+        conn.on('message', (frame) => { this.#incoming(peer, conn, frame); });
+        conn.once('close', (reason, error) => { this.#closed(peer, conn, reason, error); });
+        const queued = peer.queue;
+        peer.queue = [];
+        for (const q of queued)
+            conn.send(q.frame, { stream: q.stream });
+        const waiters = peer.waiters;
+        peer.waiters = [];
+        for (const w of waiters)
+            w(true);
+        this.log.info('nodeup', { peer: info.name, creation: info.creation, hidden: info.hidden });
+        const up = { node: info.name, creation: info.creation, hidden: info.hidden };
+        this.emit('nodeup', up);
+        if (!info.hidden) {
+            this.#notifyWatchers(info.name, { type: 'nodeup', node: info.name });
+            if (!this.opts.hidden) {
+                // Tell the new peer whom we know, so non-hidden nodes form a full mesh.
+                conn.send([NODES, this.nodes().filter((n) => n !== info.name)], { control: true });
+            }
+        }
+    }
+    #unreachable(peer) {
+        const queued = peer.queue.length;
+        peer.queue = [];
+        const waiters = peer.waiters;
+        peer.waiters = [];
+        if (queued > 0)
+            this.log.debug('dropped signals for unreachable node', { peer: peer.name, count: queued });
+        this.#peers.delete(peer.name);
+        this.rt.nodeDown(peer.name);
+        this.emit('unreachable', peer.name);
+        for (const w of waiters)
+            w(false);
+    }
+    #closed(peer, conn, reason, error) {
+        if (peer.conn !== conn)
+            return;
+        this.#down(peer, reason, error);
+        if (peer.queue.length === 0 && peer.waiters.length === 0 && !peer.dialing && peer.accepting === 0)
+            this.#peers.delete(peer.name);
+        // Signals queued while this link was closing go out on a new one.
+        if (peer.queue.length > 0)
+            this.#dial(peer);
+    }
+    /** The link to `peer` is gone: nodedown for everyone who cares. */
+    #down(peer, reason, error) {
+        peer.conn = undefined;
+        const info = peer.info;
+        peer.info = undefined;
+        const level = reason === 'disconnect' ? 'info' : 'warn';
+        this.log[level]('nodedown', { peer: peer.name, reason, ...(error !== undefined ? { error } : {}) });
+        this.rt.nodeDown(peer.name);
+        this.emit('nodedown', { node: peer.name, reason, hidden: info?.hidden ?? false });
+        if (info?.hidden !== true)
+            this.#notifyWatchers(peer.name, { type: 'nodedown', node: peer.name, reason });
+    }
+    #notifyWatchers(node, msg) {
+        for (const [key, w] of this.#nodeWatchers) {
+            if (w.nodes !== 'all' && !w.nodes.has(node))
+                continue;
+            if (!this.rt.isAlive(w.pid) && w.pid.node === this.name) {
+                this.#nodeWatchers.delete(key);
+                continue;
+            }
+            this.rt.send(w.pid, msg);
+            // erlang:monitor_node is one-shot.
+            if (msg.type === 'nodedown' && w.nodes !== 'all') {
+                w.nodes.delete(node);
+                if (w.nodes.size === 0)
+                    this.#nodeWatchers.delete(key);
+            }
+        }
+    }
+    #incoming(peer, conn, frame) {
+        let s;
+        try {
+            s = parseSignal(frame, peer.name, this.name);
+        }
+        catch (err) {
+            this.log.warn('protocol error, closing link', { peer: peer.name, error: err });
+            conn.close('protocol_error', err);
+            return;
+        }
+        const rt = this.rt;
+        switch (s.tag) {
+            case SEND:
+                rt.deliverLocal(s.to, s.msg);
+                break;
+            case REG_SEND:
+                rt.deliverLocal(s.to, s.msg);
+                break;
+            case LINK:
+                rt.remoteLink(s.from, s.to);
+                break;
+            case UNLINK:
+                rt.remoteUnlink(s.from, s.to);
+                break;
+            case EXIT:
+                rt.remoteExit(s.from, s.to, s.reason, true);
+                break;
+            case EXIT2:
+                rt.remoteExit(s.from, s.to, s.reason, false);
+                break;
+            case MONITOR:
+                rt.remoteMonitor(s.watcher, s.target, s.ref);
+                break;
+            case DEMONITOR:
+                rt.remoteDemonitor(s.watcher, s.target, s.ref);
+                break;
+            case DOWN:
+                rt.remoteDown(s.watcher, s.ref, s.target, s.reason);
+                break;
+            case RPC_CALL:
+            case RPC_REPLY:
+                this.opts.onRpc?.(peer.name, s);
+                break;
+            case NODES:
+                if (!this.opts.hidden && peer.info?.hidden !== true) {
+                    for (const n of s.nodes)
+                        if (n !== this.name && NAME_RE.test(n) && !this.isConnected(n))
+                            void this.connect(n);
+                }
+                break;
+            case BYE:
+                conn.close('disconnect');
+                break;
+        }
+    }
+}
+//# sourceMappingURL=net-kernel.js.map

@@ -1,0 +1,30 @@
+/**
+ * Frame kinds of an established connection: the first byte of every
+ * non-empty frame body. A zero-length frame is a tick.
+ *
+ * ```
+ * DATA       [1] msgpack                  a whole message
+ * CONTROL    [2] msgpack                  a whole message from the priority queue
+ * FRAG_FIRST [3] u32 total, bytes         first fragment of a large data message
+ * FRAG_NEXT  [4] bytes                    following fragments, in order
+ * ```
+ *
+ * Only data messages are fragmented and the data queue is FIFO, so at most
+ * one fragmented message is in flight per direction and fragments need no
+ * message id; control frames may come between them, data frames may not.
+ */
+export declare const KIND_DATA = 1;
+export declare const KIND_CONTROL = 2;
+export declare const KIND_FRAG_FIRST = 3;
+export declare const KIND_FRAG_NEXT = 4;
+/** Length prefix plus kind byte. */
+export declare const SMALL_HEADER_SIZE = 5;
+/** Length prefix, kind byte and the u32 total of FRAG_FIRST. */
+export declare const FIRST_FRAGMENT_HEADER_SIZE = 9;
+/** The 5-byte header of a DATA, CONTROL or FRAG_NEXT frame whose payload is `size` bytes. */
+export declare function smallHeader(kind: number, size: number): Buffer;
+/** The 9-byte header of FRAG_FIRST carrying `size` bytes of a `total`-byte message. */
+export declare function firstFragmentHeader(size: number, total: number): Buffer;
+/** A tick: a zero-length frame. */
+export declare const TICK_FRAME: Buffer;
+//# sourceMappingURL=wire.d.ts.map

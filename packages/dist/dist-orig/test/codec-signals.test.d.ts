@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=codec-signals.test.d.ts.map

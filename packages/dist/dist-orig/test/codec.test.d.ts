@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=codec.test.d.ts.map

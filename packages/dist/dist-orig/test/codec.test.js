@@ -1,0 +1,175 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomBytes } from 'node:crypto';
+import { pack, unpack } from 'msgpackr';
+import { Pid, Ref, NoProcError, CallExitError, TekkaError } from '@tekka/actors';
+import { createCodec, FrameDecodeError, FrameEncodeError, HandshakeError } from '../src/index.js';
+const codec = createCodec();
+const rt = (v) => codec.decode(codec.encode(v));
+test('plain values round-trip', () => {
+    const v = {
+        s: 'héllo', n: 42, f: 1.5, neg: -7, big: 2 ** 40, t: true, nil: null,
+        arr: [1, 'two', [3, { four: 4 }]], nested: { a: { b: { c: [] } } },
+        bigint: 2n ** 70n, small: -5n, date: new Date(1_700_000_000_123), set: new Set([1, 'a']),
+        bytes: Buffer.from('bin'), u8: new Uint8Array([1, 2, 3])
+    };
+    assert.equal(rt(v), v);
+});
+test('undefined survives in objects and arrays', () => {
+    const out = rt({ a: undefined, b: 1, arr: [1, undefined, 3] });
+    assert.ok('a' in out);
+    assert.is(out.a, undefined);
+    assert.equal(out.arr, [1, undefined, 3]);
+    assert.is(rt(undefined), undefined);
+});
+test('pids and refs come back as Pid and Ref equal to the originals', () => {
+    const pid = new Pid('node1@127.0.0.1', 17, 0xfffffffe);
+    const ref = new Ref('node2@127.0.0.1', 99, 3);
+    const out = rt({ from: pid, tag: ref, list: [pid, ref] });
+    assert.ok(out.from instanceof Pid);
+    assert.ok(out.from.equals(pid));
+    assert.is(out.from.toString(), '<node1@127.0.0.1.17.4294967294>');
+    assert.ok(out.tag instanceof Ref);
+    assert.ok(out.tag.equals(ref));
+    assert.ok(out.list[0].equals(pid) && out.list[1].equals(ref));
+});
+test('errors keep name, message, stack, code, reason and cause', () => {
+    const cause = new RangeError('inner');
+    const err = Object.assign(new Error('boom', { cause }), { code: 'E_BOOM', reason: { pid: new Pid('a@h', 1, 2) } });
+    const out = rt(err);
+    assert.ok(out instanceof Error);
+    assert.is(out.name, 'Error');
+    assert.is(out.message, 'boom');
+    assert.is(out.stack, err.stack);
+    assert.is(out.code, 'E_BOOM');
+    assert.ok(out.reason.pid instanceof Pid);
+    assert.ok(out.cause instanceof RangeError);
+    assert.is(out.cause.message, 'inner');
+    const t = rt(new TypeError('bad type'));
+    assert.ok(t instanceof TypeError);
+    const custom = new Error('x');
+    custom.name = 'WeirdError';
+    const c = rt(custom);
+    assert.ok(c instanceof Error);
+    assert.is(c.name, 'WeirdError');
+});
+test('tekka errors come back as instances of their class', () => {
+    const out = rt(new NoProcError('<a@h.1.1>'));
+    assert.ok(out instanceof NoProcError);
+    assert.ok(out instanceof TekkaError);
+    assert.is(out.code, 'ERR_NOPROC');
+    assert.is(out.name, 'NoProcError');
+    assert.is(out.message, 'no such process: <a@h.1.1>');
+    const exit = rt(new CallExitError('srv', new Pid('b@h', 2, 3)));
+    assert.ok(exit instanceof CallExitError);
+    assert.ok(exit.reason.equals(new Pid('b@h', 2, 3)));
+    const hs = rt(new HandshakeError('ERR_HANDSHAKE_COOKIE', 'nope', { status: 'bad_cookie' }));
+    assert.ok(hs instanceof HandshakeError);
+    assert.is(hs.code, 'ERR_HANDSHAKE_COOKIE');
+    assert.is(hs.status, 'bad_cookie');
+});
+test('extra error classes can be registered per codec', () => {
+    class RpcFailed extends Error {
+        fn;
+        constructor(fn) { super(`rpc ${fn} failed`); this.name = 'RpcFailed'; this.fn = fn; }
+    }
+    const c = createCodec({ errorClasses: [RpcFailed] });
+    const out = c.decode(c.encode(new RpcFailed('sum')));
+    assert.ok(out instanceof RpcFailed);
+    assert.is(out.fn, 'sum');
+    assert.is(out.message, 'rpc sum failed');
+    const plain = codec.decode(codec.encode(new RpcFailed('sum')));
+    assert.not.ok(plain instanceof RpcFailed);
+    assert.is(plain.name, 'RpcFailed');
+});
+test('other msgpackr users keep msgpackr\'s own error encoding', () => {
+    createCodec();
+    const out = unpack(pack(new Error('plain')));
+    assert.equal(out, ['Error', 'plain', undefined]);
+});
+test('a value msgpack cannot hold throws FrameEncodeError', () => {
+    const cyclic = {};
+    cyclic.self = cyclic;
+    try {
+        codec.encode(cyclic);
+        assert.unreachable();
+    }
+    catch (err) {
+        assert.instance(err, FrameEncodeError);
+        assert.is(err.code, 'ERR_FRAME_ENCODE');
+    }
+});
+function decodeError(bytes) {
+    try {
+        codec.decode(Buffer.from(bytes));
+    }
+    catch (err) {
+        assert.instance(err, FrameDecodeError);
+        return err;
+    }
+    throw new Error('decoded without error');
+}
+test('headroom leaves bytes free in front; decode takes a range', () => {
+    const plain = codec.encode({ x: [1, 2] });
+    const roomy = codec.encode({ x: [1, 2] }, 5);
+    assert.is(roomy.length, plain.length + 5);
+    assert.equal(roomy.subarray(5), plain);
+    roomy.fill(0xee, 0, 5);
+    assert.equal(codec.decode(roomy, 5), { x: [1, 2] });
+    const framed = Buffer.concat([Buffer.from([9, 9]), plain, Buffer.from([7])]);
+    assert.equal(codec.decode(framed, 2, 2 + plain.length), { x: [1, 2] });
+    assert.throws(() => codec.decode(framed, 2), (e) => e instanceof FrameDecodeError); // trailing byte
+    assert.throws(() => codec.decode(framed, 3, 3), (e) => e instanceof FrameDecodeError); // empty range
+    const bin = codec.decode(codec.encode(Buffer.from('abc')));
+    assert.is(bin.toString(), 'abc');
+});
+test('malformed input throws FrameDecodeError', () => {
+    assert.is(decodeError([]).code, 'ERR_FRAME_DECODE');
+    decodeError([0x92, 0x01]); // truncated array
+    decodeError([0x01, 0x02]); // trailing bytes
+    decodeError([0xdd, 0xff, 0xff, 0xff, 0xff]); // array32 of 4 G elements in 5 bytes
+    decodeError([0xdb, 0x7f, 0xff, 0xff, 0xff, 0x61]); // str32 longer than the input
+    decodeError([0xd4, 0x10, 0x00, 0x93, 0x01, 0x02, 0x03]); // pid with a non-string node
+    decodeError([0xd4, 0x11, 0x00, 0xc0]); // ref that is not an array
+    decodeError([0xd4, 0x12, 0x00, 0x90]); // error of the wrong shape
+    decodeError([0xc7, 0x01, 0x10, 0x00]); // pid extension in non-fixext form
+    decodeError([0xd4, 0x7e, 0x00]); // unknown extension
+    decodeError([0xd6, 0x69, 0, 0, 0, 1, 0x90]); // structured-clone id, disabled
+});
+test('deep nesting fails cleanly instead of blowing the stack', () => {
+    const deep = Buffer.alloc(200_000, 0x91);
+    decodeError(deep);
+});
+test('fuzz: random and mutated inputs only ever throw FrameDecodeError', () => {
+    const samples = [
+        codec.encode({ t: 'hello', name: 'a@h', challenge: randomBytes(32), n: [1, 2, 3] }),
+        codec.encode([new Pid('a@h', 1, 2), new Ref('b@h', 3, 4), new Error('e'), new Set([1]), 2n ** 80n, new Date()]),
+        codec.encode({ nested: { deeper: { list: ['x', 'y', { z: undefined }] } } })
+    ];
+    let decoded = 0;
+    for (let i = 0; i < 20_000; i++) {
+        let input;
+        if (i % 2 === 0) {
+            input = randomBytes(1 + (i % 64));
+        }
+        else {
+            input = Buffer.from(samples[i % samples.length]);
+            const flips = 1 + (i % 4);
+            for (let k = 0; k < flips; k++)
+                input[(i * 7919 + k * 104729) % input.length] = (i * 31 + k) & 0xff;
+            if (i % 5 === 0)
+                input = input.subarray(0, input.length - 1 - (i % 3));
+        }
+        try {
+            codec.decode(input);
+            decoded++;
+        }
+        catch (err) {
+            if (!(err instanceof FrameDecodeError))
+                throw new Error(`input ${input.toString('hex')} threw ${String(err)}`);
+        }
+    }
+    assert.ok(decoded > 0);
+});
+test.run();
+//# sourceMappingURL=codec.test.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=connection-errors.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=connection-fragments.test.d.ts.map

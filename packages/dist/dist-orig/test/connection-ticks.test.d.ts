@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=connection-ticks.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=connection.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=cookie.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=dist-bad-input.test.d.ts.map

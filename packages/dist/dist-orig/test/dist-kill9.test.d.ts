@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=dist-kill9.test.d.ts.map

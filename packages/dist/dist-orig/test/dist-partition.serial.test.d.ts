@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=dist-partition.serial.test.d.ts.map

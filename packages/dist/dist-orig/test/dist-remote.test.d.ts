@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=dist-remote.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=frame.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=handshake.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=harness.serial.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=fixture-child.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=orphan-guard.d.ts.map

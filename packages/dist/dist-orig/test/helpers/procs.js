@@ -1,0 +1,270 @@
+/**
+ * Real OS processes for multi-node tests: start a JS entry with node, read
+ * its output line by line, wait for a line, signal it, await its exit.
+ *
+ * ```ts
+ * const n1 = spawnNode({ entry: cliPath, args: ['--name', 'n1@127.0.0.2'], env: { TEKKA_COOKIE: 'c' } })
+ * await n1.waitForLine(/started/, 10_000)
+ * n1.kill('SIGTERM')
+ * assert.equal((await n1.exited).signal, 'SIGTERM')
+ * ```
+ *
+ * No child outlives the test file: every live child is killed when the test
+ * process exits, throws, or is signalled (exit-hooks.ts), and each child
+ * carries an orphan guard that ends it if the test process dies by SIGKILL.
+ *
+ * A child does not keep the test process alive by itself (its handles are
+ * unref'd), so a test file that forgets to stop a node still ends (and the
+ * exit clean-up kills the node) instead of hanging until the runner's timeout.
+ * Reading `exited` (directly, or through `stop()`) holds the process alive
+ * until the child has exited, so `await p.exited` always settles.
+ */
+import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
+import { onExit } from './exit-hooks.js';
+/** A line did not appear in time, or the process ended first. */
+export class WaitForLineError extends Error {
+    code = 'ERR_WAIT_FOR_LINE';
+    constructor(message) {
+        super(message);
+        this.name = 'WaitForLineError';
+    }
+}
+const live = new Set();
+let unregisterExitHook;
+const ORPHAN_GUARD = new URL('./orphan-guard.js', import.meta.url).href;
+/** A child node process and its captured output. */
+export class NodeProcess {
+    name;
+    pid;
+    child;
+    #exited;
+    #exitInfo;
+    #closed = false;
+    #lines = [];
+    #count = 0;
+    #maxLines;
+    #echo;
+    #waiters = new Set();
+    #exitSignal;
+    /** @internal use spawnNode */
+    constructor(child, name, opts) {
+        if (child.pid === undefined)
+            throw new Error(`${name}: spawn failed`);
+        this.child = child;
+        this.pid = child.pid;
+        this.name = name;
+        this.#echo = opts.echo;
+        this.#maxLines = opts.maxLines;
+        this.#exitSignal = opts.exitSignal;
+        this.#exited = new Promise((resolve) => {
+            child.once('exit', (code, signal) => {
+                this.#exitInfo = { code, signal };
+                live.delete(this);
+                resolve(this.#exitInfo);
+            });
+        });
+        // 'close' comes after the output streams ended: only then can no more
+        // lines arrive, so only then do pending waits fail.
+        child.once('close', () => {
+            this.#closed = true;
+            for (const w of [...this.#waiters])
+                w.reject(this.#endedError(w.pattern));
+        });
+        this.#read(child.stdout, 'stdout');
+        this.#read(child.stderr, 'stderr');
+        child.unref();
+        for (const s of [child.stdin, child.stdout, child.stderr])
+            s?.unref?.();
+    }
+    /** Resolves (never rejects) when the process has exited. Reading it keeps the test process alive until then. */
+    get exited() {
+        if (this.#exitInfo === undefined)
+            this.child.ref();
+        return this.#exited;
+    }
+    /** Exit code and signal once exited, else undefined. */
+    get exitInfo() { return this.#exitInfo; }
+    get running() { return this.#exitInfo === undefined; }
+    /** Lines kept so far, oldest first (both streams, in arrival order). */
+    get lines() { return this.#lines; }
+    /** Index the next line will have: pass as `since` to wait only for lines printed after this point. */
+    mark() { return this.#count; }
+    /** Captured output as text, one line per line (`stream` to pick one). */
+    output(stream) {
+        return this.#lines.filter((l) => stream === undefined || l.stream === stream).map((l) => l.text).join('\n');
+    }
+    /**
+     * The first line (at or after `since`) that matches. Lines already printed
+     * count, so there is no race with a line printed before the call. Rejects
+     * with the tail of the output when `timeoutMs` passes or the process ends.
+     */
+    async waitForLine(pattern, timeoutMs = 10_000, opts = {}) {
+        const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
+        const since = opts.since ?? 0;
+        for (const line of this.#lines) {
+            const m = this.#match(re, line, since, opts.stream);
+            if (m !== undefined)
+                return m;
+        }
+        if (this.#closed)
+            throw this.#endedError(re);
+        opts.signal?.throwIfAborted();
+        return await new Promise((resolve, reject) => {
+            const done = () => {
+                clearTimeout(timer);
+                this.#waiters.delete(waiter);
+                opts.signal?.removeEventListener('abort', onAbort);
+            };
+            const waiter = {
+                pattern: re,
+                since,
+                stream: opts.stream,
+                resolve: (m) => { done(); resolve(m); },
+                reject: (e) => { done(); reject(e); }
+            };
+            const onAbort = () => { waiter.reject(opts.signal?.reason); };
+            const timer = setTimeout(() => {
+                waiter.reject(new WaitForLineError(`${this.name}: no line matching ${String(re)} within ${timeoutMs} ms\n${this.#tail()}`));
+            }, timeoutMs);
+            opts.signal?.addEventListener('abort', onAbort, { once: true });
+            this.#waiters.add(waiter);
+        });
+    }
+    /** Write to the child's stdin (a newline is not added). */
+    write(text) {
+        this.child.stdin?.write(text);
+    }
+    /** Send a signal (default SIGTERM). False if the process had already exited. */
+    kill(signal = 'SIGTERM') {
+        if (this.#exitInfo !== undefined)
+            return false;
+        try {
+            return this.child.kill(signal);
+        }
+        catch {
+            return false;
+        }
+    }
+    /** Signal, then SIGKILL if it has not exited after `timeoutMs`; resolves with how it ended. */
+    async stop(signal = 'SIGTERM', timeoutMs = 5000) {
+        if (this.#exitInfo !== undefined)
+            return this.#exitInfo;
+        this.kill(signal);
+        const timer = setTimeout(() => { this.kill('SIGKILL'); }, timeoutMs);
+        try {
+            return await this.exited;
+        }
+        finally {
+            clearTimeout(timer);
+        }
+    }
+    /** @internal exit clean-up */
+    killForExit() {
+        this.kill(this.#exitSignal);
+    }
+    #match(re, line, since, stream) {
+        if (line.index < since || (stream !== undefined && line.stream !== stream))
+            return undefined;
+        re.lastIndex = 0;
+        const m = re.exec(line.text);
+        if (m === null)
+            return undefined;
+        return Object.assign(m, { line });
+    }
+    #read(stream, name) {
+        if (stream === null)
+            return;
+        stream.setEncoding('utf8');
+        let partial = '';
+        stream.on('data', (chunk) => {
+            const parts = (partial + chunk).split('\n');
+            partial = parts.pop() ?? '';
+            for (const p of parts)
+                this.#push(name, p.endsWith('\r') ? p.slice(0, -1) : p);
+        });
+        stream.on('end', () => { if (partial !== '')
+            this.#push(name, partial); partial = ''; });
+    }
+    #push(stream, text) {
+        const line = { stream, text, index: this.#count++, time: Date.now() };
+        this.#lines.push(line);
+        if (this.#lines.length > this.#maxLines)
+            this.#lines.shift();
+        if (this.#echo)
+            process.stderr.write(`[${this.name}${stream === 'stderr' ? '!' : ''}] ${text}\n`);
+        for (const w of [...this.#waiters]) {
+            const m = this.#match(w.pattern, line, w.since, w.stream);
+            if (m !== undefined)
+                w.resolve(m);
+        }
+    }
+    #tail(n = 30) {
+        const lines = this.#lines.slice(-n).map((l) => `  ${l.stream === 'stderr' ? '!' : ' '} ${l.text}`);
+        return lines.length === 0 ? '  (no output)' : `last output:\n${lines.join('\n')}`;
+    }
+    #endedError(re) {
+        const how = this.#exitInfo === undefined ? 'closed its output' : `exited (${this.#exitInfo.signal ?? `code ${String(this.#exitInfo.code)}`})`;
+        return new WaitForLineError(`${this.name}: ${how} before printing a line matching ${String(re)}\n${this.#tail()}`);
+    }
+}
+/** Start `node [nodeArgs] entry [args]` with output captured line by line. */
+export function spawnNode(opts) {
+    const base = opts.cleanEnv === true
+        ? { PATH: process.env.PATH, HOME: process.env.HOME }
+        : { ...process.env };
+    const env = { ...base };
+    for (const [k, v] of Object.entries(opts.env ?? {})) {
+        if (v === undefined)
+            delete env[k];
+        else
+            env[k] = v;
+    }
+    const guard = opts.orphanGuard ?? true;
+    const nodeArgs = [...(opts.nodeArgs ?? [])];
+    if (guard) {
+        nodeArgs.unshift('--import', ORPHAN_GUARD);
+        env.TEKKA_TEST_PARENT_PID = String(process.pid);
+    }
+    const child = spawn(process.execPath, [...nodeArgs, opts.entry, ...(opts.args ?? [])], {
+        cwd: opts.cwd,
+        env,
+        // Same process group as the test: the test runner's group kill reaches children too.
+        stdio: ['pipe', 'pipe', 'pipe']
+    });
+    // A child that exits while we write to it must not crash the test with EPIPE.
+    child.stdin?.on('error', () => { });
+    const label = opts.name ?? `${basename(opts.entry)}#${String(child.pid)}`;
+    if (child.pid === undefined) {
+        throw new Error(`${label}: cannot start ${process.execPath} ${opts.entry}`);
+    }
+    const proc = new NodeProcess(child, label, {
+        echo: opts.echo ?? process.env.TEKKA_TEST_ECHO === '1',
+        maxLines: opts.maxLines ?? 20_000,
+        exitSignal: opts.exitSignal ?? 'SIGKILL'
+    });
+    live.add(proc);
+    unregisterExitHook ??= onExit(() => {
+        unregisterExitHook = undefined;
+        killAllChildren();
+    });
+    return proc;
+}
+/** Children started by spawnNode that have not exited yet. */
+export function liveProcesses() {
+    return [...live];
+}
+/** Signal every live child (each with its own exit signal unless `signal` is given). Synchronous, for exit paths. */
+export function killAllChildren(signal) {
+    for (const p of live) {
+        if (signal === undefined)
+            p.killForExit();
+        else
+            p.kill(signal);
+    }
+}
+/** Stop every live child gracefully (signal, then SIGKILL after `timeoutMs`); for `test.after`. */
+export async function stopAll(signal = 'SIGTERM', timeoutMs = 5000) {
+    await Promise.all([...live].map(async (p) => await p.stop(signal, timeoutMs)));
+}
+//# sourceMappingURL=procs.js.map

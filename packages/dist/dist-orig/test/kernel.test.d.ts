@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=kernel.test.d.ts.map

@@ -1,0 +1,160 @@
+// The net kernel between nodes in one process (real sockets on loopback):
+// simultaneous dials, cluster names, hidden nodes, node monitoring,
+// disconnect reasons, mutual TLS, and back-pressure on a busy link.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { silentLogger, memoryLogger, isDownMessage } from '@tekka/actors';
+import { startNode } from '../src/index.js';
+import { freePortRange } from './helpers/ports.js';
+import { eventually, withTimeout, sleep } from './helpers/wait.js';
+import { haveOpenssl, makeCerts } from './helpers/certs.js';
+const started = [];
+async function node(name, base, extra = {}) {
+    const n = await startNode({ name, cookie: 'kc', basePort: base, logger: silentLogger(), ...extra });
+    started.push(n);
+    return n;
+}
+test.after.each(async () => {
+    await Promise.all(started.splice(0).map(async (n) => await n.stop()));
+});
+function events(n) {
+    const out = [];
+    n.on('nodeup', (e) => out.push({ type: 'up', node: e.node }));
+    n.on('nodedown', (e) => out.push({ type: 'down', node: e.node, reason: e.reason }));
+    return out;
+}
+test('simultaneous dials leave exactly one connection, every time', async () => {
+    for (let round = 0; round < 15; round++) {
+        const base = await freePortRange(3);
+        const a = await node('a1@127.0.0.1', base);
+        const b = await node('b2@127.0.0.1', base);
+        const ea = events(a);
+        const eb = events(b);
+        const [ra, rb] = await Promise.all([a.connect(b.name), b.connect(a.name)]);
+        assert.ok(ra && rb, `round ${round}: both connects succeed`);
+        await sleep(100);
+        assert.equal(ea, [{ type: 'up', node: b.name }], `round ${round}: one nodeup on a, no churn`);
+        assert.equal(eb, [{ type: 'up', node: a.name }], `round ${round}: one nodeup on b, no churn`);
+        const echo = b.spawn(async (ctx) => { const m = await ctx.receive(); ctx.send(m.from, 'pong'); });
+        assert.is(await a.run(async (ctx) => { ctx.send(echo, { from: ctx.self }); return await ctx.receive(); }), 'pong');
+        await Promise.all(started.splice(0).map(async (n) => await n.stop()));
+    }
+});
+test('a node of another cluster (or with another cookie) is refused and logged; others are served', async () => {
+    const base = await freePortRange(4);
+    const log = memoryLogger();
+    const a = await node('a1@127.0.0.1', base, { logger: log });
+    const other = await node('b2@127.0.0.1', base, { cluster: 'elsewhere' });
+    const wrong = await node('c3@127.0.0.1', base, { cookie: 'not-kc' });
+    assert.is(await other.connect(a.name), false);
+    assert.is(await wrong.connect(a.name), false);
+    assert.ok(log.records.some((r) => /cluster/i.test(`${r.msg} ${JSON.stringify(r.fields)}`)), 'cluster mismatch logged');
+    assert.ok(log.records.some((r) => /cookie/i.test(`${r.msg} ${JSON.stringify(r.fields)}`)), 'cookie failure logged');
+    const good = await node('d0@127.0.0.1', base);
+    assert.ok(await good.connect(a.name));
+    assert.equal(a.nodes(), [good.name]);
+});
+test('hidden nodes connect but are not in nodes() nor told to others', async () => {
+    const base = await freePortRange(4);
+    const a = await node('a1@127.0.0.1', base);
+    const b = await node('b2@127.0.0.1', base);
+    const h = await node('h3@127.0.0.1', base, { hidden: true, listen: false });
+    assert.ok(await h.connect(a.name));
+    assert.ok(await b.connect(a.name));
+    await sleep(200);
+    assert.equal(a.nodes(), [b.name]);
+    assert.equal(a.nodes({ hidden: true }), [b.name, h.name]);
+    assert.equal(b.nodes(), [a.name], 'b was not told about the hidden node');
+    assert.equal(h.nodes(), [a.name], 'a hidden node lists the visible nodes it is connected to, as in Erlang');
+});
+test('monitorNode: nodeup / nodedown messages with reasons; disconnect on both sides', async () => {
+    const base = await freePortRange(3);
+    const a = await node('a1@127.0.0.1', base);
+    const b = await node('b2@127.0.0.1', base);
+    const got = a.run(async (ctx) => {
+        a.monitorNode(ctx.self, b.name);
+        const up = await ctx.receive();
+        const down = await ctx.receive();
+        return [up, down];
+    });
+    await sleep(50);
+    const eb = events(b);
+    assert.ok(await a.connect(b.name));
+    await sleep(50);
+    assert.ok(a.disconnect(b.name));
+    const [up, down] = await withTimeout(got, 5000, 'node messages');
+    assert.equal(up, { type: 'nodeup', node: b.name });
+    assert.equal(down, { type: 'nodedown', node: b.name, reason: 'disconnect' });
+    await eventually(() => eb.some((e) => e.type === 'down'), { timeout: 3000 });
+    assert.equal(eb.find((e) => e.type === 'down'), { type: 'down', node: a.name, reason: 'disconnect' }, 'the peer sees disconnect too');
+});
+test('monitorNode of an unreachable node reports nodedown at once', async () => {
+    const base = await freePortRange(10);
+    const a = await node('a1@127.0.0.1', base);
+    const msg = await withTimeout(a.run(async (ctx) => {
+        a.monitorNode(ctx.self, 'zz9@127.0.0.1');
+        return await ctx.receive();
+    }), 10_000, 'nodedown');
+    assert.equal(msg.type, 'nodedown');
+});
+test('links and monitors towards an unreachable node fire noconnection', async () => {
+    const base = await freePortRange(10);
+    const a = await node('a1@127.0.0.1', base);
+    const r = await withTimeout(a.run(async (ctx) => {
+        ctx.trapExit(true);
+        const ghost = { name: 'x', node: 'zz9@127.0.0.1' };
+        const ref = ctx.monitor(ghost);
+        const down = await ctx.receive((m) => isDownMessage(m) && m.ref.equals(ref));
+        return down;
+    }), 10_000, 'DOWN');
+    assert.is(r.reason, 'noconnection');
+});
+test('mutual TLS between nodes: messages flow; a node without the cluster CA is refused', async () => {
+    if (!haveOpenssl())
+        throw new Error('openssl is needed for this test (the test command installs it)');
+    const certs = makeCerts();
+    const base = await freePortRange(4);
+    const tls = { key: certs.key, cert: certs.cert, ca: certs.ca };
+    const a = await node('a1@127.0.0.1', base, { tls });
+    const b = await node('b2@127.0.0.1', base, { tls });
+    const rogue = await node('r3@127.0.0.1', base, { tls: { key: certs.rogueKey, cert: certs.rogueCert, ca: certs.ca } });
+    const plain = await node('p0@127.0.0.1', base);
+    const echo = b.spawn(async (ctx) => { const m = await ctx.receive(); ctx.send(m.from, 'secure pong'); });
+    assert.is(await withTimeout(a.run(async (ctx) => { ctx.send(echo, { from: ctx.self }); return await ctx.receive(); }), 5000, 'tls echo'), 'secure pong');
+    assert.is(await rogue.connect(a.name), false, 'certificate from another CA refused');
+    assert.is(await plain.connect(a.name), false, 'plain TCP refused by a TLS node');
+});
+test('a busy link holds its sender back: queued bytes stay bounded', async () => {
+    const base = await freePortRange(3);
+    const highWater = 1024 * 1024;
+    const a = await node('a1@127.0.0.1', base, { highWater });
+    const b = await node('b2@127.0.0.1', base);
+    const chunk = Buffer.alloc(256 * 1024, 7);
+    const n = 200;
+    let received = 0;
+    const sink = b.spawn(async (ctx) => {
+        for (;;) {
+            await ctx.receive();
+            received++;
+            if (received % 20 === 0)
+                await ctx.sleep(5);
+        }
+    });
+    assert.ok(await a.connect(b.name));
+    let maxQueued = 0;
+    const sender = a.spawn(async (ctx) => {
+        for (let i = 0; i < n; i++) {
+            ctx.send(sink, chunk);
+            const q = a.kernel.peerConnection(b.name)?.queuedBytes ?? 0;
+            if (q > maxQueued)
+                maxQueued = q;
+            await ctx.yield();
+        }
+    });
+    await withTimeout(a.runtime.wait(sender), 60_000, 'sender done');
+    await eventually(() => received === n, { timeout: 30_000, message: `received ${received}/${n}` });
+    assert.ok(maxQueued <= highWater + chunk.length + 1024, `queued bytes peaked at ${maxQueued}, limit ${highWater}`);
+    assert.ok(maxQueued > highWater / 2, `the link did get busy (peak ${maxQueued})`);
+});
+test.run();
+//# sourceMappingURL=kernel.test.js.map

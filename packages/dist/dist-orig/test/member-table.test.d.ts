@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=member-table.test.d.ts.map

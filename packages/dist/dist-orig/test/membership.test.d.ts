@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=membership.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=tls.test.d.ts.map

@@ -1,0 +1,88 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { memoryLogger, silentLogger } from '@tekka/actors';
+import { listen, dial, clientHandshake, serverHandshake, Connection, DialError } from '../src/index.js';
+import { haveOpenssl, makeCerts } from './helpers/certs.js';
+import { opts, once, settled, sleep } from './helpers/wire.js';
+if (!haveOpenssl()) {
+    test('TLS tests need the openssl CLI (skipped: not found)', () => { });
+    test.run();
+}
+else {
+    const certs = makeCerts();
+    const tls = { key: certs.key, cert: certs.cert, ca: certs.ca };
+    test('mutual TLS carries the handshake and a connection', async () => {
+        let serverSide;
+        const listener = await listen({
+            host: '127.0.0.1',
+            port: 0,
+            tls,
+            onConnection: (socket) => {
+                assert.ok(socket.authorized, 'the client certificate was verified');
+                serverSide = serverHandshake(socket, opts('b@127.0.0.1')).then(({ peer, rest }) => new Connection(socket, { peer, rest, logger: silentLogger(), tickTime: 0 }));
+            }
+        });
+        const socket = await dial({ host: '127.0.0.1', port: listener.port, tls, timeout: 3000 });
+        assert.ok(socket.authorized, 'the server certificate was verified');
+        const { peer, rest } = await clientHandshake(socket, opts('a@127.0.0.1', { expectedName: 'b@127.0.0.1' }));
+        assert.is(peer.name, 'b@127.0.0.1');
+        const client = new Connection(socket, { peer, rest, logger: silentLogger(), tickTime: 0 });
+        const server = await serverSide;
+        client.send({ over: 'tls' });
+        const [msg] = await once(server, 'message');
+        assert.equal(msg, { over: 'tls' });
+        server.send('back');
+        assert.equal((await once(client, 'message'))[0], 'back');
+        client.close();
+        server.close();
+        await listener.close();
+    });
+    async function refusedClient(connectOptions) {
+        const logger = memoryLogger('tekka:dist:transport');
+        let accepted = 0;
+        const listener = await listen({ host: '127.0.0.1', port: 0, tls, logger, onConnection: () => { accepted++; } });
+        const socket = tlsConnect({ host: '127.0.0.1', port: listener.port, ca: certs.ca, ...connectOptions });
+        socket.on('error', () => { });
+        // TLS 1.3 completes the client's side before the server checks its certificate:
+        // the refusal shows as a failed connect or as a dead socket in the cookie handshake.
+        const outcome = await settled((async () => {
+            await once(socket, 'secureConnect', 3000);
+            return await clientHandshake(socket, opts('a@127.0.0.1'));
+        })());
+        assert.not.ok(outcome.ok, 'the client got nowhere');
+        await sleep(50);
+        assert.is(accepted, 0, 'the server never saw the connection');
+        assert.ok(logger.records.some((r) => r.level === 'warn' && /refused a TLS client/.test(r.msg)));
+        socket.destroy();
+        await listener.close();
+    }
+    test('a client without a certificate is refused', async () => {
+        await refusedClient({});
+    });
+    test('a client with a certificate from another CA is refused', async () => {
+        await refusedClient({ key: certs.rogueKey, cert: certs.rogueCert });
+    });
+    test('a server with a certificate from another CA is refused by the dialler', async () => {
+        const listener = await listen({ host: '127.0.0.1', port: 0, tls: { key: certs.rogueKey, cert: certs.rogueCert, ca: certs.ca }, logger: silentLogger(), onConnection: () => { } });
+        const r = await settled(dial({ host: '127.0.0.1', port: listener.port, tls, timeout: 3000 }));
+        assert.instance(r.error, DialError);
+        assert.is(r.error.code, 'ERR_DIAL');
+        await listener.close();
+    });
+    test('a TLS dial to a silent server times out', async () => {
+        const server = createServer(() => { });
+        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const port = server.address().port;
+        const started = Date.now();
+        const r = await settled(dial({ host: '127.0.0.1', port, tls, timeout: 200 }));
+        assert.instance(r.error, DialError);
+        assert.is(r.error.code, 'ERR_DIAL_TIMEOUT');
+        assert.ok(Date.now() - started < 1500);
+        server.close();
+        server.unref();
+    });
+    test.run();
+}
+//# sourceMappingURL=tls.test.js.map

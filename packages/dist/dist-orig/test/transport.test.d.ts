@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=transport.test.d.ts.map

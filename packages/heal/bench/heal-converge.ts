@@ -1,0 +1,90 @@
+/**
+ * heal.converge: seconds from the end of a 3|2 partition to one cluster on
+ * every node (the same `cluster status` everywhere, no partitions, the
+ * minority's application restarted), with `cluster.autoheal_delay` = 1 s,
+ * between five real `tekka` processes cut apart by iptables DROP rules
+ * (n2@127.0.0.2 ... n6@127.0.0.6, tick_time 2 s). Reported with
+ * heal.detect: seconds from the end of the partition to the first node
+ * that records it (its link came back with the same incarnation).
+ *
+ * Output: one JSON line per result, e.g.
+ *   {"bench":"heal.converge","value":2.1,"unit":"s","min":1.9,"max":2.4,"runs":5,"delay_s":1,"tick_s":2}
+ *
+ * Environment: TEKKA_BENCH_RUNS (default 5). Needs root and iptables; without
+ * them it says why and reports nothing.
+ */
+import { RealCluster } from '../test/helpers/real-cluster.js'
+import { iptables, wait, type Partition } from '../test/helpers/dist-helpers.js'
+
+const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 5))
+const NET = process.env.TEKKA_HEAL_TEST_NET ?? '127.0.0'
+const NAMES = [2, 3, 4, 5, 6].map((i) => `n${i}@${NET}.${i}`)
+const MAJORITY = NAMES.slice(0, 3)
+const MINORITY = NAMES.slice(3)
+const TICK = 2000
+const DELAY = 1000
+const CUT_MS = 4000
+
+const host = (n: string): string => n.split('@')[1]!
+const round = (n: number): number => Number(n.toPrecision(3))
+
+function stats (xs: number[]): { value: number, min: number, max: number } {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return { value: s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, min: s[0]!, max: s[s.length - 1]! }
+}
+
+async function main (): Promise<void> {
+  if (!(await iptables.iptablesAvailable())) {
+    console.log(`heal.converge needs root and a working iptables: ${iptables.unavailableReason()}`)
+    return
+  }
+  const cluster = new RealCluster({ names: NAMES, tickTime: TICK, delay: DELAY, log: 'error' })
+  const converge: number[] = []
+  const detect: number[] = []
+  try {
+    await cluster.start()
+    for (let run = 0; run < RUNS; run++) {
+      const before = await cluster.appStarts()
+      const seen = new Map<string, number>()
+      for (const n of NAMES) seen.set(n, (await cluster.call<unknown[]>(n, 'test.partition_events')).length)
+      let p: Partition | undefined
+      // From the moment the rules start to go (links may come back as soon as the first one is out).
+      let ended = 0
+      try {
+        p = await iptables.partitionGroups(MAJORITY.map(host), MINORITY.map(host))
+        await wait.sleep(CUT_MS)
+      } finally {
+        ended = Date.now()
+        await p?.heal()
+      }
+      let at = 0
+      await wait.eventually(async () => {
+        const why = await cluster.oneCluster()
+        if (why !== undefined) throw new Error(why)
+        const now = await cluster.appStarts()
+        for (const v of MINORITY) if (now.get(v)! <= before.get(v)!) throw new Error(`${v} not restarted yet`)
+        at = Date.now()
+      }, { timeout: 30_000, interval: 20, message: 'one cluster' })
+      converge.push((at - ended) / 1000)
+      let first = Infinity
+      for (const n of NAMES) {
+        const events = (await cluster.call<Array<{ event: string, at: number }>>(n, 'test.partition_events')).slice(seen.get(n))
+        for (const e of events) if (e.event === 'occurred') first = Math.min(first, e.at)
+      }
+      detect.push((first - ended) / 1000)
+      // Let the cluster settle before the next run.
+      await wait.sleep(DELAY + 2000)
+    }
+  } finally {
+    iptables.cleanupIptables()
+    await cluster.stop()
+  }
+  const meta = { runs: RUNS, delay_s: DELAY / 1000, tick_s: TICK / 1000, partition: '3|2', cut_s: CUT_MS / 1000 }
+  const c = stats(converge)
+  const d = stats(detect)
+  console.log(JSON.stringify({ bench: 'heal.converge', value: round(c.value), unit: 's', min: round(c.min), max: round(c.max), ...meta, detect_s: round(d.value) }))
+  console.log(JSON.stringify({ bench: 'heal.detect', value: round(d.value), unit: 's', min: round(d.min), max: round(d.max), ...meta }))
+}
+
+await main()

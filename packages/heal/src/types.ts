@@ -1,0 +1,123 @@
+/**
+ * The heal service's contract: its options (with the defaults applied in one
+ * place), the events it publishes, and the names it uses on the wire. Types
+ * and constants only.
+ */
+import type { Clock, Logger } from '@tekka/actors'
+import type { DistNode } from '@tekka/dist'
+import type { NodeView, SplitView } from './split-view.js'
+
+export interface HealInit {
+  /** Heal partitions automatically (`cluster.autoheal`, default true). */
+  autoheal?: boolean
+  /** ms between a reported partition and the heal (`cluster.autoheal_delay`, default 15 s). */
+  delay?: number
+  /** ms a member may stay down before it is removed everywhere (`cluster.autoclean`, default 5 min; 0 = off). */
+  autoclean?: number
+  /** ms between dials to members that are down, so a partition that ends is seen soon (default 1 s). */
+  reconnect?: number
+  /** ms after a member went down before others are asked about it (the indirect probe; default 1 s). */
+  probeDelay?: number
+  /** ms an RPC for views, probes and reports may take (default 5 s). */
+  rpcTimeout?: number
+  /** ms a minority node may take to stop, or to start, its applications (default 30 s). */
+  healTimeout?: number
+}
+
+export type HealOptions = Required<HealInit>
+
+export interface HealComponents {
+  node: DistNode
+  /** Default: the node's clock. */
+  clock?: Clock
+  /** Default: the node's logger, child `heal`. */
+  logger?: Logger
+}
+
+/** The defaults, applied in one place. */
+export function healOptions (init: HealInit = {}): HealOptions {
+  const o: HealOptions = {
+    autoheal: init.autoheal ?? true,
+    delay: init.delay ?? 15_000,
+    autoclean: init.autoclean ?? 5 * 60_000,
+    reconnect: init.reconnect ?? 1000,
+    probeDelay: init.probeDelay ?? 1000,
+    rpcTimeout: init.rpcTimeout ?? 5000,
+    healTimeout: init.healTimeout ?? 30_000
+  }
+  for (const [k, v] of Object.entries(o)) {
+    if (k !== 'autoheal' && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new RangeError(`heal option ${k} must be a number of ms >= 0, got ${String(v)}`)
+  }
+  for (const k of ['reconnect', 'rpcTimeout', 'healTimeout'] as const) {
+    if (o[k] === 0) throw new RangeError(`heal option ${k} must be > 0`)
+  }
+  return o
+}
+
+/** What a probe of a member that went down found. */
+export type ProbeResult =
+  /** Another member still has a link to it, same incarnation: a link failure on this side, not a dead node. */
+  | 'unreachable_here'
+  /** Another member sees a new incarnation of it. */
+  | 'restarted'
+  /** No member that answered can reach it: dead, or on the other side of a partition. */
+  | 'down'
+  /** No other member to ask. */
+  | 'unknown'
+
+/** A node's answer to the leader: its view, and whether it is quiet. */
+export interface ClusterView extends NodeView {
+  /** Its incarnation. */
+  creation: number
+  /** ms since its last link change with a member (nodeup, nodedown, partition record). */
+  quietFor: number
+  /** The heal it is being rebooted for, if any. */
+  healing: string | undefined
+}
+
+/** The leader's plan, sent to the coordinator. */
+export interface HealPlan {
+  id: string
+  leader: string
+  coordinator: string
+  survivors: string[]
+  victims: string[]
+  tainted: string[]
+  splitView: SplitView
+}
+
+export interface HealResult {
+  id: string
+  status: 'done' | 'partial' | 'busy'
+  rebooted: string[]
+  failed: Array<{ node: string, error: string }>
+}
+
+/**
+ * Events, published on `HealService` as `'event'` (and partition events on
+ * the membership too), so an operator or a test can see why the cluster did
+ * what it did.
+ */
+export type HealEvent =
+  | { type: 'partition', event: 'occurred' | 'healed', node: string, reason: string }
+  | { type: 'probe', node: string, result: ProbeResult, answers: Array<{ node: string, up: boolean, creation?: number }> }
+  | { type: 'report', to: string, partitions: string[] }
+  | { type: 'decision', id: string, decision: 'none' | 'wait' | 'heal', reason?: string, views: ClusterView[], plan?: HealPlan }
+  | { type: 'heal', id: string, phase: 'started' | 'done' | 'partial' | 'failed', plan: HealPlan, result?: HealResult, error?: string }
+  | { type: 'reboot', id: string, phase: 'shutdown' | 'rebooted' | 'watchdog', coordinator: string, partitions?: string[], failedApps?: string[] }
+  | { type: 'autoclean', node: string, downFor: number }
+
+/** Registered name of the node monitor on every node. */
+export const MONITOR_NAME = 'tekka_heal_monitor'
+/** Registered name of the heal supervisor. */
+export const SUPERVISOR_NAME = 'tekka_heal_sup'
+
+/** RPC functions every node with the heal service answers. */
+export const RPC = {
+  view: 'tekka.heal.view',
+  probe: 'tekka.heal.probe',
+  run: 'tekka.heal.run',
+  shutdown: 'tekka.heal.shutdown',
+  reboot: 'tekka.heal.reboot',
+  healed: 'tekka.heal.healed'
+} as const

@@ -1,0 +1,177 @@
+// Autoheal between real processes with real partitions: five `tekka` nodes
+// n2@127.0.0.2 ... n6@127.0.0.6 (tick_time 2 s, autoheal_delay 3 s) in one
+// cluster, cut apart by iptables DROP rules (removed on every exit path).
+// Each scenario ends with one cluster: the same `cluster status` on every
+// node, no partitions, the minority's application restarted exactly once and
+// the majority's not at all, within the autoheal delay + 10 s after the last
+// fault; the leader's log names the nodes it rebooted.
+//
+// Serial: the rules drop packets for every process using these addresses.
+// Needs root and iptables (the test command installs it): without them the
+// tests fail, saying why.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { RealCluster } from './helpers/real-cluster.js'
+import { iptables, wait, type Partition } from './helpers/dist-helpers.js'
+
+// TEKKA_HEAL_TEST_NET=127.0.9 moves the nodes to 127.0.9.2 ... (away from another suite's partitions while developing).
+const NET = process.env.TEKKA_HEAL_TEST_NET ?? '127.0.0'
+const NAMES = [2, 3, 4, 5, 6].map((i) => `n${i}@${NET}.${i}`)
+const [N2, N3, N4, N5, N6] = NAMES as [string, string, string, string, string]
+const TICK = 2000
+const DELAY = 3000
+const BOUND = DELAY + 10_000
+/** Flapping: cut this long (every link ticks out), then this long back, three times. */
+const FLAP_CUT = 4000
+const FLAP_BACK = 1000
+
+const host = (n: string): string => n.split('@')[1]!
+const short = (n: string): string => n.split('@')[0]!
+let cluster: RealCluster | undefined
+const c = (): RealCluster => {
+  if (cluster === undefined) throw new Error('the cluster did not start')
+  return cluster
+}
+
+async function requireIptables (): Promise<void> {
+  if (!(await iptables.iptablesAvailable())) {
+    assert.unreachable(`partition tests need root and a working iptables (the test command installs it): ${iptables.unavailableReason()}`)
+  }
+}
+
+/** Cuts every group off from every other (one way: only from the first group to the second). */
+async function cut (groups: string[][], oneWay: boolean): Promise<Partition[]> {
+  const out: Partition[] = []
+  for (let i = 0; i < groups.length; i++) {
+    for (let j = i + 1; j < groups.length; j++) {
+      out.push(await iptables.partitionGroups(groups[i]!.map(host), groups[j]!.map(host), { oneWay }))
+    }
+  }
+  return out
+}
+
+/** Until every node sees every node of the other groups down (asked from here, over links that are not cut). */
+async function apart (groups: string[][]): Promise<void> {
+  await wait.eventually(async () => {
+    for (const g of groups) {
+      for (const n of g) {
+        const s = await c().status(n)
+        const others = groups.filter((h) => h !== g).flat()
+        const up = s.members.filter((m) => others.includes(m.node) && m.status !== 'down')
+        if (up.length > 0) throw new Error(`${n} still sees ${up.map((m) => m.node).join(',')}`)
+      }
+    }
+  }, { timeout: 4 * TICK, interval: 100, message: 'both sides see each other down' })
+}
+
+interface Scenario {
+  groups: string[][]
+  /** Expected to be rebooted: everyone outside the surviving group. */
+  victims: string[]
+  oneWay?: boolean
+  flaps?: number
+  names?: string[]
+}
+
+async function scenario (s: Scenario): Promise<void> {
+  await requireIptables()
+  const names = s.names ?? NAMES
+  assert.is(await c().oneCluster(names), undefined, `one cluster before the partition\n${c().tails()}`)
+  const before = await c().appStarts(names)
+  const marks = c().marks()
+  let parts: Partition[] = []
+  let healed = 0
+  try {
+    const flaps = s.flaps ?? 1
+    for (let f = 0; f < flaps; f++) {
+      const cutAt = Date.now()
+      parts = await cut(s.groups, s.oneWay === true)
+      await apart(s.groups)
+      if (flaps > 1) await wait.sleep(Math.max(0, FLAP_CUT - (Date.now() - cutAt)))
+      for (const p of parts) await p.heal()
+      healed = Date.now()
+      if (f < flaps - 1) await wait.sleep(FLAP_BACK)
+    }
+  } finally {
+    for (const p of parts) await p.heal()
+  }
+  // One cluster again, the minority's application restarted.
+  let took = 0
+  try {
+    await wait.eventually(async () => {
+      const why = await c().oneCluster(names)
+      if (why !== undefined) throw new Error(why)
+      const now = await c().appStarts(names)
+      for (const v of s.victims) if (now.get(v)! <= before.get(v)!) throw new Error(`${v} has not restarted its application yet`)
+      took = Date.now() - healed
+    }, { timeout: BOUND + 2000, interval: 200, message: 'one cluster after the partition' })
+  } catch (err) {
+    assert.unreachable(`${(err as Error).message}\n${c().tails()}`)
+  }
+  console.log(`${s.groups.map((g) => g.map(short).join(',')).join(' | ')}${s.oneWay === true ? ' (one way)' : ''}${s.flaps !== undefined ? ` flapping ${s.flaps} times` : ''}: one cluster ${took} ms after the last fault, rebooted ${s.victims.map(short).join(',')}`)
+  assert.ok(took <= BOUND, `one cluster ${took} ms after the last fault: more than the delay + 10 s\n${c().tails()}`)
+  // Exactly once: nothing more happens after a while.
+  await wait.sleep(DELAY + 2000)
+  assert.is(await c().oneCluster(names), undefined, `still one cluster\n${c().tails()}`)
+  const after = await c().appStarts(names)
+  for (const n of names) {
+    const restarts = after.get(n)! - before.get(n)!
+    assert.is(restarts, s.victims.includes(n) ? 1 : 0, `${n} restarted its application ${restarts} times\n${c().tails()}`)
+  }
+  // The leader's log says what it decided, and why.
+  const decisions = names.flatMap((n) => c().lines(n, /autoheal: healing the partition/, marks.get(n)))
+  assert.is(decisions.length, 1, `one heal decision in the logs:\n${decisions.join('\n')}`)
+  const reboot = /reboot=(\[[^\]]*\])/.exec(decisions[0]!)
+  assert.ok(reboot !== null, decisions[0])
+  assert.equal((JSON.parse(reboot![1]!) as string[]).sort(), [...s.victims].sort(), 'the decision names the rebooted nodes')
+  assert.match(decisions[0]!, /views=/, 'the decision is logged with the views it was made from')
+  for (const v of s.victims) assert.ok(c().lines(v, /autoheal: this node is on the minority side/, marks.get(v)).length === 1, `${v} logged its reboot once`)
+}
+
+test.before(async () => {
+  if (!(await iptables.iptablesAvailable())) return
+  cluster = new RealCluster({ names: NAMES, tickTime: TICK, delay: DELAY })
+  await cluster.start()
+})
+
+test.after(async () => {
+  try {
+    iptables.cleanupIptables()
+  } finally {
+    await cluster?.stop()
+  }
+})
+
+test('iptables can partition loopback addresses here (root, a backend whose DROP rules drop)', async () => {
+  await requireIptables()
+})
+
+test('3|2 symmetric, the leader on the minority side: n2 and n6 rebooted once, by n3 (the oldest survivor)', async () => {
+  await scenario({ groups: [[N3, N4, N5], [N2, N6]], victims: [N2, N6] })
+})
+
+test('3|2 one way (n2,n3,n4 -/-> n5,n6): the minority rebooted once', async () => {
+  await scenario({ groups: [[N2, N3, N4], [N5, N6]], victims: [N5, N6], oneWay: true })
+})
+
+test('2|2|1 with the oldest node alone: the pair holding the older member survives, three nodes rebooted in one heal', async () => {
+  await scenario({ groups: [[N2], [N3, N4], [N5, N6]], victims: [N2, N5, N6] })
+})
+
+test('a 3|2 partition that flaps three times: healed once, after it settles', async () => {
+  await scenario({ groups: [[N2, N4, N6], [N3, N5]], victims: [N3, N5], flaps: 3 })
+})
+
+test('2|2 of four nodes: the half holding the oldest member wins', async () => {
+  await requireIptables()
+  // n6 leaves: a cluster of four.
+  await c().call(N6, 'test.leave', [], 10_000)
+  const four = [N2, N3, N4, N5]
+  await wait.eventually(async () => {
+    const why = await c().oneCluster(four)
+    if (why !== undefined) throw new Error(why)
+  }, { timeout: 10_000, interval: 200, message: 'n6 gone from the cluster' })
+  await scenario({ groups: [[N2, N5], [N3, N4]], victims: [N3, N4], names: four })
+})
+
+test.run()

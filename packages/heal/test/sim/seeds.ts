@@ -1,0 +1,32 @@
+/**
+ * Runs a range of seeds (or just $TEKKA_SIM_SEED), prints one line per
+ * failing seed with how to replay it, and a summary line; returns the
+ * failing seeds.
+ */
+import { runSeed, type SeedResult } from './run.js'
+
+export async function runSeeds (from: number, to: number): Promise<number[]> {
+  const only = process.env.TEKKA_SIM_SEED
+  const verbose = process.env.TEKKA_SIM_VERBOSE === '1'
+  const seeds = only !== undefined && only !== '' ? only.split(',').map(Number) : Array.from({ length: to - from + 1 }, (_, i) => from + i)
+  const failed: number[] = []
+  const started = Date.now()
+  let simulated = 0
+  const after: number[] = []
+  for (const seed of seeds) {
+    const r: SeedResult = await runSeed(seed, verbose)
+    simulated += r.simulatedMs
+    if (r.convergedAfter !== undefined) after.push(r.convergedAfter)
+    if (r.failures.length > 0) {
+      failed.push(seed)
+      console.log(`FAIL seed ${seed} (${r.config}) ${r.schedule}\n  ${r.failures.join('\n  ')}\n  replay: TEKKA_SIM_SEED=${seed} TEKKA_SIM_VERBOSE=1 node packages/heal/dist/test/sim.test.js`)
+      if (!verbose) console.log(`  last log lines:\n${r.log.split('\n').slice(-60).map((l) => '    ' + l).join('\n')}`)
+    } else if (only !== undefined && only !== '') {
+      console.log(`ok seed ${seed} (${r.config}) ${r.schedule}: one cluster ${r.convergedAfter} ms after the last fault, ${r.heals} heals`)
+    }
+  }
+  after.sort((a, b) => a - b)
+  const q = (p: number): number => after[Math.min(after.length - 1, Math.floor(p * after.length))] ?? NaN
+  console.log(`simulation: ${seeds.length} seeds, ${failed.length} failed, ${(simulated / 1000).toFixed(0)} s simulated in ${((Date.now() - started) / 1000).toFixed(1)} s; one cluster after the last fault: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${after[after.length - 1] ?? NaN} ms`)
+  return failed
+}

@@ -1,0 +1,191 @@
+/**
+ * The lock service's contract: lock types, results, options and events.
+ * Types only, no runtime dependencies (besides the list of lock types).
+ */
+import type { Clock, Logger, Pid } from '@tekka/actors'
+import type { DistNode } from '@tekka/dist'
+
+/**
+ * Where a lock lives (ekka_locker's types):
+ *
+ * - `local`: this node's lock table. Not partition-safe (it is one node's view).
+ * - `leader`: the lock table of the leader, the oldest member of the whole
+ *   member list, up or down.
+ * - `quorum`: the resource's replica set on the hash ring of all members (up
+ *   or down); acquiring needs a majority of that set.
+ * - `all`: every member that is up. Not partition-safe.
+ */
+export type LockType = 'local' | 'leader' | 'quorum' | 'all'
+
+export const LOCK_TYPES: readonly LockType[] = Object.freeze(['local', 'leader', 'quorum', 'all'])
+
+/**
+ * A function run on each node that grants the lock, right after it granted
+ * it (ekka's `{M, F, A}`): the name of an RPC function registered on every
+ * node with `node.register(fn, impl)`, and its arguments.
+ */
+export interface Piggyback {
+  readonly fn: string
+  readonly args?: readonly unknown[]
+}
+
+/** What a piggyback returned on one node, or how it failed there (the lock is granted either way). */
+export interface PiggybackResult {
+  readonly node: string
+  readonly ok: boolean
+  readonly value?: unknown
+  readonly error?: string
+}
+
+/**
+ * Why an acquire failed:
+ * `held` (another owner holds it), `unreachable` (a node of the lock's set
+ * is not connected, or its link went down), `timeout` (no answer in time),
+ * `not_ready` (a node restarted, or became leader, less than `grace` ago and
+ * could not yet confirm that no lock it may have granted before is still
+ * held), `not_leader` (the node asked does not think it is the leader),
+ * `view` (the nodes disagree on the member list, so on the replica set).
+ */
+export type LockFailure = 'held' | 'unreachable' | 'timeout' | 'not_ready' | 'not_leader' | 'view'
+
+/**
+ * The answer to acquire and release (ekka's `{boolean(), [node()]}`).
+ * On success `nodes` are the nodes that hold the lock (or released it); on
+ * failure, the nodes that refused or could not be reached.
+ */
+export interface LockResult {
+  readonly ok: boolean
+  readonly nodes: readonly string[]
+  /**
+   * Fencing token of a successful acquire: strictly greater than the token
+   * of every earlier successful acquire of the same resource (under the
+   * assumptions in the README). Pass it to the guarded resource, which
+   * rejects writes with a smaller token than one it has seen.
+   */
+  readonly token?: number
+  /** Piggyback results, one per granting node, when a piggyback was given. */
+  readonly results?: readonly PiggybackResult[]
+  /** Why an acquire failed. */
+  readonly reason?: LockFailure
+}
+
+/** A held lock, as `withLock` hands it to its function. */
+export interface HeldLock {
+  readonly resource: string
+  readonly type: LockType
+  readonly token: number
+  readonly nodes: readonly string[]
+  readonly results?: readonly PiggybackResult[]
+}
+
+export interface LockCallOptions {
+  /** Name of the locker to use (default `tekka_locker`). */
+  locker?: string
+  /** Milliseconds to wait for the nodes of a leader / quorum / all lock (default: the locker's `timeout`). */
+  timeout?: number
+}
+
+export interface WithLockOptions extends LockCallOptions {
+  /** Lock type (default `local`). */
+  type?: LockType
+  piggyback?: Piggyback
+  /** Give up acquiring after this many ms (default 5000; Infinity waits for ever). Each attempt is bounded by `attemptTimeout`. */
+  timeout?: number
+  /** Bound of one acquire attempt (default: the locker's timeout). */
+  attemptTimeout?: number
+  signal?: AbortSignal
+  /** First and largest pause between attempts, in ms (default 5 and 500; doubled each time, with jitter). */
+  backoff?: { min?: number, max?: number }
+}
+
+/** The user's configuration of a locker; defaults applied by `lockerConfig`. */
+export interface LockerInit {
+  /** Registered name of the locker process (default `tekka_locker`); several lockers with different names are independent lock spaces. */
+  name?: string
+  /**
+   * A lock held longer than this (ms) first gets its owner watched, then, if
+   * still held at the next check, killed (ekka). 0 or Infinity turns it off.
+   * Default 15000 (`lock.lease`).
+   */
+  lease?: number
+  /** How often leases are checked (ms). Default 2 × lease (`lock.lease_check`). */
+  leaseCheck?: number
+  /**
+   * Safety margin in ms, default 2 × the node's tick time: how long a node
+   * keeps the leader / quorum locks of an owner whose node it lost before
+   * freeing them, and how long a restarted locker (or a new leader) refuses
+   * leader / quorum locks unless every member confirms earlier that it holds
+   * nothing granted by the previous one. Must exceed the time a node needs to
+   * notice a lost link (1.25 × tick time, more for one-way partitions).
+   * 0 turns the safety off (ekka's behaviour).
+   */
+  grace?: number
+  /** Default bound (ms) of one leader / quorum / all acquire or release. Default min(5000, grace / 2), at least 100. */
+  timeout?: number
+}
+
+/** What a locker is given (two-step construction: init, then components). */
+export interface LockerComponents {
+  /** The distributed node (from @tekka/dist). */
+  node: DistNode
+  /** Default: the node's runtime clock. Leases, grace periods and timeouts read it. */
+  clock?: Clock
+  logger?: Logger
+  /**
+   * Milliseconds since the epoch, with a fraction: seeds fencing tokens so a
+   * restarted node (which forgot its counters) still issues larger ones.
+   * Default `performance.timeOrigin + performance.now()`.
+   */
+  wallClock?: () => number
+}
+
+/** Config with defaults applied. */
+export interface LockerConfig {
+  readonly name: string
+  readonly lease: number
+  readonly leaseCheck: number
+  readonly grace: number
+  readonly timeout: number
+}
+
+/**
+ * Events a locker publishes (and logs), so an operator can see why a lock
+ * went away or an owner was killed:
+ *
+ * - `ready`: this locker grants leader / quorum locks from now on.
+ * - `lease_expired`: a lock outlived its lease; its owner is watched.
+ * - `lease_kill`: still held at the next check, the owner is killed.
+ * - `lost`: too few of the nodes that granted a leader / quorum lock are
+ *   still reachable from the owner's node, so the owner is killed before
+ *   another owner can get the lock.
+ * - `owner_down`: an owner died; its locks in this node's table are freed.
+ * - `orphaned`: the link to an owner's node went down; its locks here are
+ *   kept for `grace` ms, then freed unless the owner is reachable again.
+ */
+export type LockEventName = 'ready' | 'lease_expired' | 'lease_kill' | 'lost' | 'owner_down' | 'orphaned'
+
+export interface LockEvent {
+  readonly type: 'lock'
+  readonly event: LockEventName
+  /** The locker's node. */
+  readonly node: string
+  readonly locker: string
+  readonly resource?: string
+  readonly owner?: Pid
+  readonly lockType?: LockType
+  readonly reason?: string
+}
+
+/** A snapshot of one locker, for tests and operators. */
+export interface LockerInfo {
+  readonly node: string
+  readonly name: string
+  readonly pid: Pid
+  readonly ready: { readonly quorum: boolean, readonly leader: boolean }
+  /** This node's lock table. */
+  readonly locks: ReadonlyArray<{ resource: string, owner: Pid, type: LockType, token: number, age: number }>
+  /** Leader / quorum / all locks held by owners on this node, with the nodes that granted them. */
+  readonly holdings: ReadonlyArray<{ resource: string, owner: Pid, type: LockType, token: number, grants: string[], need: number }>
+  /** Highest fencing token this locker has issued or seen. */
+  readonly highWater: number
+}

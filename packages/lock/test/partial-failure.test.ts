@@ -1,0 +1,75 @@
+// A failed leader / quorum / all acquire gives back what it took: the nodes
+// that granted it release it, and so do the ones that answered too late.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { acquire, buildRing, findNodes, lockerInfo } from '../src/index.js'
+import { eventually, inProcess, owner, sleep, startCluster, stopAll, type TestNode } from './helpers/cluster.js'
+
+let nodes: TestNode[]
+
+test.before(async () => {
+  nodes = await startCluster()
+  // Slow on c3 only: its grant's answer comes after the caller gave up.
+  for (const n of nodes) n.node.register('pf.slow', async () => { if (n.name.startsWith('c3')) await sleep(1500); return n.name })
+})
+test.after(async () => { await stopAll() })
+
+const tableHas = (n: TestNode, resource: string): boolean => lockerInfo(n.node)?.locks.some((l) => l.resource === resource) === true
+const byName = (name: string): TestNode => nodes.find((n) => n.name === name)!
+
+test('quorum: one replica refuses (held there), the other\'s grant is given back', async () => {
+  const ring = buildRing(nodes.map((n) => n.name))
+  const resource = 'pf-quorum'
+  const [x, y] = findNodes(resource, ring).map(byName)
+  // Another owner holds the resource in x's table (a local lock: the same table, as in ekka).
+  const blocker = owner(x!)
+  assert.is((await blocker.acquire(resource, 'local')).ok, true)
+  const asker = nodes.find((n) => n !== x && n !== y) ?? y!
+  const r = await inProcess(asker, async (ctx) => await acquire(ctx, resource, 'quorum'))
+  assert.is(r.ok, false)
+  assert.is(r.reason, 'held')
+  assert.ok(r.nodes.includes(x!.name))
+  await eventually(() => !tableHas(y!, resource), { timeout: 3000, message: `${y!.name} gave its grant back` })
+  assert.ok(tableHas(x!, resource), 'the blocker keeps its lock')
+  await blocker.exit()
+})
+
+test('all: one node refuses, every other node releases', async () => {
+  const blocker = owner(nodes[2]!)
+  assert.is((await blocker.acquire('pf-all', 'local')).ok, true)
+  const r = await inProcess(nodes[0]!, async (ctx) => await acquire(ctx, 'pf-all', 'all'))
+  assert.is(r.ok, false)
+  assert.equal(r.nodes, [nodes[2]!.name])
+  await eventually(() => !tableHas(nodes[0]!, 'pf-all') && !tableHas(nodes[1]!, 'pf-all'), { timeout: 3000, message: 'released on a1 and b2' })
+  await blocker.exit()
+})
+
+test('a replica that answers after the timeout: the acquire fails and its late grant is released too', async () => {
+  const r = await inProcess(nodes[0]!, async (ctx) => await acquire(ctx, 'pf-late', 'all', { fn: 'pf.slow' }, { timeout: 500 }))
+  assert.is(r.ok, false)
+  assert.is(r.reason, 'timeout')
+  assert.equal(r.nodes, [nodes[2]!.name])
+  await sleep(1800)
+  for (const n of nodes) assert.not.ok(tableHas(n, 'pf-late'), `${n.name}: nothing left behind`)
+  const again = await inProcess(nodes[1]!, async (ctx) => await acquire(ctx, 'pf-late', 'all'))
+  assert.is(again.ok, true)
+})
+
+test('a failed re-acquire releases the lock (as ekka): the caller no longer holds it anywhere', async () => {
+  const o = owner(nodes[0]!)
+  assert.is((await o.acquire('pf-re', 'all')).ok, true)
+  assert.ok(nodes.every((n) => tableHas(n, 'pf-re')))
+  // The re-acquire fails (c3 answers too late) ...
+  const r = await o.acquire('pf-re', 'all')
+  assert.is(r.ok, true, 'a plain re-acquire succeeds')
+  const failed = await o.acquireWith('pf-re', 'all', { fn: 'pf.slow' }, 500)
+  assert.is(failed.ok, false)
+  assert.is(failed.reason, 'timeout')
+  // ... so the lock is given back everywhere, the late grant included.
+  await sleep(1800)
+  for (const n of nodes) assert.not.ok(tableHas(n, 'pf-re'), `${n.name}: released`)
+  assert.is(lockerInfo(nodes[0]!.node)!.holdings.length, 0)
+  await o.exit()
+})
+
+test.run()
