@@ -15,7 +15,7 @@
  *   TEKKA_BENCH_SCALE  multiplies every count (default 1; 0.1 for a quick look)
  *   TEKKA_BENCH_ONLY   comma-separated bench names to run (default all)
  */
-import { createRuntime, silentLogger, type Pid, type ProcessContext, type Runtime } from '../src/index.js'
+import { createRuntime, silentLogger, startGenServer, call, reply, type Pid, type ProcessContext, type Runtime } from '../src/index.js'
 
 const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 5))
 const SCALE = Number(process.env.TEKKA_BENCH_SCALE ?? 1)
@@ -278,6 +278,34 @@ if (want('local.spawn')) {
 }
 
 // ---- local.call ---------------------------------------------------------------
-// TODO(local.call): GenServer call round trips/s (a client process calling a
-// server that replies at once), with the pingpong numbers above as its
-// baseline. Add it here once GenServer's API has settled (gen-server.ts).
+// ---- local.call ---------------------------------------------------------------
+// GenServer call round trips/s from one caller process to a server that
+// replies at once; baseline: the runtime's own pingpong (a bare send and a
+// selective-free receive), so the ratio is the cost of the call protocol
+// (monitor, tagged reply, demonitor with flush).
+
+const CALLS = scaled(200_000)
+
+async function runtimeCall (n: number): Promise<number> {
+  const rt = newRuntime()
+  const server = await startGenServer(rt, {
+    init: () => 0,
+    handleCall: (_req: unknown, _from: unknown, state: number) => reply(state, state + 1)
+  }, undefined)
+  const t0 = performance.now()
+  await rt.run(async (ctx) => {
+    for (let i = 0; i < n; i++) await call(ctx, server, 'next')
+  })
+  return n / ((performance.now() - t0) / 1000)
+}
+
+if (want('local.call')) {
+  const rt: number[] = []
+  const base: number[] = []
+  await runtimeCall(CALLS); await runtimePingpong(CALLS)
+  for (let i = 0; i < RUNS; i++) {
+    gc(); rt.push(await runtimeCall(CALLS))
+    gc(); base.push(await runtimePingpong(CALLS))
+  }
+  emit('local.call', 'calls/s', rt, 'runtime pingpong (send + receive)', base, { calls: CALLS })
+}

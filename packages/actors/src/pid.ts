@@ -44,6 +44,7 @@ export class Ref {
   readonly node: string
   readonly id: number
   readonly creation: number
+  #key: string | undefined
 
   constructor (node: string, id: number, creation: number) {
     this.node = node
@@ -52,7 +53,7 @@ export class Ref {
   }
 
   get key (): string {
-    return `${this.node}.${this.id}.${this.creation}`
+    return (this.#key ??= `${this.node}.${this.id}.${this.creation}`)
   }
 
   equals (other: unknown): boolean {
