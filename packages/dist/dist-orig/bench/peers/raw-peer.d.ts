@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=raw-peer.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=remote.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=codec-signals.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=codec.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=connection-errors.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=connection-fragments.test.d.ts.map

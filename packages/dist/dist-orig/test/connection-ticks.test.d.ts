@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=connection-ticks.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=connection.test.d.ts.map

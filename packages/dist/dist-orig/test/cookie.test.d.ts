@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=cookie.test.d.ts.map

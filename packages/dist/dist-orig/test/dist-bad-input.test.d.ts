@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=dist-bad-input.test.d.ts.map

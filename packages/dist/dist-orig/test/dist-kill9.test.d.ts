@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=dist-kill9.test.d.ts.map

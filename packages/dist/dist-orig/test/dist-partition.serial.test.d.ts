@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=dist-partition.serial.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=dist-remote.test.d.ts.map

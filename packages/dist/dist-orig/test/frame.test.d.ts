@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=frame.test.d.ts.map

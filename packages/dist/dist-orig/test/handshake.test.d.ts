@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=handshake.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=harness.serial.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=fixture-child.d.ts.map

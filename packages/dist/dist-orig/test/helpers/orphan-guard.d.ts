@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=orphan-guard.d.ts.map

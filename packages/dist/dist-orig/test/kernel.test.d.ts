@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=kernel.test.d.ts.map

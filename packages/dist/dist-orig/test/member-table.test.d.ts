@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=member-table.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=membership.test.d.ts.map

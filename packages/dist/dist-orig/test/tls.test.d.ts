@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=tls.test.d.ts.map

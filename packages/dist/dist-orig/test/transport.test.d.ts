@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=transport.test.d.ts.map
