@@ -429,9 +429,8 @@ export class Autocluster extends EventEmitter {
   }
 
   #selfView (): SelfView {
-    const m = this.node.membership
-    const st = m.status()
-    return { node: this.node.name, guid: m.guid, inCluster: st.running.some((x) => x !== this.node.name), members: new Set(m.nodelist()) }
+    const st = this.node.membership.status()
+    return { node: this.node.name, guid: this.node.membership.guid, inCluster: st.running.some((x) => x !== this.node.name), members: new Set(st.members.map((m) => m.node)) }
   }
 
   /**

@@ -64,11 +64,11 @@ test('autocluster disable stops joining; enable resumes it (ctl commands)', asyn
   const d = await c.node.ctl.run(['autocluster', 'disable'], { json: true })
   assert.ok(d.ok)
   assert.equal(d.json, { enabled: false, state: c.ac.state })
-  await wait.sleep(800)
-  // c may have joined in the round that was already running when disabled; nothing after.
+  // c may have joined in the round that was already running when disabled; nothing after that one.
+  await wait.eventually(() => (c.ac.status().last?.round ?? 0) === c.ac.status().rounds, { timeout: 10_000, message: 'the round in progress is over' })
   const before = members(c.node)
   const rounds = c.ac.status().rounds
-  await wait.sleep(800)
+  await wait.sleep(1000)
   assert.equal(members(c.node), before)
   assert.is(c.ac.status().rounds, rounds, 'no rounds while disabled')
 })
@@ -92,7 +92,7 @@ test('a node that leaves unregisters, stops its autocluster and is not pulled ba
   // b and c keep running rounds (j9 is missing), a older than both is alone: they stay put.
   const rounds = b.ac.status().rounds
   await wait.sleep(1500)
-  assert.ok(b.ac.status().rounds > rounds + 2, 'b kept running rounds')
+  assert.ok(b.ac.status().rounds > rounds, 'b kept running rounds')
   assert.equal(members(a.node), [a.node.name])
   assert.ok(oneCluster([b.node, c.node]))
   assert.match(b.ac.status().last?.decision?.reason ?? '', /in a cluster/)

@@ -14,13 +14,13 @@ test('unreachable and malformed seeds are logged and skipped; the rest still clu
   const good = ['b1@127.0.0.1', 'b2@127.0.0.1', 'b3@127.0.0.1']
   const seeds = [...good, 'b9@127.0.0.1', 'b8@127.0.0.1', 'bad seed', 'x@', 'justname', 'a@b@c']
   const nodes = await Promise.all(good.map(async (name) => await c.start({ name, seeds, log: 'info' })))
-  await wait.eventually(async () => await agreed(c, good), { timeout: 30_000, interval: 200, message: 'three nodes agree' })
+  await wait.eventually(async () => await agreed(c, good), { timeout: 60_000, interval: 200, message: 'three nodes agree' })
   const b1 = nodes[0]!
-  await b1.waitForLine(/static seed "bad seed" skipped: no @host part/, 5000)
-  await b1.waitForLine(/static seed "x@" skipped: empty host after @/, 5000)
-  await b1.waitForLine(/static seed "justname" skipped: no @host part/, 5000)
-  await b1.waitForLine(/static seed "a@b@c" skipped: host "b@c" is neither a hostname nor an IP address/, 5000)
-  await b1.waitForLine(/discovered nodes not responding: b8@127\.0\.0\.1 \(.*ECONNREFUSED.*\); b9@127\.0\.0\.1/, 5000)
+  await b1.waitForLine(/static seed "bad seed" skipped: no @host part/, 20_000)
+  await b1.waitForLine(/static seed "x@" skipped: empty host after @/, 20_000)
+  await b1.waitForLine(/static seed "justname" skipped: no @host part/, 20_000)
+  await b1.waitForLine(/static seed "a@b@c" skipped: host "b@c" is neither a hostname nor an IP address/, 20_000)
+  await b1.waitForLine(/discovered nodes not responding: b8@127\.0\.0\.1 \(.*ECONNREFUSED.*\); b9@127\.0\.0\.1/, 20_000)
   const st = await c.ctl(good[1]!, ['autocluster', 'status'])
   assert.is(st.code, 0)
   assert.match(st.out, /not responding: b8@127\.0\.0\.1 .*b9@127\.0\.0\.1/)
@@ -35,7 +35,7 @@ test('unreachable and malformed seeds are logged and skipped; the rest still clu
   assert.match(on.out, /autocluster enabled/)
   // The missing seeds start later: they are taken in.
   await c.start({ name: 'b9@127.0.0.1', seeds })
-  await wait.eventually(async () => await agreed(c, [...good, 'b9@127.0.0.1']), { timeout: 20_000, interval: 200, message: 'b9 taken in' })
+  await wait.eventually(async () => await agreed(c, [...good, 'b9@127.0.0.1']), { timeout: 45_000, interval: 200, message: 'b9 taken in' })
 })
 
 test.run()

@@ -19,7 +19,7 @@ test.after(async () => { await c.stop() })
 
 test('five nodes with the same static seeds form one cluster; every node reports the same status', async () => {
   await Promise.all(five.map(async (n) => await c.start({ name: n, seeds })))
-  await wait.eventually(async () => await agreed(c, five), { timeout: 30_000, interval: 200, message: 'five nodes agree' })
+  await wait.eventually(async () => await agreed(c, five), { timeout: 60_000, interval: 200, message: 'five nodes agree' })
   // What the operator sees: `tekka ctl cluster status --json` on each node.
   const statuses = await Promise.all(five.map(async (n) => await c.ctlStatus(n)))
   const first = viewOf(statuses[0]!)
@@ -36,13 +36,13 @@ test('five nodes with the same static seeds form one cluster; every node reports
   await wait.eventually(async () => {
     const r = JSON.parse((await c.ctl(name(3), ['autocluster', 'status', '--json'])).out) as { state: string }
     return r.state === 'complete'
-  }, { timeout: 10_000, interval: 300, message: 'autocluster of n3 complete' })
+  }, { timeout: 30_000, interval: 300, message: 'autocluster of n3 complete' })
 })
 
 test('a sixth node with the same seeds joins later; every node shows six', async () => {
   await c.start({ name: name(6), seeds })
   const six = [...five, name(6)]
-  await wait.eventually(async () => await agreed(c, six), { timeout: 20_000, interval: 200, message: 'six nodes agree' })
+  await wait.eventually(async () => await agreed(c, six), { timeout: 45_000, interval: 200, message: 'six nodes agree' })
   const statuses = await Promise.all(six.map(async (n) => await c.ctlStatus(n)))
   for (const s of statuses) assert.is(s.members.length, 6, `${s.node} lists six`)
 })
@@ -51,7 +51,7 @@ test('a node that runs cluster leave disappears from every member list, and stay
   const r = await c.ctl(name(3), ['cluster', 'leave'])
   assert.is(r.code, 0, r.out + r.err)
   const rest = [1, 2, 4, 5, 6].map(name)
-  await wait.eventually(async () => await agreed(c, rest), { timeout: 15_000, interval: 200, message: 'n3 gone from the five others' })
+  await wait.eventually(async () => await agreed(c, rest), { timeout: 30_000, interval: 200, message: 'n3 gone from the five others' })
   const alone = await c.ctlStatus(name(3))
   assert.equal(alone.members.map((m) => m.node), [name(3)])
   const ac = JSON.parse((await c.ctl(name(3), ['autocluster', 'status', '--json'])).out) as { state: string }
@@ -67,11 +67,11 @@ test('a node killed with kill -9 is down everywhere; restarted with its data dir
   const n2 = c.procs.get(name(2))!
   n2.kill('SIGKILL')
   await n2.exited
-  await wait.eventually(async () => await agreed(c, rest, { down: [name(2)] }), { timeout: 15_000, interval: 200, message: 'n2 down everywhere' })
+  await wait.eventually(async () => await agreed(c, rest, { down: [name(2)] }), { timeout: 30_000, interval: 200, message: 'n2 down everywhere' })
   // No seeds, no discovery: only the member list stored in its data dir can bring it back.
   await c.start({ name: name(2), discovery: 'manual' })
   const all = [1, 2, 4, 5, 6].map(name)
-  const v: View = await wait.eventually(async () => await agreed(c, all), { timeout: 20_000, interval: 200, message: 'n2 up everywhere again' })
+  const v: View = await wait.eventually(async () => await agreed(c, all), { timeout: 45_000, interval: 200, message: 'n2 up everywhere again' })
   assert.ok(v.members.every((m) => m.status === 'up'))
 })
 
@@ -80,10 +80,10 @@ test('cluster force-leave of a down node removes it everywhere', async () => {
   n4.kill('SIGKILL')
   await n4.exited
   const rest = [1, 2, 5, 6].map(name)
-  await wait.eventually(async () => await agreed(c, rest, { down: [name(4)] }), { timeout: 15_000, interval: 200, message: 'n4 down everywhere' })
+  await wait.eventually(async () => await agreed(c, rest, { down: [name(4)] }), { timeout: 30_000, interval: 200, message: 'n4 down everywhere' })
   const r = await c.ctl(name(1), ['cluster', 'force-leave', name(4)])
   assert.is(r.code, 0, r.out + r.err)
-  await wait.eventually(async () => await agreed(c, rest), { timeout: 15_000, interval: 200, message: 'n4 removed everywhere' })
+  await wait.eventually(async () => await agreed(c, rest), { timeout: 30_000, interval: 200, message: 'n4 removed everywhere' })
   const statuses = await Promise.all(rest.map(async (n) => await c.ctlStatus(n)))
   for (const s of statuses) assert.not.ok(s.members.some((m) => m.node === name(4)), `${s.node} no longer lists n4`)
 })

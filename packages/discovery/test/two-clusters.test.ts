@@ -19,7 +19,7 @@ test('clusters with different names never merge, whatever the seeds say', async 
     ...beta.map(async (name) => await c.start({ name, seeds, cluster: 'beta' }))
   ])
   await wait.eventually(async () => { await agreed(c, alpha, { cluster: 'alpha' }); await agreed(c, beta, { cluster: 'beta' }) },
-    { timeout: 30_000, interval: 200, message: 'alpha and beta each formed' })
+    { timeout: 60_000, interval: 200, message: 'alpha and beta each formed' })
   // Several autocluster rounds later, still apart.
   await wait.sleep(3000)
   const a = await agreed(c, alpha, { cluster: 'alpha' })

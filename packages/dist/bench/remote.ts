@@ -8,7 +8,10 @@
  *
  * - remote.oneway: 1,000,000 messages of a 32-byte string from a process here
  *   to a process on the peer, which reports when all have arrived; msg/s.
- *   Baseline raw.oneway: `[1, null, pid, payload]` frames, counted by the peer.
+ *   Baseline raw.oneway: `[1, null, pid, payload]` frames (msgpackr, the pid
+ *   a plain tuple), counted by the peer. Also raw.oneway.codec: the same with
+ *   tekka's codec on both ends, the floor for the same wire work
+ *   (`ratioToCodecBaseline`: what actors, kernel and connection cost on top).
  * - remote.pingpong: round trips between a process here and one on the peer;
  *   round trips/s, with p50 / p99 latency in µs (also as rows of their own).
  * - remote.call: `node.call` of a function registered on the peer, 64 callers
@@ -17,7 +20,11 @@
  *
  * Output: one JSON line per result (see packages/actors/bench/local.ts), e.g.
  *   {"bench":"remote.oneway","value":5.1e5,"unit":"msg/s","min":...,"max":...,"runs":5,
- *    "baseline":{"name":"raw.oneway ...","value":...},"ratio":0.72,"goals":{...}}
+ *    "baseline":{"name":"raw.oneway","value":...},"ratio":0.72,
+ *    "cpuNsPerOp":{"here":...,"peer":...},"baselineCpuNsPerOp":{...},"goal":"..."}
+ * `cpuNsPerOp` is the median CPU time (user + system) each process spent per
+ * message, round trip or call ("here" is this process, the sender): unlike
+ * rates, it barely moves when other work shares the machine.
  *
  * Environment:
  *   TEKKA_BENCH_RUNS      runs per measurement (default 5)

@@ -14,6 +14,12 @@
  * 0x10 Pid `[node, id, creation]`, 0x11 Ref `[node, id, creation]`,
  * 0x12 Error `[name, message, stack, ownFields, cause]`.
  *
+ * Signals, short arrays of small values such as `[SEND, from, to, msg]`,
+ * are written and read by hand, byte for byte as msgpackr would (see
+ * "signals, by hand" below): at a million messages a second, msgpackr's
+ * per-call setup, extension look-ups and JavaScript string decoding were
+ * most of the cost of a remote send. A pid read again is the same object.
+ *
  * Not preserved: Maps arrive as plain objects (msgpackr writes a Map as a
  * msgpack map before it consults extensions), so their keys must be strings
  * or numbers; use arrays of entries for maps keyed by pids. Sets, Dates,
@@ -43,9 +49,9 @@ export interface Codec {
    */
   decode(buf: Uint8Array, start?: number, end?: number): unknown
   /**
-   * Like `encode`, but the bytes are left in a scratch buffer shared by every
-   * codec, valid only until the next encode: `buf[start..end)` of the
-   * returned object (the same object every call). For callers that copy the
+   * Like `encode`, but the bytes are left in a scratch buffer, valid only
+   * until the next encode by any codec: `buf[start..end)` of the returned
+   * object (the same object every call). For callers that copy the
    * bytes at once (the connection's outbox), so a small message costs no
    * buffer of its own. Optional: a codec without it is used through `encode`.
    */
@@ -422,7 +428,6 @@ function registerExtensions (): void {
   // msgpackr's typings know only the one-argument form of `pack`.
   addExtension({ Class: Pid, type: EXT_PID, pack: packIdentifier(EXT_PID) as unknown as (v: unknown) => Buffer, read: readIdentifier('pid', Pid) })
   addExtension({ Class: Ref, type: EXT_REF, pack: packIdentifier(EXT_REF) as unknown as (v: unknown) => Buffer, read: readIdentifier('ref', Ref) })
-  // msgpackr's typings know only the one-argument form of `pack`.
   addExtension({ Class: Error, type: EXT_ERROR, pack: packError as unknown as (v: unknown) => Buffer, read: readError })
 }
 

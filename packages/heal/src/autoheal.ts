@@ -128,14 +128,20 @@ export class Autoheal {
 
   // ---- leader ---------------------------------------------------------------------
 
-  onReport (from: string, partitions: string[]): void {
+  onReport (from: string, partitions: string[], forwarded = false): void {
     if (!this.#running) return
     if (!this.enabled) {
       this.#h.log.warn('partition reported, but autoheal is off here', { from, partitions })
       return
     }
-    if (this.healLeader() !== this.#node.name) {
-      this.#h.log.debug('partition report ignored: this node is not the leader', { from, leader: this.healLeader() })
+    const leader = this.healLeader()
+    if (leader !== this.#node.name) {
+      // The reporter sees the leader otherwise (its link to it is down): pass it on, once.
+      if (!forwarded && leader !== undefined && leader !== from) {
+        this.#node.send({ name: MONITOR_NAME, node: leader }, { t: 'report', from, partitions, forwarded: true })
+      } else {
+        this.#h.log.debug('partition report ignored: this node is not the leader', { from, leader })
+      }
       return
     }
     if (this.#timer !== undefined || this.#round !== undefined) return

@@ -202,7 +202,7 @@ export type MonitorMsg =
   | { t: 'left', node: string }
   | { t: 'tick' }
   | { t: 'probe', node: string }
-  | { t: 'report', from: string, partitions: string[] }
+  | { t: 'report', from: string, partitions: string[], forwarded?: boolean }
   | { t: 'partition_with', from: string, creation: number, yours: number }
   | { t: 'round' }
   | { t: 'worker_done', kind: 'probe' | 'round' | 'autoclean' }
@@ -219,7 +219,7 @@ export interface MonitorHost {
   reportNow(): void
   /** Periodic work: reports while partitions remain, autoclean. */
   onTick(ctx: ProcessContext): void
-  onReport(ctx: ProcessContext, from: string, partitions: string[]): void
+  onReport(ctx: ProcessContext, from: string, partitions: string[], forwarded: boolean): void
   onRound(ctx: ProcessContext): void
   onMemberLeft(node: string): void
 }
@@ -296,7 +296,7 @@ export const monitorServer: GenServer<MonitorState, never, never, never, Monitor
         armTick(state, ctx)
         break
       case 'report':
-        host.onReport(ctx, msg.from, msg.partitions)
+        if (typeof msg.from === 'string' && Array.isArray(msg.partitions)) host.onReport(ctx, msg.from, msg.partitions.filter((x) => typeof x === 'string'), msg.forwarded === true)
         break
       case 'round':
         host.onRound(ctx)

@@ -72,8 +72,9 @@ export class HealService extends EventEmitter implements MonitorHost {
     node.register(RPC.shutdown, async (id: unknown, coordinator: unknown) => await this.autoheal.shutdown(str(id, 'id'), str(coordinator, 'coordinator')))
     node.register(RPC.reboot, async (id: unknown, coordinator: unknown) => await this.autoheal.reboot(str(id, 'id'), str(coordinator, 'coordinator')))
     node.register(RPC.healed, (id: unknown, rebooted: unknown) => { this.autoheal.healed(str(id, 'id'), strs(rebooted, 'rebooted')); return true })
+    let sup: Pid
     try {
-      this.#sup = await startSupervisor(node.runtime, {
+      sup = await startSupervisor(node.runtime, {
         strategy: 'one_for_one',
         intensity: 10,
         period: 60_000,
@@ -83,7 +84,13 @@ export class HealService extends EventEmitter implements MonitorHost {
       await this.stop()
       throw err
     }
-    if (!this.#running) return
+    this.#sup = sup
+    if (!this.#running) {
+      // Stopped while starting: stop() did not see the supervisor yet.
+      this.#running = true
+      await this.stop()
+      return
+    }
     this.log.info('heal started', { autoheal: this.opts.autoheal, delay: this.opts.delay, autoclean: this.opts.autoclean })
   }
 
@@ -162,8 +169,8 @@ export class HealService extends EventEmitter implements MonitorHost {
     }
   }
 
-  onReport (_ctx: ProcessContext, from: string, partitions: string[]): void {
-    this.autoheal.onReport(from, partitions)
+  onReport (_ctx: ProcessContext, from: string, partitions: string[], forwarded: boolean): void {
+    this.autoheal.onReport(from, partitions, forwarded)
   }
 
   onRound (ctx: ProcessContext): void {

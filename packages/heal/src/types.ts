@@ -6,6 +6,7 @@
 import type { Clock, Logger } from '@tekka/actors'
 import type { DistNode } from '@tekka/dist'
 import type { NodeView, SplitView } from './split-view.js'
+import { HealOptionError } from './errors.js'
 
 export interface HealInit {
   /** Heal partitions automatically (`cluster.autoheal`, default true). */
@@ -45,11 +46,12 @@ export function healOptions (init: HealInit = {}): HealOptions {
     rpcTimeout: init.rpcTimeout ?? 5000,
     healTimeout: init.healTimeout ?? 30_000
   }
+  if (typeof o.autoheal !== 'boolean') throw new HealOptionError('autoheal', `heal option autoheal must be true or false, got ${String(o.autoheal)}`)
   for (const [k, v] of Object.entries(o)) {
-    if (k !== 'autoheal' && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new RangeError(`heal option ${k} must be a number of ms >= 0, got ${String(v)}`)
+    if (k !== 'autoheal' && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new HealOptionError(k, `heal option ${k} must be a number of ms >= 0, got ${String(v)}`)
   }
   for (const k of ['reconnect', 'rpcTimeout', 'healTimeout'] as const) {
-    if (o[k] === 0) throw new RangeError(`heal option ${k} must be > 0`)
+    if (o[k] === 0) throw new HealOptionError(k, `heal option ${k} must be > 0`)
   }
   return o
 }

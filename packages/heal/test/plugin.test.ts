@@ -6,7 +6,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { silentLogger } from '@tekka/actors'
 import { KNOWN_PLUGINS, isTekkaPlugin, loadConfig, loadPlugins, startNode, type DistNode } from '@tekka/dist'
-import { HealService, MONITOR_NAME, RPC, SUPERVISOR_NAME, heal, healOptions, plugin } from '../src/index.js'
+import { HealOptionError, HealService, MONITOR_NAME, RPC, SUPERVISOR_NAME, heal, healOptions, plugin } from '../src/index.js'
 import { ports, wait } from './helpers/dist-helpers.js'
 
 const started: DistNode[] = []
@@ -31,7 +31,7 @@ test('options: defaults as ekka; bad values are refused', () => {
   assert.is(o.autoheal, true)
   assert.is(o.delay, 15_000)
   assert.is(o.autoclean, 300_000)
-  assert.throws(() => healOptions({ delay: -1 }), /delay/)
+  assert.throws(() => healOptions({ delay: -1 }), (e: unknown) => e instanceof HealOptionError && e.code === 'ERR_HEAL_OPTION' && e.option === 'delay')
   assert.throws(() => healOptions({ rpcTimeout: 0 }), /rpcTimeout/)
   assert.throws(() => healOptions({ autoclean: Number.NaN }), /autoclean/)
 })

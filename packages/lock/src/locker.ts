@@ -979,7 +979,8 @@ export class LockerCore implements LockerHandle {
   #queueFlush (): void {
     if (this.#flushQueued) return
     this.#flushQueued = true
-    process.nextTick(() => { this.#flush() })
+    if (process.env.LOCK_FLUSH === 'immediate') setImmediate(() => { this.#flush() })
+    else process.nextTick(() => { this.#flush() })
   }
 
   #flush (): void {

@@ -55,7 +55,7 @@ test('gives up at its timeout with LockTimeoutError (the last answer attached)',
     assert.is((err as LockTimeoutError).last?.reason, 'held')
   }
   const took = Date.now() - t0
-  assert.ok(took >= 350 && took < 3000, `gave up after ${took} ms`)
+  assert.ok(took >= 350 && took < 10_000, `gave up after ${took} ms`)
   await holder.exit()
 })
 
@@ -72,7 +72,7 @@ test('an abort signal ends the wait with LockAbortedError; an aborted signal doe
     assert.instance(err, LockAbortedError)
     assert.is((err as LockAbortedError).code, 'ERR_LOCK_ABORTED')
   }
-  assert.ok(Date.now() - t0 < 2000)
+  assert.ok(Date.now() - t0 < 10_000, "the abort ended the wait")
   try {
     await inProcess(nodes[0]!, async (ctx) => await withLock(ctx, 'w6', () => 'never', { signal: ac.signal }))
     assert.unreachable()

@@ -74,7 +74,7 @@ export class ProcCluster {
   /** Starts the node; resolves once it listens. */
   async start (spec: NodeSpec): Promise<NodeProcess> {
     const p = this.spawn(spec)
-    await p.waitForLine(/listening on/, 20_000)
+    await p.waitForLine(/listening on/, 60_000)
     return p
   }
 

@@ -27,6 +27,8 @@ export interface SimConfig {
   verbose: boolean
   /** Heal options over the simulation's defaults. */
   heal?: HealInit
+  /** One-way packet latency range, ms (default 1..5). */
+  latency?: [number, number]
 }
 
 export interface RecordedEvent { t: number, node: string, inc: number, e: HealEvent }
@@ -68,7 +70,7 @@ export class SimCluster {
   constructor (cfg: SimConfig) {
     this.cfg = cfg
     this.rng = new Rng(cfg.seed)
-    this.net = new SimNetwork(this.clock, this.rng.fork())
+    this.net = new SimNetwork(this.clock, this.rng.fork(), cfg.latency)
     this.#rngNodes = this.rng.fork()
     this.#dataDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tekka-sim-'))
     for (let i = 1; i <= cfg.nodes; i++) this.nodes.push(new SimNode(i))

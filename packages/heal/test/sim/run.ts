@@ -48,7 +48,8 @@ export function configFor (seed: number, verbose = false): SimConfig {
     delay: rng.pick([1000, 2000, 3000, 5000]),
     autoclean: AUTOCLEAN,
     quantum: 50,
-    verbose
+    verbose,
+    latency: rng.pick<[number, number]>([[1, 5], [1, 5], [2, 40]])
   }
 }
 
@@ -105,7 +106,7 @@ export async function runSeed (seed: number, verbose = false): Promise<SeedResul
   }
   return {
     seed,
-    config: `nodes=${cfg.nodes} delay=${cfg.delay} tick=${cfg.tickTime}`,
+    config: `nodes=${cfg.nodes} delay=${cfg.delay} tick=${cfg.tickTime} latency=${cfg.latency!.join('..')}`,
     schedule: schedule !== undefined ? describe(schedule) : '-',
     failures,
     convergedAfter,

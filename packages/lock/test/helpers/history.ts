@@ -18,7 +18,7 @@ import type { LockType } from '../../src/index.js'
 
 export type HistoryRecord =
   | { ev: 'acq', t: number, node: string, client: string, resource: string, type: LockType, token: number }
-  | { ev: 'rel', t: number, node: string, client: string, resource: string, type: LockType }
+  | { ev: 'rel', t: number, node: string, client: string, resource: string, type: LockType, token?: number }
   | { ev: 'lost', t: number, node: string, client: string, resource: string, type: LockType, reason: string }
   | { ev: 'fail', t: number, node: string, client: string, resource: string, type: LockType, reason: string }
   | { ev: 'start', t: number, node: string, creation: number }
