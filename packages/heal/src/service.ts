@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events'
 import { startGenServer, startSupervisor, stopServer, type Clock, type Logger, type Pid, type ProcessContext } from '@tekka/actors'
 import type { DistNode, MembershipEvent, NodeUpInfo } from '@tekka/dist'
 import { Autoclean } from './autoclean.js'
-import { Autoheal, parseView } from './autoheal.js'
+import { Autoheal } from './autoheal.js'
 import { PartitionTracker, answerProbe, monitorServer, type MonitorHost, type MonitorMsg } from './node-monitor.js'
 import { MONITOR_NAME, RPC, SUPERVISOR_NAME, healOptions, type ClusterView, type HealComponents, type HealEvent, type HealInit, type HealOptions, type HealPlan, type ProbeResult } from './types.js'
 
@@ -231,5 +231,3 @@ function checkPlan (v: unknown): HealPlan {
   if (plan.victims.some((x) => plan.survivors.includes(x))) throw new TypeError('heal plan: a node cannot be both survivor and victim')
   return plan
 }
-
-export { parseView }
