@@ -18,7 +18,14 @@
  * Output: one JSON line per result (see packages/actors/bench/local.ts).
  * Environment: TEKKA_BENCH_RUNS (default 5), TEKKA_BENCH_SCALE (default 1),
  * TEKKA_BENCH_ONLY (comma-separated bench names or prefixes), TEKKA_BENCH_CPU_PROF
- * (a directory for the children's CPU profiles).
+ * (a directory for the children's whole-life CPU profiles), TEKKA_BENCH_RUN_PROF (a
+ * directory for CPU profiles of each throughput run on each node),
+ * TEKKA_BENCH_VERBOSE=1 (each run's pairs, CPU time and traffic per node, on stderr).
+ *
+ * Besides pairs/s, each cluster line reports `pairsPerCpuSecond`: pairs over
+ * the CPU time of the three processes in the same runs. On a machine shared
+ * with other work the wall-clock rate says as much about the others as about
+ * the locks; this one much less.
  *
  * The children die with this process: they exit when their stdin (held
  * here) closes, and are killed on exit and on signals.

@@ -164,6 +164,8 @@ export class LockerCore implements LockerHandle {
   /** The same records by pid object: a caller passes its own `ctx.self` every time, so no key is built on the fast path. */
   readonly #ownersByPid = new WeakMap<Pid, OwnerRec>()
   readonly #peers = new Map<string, Peer>()
+  /** Pid objects known to be in #peers (a fast path; #peerDown clears by key). */
+  #watched = new WeakSet<Pid>()
   readonly #pendings = new Map<number, Pending>()
   readonly #outbox = new Map<string, unknown[]>()
   readonly #replyBox = new Map<string, { to: Pid, rs: Reply[] }>()
@@ -412,7 +414,7 @@ export class LockerCore implements LockerHandle {
     }
     const grants = new Map<string, Pid>()
     const nodes: string[] = []
-    const results: PiggybackResult[] = []
+    let results: PiggybackResult[] | undefined
     let token = 0
     for (const t of p.targets) {
       const r = p.replies.get(t)
@@ -420,7 +422,7 @@ export class LockerCore implements LockerHandle {
       grants.set(t, r.granter!)
       nodes.push(t)
       if (r.token! > token) token = r.token!
-      if (r.pb != null) results.push(r.pb)
+      if (r.pb != null) (results ??= []).push(r.pb)
     }
     this.table.raise(token)
     // The token is the largest proposal; replicas that proposed less learn it,
@@ -441,7 +443,7 @@ export class LockerCore implements LockerHandle {
     if (this.#pendings.get(p.id) === p) p.held = h
     const rec = this.#owner(p.owner)
     ;(rec.holdings ??= new Set()).add(key)
-    const result: LockResult = p.pb === null ? { ok: true, nodes, token } : { ok: true, nodes, token, results }
+    const result: LockResult = p.pb === null ? { ok: true, nodes, token } : { ok: true, nodes, token, results: results ?? [] }
     this.#answer(p.from, result)
   }
 
@@ -606,9 +608,11 @@ export class LockerCore implements LockerHandle {
   }
 
   #watchPeer (pid: Pid): void {
+    // Pids read from the wire are cached objects: most replies come from one already watched.
+    if (this.#watched.has(pid)) return
     const key = pid.key
-    if (this.#peers.has(key)) return
-    this.#peers.set(key, { pid, ref: this.ctx.monitor(pid) })
+    if (!this.#peers.has(key)) this.#peers.set(key, { pid, ref: this.ctx.monitor(pid) })
+    this.#watched.add(pid)
   }
 
   // ---- monitors ---------------------------------------------------------------------------------
@@ -654,6 +658,8 @@ export class LockerCore implements LockerHandle {
   /** A locker that granted locks to owners here went down, or its node did: rule 1. */
   #peerDown (peer: Peer, reason: unknown): void {
     this.#peers.delete(peer.pid.key)
+    // Other objects for the same pid may be in #watched: start it afresh (peers going down are rare).
+    this.#watched = new WeakSet()
     const node = peer.pid.node
     for (const h of this.#slot.grantedBy(peer.pid)) {
       if (!this.#slot.dropGrant(h, node) && h.enforce) this.#lose(h, `${node}: ${reasonText(reason)}`)
@@ -979,8 +985,7 @@ export class LockerCore implements LockerHandle {
   #queueFlush (): void {
     if (this.#flushQueued) return
     this.#flushQueued = true
-    if (process.env.LOCK_FLUSH === 'immediate') setImmediate(() => { this.#flush() })
-    else process.nextTick(() => { this.#flush() })
+    process.nextTick(() => { this.#flush() })
   }
 
   #flush (): void {

@@ -82,13 +82,18 @@ export function findNodes (resource: string, ring: readonly RingMember[], count 
 
 /**
  * A cached ring over a member list that rarely changes: `find` rebuilds it
- * only when the list differs from the last one.
+ * only when the list differs from the last one (the caller passes the same
+ * array while its list has not changed).
  */
 export class RingCache {
+  #list: readonly string[] | undefined
   #key = ''
   #ring: RingMember[] = []
 
   ring (members: readonly string[]): RingMember[] {
+    // The same array (a cached member list) is the same ring; another array may still list the same members.
+    if (members === this.#list) return this.#ring
+    this.#list = members
     const key = members.join(',')
     if (key !== this.#key) {
       this.#key = key

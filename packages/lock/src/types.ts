@@ -120,7 +120,7 @@ export interface LockerInit {
    * 0 turns the safety off (ekka's behaviour).
    */
   grace?: number
-  /** Default bound (ms) of one leader / quorum / all acquire or release. Default min(5000, grace / 2), at least 100. */
+  /** Bound (ms) of one leader / quorum / all acquire or release, unless the call gives its own. Default 5000. */
   timeout?: number
 }
 

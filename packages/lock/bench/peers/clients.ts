@@ -9,7 +9,17 @@ import { join } from 'node:path'
 import type { DistNode } from '@tekka/dist'
 import { acquire, release, type LockType } from '../../src/index.js'
 
-export interface ClientRun { pairs: number, failed: number, cpuMs: number }
+export interface ClientRun { pairs: number, failed: number, cpuMs: number, messagesOut?: number, bytesOut?: number }
+
+function traffic (node: DistNode): { messagesOut: number, bytesOut: number } {
+  let messagesOut = 0
+  let bytesOut = 0
+  for (const n of node.nodes()) {
+    const s = node.kernel.peerConnection(n)?.stats
+    if (s !== undefined) { messagesOut += s.messagesOut; bytesOut += s.bytesOut }
+  }
+  return { messagesOut, bytesOut }
+}
 
 /** With TEKKA_BENCH_RUN_PROF set to a directory, each run is CPU-profiled there (the run only, not the set-up). */
 async function profiled<T> (name: string, fn: () => Promise<T>): Promise<T> {
@@ -35,7 +45,9 @@ export async function runClients (node: DistNode, type: LockType, clients: numbe
 async function run (node: DistNode, type: LockType, clients: number, ms: number, tag: string): Promise<ClientRun> {
   const deadline = performance.now() + ms
   const cpu0 = process.cpuUsage()
-  const w0 = (globalThis as { __writes?: () => { writes: number } }).__writes?.().writes ?? 0
+  const t0 = traffic(node)
+  // A node without clients still serves the others for the whole run: its CPU counts.
+  if (clients === 0) await new Promise((resolve) => setTimeout(resolve, ms))
   const each = await Promise.all(Array.from({ length: clients }, async (_, c) => await node.run(async (ctx) => {
     let pairs = 0
     let failed = 0
@@ -52,6 +64,12 @@ async function run (node: DistNode, type: LockType, clients: number, ms: number,
     return { pairs, failed }
   })))
   const cpu = process.cpuUsage(cpu0)
-  const writes = ((globalThis as { __writes?: () => { writes: number } }).__writes?.().writes ?? 0) - w0
-  return { pairs: each.reduce((a, r) => a + r.pairs, 0), failed: each.reduce((a, r) => a + r.failed, 0), cpuMs: Math.round((cpu.user + cpu.system) / 1000), ...(writes > 0 ? { writes } : {}) }
+  const t1 = traffic(node)
+  return {
+    pairs: each.reduce((a, r) => a + r.pairs, 0),
+    failed: each.reduce((a, r) => a + r.failed, 0),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    messagesOut: t1.messagesOut - t0.messagesOut,
+    bytesOut: t1.bytesOut - t0.bytesOut
+  }
 }
