@@ -24,7 +24,7 @@
  *                             a run was slow
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { silentLogger } from '@tekka/actors'
@@ -112,11 +112,14 @@ async function once (run: number): Promise<{ form: number, listening: number }> 
 if (ONLY.length === 0 || ONLY.some((o) => 'cluster.form'.startsWith(o))) {
   const forms: number[] = []
   const listens: number[] = []
+  // The machine's 1-minute load before each run: other work on it shows here, not in the nodes.
+  const loads: number[] = []
   for (let i = 1; i <= RUNS; i++) {
+    loads.push(Number(loadavg()[0]!.toFixed(2)))
     const r = await once(i)
     forms.push(r.form)
     listens.push(r.listening)
-    process.stderr.write(`cluster.form run ${i}: ${r.form.toFixed(2)} s (all listening after ${r.listening.toFixed(2)} s)\n`)
+    process.stderr.write(`cluster.form run ${i}: ${r.form.toFixed(2)} s (all listening after ${r.listening.toFixed(2)} s, load before ${loads[i - 1]})\n`)
   }
   const f = stats(forms)
   const b = stats(listens)
@@ -131,6 +134,7 @@ if (ONLY.length === 0 || ONLY.some((o) => 'cluster.form'.startsWith(o))) {
     ratio: round(f.value / b.value),
     nodes: NODES,
     interval: INTERVAL,
+    loadBefore: loads,
     goal: GOAL_S
   }) + '\n')
 }

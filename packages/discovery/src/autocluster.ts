@@ -390,7 +390,9 @@ export class Autocluster extends EventEmitter {
             this.log.debug(`join ${decision.target} ignored: already a member`, { target: decision.target })
           }
         } catch (err) {
-          throw new Error(`join ${decision.target} failed: ${message(err)}`, { cause: err })
+          // As ekka: the round goes on to register; the join is tried again next round.
+          r.error = `join ${decision.target} failed: ${message(err)}`
+          this.#sayOnce('error', r.error, 'warn', () => `${r.error ?? ''}; retrying in ${this.interval} ms`, { error: err as Error, round: n })
         }
         if (cut()) return
       } else {
@@ -405,7 +407,7 @@ export class Autocluster extends EventEmitter {
       // ekka: registered once the strategy lists this node (a strategy without a registry: always).
       r.registered = typeof s.register !== 'function' || checked.includesSelf
       r.complete = decision.action !== 'join' && dead.length === 0 && pending.length === 0 && isComplete(this.#selfView(), r.registered, checked.nodes, peers)
-      this.#said.delete('error')
+      if (r.error === undefined) this.#said.delete('error')
     } catch (err) {
       r.error = message(err)
       this.#sayOnce('error', r.error, 'warn', () => `autocluster round failed, retrying in ${this.interval} ms: ${r.error ?? ''}`, { error: err as Error, round: n })

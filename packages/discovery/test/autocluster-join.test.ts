@@ -2,12 +2,13 @@
 // short intervals): nodes join the oldest, which joins nobody; `autocluster
 // disable` stops joining and `enable` resumes it; a node that leaves
 // unregisters and is not pulled back; a cluster does not break up to join
-// an older node that is on its own.
+// an older node that is on its own; a failed join is retried at the next
+// round, and the round still registers.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
-import { autocluster, staticStrategy, strategyComponents, type Autocluster, type Strategy } from '../src/index.js'
+import { autocluster, staticStrategy, strategyComponents, type Autocluster, type RoundReport, type Strategy } from '../src/index.js'
 import { fakeStrategy } from './support/fake-strategy.js'
 import { ports, wait } from './support/dist-helpers.js'
 
@@ -99,6 +100,28 @@ test('a node that leaves unregisters, stops its autocluster and is not pulled ba
   // Enabled again, a goes back: it joins the cluster (not the other way round).
   a.ac.enable()
   await wait.eventually(() => oneCluster([a.node, b.node, c.node]), { timeout: 5000, message: 'a back' })
+})
+
+test('a failed join is reported and retried; the round still registers', async () => {
+  const a = await start(1, seeds(2))
+  let registered = 0
+  const node = await startNode({ name: name(2), cookie: 'join', basePort: base, logger: silentLogger() })
+  const join = node.membership.join.bind(node.membership)
+  let fail = true
+  node.membership.join = async (seed: string) => {
+    if (fail) { fail = false; throw new Error('the seed said no') }
+    return await join(seed)
+  }
+  const inner = seeds(1)(node)
+  const strategy = Object.assign(fakeStrategy({ discover: async () => await inner.discover(), register: () => { registered++ }, unregister: () => undefined }), { name: 'counting' })
+  const ac = autocluster({ interval: 200, jitter: 0 })({ node, strategy })
+  live.push({ node, ac })
+  const first = new Promise<RoundReport>((resolve) => { ac.once('round', resolve) })
+  await ac.start()
+  const r = await first
+  assert.match(r.error ?? '', /join j1@127\.0\.0\.1 failed: the seed said no/)
+  assert.is(registered, 1, 'registered in the round whose join failed')
+  await wait.eventually(() => oneCluster([a.node, node]), { timeout: 5000, message: 'joined at the next round' })
 })
 
 test.run()
