@@ -8,7 +8,13 @@ export const SYSTEM_DEPS = {
   // partitions between loopback addresses in dist / heal tests (packages/dist/test/helpers/iptables.ts)
   iptables: 'iptables',
   // test certificates for mutual TLS between nodes (packages/dist/test/helpers/certs.ts)
-  openssl: 'openssl'
+  openssl: 'openssl',
+  // the etcd discovery strategy's real server, on loopback (packages/discovery/test/support/etcd-server.ts)
+  etcd: 'etcd-server',
+  // the dns discovery strategy's real server, on a loopback port, no upstream (packages/discovery/test/support/dnsmasq.ts)
+  dnsmasq: 'dnsmasq-base',
+  // network namespaces and veth pairs for the mdns tests (multicast never on the host's interfaces)
+  ip: 'iproute2'
 }
 
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0

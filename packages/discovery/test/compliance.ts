@@ -30,6 +30,13 @@ export interface ComplianceTarget<Init> {
   knowsNothing?: boolean
   /** Nodes to start (default 3). */
   nodes?: number
+  /**
+   * Name of node i (0-based); default `s<i+1>@127.0.0.1`. Strategies that
+   * build names from addresses (dns, k8s) give `app@127.0.0.<n>` here.
+   */
+  nodeName?(i: number): string
+  /** Called once the nodes run, before any strategy is made (start a server that lists them). */
+  setup?(nodes: readonly string[]): Promise<void>
   teardown?(): Promise<void>
 }
 
@@ -57,8 +64,9 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
     const logger = memoryLogger('tekka')
     records = logger.records
     nodes = await Promise.all(Array.from({ length: count }, async (_, i) =>
-      await startNode({ name: `s${i + 1}@127.0.0.1`, cookie: 'compliance', basePort: base, logger })))
+      await startNode({ name: target.nodeName?.(i) ?? `s${i + 1}@127.0.0.1`, cookie: 'compliance', basePort: base, logger })))
     names = nodes.map((n) => n.name)
+    await target.setup?.(names)
   })
 
   s.after(async () => {

@@ -14,7 +14,7 @@ export interface NodeSpec {
   /** `n1@127.0.0.1`; the trailing digits pick the port (base + digits). */
   name: string
   seeds?: readonly string[]
-  discovery?: 'manual' | 'static'
+  discovery?: 'manual' | 'static' | 'dns' | 'etcd' | 'k8s' | 'mdns'
   cluster?: string
   /** Autocluster interval; default 1s. */
   interval?: string
