@@ -279,6 +279,35 @@ itest('partition: oneWay drops only packets from the first address to the second
   await p.heal()
 })
 
+itest('partition with ports: cuts links to and from those ports only; other ports on the same addresses still connect', async () => {
+  const sb = await listen(B)
+  const other = await listen(B)
+  const sa = await listen(A)
+  try {
+    const p = await partition(A, B, { ports: [sb.port, sb.port] })
+    try {
+      // A dialling B's port in range is dropped; dialling another port of B, or B dialling A's port, is not.
+      assert.is(await tryConnect(A, B, sb.port, 800), 'timeout', 'to the port in range')
+      assert.is(await tryConnect(A, B, other.port, 1000), 'connected', 'another port on B')
+      assert.is(await tryConnect(B, A, sa.port, 1000), 'connected', 'B to A on a port out of range')
+      assert.is(rulesOf(await iptablesBackend(), chainName()).length, 4)
+    } finally {
+      await p.heal()
+    }
+    assert.is(await tryConnect(A, B, sb.port, 1000), 'connected')
+    for (const bad of [[0, 10], [10, 5], [1.5, 3], [1, 70000]] as const) {
+      try {
+        await partition(A, B, { ports: bad })
+        assert.unreachable(`${JSON.stringify(bad)} accepted`)
+      } catch (err) {
+        assert.is((err as { code?: string }).code, 'ERR_BAD_ARG', JSON.stringify(bad))
+      }
+    }
+  } finally {
+    for (const s of [sa, sb, other]) s.server.close()
+  }
+})
+
 itest('partitionGroups: a majority cut off from a minority; partitions heal independently', async () => {
   const p1 = await partitionGroups([A, C], [B])
   const p2 = await partition(A, C)

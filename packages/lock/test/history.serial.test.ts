@@ -144,7 +144,7 @@ test(`leader and quorum locks under kills and partitions: no overlapping holders
       let p: Partition | undefined
       try {
         const [from, to] = oneWay && random() < 0.5 ? [side2, side1] : [side1, side2]
-        p = await ipt.partitionGroups(from, to, { oneWay })
+        p = await ipt.partitionGroups(from, to, { oneWay, ports: [base, base + 5] })
         partitions++
         await sleep(between(2500, 5000))
       } finally {

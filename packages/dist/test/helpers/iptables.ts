@@ -301,6 +301,15 @@ export interface PartitionOptions {
    * still receive on existing links, which is how asymmetric failures look.
    */
   oneWay?: boolean
+  /**
+   * Cut only TCP traffic to or from these ports (`[low, high]`, inclusive):
+   * the listening ports of the test's own nodes. Links between other
+   * processes on the same addresses (another test file running at the same
+   * time) are left alone. Every link of a node has its listening port at
+   * one end (dialled as destination port, answered as source port), so the
+   * two rules per direction cut all of them. Default: every packet.
+   */
+  ports?: readonly [number, number]
 }
 
 /** A set of DROP rules, removed by `heal()`. */
@@ -312,15 +321,20 @@ export class Partition {
   #healed = false
 
   /** @internal use partition / partitionGroups */
-  constructor (from: readonly string[], to: readonly string[], oneWay: boolean) {
+  constructor (from: readonly string[], to: readonly string[], oneWay: boolean, ports?: readonly [number, number]) {
     this.from = from
     this.to = to
     this.oneWay = oneWay
     const rules: string[][] = []
+    const matches: string[][] = ports === undefined
+      ? [[]]
+      : [['-p', 'tcp', '--dport', `${ports[0]}:${ports[1]}`], ['-p', 'tcp', '--sport', `${ports[0]}:${ports[1]}`]]
     for (const a of from) {
       for (const b of to) {
-        rules.push(['-s', a, '-d', b, '-j', 'DROP'])
-        if (!oneWay) rules.push(['-s', b, '-d', a, '-j', 'DROP'])
+        for (const m of matches) {
+          rules.push(['-s', a, '-d', b, ...m, '-j', 'DROP'])
+          if (!oneWay) rules.push(['-s', b, '-d', a, ...m, '-j', 'DROP'])
+        }
       }
     }
     this.#rules = rules
@@ -369,7 +383,12 @@ export async function partitionGroups (side1: readonly string[], side2: readonly
   checkAddresses(side2, 'partition side 2')
   const overlap = side1.filter((x) => side2.includes(x))
   if (overlap.length > 0) throw new BadArgError(`an address cannot be partitioned from itself: ${overlap.join(', ')}`)
-  const p = new Partition([...side1], [...side2], opts.oneWay === true)
+  const ports = opts.ports
+  if (ports !== undefined) {
+    const [lo, hi] = ports
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi > 65535 || lo > hi) throw new BadArgError(`partition ports: ${JSON.stringify(ports)} is not a range [low, high] of ports`)
+  }
+  const p = new Partition([...side1], [...side2], opts.oneWay === true, ports)
   await serialized(async () => {
     const bin = await ensureChain()
     active.add(p)

@@ -49,6 +49,12 @@ export class RealCluster {
     return this.opts.names
   }
 
+  /** The listening ports of this cluster's nodes (t0 included): partitions cut only these. */
+  get portRange (): [number, number] {
+    const digits = Math.max(...this.names.map((n) => Number(/(\d+)@/.exec(n)![1])))
+    return [this.#base, this.#base + digits]
+  }
+
   node (): DistNode {
     if (this.t0 === undefined) throw new Error('the test node is not started')
     return this.t0
