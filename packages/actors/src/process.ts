@@ -86,6 +86,13 @@ export interface HeldMonitor {
   readonly proc: Proc | undefined
 }
 
+/**
+ * Key of a watcher entry: the ref's id (a number) when this runtime made the
+ * ref (a local watcher: ids are unique here, and numbers hash cheaply), the
+ * ref's key (a string) when another node made it.
+ */
+export type WatcherKey = number | string
+
 /** A monitor someone holds on this process. */
 export interface WatchedBy {
   readonly ref: Ref
@@ -99,7 +106,7 @@ const NEVER: Promise<never> = new Promise<never>(() => {})
 class ProcExtras {
   links: Map<string, Pid> | undefined = undefined
   monitors: Map<number, HeldMonitor> | undefined = undefined
-  watchers: Map<string, WatchedBy> | undefined = undefined
+  watchers: Map<WatcherKey, WatchedBy> | undefined = undefined
   name: string | undefined = undefined
   reason: unknown = undefined
   held: Promise<void> | undefined = undefined
@@ -138,8 +145,8 @@ export class Proc implements ProcessContext, Task {
   set links (v: Map<string, Pid> | undefined) { (this.#x ??= new ProcExtras()).links = v }
   /** @internal */ get monitors (): Map<number, HeldMonitor> | undefined { return this.#x?.monitors }
   set monitors (v: Map<number, HeldMonitor> | undefined) { (this.#x ??= new ProcExtras()).monitors = v }
-  /** @internal */ get watchers (): Map<string, WatchedBy> | undefined { return this.#x?.watchers }
-  set watchers (v: Map<string, WatchedBy> | undefined) { (this.#x ??= new ProcExtras()).watchers = v }
+  /** @internal */ get watchers (): Map<WatcherKey, WatchedBy> | undefined { return this.#x?.watchers }
+  set watchers (v: Map<WatcherKey, WatchedBy> | undefined) { (this.#x ??= new ProcExtras()).watchers = v }
   /** @internal */ get name (): string | undefined { return this.#x?.name }
   set name (v: string | undefined) { (this.#x ??= new ProcExtras()).name = v }
   /** @internal */ get reason (): unknown { return this.#x?.reason }
@@ -332,7 +339,9 @@ export class Proc implements ProcessContext, Task {
   demonitor (ref: Ref, opts?: { flush?: boolean }): boolean {
     if (this.dead) return false
     const active = this.runtime.demonitor(this, ref)
-    if (opts?.flush === true && this.mbox !== undefined) {
+    // A DOWN is queued only for a monitor that already fired (delivering it
+    // removes the monitor), so an active one needs no mailbox scan.
+    if (!active && opts?.flush === true && this.mbox !== undefined) {
       this.mbox.remove((m) => isDownMessage(m) && m.ref.equals(ref))
     }
     return active

@@ -272,7 +272,7 @@ export class Runtime {
       return ref
     }
     (p.monitors ??= new Map()).set(ref.id, { ref, target: as, proc: q });
-    (q.watchers ??= new Map()).set(ref.key, { ref, watcher: p.self, as })
+    (q.watchers ??= new Map()).set(ref.id, { ref, watcher: p.self, as })
     return ref
   }
 
@@ -292,7 +292,7 @@ export class Runtime {
     const m = p.monitors?.get(ref.id)
     if (m === undefined || !m.ref.equals(ref)) return false
     p.monitors!.delete(ref.id)
-    if (m.proc !== undefined) m.proc.watchers?.delete(ref.key)
+    if (m.proc !== undefined) m.proc.watchers?.delete(ref.id)
     else this.#router?.demonitor(p.self, m.target, ref)
     return true
   }
@@ -364,7 +364,7 @@ export class Runtime {
     // peer does not get signals from it after its own death.
     if (p.monitors !== undefined) {
       for (const m of p.monitors.values()) {
-        if (m.proc !== undefined) m.proc.watchers?.delete(m.ref.key)
+        if (m.proc !== undefined) m.proc.watchers?.delete(m.ref.id)
         else {
           nodes.add(m.target.node)
           this.#router?.demonitor(p.self, m.target, m.ref)
