@@ -3,9 +3,11 @@
 // cluster, cut apart by iptables DROP rules (removed on every exit path).
 // Each scenario ends with one cluster: the same `cluster status` on every
 // node, no partitions, the minority's application restarted exactly once and
-// the majority's not at all; the leader's log names the nodes it rebooted.
-// How long healing takes is printed here and measured by the heal.converge
-// benchmark; the test only bounds it generously (a heal that never comes).
+// the majority's not at all, within the autoheal delay + 10 s after the last
+// fault (as the issue asks; quiet runs take 3.5-4.1 s, so the bound has a
+// wide margin: it catches a heal that stalls, not a slow machine; the time
+// itself is measured by the heal.converge benchmark); the leader's log names
+// the nodes it rebooted.
 //
 // Serial: the rules drop only the packets of this cluster's ports, but the
 // partition timings are disturbed by other heavy suites.
@@ -22,8 +24,8 @@ const NAMES = [2, 3, 4, 5, 6].map((i) => `n${i}@${NET}.${i}`)
 const [N2, N3, N4, N5, N6] = NAMES as [string, string, string, string, string]
 const TICK = 2000
 const DELAY = 3000
-/** Liveness bound, not a timing goal: a heal that has not happened by then never will. */
-const BOUND = DELAY + 40_000
+/** The issue's bound: one cluster within the autoheal delay + 10 s of the last fault. */
+const BOUND = DELAY + 10_000
 /** Flapping: cut this long (every link ticks out), then this long back, three times. */
 const FLAP_CUT = 4000
 const FLAP_BACK = 1000
@@ -107,11 +109,12 @@ async function scenario (s: Scenario): Promise<void> {
       const now = await c().appStarts(names)
       for (const v of s.victims) if (now.get(v)! <= before.get(v)!) throw new Error(`${v} has not restarted its application yet`)
       took = Date.now() - healed
-    }, { timeout: BOUND, interval: 200, message: 'one cluster after the partition' })
+    }, { timeout: BOUND + 30_000, interval: 200, message: 'one cluster after the partition' })
   } catch (err) {
     assert.unreachable(`${(err as Error).message}\n${c().tails()}`)
   }
   console.log(`${s.groups.map((g) => g.map(short).join(',')).join(' | ')}${s.oneWay === true ? ' (one way)' : ''}${s.flaps !== undefined ? ` flapping ${s.flaps} times` : ''}: one cluster ${took} ms after the last fault, rebooted ${s.victims.map(short).join(',')}`)
+  assert.ok(took <= BOUND, `one cluster ${took} ms after the last fault: more than the delay + 10 s\n${c().tails()}`)
   // Exactly once: nothing more happens after a while.
   await wait.sleep(DELAY + 2000)
   assert.is(await c().oneCluster(names), undefined, `still one cluster\n${c().tails()}`)
