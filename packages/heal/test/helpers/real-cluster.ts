@@ -32,6 +32,8 @@ export interface RealClusterOptions {
   autoclean?: string
   /** Node log level (`TEKKA_LOG`): warn shows every heal decision. */
   log?: string
+  /** Names started later by a test (`spawn`): their ports and addresses are reserved too. */
+  spare?: string[]
 }
 
 export class RealCluster {
@@ -51,7 +53,7 @@ export class RealCluster {
 
   /** The listening ports of this cluster's nodes (t0 included): partitions cut only these. */
   get portRange (): [number, number] {
-    const digits = Math.max(...this.names.map((n) => Number(/(\d+)@/.exec(n)![1])))
+    const digits = Math.max(...this.#all.map((n) => Number(/(\d+)@/.exec(n)![1])))
     return [this.#base, this.#base + digits]
   }
 
@@ -60,9 +62,14 @@ export class RealCluster {
     return this.t0
   }
 
+  /** Every name this cluster may run: started ones and spares. */
+  get #all (): string[] {
+    return [...this.names, ...(this.opts.spare ?? [])]
+  }
+
   async start (): Promise<void> {
-    const hosts = ['127.0.0.1', ...this.names.map((n) => n.split('@')[1]!)].filter((h, i, all) => all.indexOf(h) === i)
-    const digits = Math.max(...this.names.map((n) => Number(/(\d+)@/.exec(n)![1])))
+    const hosts = ['127.0.0.1', ...this.#all.map((n) => n.split('@')[1]!)].filter((h, i, all) => all.indexOf(h) === i)
+    const digits = Math.max(...this.#all.map((n) => Number(/(\d+)@/.exec(n)![1])))
     this.#base = await ports.freePortRange(digits + 1, hosts)
     this.t0 = await startNode({ name: 't0@127.0.0.1', cookie: COOKIE, basePort: this.#base, hidden: true, tickTime: this.opts.tickTime, logger: silentLogger() })
     for (const name of this.names) await this.spawn(name)
@@ -121,7 +128,7 @@ export class RealCluster {
    * Undefined when `names` form one cluster: the same `cluster status`
    * everywhere (but for who is asked), every member up, no partitions.
    */
-  async oneCluster (names = this.names): Promise<string | undefined> {
+  async oneCluster (names = this.names, down: readonly string[] = []): Promise<string | undefined> {
     let first: string | undefined
     for (const n of names) {
       let s: ClusterStatus
@@ -131,8 +138,8 @@ export class RealCluster {
         return `${n}: ${(err as Error).message}`
       }
       const members = s.members.map((m) => m.node).sort()
-      if (members.join() !== [...names].sort().join()) return `${n} lists [${members.join(',')}]`
-      const off = s.members.filter((m) => m.status !== 'up')
+      if (members.join() !== [...names, ...down].sort().join()) return `${n} lists [${members.join(',')}]`
+      const off = s.members.filter((m) => (m.status !== 'up') !== down.includes(m.node))
       if (off.length > 0) return `${n} sees ${off.map((m) => `${m.node}:${m.status}`).join(',')}`
       if (s.partitions.length > 0) return `${n} has partitions with ${s.partitions.join(',')}`
       const { node: _node, ...rest } = s
