@@ -43,9 +43,17 @@ const STATUS_TEXT: Record<string, string> = {
   bad_cluster: 'not in the same cluster',
   bad_version: 'no common protocol version',
   nok: 'a simultaneous connection from the other side wins',
-  alive: 'an older connection between the two nodes is still up',
+  alive: 'a connection between the two nodes is up on both sides',
   not_allowed: 'not allowed to connect',
   protocol_error: 'protocol error'
+}
+
+function expects (expected: string | readonly string[], t: string): boolean {
+  return typeof expected === 'string' ? t === expected : expected.includes(t)
+}
+
+function expectedText (expected: string | readonly string[]): string {
+  return typeof expected === 'string' ? expected : expected.join(' or ')
 }
 
 export function codeForStatus (status: string): HandshakeErrorCode {
@@ -60,7 +68,7 @@ export interface ChannelOptions {
 }
 
 interface Waiter {
-  expected: string
+  expected: string | readonly string[]
   transcript: boolean
   resolve: (msg: Message) => void
   reject: (err: unknown) => void
@@ -109,11 +117,11 @@ export class HandshakeChannel {
    * The next message, which must be of type `expected`; a `status` message is
    * the peer's refusal and rejects with the matching code. Deadline: `timeout`.
    */
-  async receive (expected: string, transcript = false): Promise<Message> {
+  async receive (expected: string | readonly string[], transcript = false): Promise<Message> {
     return await new Promise<Message>((resolve, reject) => {
       const timer = this.#opts.clock.setTimeout(() => {
         this.#waiter = undefined
-        reject(new HandshakeError('ERR_HANDSHAKE_TIMEOUT', `no ${expected} message from ${this.peerLabel} within ${this.#opts.timeout} ms`))
+        reject(new HandshakeError('ERR_HANDSHAKE_TIMEOUT', `no ${expectedText(expected)} message from ${this.peerLabel} within ${this.#opts.timeout} ms`))
       }, this.#opts.timeout)
       this.#waiter = { expected, transcript, resolve, reject, timer }
       this.#pump()
@@ -253,14 +261,14 @@ export class HandshakeChannel {
       throw new HandshakeError('ERR_HANDSHAKE_PROTOCOL', `${this.peerLabel} sent a handshake frame that is not a message`)
     }
     const m = msg as Message
-    if (m.t === 'status' && w.expected !== 'status') {
+    if (m.t === 'status' && !expects(w.expected, 'status')) {
       const status = typeof m.status === 'string' ? m.status : String(m.status)
       const detail = typeof m.detail === 'string' ? ` (${m.detail.slice(0, 200)})` : ''
       const text = Object.prototype.hasOwnProperty.call(STATUS_TEXT, status) ? STATUS_TEXT[status]! : `status ${JSON.stringify(status.slice(0, 40))}`
       throw new HandshakeError(codeForStatus(status), `${this.peerLabel} refused the handshake: ${text}${detail}`, { status })
     }
-    if (m.t !== w.expected) {
-      throw new HandshakeError('ERR_HANDSHAKE_PROTOCOL', `${this.peerLabel} sent ${JSON.stringify(m.t.slice(0, 40))} where ${w.expected} was expected`)
+    if (!expects(w.expected, m.t)) {
+      throw new HandshakeError('ERR_HANDSHAKE_PROTOCOL', `${this.peerLabel} sent ${JSON.stringify(m.t.slice(0, 40))} where ${expectedText(w.expected)} was expected`)
     }
     if (w.transcript) this.#hash(body)
     return m

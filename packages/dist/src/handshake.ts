@@ -16,6 +16,23 @@
  * verifies
  * ```
  *
+ * When the server still has a live link to the client's incarnation
+ * (`onPeer` says `alive`), it asks first, as Erlang's `alive` status does:
+ *
+ * ```
+ *      <-  alive
+ * hasLink(peer)? yes: status alive, close (both keep the link they have)
+ *                no:  alive_reply ->          the server's link is stale:
+ *                                             result.replaces, then ok
+ * ```
+ *
+ * A node dials only when it has no link, so a client without one means the
+ * server's link died on the client's side without the server noticing yet
+ * (one-way packet loss, a half-open socket): the new link replaces it at
+ * once instead of waiting out the tick timeout. A client that got a link in
+ * the meantime (the server's own dial won the race) says so, and the
+ * server's link stays.
+ *
  * T is SHA-256 over the hello and challenge messages as sent, so the proofs
  * cover both names, both fresh challenges, the chosen version and every
  * other field (a man in the middle cannot alter them unnoticed). The role
@@ -66,8 +83,10 @@ export interface PeerInfo {
 
 /**
  * The kernel's answer once the client is authenticated: `ok` accepts;
- * `nok` ("a connection to you is being set up by me and wins"), `alive`
- * ("an older connection exists") and `not_allowed` refuse.
+ * `nok` ("a connection to you is being set up by me and wins") and
+ * `not_allowed` refuse; `alive` ("I have a live link to you") asks the
+ * client, which keeps that link (refused, status `alive`) or declares it
+ * stale (accepted, `replaces`).
  */
 export type PeerStatus = 'ok' | 'nok' | 'alive' | 'not_allowed'
 
@@ -90,6 +109,12 @@ export interface HandshakeOptions {
   expectedName?: string
   /** Server: the kernel's tie-break, called once the client proved the cookie. May return a promise. */
   onPeer?: (peer: PeerInfo) => PeerStatus | Promise<PeerStatus>
+  /**
+   * Client: asked when the server says it has a live link to us: do we have
+   * one to it too? True keeps that link (this dial is refused, status
+   * `alive`); false (the default) tells the server its link is stale.
+   */
+  hasLink?: (peer: PeerInfo) => boolean
   /** Highest / lowest protocol version offered (default PROTOCOL_VERSION / MIN_PROTOCOL_VERSION). */
   version?: number
   minVersion?: number
@@ -98,6 +123,8 @@ export interface HandshakeOptions {
 
 export interface HandshakeResult {
   peer: PeerInfo
+  /** Server: the client confirmed it has no link, so the server's live link to it is stale and this one replaces it. */
+  replaces: boolean
   /** Bytes already read past the handshake: the start of the connection's stream. */
   rest: Buffer
 }
@@ -216,13 +243,18 @@ export async function clientHandshake (socket: Socket, opts: HandshakeOptions): 
     }
     const transcript = ch.transcriptDigest()
     ch.send({ t: 'ack', digest: proof(s.key, CLIENT_LABEL, transcript) })
-    const ok = await ch.receive('ok')
+    const peer: PeerInfo = { name: intro.name, creation: intro.creation, flags: intro.flags, cluster: intro.cluster, hidden: intro.hidden, version: intro.version }
+    let ok = await ch.receive(['ok', 'alive'])
+    if (ok.t === 'alive') {
+      if (opts.hasLink?.(peer) === true) ch.refuse('alive', `${intro.name} and we both have a live link: keeping it`)
+      ch.send({ t: 'alive_reply' })
+      ok = await ch.receive('ok')
+    }
     if (!verifies(ok.digest, proof(s.key, SERVER_LABEL, transcript))) {
       ch.refuse('bad_cookie', `${intro.name} failed to prove the cookie (the cookies differ)`)
     }
-    const peer: PeerInfo = { name: intro.name, creation: intro.creation, flags: intro.flags, cluster: intro.cluster, hidden: intro.hidden, version: intro.version }
     s.logger.debug('handshake done', { peer: peer.name, side: 'client', version: peer.version })
-    return { peer, rest: ch.release() }
+    return { peer, replaces: false, rest: ch.release() }
   } catch (err) {
     throw report(s.logger, ch.fail(err), 'client', ch.peerLabel)
   }
@@ -276,14 +308,21 @@ export async function serverHandshake (socket: Socket, opts: HandshakeOptions): 
       s.logger.error('onPeer threw; refusing the peer', { peer: peer.name, error: err })
       status = 'not_allowed'
     }
-    if (status !== 'ok') {
-      const why = status === 'nok' || status === 'alive' ? status : 'not_allowed'
-      ch.refuse(why, `refused ${peer.name}: ${why === 'nok' ? 'our own connection to it wins the tie-break' : why === 'alive' ? 'an older connection to it is up' : 'not allowed'}`)
+    let replaces = false
+    if (status === 'alive') {
+      // Ask the client whether it still has the link we have (a refusal 'alive' if it does).
+      ch.ensureOpen()
+      ch.send({ t: 'alive' })
+      await ch.receive('alive_reply')
+      replaces = true
+    } else if (status !== 'ok') {
+      const why = status === 'nok' ? status : 'not_allowed'
+      ch.refuse(why, `refused ${peer.name}: ${why === 'nok' ? 'our own connection to it wins the tie-break' : 'not allowed'}`)
     }
     ch.ensureOpen()
     ch.send({ t: 'ok', digest: proof(s.key, SERVER_LABEL, transcript) })
-    s.logger.debug('handshake done', { peer: peer.name, side: 'server', version })
-    return { peer, rest: ch.release() }
+    s.logger.debug('handshake done', { peer: peer.name, side: 'server', version, replaces })
+    return { peer, replaces, rest: ch.release() }
   } catch (err) {
     throw report(s.logger, ch.fail(err), 'server', ch.peerLabel)
   }

@@ -335,10 +335,14 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     try {
       socket = await (this.opts.transport ?? tcpTransport).dial({ host, port, tls: this.opts.tls, timeout: this.opts.handshakeTimeout, ...this.#localAddress(host) })
       this.#sockets.add(socket)
-      const { peer: info, rest } = await clientHandshake(socket, this.#handshakeOpts(peer.name))
+      const { peer: info, rest } = await clientHandshake(socket, {
+        ...this.#handshakeOpts(peer.name),
+        // The peer still has a link to us: is ours up too (its own dial won meanwhile)?
+        hasLink: (p: PeerInfo) => this.#peers.get(p.name)?.conn !== undefined
+      })
       this.#sockets.delete(socket)
       if (!this.#running) { socket.destroy(); return 'failed' }
-      this.#up(peer, socket, info, rest)
+      this.#up(peer, socket, info, rest, false)
       return 'up'
     } catch (err) {
       if (socket !== undefined) { this.#sockets.delete(socket); socket.destroy() }
@@ -390,15 +394,15 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
       ...this.#handshakeOpts(),
       onPeer: (info: PeerInfo): 'ok' | 'nok' | 'alive' => {
         const verdict = this.#onPeer(info)
-        if (verdict === 'ok') { counted = this.#peer(info.name); counted.accepting++ }
+        if (verdict !== 'nok') { counted = this.#peer(info.name); counted.accepting++ }
         return verdict
       }
     }
-    serverHandshake(socket, opts).then(({ peer: info, rest }) => {
+    serverHandshake(socket, opts).then(({ peer: info, rest, replaces }) => {
       this.#sockets.delete(socket)
       if (counted !== undefined) counted.accepting--
       if (!this.#running) { socket.destroy(); return }
-      this.#up(this.#peer(info.name), socket, info, rest)
+      this.#up(this.#peer(info.name), socket, info, rest, replaces)
     }, (err: unknown) => {
       this.#sockets.delete(socket)
       socket.destroy()
@@ -413,9 +417,11 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
 
   /**
    * The server side's verdict on a peer whose handshake has named itself:
-   * a live link with the same incarnation wins ('alive'); one with an older
-   * incarnation is stale (the peer restarted) and gives way; when both nodes
-   * are dialling each other, the dial of the greater name survives.
+   * a live link with the same incarnation makes the handshake ask the peer
+   * ('alive'): if the peer has no link, ours is stale and the new one
+   * replaces it (see handshake.ts); one with an older incarnation is stale
+   * (the peer restarted) and gives way; when both nodes are dialling each
+   * other, the dial of the greater name survives.
    */
   #onPeer (info: PeerInfo): 'ok' | 'nok' | 'alive' {
     if (!this.#running || info.name === this.name) return 'nok'
@@ -427,14 +433,16 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     return 'ok'
   }
 
-  #up (peer: Peer, socket: Socket, info: PeerInfo, rest: Buffer): void {
+  #up (peer: Peer, socket: Socket, info: PeerInfo, rest: Buffer, replaces: boolean): void {
     if (peer.conn !== undefined) {
-      if (peer.info?.creation === info.creation) {
+      if (peer.info?.creation === info.creation && !replaces) {
         // Lost a race the handshake could not see: keep the first connection.
         socket.destroy()
         return
       }
-      // The peer restarted (new creation) and proved the cookie: the old link is stale.
+      // The peer restarted (new creation), or told us it lost the link we
+      // still had (same creation), and proved the cookie: the old link is stale.
+      if (replaces) this.log.info('replacing a link the peer has lost', { peer: info.name, creation: info.creation })
       const old = peer.conn
       this.#down(peer, 'connection_closed')
       old.close('connection_closed')

@@ -127,7 +127,7 @@ async function partitionAndHeal (oneWay: boolean, maxMs: { n2: number, n3: numbe
   let p: Partition | undefined
   try {
     const applying = Date.now()
-    p = await partition(A2, A3, { oneWay })
+    p = await partition(A2, A3, { oneWay, ports: [base, base + 3] })
     // The rules are in place from here on: the moment the partition was applied.
     const applied = Date.now()
 

@@ -74,10 +74,10 @@ test('incompatible versions are refused on both sides', async () => {
   pair.close()
 })
 
-test('onPeer sees the authenticated peer; nok and alive refuse with their status', async () => {
+test('onPeer sees the authenticated peer; nok refuses, and alive refuses when the client has a link too', async () => {
   for (const verdict of ['nok', 'alive'] as const) {
     let seen: PeerInfo | undefined
-    const { pair, client, server } = await handshakePair(opts(A, { creation: 9 }), opts(B, {
+    const { pair, client, server } = await handshakePair(opts(A, { creation: 9, hasLink: () => true }), opts(B, {
       onPeer: async (peer) => { seen = peer; await sleep(5); return verdict }
     }))
     assert.equal(seen, { name: A, creation: 9, flags: 0, cluster: 'tekka', hidden: false, version: 1 })
@@ -87,6 +87,35 @@ test('onPeer sees the authenticated peer; nok and alive refuse with their status
     assert.is((server.error as HandshakeError).status, verdict)
     pair.close()
   }
+})
+
+test('alive, and the client has no link: the server\'s link is stale, this one replaces it (Erlang\'s alive/true)', async () => {
+  let asked: PeerInfo | undefined
+  const { pair, client, server } = await handshakePair(
+    opts(A, { creation: 9, hasLink: (peer) => { asked = peer; return false } }),
+    opts(B, { onPeer: () => 'alive' }))
+  assert.is(asked?.name, B, 'the client was asked about the server')
+  assert.ok(client.value !== undefined && server.value !== undefined, `both succeed: ${String(client.error)} ${String(server.error)}`)
+  assert.is(server.value.replaces, true)
+  assert.is(client.value.replaces, false)
+  // Without a hasLink answer the client has no link to keep.
+  const again = await handshakePair(opts(A), opts(B, { onPeer: () => 'alive' }))
+  assert.is(again.server.value?.replaces, true)
+  again.pair.close()
+  pair.close()
+})
+
+test('a client that sends alive_reply unasked, or answers alive with something else, fails the handshake', async () => {
+  const pair = await socketPair()
+  const server = settled(serverHandshake(pair.server, opts(B, { onPeer: () => 'alive', timeout: 1000 })))
+  const client = settled(clientHandshake(pair.client, opts(A, {
+    // Stands for a confused client: answers the alive question with a second ack.
+    hasLink: () => { pair.client.write(encodeFrame(createCodec().encode({ t: 'ack', digest: Buffer.alloc(32) }))); return true }
+  })))
+  const r = await server
+  assert.is(codeOf(r), 'ERR_HANDSHAKE_PROTOCOL')
+  await client
+  pair.close()
 })
 
 test('garbage bytes end the handshake at once with ERR_HANDSHAKE_PROTOCOL', async () => {

@@ -4,7 +4,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { silentLogger, memoryLogger, isDownMessage, type Pid } from '@tekka/actors'
-import { startNode, type DistNode, type NodeOptions } from '../src/index.js'
+import { startNode, tcpTransport, type DistNode, type NodeOptions } from '../src/index.js'
+import { createServer, connect as netConnect, type Socket } from 'node:net'
 import { freePortRange } from './helpers/ports.js'
 import { eventually, withTimeout, sleep } from './helpers/wait.js'
 import { haveOpenssl, makeCerts } from './helpers/certs.js'
@@ -159,6 +160,90 @@ test('a busy link holds its sender back: queued bytes stay bounded', async () =>
   await eventually(() => received === n, { timeout: 30_000, message: `received ${received}/${n}` })
   assert.ok(maxQueued <= highWater + chunk.length + 1024, `queued bytes peaked at ${maxQueued}, limit ${highWater}`)
   assert.ok(maxQueued > highWater / 2, `the link did get busy (peak ${maxQueued})`)
+})
+
+/**
+ * A TCP proxy in front of `port` whose `blackhole()` cuts the link on one
+ * side only: the far side sees it close, the near side hears nothing more and
+ * is told nothing (a half-open link, as after one-way packet loss).
+ */
+async function halfOpenProxy (port: number): Promise<{ port: number, blackhole: () => void, close: () => void }> {
+  const pairs: Array<[Socket, Socket]> = []
+  const server = createServer((near) => {
+    const far = netConnect({ host: '127.0.0.1', port })
+    near.pipe(far)
+    far.pipe(near)
+    near.on('error', () => {})
+    far.on('error', () => {})
+    pairs.push([near, far])
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as { port: number }).port,
+    blackhole: () => {
+      for (const [near, far] of pairs) {
+        near.unpipe(far)
+        far.unpipe(near)
+        near.pause() // read nothing more from the near side, and say nothing to it
+        far.destroy()
+      }
+    },
+    close: () => {
+      for (const [near, far] of pairs) { near.destroy(); far.destroy() }
+      server.close()
+    }
+  }
+}
+
+test('a link the peer lost (half-open on our side) is replaced when the peer dials again, not refused until the tick timeout', async () => {
+  const base = await freePortRange(3)
+  const proxy = await halfOpenProxy(base + 2)
+  try {
+    // a1 reaches b2 only through the proxy; tick time a minute, so no tick timeout can be what ends the old link.
+    const a = await node('a1@127.0.0.1', base, {
+      tickTime: 60_000,
+      transport: { listen: tcpTransport.listen, dial: async (o) => await tcpTransport.dial({ ...o, port: proxy.port }) }
+    })
+    const b = await node('b2@127.0.0.1', base, { tickTime: 60_000 })
+    const ea = events(a)
+    const eb = events(b)
+    assert.ok(await a.connect(b.name))
+    await eventually(() => b.nodes().includes(a.name), { timeout: 5000, message: 'b2 sees a1' })
+    proxy.blackhole()
+    await eventually(() => eb.some((e) => e.type === 'down'), { timeout: 5000, message: 'b2 sees the link close' })
+    assert.equal(a.nodes(), [b.name], 'a1 did not notice: its side is half-open')
+    // b2 dials a1 directly: a1 still holds a live link, b2 says it has none, so a1 replaces it.
+    assert.ok(await b.connect(a.name), 'b2 connects again')
+    await eventually(() => ea.length >= 3, { timeout: 5000, message: `a1 replaced the link: ${JSON.stringify(ea)}` })
+    assert.equal(ea, [{ type: 'up', node: b.name }, { type: 'down', node: b.name, reason: 'connection_closed' }, { type: 'up', node: b.name }])
+    const echo = a.spawn(async (ctx) => { const m = await ctx.receive<{ from: Pid }>(); ctx.send(m.from, 'pong') })
+    assert.is(await b.run(async (ctx) => { ctx.send(echo, { from: ctx.self }); return await ctx.receive(undefined, { timeout: 5000 }) }), 'pong')
+  } finally {
+    proxy.close()
+  }
+})
+
+test('a dial that meets a live link on both sides is refused and the link stays (the alive race)', async () => {
+  const base = await freePortRange(3)
+  const a = await node('a1@127.0.0.1', base)
+  const b = await node('b2@127.0.0.1', base)
+  const ea = events(a)
+  assert.ok(await a.connect(b.name))
+  await eventually(() => b.nodes().includes(a.name), { timeout: 5000, message: 'b2 sees a1' })
+  // A raw second dial from b2's side while both have the link: b2 answers that it has a link, a1 keeps it.
+  const { clientHandshake } = await import('../src/handshake.js')
+  const socket = await tcpTransport.dial({ host: '127.0.0.1', port: base + 1 })
+  try {
+    await clientHandshake(socket, { localName: b.name, cookie: 'kc', creation: b.creation, cluster: 'tekka', hasLink: () => true, logger: silentLogger() })
+    assert.unreachable('the second dial was accepted')
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'ERR_HANDSHAKE_REFUSED')
+    assert.is((err as { status?: string }).status, 'alive')
+  } finally {
+    socket.destroy()
+  }
+  await sleep(100)
+  assert.equal(ea, [{ type: 'up', node: b.name }], 'no churn on a1')
 })
 
 test.run()
