@@ -10,6 +10,11 @@
  * processes are listening: what forming the cluster adds is the difference.
  * Goal: under 10 s.
  *
+ * cluster.form.etcd: the same with etcd discovery (`cluster.etcd.*`), against
+ * a real etcd started by this benchmark on loopback (one member, a fresh key
+ * prefix per run): nodes register, discover each other in etcd and join one
+ * at a time under the etcd lock. Same goal.
+ *
  * Output: one JSON line (see packages/actors/bench/local.ts), e.g.
  *   {"bench":"cluster.form","value":3.1,"unit":"s","min":...,"max":...,"runs":3,
  *    "baseline":{"name":"16 nodes listening","value":1.9,...},"ratio":1.6,"goal":10}
@@ -18,7 +23,7 @@
  *   TEKKA_BENCH_RUNS          runs (default 3)
  *   TEKKA_BENCH_NODES         nodes (default 16)
  *   TEKKA_BENCH_INTERVAL      cluster.autocluster_interval (default 500ms)
- *   TEKKA_BENCH_ONLY          comma-separated bench names to run (default all)
+ *   TEKKA_BENCH_ONLY          comma-separated bench names (or prefixes) to run (default all)
  *   TEKKA_BENCH_LOG_DIR       a directory: each node's output (at TEKKA_LOG, default
  *                             info) is written there as run<N>-<node>.log, to see why
  *                             a run was slow
@@ -31,6 +36,7 @@ import { silentLogger } from '@tekka/actors'
 import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
 import type * as Procs from '../../dist/dist/test/helpers/procs.js'
 import type * as Ports from '../../dist/dist/test/helpers/ports.js'
+import { EtcdServer } from '../test/support/etcd-server.js'
 
 // The multi-process helpers of @tekka/dist's tests: children die with this process, even by SIGKILL.
 const helper = (file: string): string => new URL(`../../../dist/dist/test/helpers/${file}`, import.meta.url).href
@@ -68,17 +74,21 @@ async function agreed (client: DistNode, names: string[]): Promise<boolean> {
   return vs.every((v) => v !== undefined && v === vs[0])
 }
 
-async function once (run: number): Promise<{ form: number, listening: number }> {
+/** The discovery lines of every node's tekka.conf in run `run` (the same for all), given all node names. */
+type Discovery = (names: string[], run: number) => string[]
+
+async function once (bench: string, run: number, discovery: Discovery): Promise<{ form: number, listening: number }> {
   const base = await ports.freePortRange(NODES + 1)
   const dir = mkdtempSync(join(tmpdir(), 'tekka-bench-form-'))
   const cookie = `bench-${randomBytes(6).toString('hex')}`
   const names = Array.from({ length: NODES }, (_, i) => `c${i + 1}@127.0.0.1`)
+  const lines = discovery(names, run)
   const confs = names.map((name, i) => {
     const file = join(dir, `c${i + 1}.conf`)
     mkdirSync(join(dir, `data${i + 1}`))
     writeFileSync(file, [
       `node.name = ${name}`, `node.cookie = ${cookie}`, `node.dist_base_port = ${base}`, `node.data_dir = ${join(dir, `data${i + 1}`)}`,
-      'cluster.discovery = static', `cluster.static.seeds = ${names.join(',')}`, `cluster.autocluster_interval = ${INTERVAL}`
+      ...lines, `cluster.autocluster_interval = ${INTERVAL}`
     ].join('\n') + '\n')
     return file
   })
@@ -93,7 +103,7 @@ async function once (run: number): Promise<{ form: number, listening: number }> 
     void Promise.all(children.map(async (c) => await c.waitForLine(/listening on/, DEADLINE_MS))).then(() => { listening = performance.now() - t0 }, () => {})
     for (;;) {
       if (await agreed(client, names)) break
-      if (performance.now() - t0 > DEADLINE_MS) throw new Error(`run ${run}: no agreed cluster of ${NODES} within ${DEADLINE_MS} ms`)
+      if (performance.now() - t0 > DEADLINE_MS) throw new Error(`${bench} run ${run}: no agreed cluster of ${NODES} within ${DEADLINE_MS} ms`)
       await sleep(100)
     }
     const form = performance.now() - t0
@@ -103,28 +113,32 @@ async function once (run: number): Promise<{ form: number, listening: number }> 
     await Promise.all(children.map(async (c) => await c.stop('SIGKILL')))
     if (LOG_DIR !== undefined) {
       mkdirSync(LOG_DIR, { recursive: true })
-      for (const c of children) writeFileSync(join(LOG_DIR, `run${run}-${c.name.replace(/@.*/, '')}.log`), c.output() + '\n')
+      for (const c of children) writeFileSync(join(LOG_DIR, `${bench}-run${run}-${c.name.replace(/@.*/, '')}.log`), c.output() + '\n')
     }
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-if (ONLY.length === 0 || ONLY.some((o) => 'cluster.form'.startsWith(o))) {
+// A bench's own name selects it alone (cluster.form is also a prefix of cluster.form.etcd); any other string, by prefix.
+const BENCHES = ['cluster.form', 'cluster.form.etcd']
+const wanted = (bench: string): boolean => ONLY.length === 0 || ONLY.some((o) => BENCHES.includes(o) ? o === bench : bench.startsWith(o))
+
+async function measure (bench: string, discovery: Discovery): Promise<void> {
   const forms: number[] = []
   const listens: number[] = []
   // The machine's 1-minute load before each run: other work on it shows here, not in the nodes.
   const loads: number[] = []
   for (let i = 1; i <= RUNS; i++) {
     loads.push(Number(loadavg()[0]!.toFixed(2)))
-    const r = await once(i)
+    const r = await once(bench, i, discovery)
     forms.push(r.form)
     listens.push(r.listening)
-    process.stderr.write(`cluster.form run ${i}: ${r.form.toFixed(2)} s (all listening after ${r.listening.toFixed(2)} s, load before ${loads[i - 1]})\n`)
+    process.stderr.write(`${bench} run ${i}: ${r.form.toFixed(2)} s (all listening after ${r.listening.toFixed(2)} s, load before ${loads[i - 1]})\n`)
   }
   const f = stats(forms)
   const b = stats(listens)
   process.stdout.write(JSON.stringify({
-    bench: 'cluster.form',
+    bench,
     value: round(f.value),
     unit: 's',
     min: round(f.min),
@@ -137,4 +151,19 @@ if (ONLY.length === 0 || ONLY.some((o) => 'cluster.form'.startsWith(o))) {
     loadBefore: loads,
     goal: GOAL_S
   }) + '\n')
+}
+
+if (wanted('cluster.form')) {
+  await measure('cluster.form', (names) => ['cluster.discovery = static', `cluster.static.seeds = ${names.join(',')}`])
+}
+
+if (wanted('cluster.form.etcd')) {
+  const etcd = await EtcdServer.start()
+  try {
+    await measure('cluster.form.etcd', (_names, run) => [
+      'cluster.discovery = etcd', `cluster.etcd.server = ${etcd.url}`, `cluster.etcd.prefix = bench-${run}-${randomBytes(3).toString('hex')}`, 'cluster.etcd.node_ttl = 10s'
+    ])
+  } finally {
+    await etcd.destroy()
+  }
 }

@@ -25,6 +25,13 @@
 export type { Strategy, StrategyCallOptions, StrategyComponents, StrategyFactory } from './strategy.js'
 export { manualStrategy, type ManualInit } from './manual.js'
 export { staticStrategy, type StaticInit } from './static.js'
+export { mdnsStrategy, MdnsStoppedError, MdnsSocketError, type MdnsInit } from './mdns.js'
+export { etcdStrategy, EtcdStoppedError, type EtcdInit, type EtcdSslInit } from './etcd.js'
+export { EtcdError, EtcdBadResponseError, EtcdUnreachableError, EtcdTimeoutError } from './etcd-client.js'
+export { k8sStrategy, type K8sInit } from './k8s.js'
+export { dnsStrategy, DnsStoppedError, type DnsInit, type DnsType } from './dns.js'
+export { DnsLookupError, DnsTimeoutError, type DnsFailure } from './dns-resolver.js'
+export { K8sApiError, K8sCredentialsError, K8sRequestError, K8sResponseError } from './k8s-errors.js'
 export {
   autocluster,
   type Autocluster, type AutoclusterInit, type AutoclusterComponents, type AutoclusterState, type AutoclusterStatus, type RoundReport

@@ -7,6 +7,10 @@ import { ConfigError, KNOWN_PLUGINS, type DistNode, type PluginInstance, type Te
 import { autocluster, type Autocluster } from './autocluster.js'
 import { manualStrategy } from './manual.js'
 import { staticStrategy } from './static.js'
+import { dnsStrategy } from './dns.js'
+import { k8sStrategy } from './k8s.js'
+import { mdnsStrategy } from './mdns.js'
+import { etcdStrategy } from './etcd.js'
 import type { Strategy, StrategyComponents } from './strategy.js'
 
 const NAME = '@tekka/discovery'
@@ -32,6 +36,32 @@ export function strategyFromConfig (config: TekkaConfig, components: StrategyCom
   switch (kind) {
     case 'manual': return manualStrategy()(components)
     case 'static': return staticStrategy({ seeds: config.cluster.static.seeds })(components)
+    case 'dns': {
+      const d = config.cluster.dns
+      return dnsStrategy({ name: d.name, app: d.app, type: d.type, servers: d.servers, port: d.port })(components)
+    }
+    case 'k8s': {
+      const k = config.cluster.k8s
+      return k8sStrategy({
+        apiserver: k.apiserver,
+        serviceName: k.service_name,
+        namespace: k.namespace,
+        addressType: k.address_type,
+        appName: k.app_name,
+        suffix: k.suffix,
+        serviceAccountDir: k.service_account_dir,
+        useEndpointSlices: k.use_endpoint_slices
+      })(components)
+    }
+    case 'etcd': {
+      const e = config.cluster.etcd
+      return etcdStrategy({ server: e.server, prefix: e.prefix, nodeTtl: e.node_ttl, ssl: e.ssl })(components)
+    }
+    case 'mdns':
+      if (components.port === undefined) {
+        throw new ConfigError(`cluster.discovery = mdns needs a node that listens on a port: ${components.node} is client-only and cannot announce itself`, { key: 'cluster.discovery' })
+      }
+      return mdnsStrategy({ service: config.cluster.mdns.service, browseWindow: config.cluster.mdns.browse_window })(components)
     default:
       throw new ConfigError(`cluster.discovery = ${kind} is not implemented in this version (use manual or static)`, { key: 'cluster.discovery' })
   }
@@ -53,7 +83,9 @@ export const plugin: DiscoveryPlugin = {
   async start (node: DistNode, config: TekkaConfig): Promise<DiscoveryInstance> {
     const abort = new AbortController()
     const strategy = strategyFromConfig(config, strategyComponents(node, config.cluster.discovery, abort.signal))
-    const ac = autocluster({ interval: config.cluster.autocluster_interval })({ node, strategy })
+    // An mdns discover() takes a whole browse window: the call bound must leave room for it (cluster.mdns.browse_window goes up to 10 min).
+    const callTimeout = config.cluster.discovery === 'mdns' ? { callTimeout: Math.max(10_000, config.cluster.mdns.browse_window + 5_000) } : {}
+    const ac = autocluster({ interval: config.cluster.autocluster_interval, ...callTimeout })({ node, strategy })
     await ac.start()
     return {
       autocluster: ac,

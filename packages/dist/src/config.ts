@@ -79,6 +79,8 @@ export interface ConfigKeySpec {
 
 const NAME_PART = /^[A-Za-z0-9_-]+$/
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/
+/** A DNS name to query: a hostname whose labels may also start with `_` (SRV names: `_tekka._tcp.example.com`). */
+const QUERY_NAME = /^(?=.{1,253}$)_?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\._?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 const SECONDS = 1000
 const MINUTES = 60 * SECONDS
@@ -114,7 +116,7 @@ export const configSchema: readonly ConfigKeySpec[] = deepFreeze([
   { key: 'cluster.autoclean', type: 'duration', default: 5 * MINUTES, min: 0, off: true, doc: 'Remove members that stayed down this long from the member table. 0 or off disables it.' },
   // Items are plain strings here: the static strategy checks each seed, logs a malformed one (naming it and what is wrong) and skips it, so one typo does not keep the node from starting.
   { key: 'cluster.static.seeds', type: 'list', items: 'string', default: [], defaultText: 'empty', doc: 'static: comma-separated node names (`name@host`) to cluster with; this node\'s own name may be listed. A seed that is not a node name is logged and skipped.' },
-  { key: 'cluster.dns.name', type: 'string', default: 'localhost', pattern: HOSTNAME, patternText: 'a DNS name', doc: 'dns: name whose A / AAAA records (or SRV targets) are the nodes\' hosts.' },
+  { key: 'cluster.dns.name', type: 'string', default: 'localhost', pattern: QUERY_NAME, patternText: 'a DNS name (labels may start with _, as SRV names do)', doc: 'dns: name whose A / AAAA records (or SRV targets) are the nodes\' hosts.' },
   { key: 'cluster.dns.app', type: 'string', default: 'tekka', pattern: NAME_PART, patternText: 'a node short name: letters, digits, _ or -', doc: 'dns: short name of the discovered nodes (`app@<address>`).' },
   { key: 'cluster.dns.type', type: 'enum', default: 'a', values: ['a', 'aaaa', 'srv'], doc: 'dns: record type to query.' },
   { key: 'cluster.dns.servers', type: 'list', items: 'ip', default: [], defaultText: 'empty: the system resolvers', doc: 'dns: comma-separated resolver IP addresses to query instead of the system ones (tests point this at their own server).' },

@@ -62,7 +62,7 @@ const GOOD: Record<string, Good> = {
   'cluster.autoheal_delay': [['15s', 15_000], ['0', 0]],
   'cluster.autoclean': [['5m', 300_000], ['off', 0], ['OFF', 0], ['0', 0], ['1d', 86_400_000]],
   'cluster.static.seeds': [['n1@127.0.0.1,n2@127.0.0.1', ['n1@127.0.0.1', 'n2@127.0.0.1']], ['', []], [' n1@h , n2@h ', ['n1@h', 'n2@h']], [['n1@h', 'n2@h'], ['n1@h', 'n2@h']], ['n1@h,not a name', ['n1@h', 'not a name']]],
-  'cluster.dns.name': [['localhost', 'localhost'], ['tekka.svc.cluster.local', 'tekka.svc.cluster.local']],
+  'cluster.dns.name': [['localhost', 'localhost'], ['tekka.svc.cluster.local', 'tekka.svc.cluster.local'], ['_tekka._tcp.example.com', '_tekka._tcp.example.com']],
   'cluster.dns.app': [['tekka', 'tekka'], ['my_app-1', 'my_app-1']],
   'cluster.dns.type': [['a', 'a'], ['aaaa', 'aaaa'], ['srv', 'srv'], ['SRV', 'srv']],
   'cluster.dns.servers': [['127.0.0.1,::1', ['127.0.0.1', '::1']], ['', []], ['10.0.0.53', ['10.0.0.53']]],
@@ -111,7 +111,7 @@ const BAD: Record<string, unknown[]> = {
   'cluster.autoclean': ['never', '5 minutes', 'on'],
   // Malformed names ('n1', 'n1@h n2@h') are the static strategy's to log and skip; empty items are still refused here.
   'cluster.static.seeds': ['n1@h,', 'n1@h,,n2@h', [1], {}],
-  'cluster.dns.name': ['bad_name', '', 'a..b', '-a.com'],
+  'cluster.dns.name': ['bad_name', '', 'a..b', '-a.com', '__x.com', '_.com'],
   'cluster.dns.app': ['my app', 'a.b', 'a@b', ''],
   'cluster.dns.type': ['cname', 'mx', ''],
   'cluster.dns.servers': ['dns.google', '127.0.0.1:53', '127.0.0.1,'],

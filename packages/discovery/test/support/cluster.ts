@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
 import { BIN, procs, type NodeProcess } from './dist-helpers.js'
+import { spawnInNetns } from './netns.js'
 
 export interface NodeSpec {
   /** `n1@127.0.0.1`; the trailing digits pick the port (base + digits). */
@@ -20,6 +21,8 @@ export interface NodeSpec {
   interval?: string
   /** More `key = value` lines. */
   extra?: Record<string, string>
+  /** Run the node inside this network namespace (`ip netns exec NS`, see netns.ts). */
+  netns?: string
   /** TEKKA_LOG of the node (the runner sets error). */
   log?: 'error' | 'warn' | 'info' | 'debug'
 }
@@ -36,6 +39,11 @@ export function viewOf (s: ClusterStatus): View {
   return { members: s.members.map((m) => ({ node: m.node, guid: m.guid, status: m.status })), leader: s.leader, running: s.running, stopped: s.stopped }
 }
 
+/** A file name for a node: the whole name, since nodes may share a short name on different hosts (`tekka@127.0.0.2`, `tekka@127.0.0.3`). */
+function fileStem (name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_')
+}
+
 export class ProcCluster {
   readonly base: number
   readonly cookie = `disc-${randomBytes(6).toString('hex')}`
@@ -49,7 +57,7 @@ export class ProcCluster {
   }
 
   dataDir (name: string): string {
-    return join(this.dir, 'data', name.replace(/@.*/, ''))
+    return join(this.dir, 'data', fileStem(name))
   }
 
   /** Writes the node's tekka.conf; returns its path. */
@@ -66,7 +74,7 @@ export class ProcCluster {
     if (spec.seeds !== undefined && spec.seeds.length > 0) lines.push(`cluster.static.seeds = ${spec.seeds.join(',')}`)
     for (const [k, v] of Object.entries(spec.extra ?? {})) lines.push(`${k} = ${v}`)
     mkdirSync(this.dataDir(spec.name), { recursive: true })
-    const file = join(this.dir, `${spec.name.replace(/@.*/, '')}.conf`)
+    const file = join(this.dir, `${fileStem(spec.name)}.conf`)
     writeFileSync(file, lines.join('\n') + '\n')
     return file
   }
@@ -81,13 +89,14 @@ export class ProcCluster {
   /** Starts the node without waiting. */
   spawn (spec: NodeSpec): NodeProcess {
     const file = this.conf(spec)
-    const p = procs.spawnNode({
+    const opts = {
       entry: BIN,
       args: ['--config', file],
       name: spec.name,
       // The file's node.data_dir is the one that counts, not the runner's.
       env: { TEKKA_NODE__DATA_DIR: undefined, TEKKA_LOG: spec.log ?? process.env.TEKKA_LOG ?? 'error' }
-    })
+    }
+    const p = spec.netns === undefined ? procs.spawnNode(opts) : spawnInNetns(spec.netns, opts)
     this.procs.set(spec.name, p)
     return p
   }
@@ -136,6 +145,8 @@ export class ProcCluster {
     await Promise.all([...this.#clients.values()].map(async (c) => { await (await c).stop() }))
     this.#clients.clear()
     await procs.stopAll('SIGKILL')
+    // Nodes in a namespace are not procs.spawnNode's children.
+    await Promise.all([...this.procs.values()].map(async (p) => await p.stop('SIGKILL')))
   }
 }
 

@@ -1,0 +1,39 @@
+/**
+ * Picks `node.dist_base_port` for the examples' nodes. A node listens on the
+ * base port plus the trailing digits of its name, so a launcher that starts
+ * `demo1`, `demo2`, `demo3` needs base + 1, + 2, + 3 free. The preferred
+ * base (4370, the default of every tekka node) is used when those ports are
+ * free on the host; otherwise one is searched for below the OS's ephemeral
+ * range, and the launcher says which it took.
+ */
+import { createServer } from 'node:net'
+import { nodePort } from '@tekka/dist'
+
+/** Whether `host:port` can be listened on right now. */
+export async function portFree (host: string, port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const srv = createServer()
+    srv.unref()
+    srv.once('error', () => { resolve(false) })
+    srv.listen({ host, port, exclusive: true }, () => { srv.close(() => { resolve(true) }) })
+  })
+}
+
+/** The ports `names` listen on with base port `base`. */
+export function portsOf (names: readonly string[], base: number): number[] {
+  return names.map((n) => nodePort(n, base))
+}
+
+/** `preferred` if the ports of `names` are all free with it, else a base that makes them free. */
+export async function chooseBasePort (names: readonly string[], preferred = 4370, host = '127.0.0.1'): Promise<number> {
+  const allFree = async (base: number): Promise<boolean> => {
+    for (const p of portsOf(names, base)) if (p > 65535 || !(await portFree(host, p))) return false
+    return true
+  }
+  if (await allFree(preferred)) return preferred
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 9000)
+    if (await allFree(base)) return base
+  }
+  throw new Error(`no free ports for ${names.join(', ')} on ${host}`)
+}

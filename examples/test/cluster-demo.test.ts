@@ -1,0 +1,165 @@
+/**
+ * The cluster demo as a user runs it: the compiled controller as a child
+ * process, starting three real `tekka` node processes.
+ *
+ * - `--no-ui`: the whole script in one run, checked line by line: three
+ *   nodes up, one cluster with a leader, job results from every node's
+ *   worker, a leader and a quorum lock taken, a worker restarted by its
+ *   supervisor, the kill -9 of a node that is not the leader, the nodedown
+ *   on every other node, a producer's and the controller's monitors firing
+ *   with noconnection, the restart and the rejoin, exit code 0, and none of
+ *   the node processes it started left (checked by pid).
+ * - `--ui` (the terminal view, forced on a pipe): frames redrawn in place
+ *   with ANSI escapes show the three nodes up; SIGINT stops everything,
+ *   shows the cursor again and exits 0, with no node left.
+ * - the controller killed with SIGKILL (it can clean up nothing): its nodes
+ *   notice that their stdin closed and exit by themselves.
+ */
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { fileURLToPath } from 'node:url'
+import { alive, killAtExit, ports, procs, type NodeProcess } from './support/dist-helpers.js'
+
+const MAIN = fileURLToPath(new URL('../cluster-demo/main.js', import.meta.url))
+const NODE = /^\+[\d.]+s\s+node-up\s+(demo\d@127\.0\.0\.1) pid (\d+) listening on/
+
+/** Every pid of a node any test here saw: killed at exit whatever happens. */
+const nodePids: number[] = []
+killAtExit(nodePids)
+
+function startDemo (args: string[]): NodeProcess {
+  return procs.spawnNode({ entry: MAIN, args, name: 'cluster-demo', env: { NO_COLOR: '1' } })
+}
+
+async function exitWithin (p: NodeProcess, ms: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`the demo did not exit within ${ms / 1000} s\n${p.output()}`)) }, ms)
+  })
+  try {
+    return await Promise.race([p.exited, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Index of the first line matching `re` at or after `from`; fails with the output when there is none. */
+function find (lines: string[], re: RegExp, what: string, from = 0): number {
+  const i = lines.findIndex((l, k) => k >= from && re.test(l))
+  assert.ok(i >= 0, `${what}: no line matches ${re}${from > 0 ? ` after line ${from}` : ''}\n--- output ---\n${lines.join('\n')}`)
+  return i
+}
+
+async function gone (pids: number[], ms: number): Promise<number[]> {
+  const end = Date.now() + ms
+  for (;;) {
+    const left = pids.filter(alive)
+    if (left.length === 0 || Date.now() > end) return left
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+test('--no-ui runs the whole script: cluster, jobs, locks, kill -9, monitors, restart, rejoin; exit 0, no process left', async () => {
+  const base = await ports.freePortRange(4)
+  const demo = startDemo(['--no-ui', '--base-port', String(base)])
+  demo.child.stdout?.on('data', () => {
+    for (const l of demo.output('stdout').split('\n')) {
+      const m = NODE.exec(l)
+      if (m !== null && !nodePids.includes(Number(m[2]))) nodePids.push(Number(m[2]))
+    }
+  })
+  const exit = await exitWithin(demo, 120_000)
+  const out = demo.output('stdout')
+  const lines = out.split('\n')
+  assert.is(exit.code, 0, `exit code\n${demo.output()}`)
+  assert.not.ok(lines.some((l) => /^\+[\d.]+s\s+error /.test(l)), `an error line\n${out}`)
+
+  // Three nodes up, then a fourth start: the restart.
+  const ups = lines.map((l) => NODE.exec(l)).filter((m): m is RegExpExecArray => m !== null)
+  assert.equal([...new Set(ups.slice(0, 3).map((m) => m[1]))].sort(), ['demo1@127.0.0.1', 'demo2@127.0.0.1', 'demo3@127.0.0.1'], out)
+  assert.is(ups.length, 4, `three starts and one restart\n${out}`)
+  const pids = ups.map((m) => Number(m[2]))
+
+  const formed = find(lines, /^\+[\d.]+s\s+cluster\s+formed: .*all up; leader (demo\d@127\.0\.0\.1)/, 'one cluster with a leader')
+  const leader = /leader (demo\d@127\.0\.0\.1)/.exec(lines[formed]!)![1]!
+  for (const n of ['demo1', 'demo2', 'demo3']) find(lines, new RegExp(`^\\+[\\d.]+s\\s+job\\s+demo\\d: first result from ${n}'s worker`), `a job result from ${n}'s worker`)
+  find(lines, /^\+[\d.]+s\s+lock\s+demo\d: leader lock demo\/leader-task taken by <.+>, in the leader (demo\d)'s table; token \d+/, 'a leader lock')
+  find(lines, /^\+[\d.]+s\s+lock\s+demo\d: quorum lock demo\/quorum-task taken by <.+>, granted by demo\d and demo\d .*; token \d+/, 'a quorum lock')
+  find(lines, /^\+[\d.]+s\s+worker\s+demo\d: worker "jobs" crashed \(poison job .*\); jobs_sup restarted it/, 'a supervised restart')
+
+  const killed = find(lines, /^\+[\d.]+s\s+kill\s+kill -9 (demo\d@127\.0\.0\.1) \(pid (\d+)\)/, 'the kill', formed)
+  const [, victim, victimPid] = /kill -9 (\S+) \(pid (\d+)\)/.exec(lines[killed]!)!
+  assert.is.not(victim, leader, 'the leader is not the one killed')
+  assert.ok(pids.includes(Number(victimPid)), 'the killed pid is one of the nodes')
+  const v = victim!.replace(/@.*/, '')
+  find(lines, new RegExp(`^\\+[\\d.]+s\\s+exit\\s+${victim} \\(pid ${victimPid}\\) killed by SIGKILL`), 'the killed process exits', killed)
+  for (const other of ['demo1', 'demo2', 'demo3'].filter((n) => n !== v)) {
+    find(lines, new RegExp(`^\\+[\\d.]+s\\s+nodedown\\s+${other}: saw ${v} go down: connection_closed`), `${other} sees the nodedown`, killed)
+  }
+  find(lines, new RegExp(`^\\+[\\d.]+s\\s+monitor\\s+demo\\d: DOWN from \\{jobs, ${v}\\}: noconnection \\(jobs_producer's monitor`), "a producer's monitor fires", killed)
+  find(lines, new RegExp(`^\\+[\\d.]+s\\s+monitor\\s+controller: DOWN from \\{jobs, ${v}\\}: noconnection`), "the controller's monitor fires", killed)
+
+  const restarted = find(lines, new RegExp(`^\\+[\\d.]+s\\s+restart\\s+${victim} \\(pid (\\d+)\\)`), 'the restart', killed)
+  find(lines, new RegExp(`^\\+[\\d.]+s\\s+node-up\\s+${victim} pid \\d+`), 'the restarted node is up', restarted)
+  const rejoined = find(lines, new RegExp(`^\\+[\\d.]+s\\s+rejoined\\s+${victim} is a member again as a new incarnation .*; 3 members all up; leader ${leader}`), 'the rejoin', restarted)
+  find(lines, new RegExp(`^\\+[\\d.]+s\\s+job\\s+${v}'s new worker runs jobs again, for demo\\d`), 'jobs flow through the restarted node', rejoined)
+  find(lines, /^\+[\d.]+s\s+done\s+all nodes stopped; 0 of the 4 tekka processes started are left; exit 0/, 'a clean stop', rejoined)
+
+  const left = await gone(pids, 2000)
+  assert.equal(left, [], `node processes left: ${left.join(', ')}`)
+})
+
+test('--ui redraws the view in place; SIGINT stops every node and exits 0', async () => {
+  const base = await ports.freePortRange(4)
+  const demo = startDemo(['--ui', '--base-port', String(base), '--run', '60'])
+  const pids: number[] = []
+  // Wait for a frame that shows all three nodes up, with their pids.
+  const deadline = Date.now() + 60_000
+  let frame = ''
+  for (;;) {
+    // eslint-disable-next-line no-control-regex
+    const text = demo.output('stdout').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    const last = text.lastIndexOf('tekka cluster demo')
+    frame = last >= 0 ? text.slice(last) : ''
+    // A row: name (* for the leader), status, pid, creation, view.
+    const rows = [...frame.matchAll(/^(demo\d@127\.0\.0\.1)\*?\s+up\s+(\d+)\s+\d+\s+3\/3 up\s/gm)]
+    if (rows.length === 3) {
+      for (const m of rows) pids.push(Number(m[2]))
+      break
+    }
+    assert.ok(Date.now() < deadline && demo.running, `no frame with three nodes up, each seeing 3/3 up\n${demo.output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  nodePids.push(...pids)
+  assert.match(frame, /members 3\/3 up/)
+  assert.match(frame, /leader demo\d@127\.0\.0\.1/)
+  assert.match(frame, /partitions none/)
+  assert.match(frame, /MSGS\/S/)
+  const raw = demo.output('stdout')
+  assert.ok(raw.includes('\x1b[?25l') && raw.includes('\x1b[H') && raw.includes('\x1b[K'), 'hides the cursor and redraws in place')
+
+  demo.kill('SIGINT')
+  const exit = await exitWithin(demo, 30_000)
+  assert.is(exit.code, 0, `exit code after SIGINT\n${demo.output()}`)
+  assert.ok(demo.output('stdout').endsWith('\x1b[?25h'), 'the cursor is shown again at the end')
+  // eslint-disable-next-line no-control-regex
+  assert.match(demo.output('stdout').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''), /all nodes stopped; 0 of the 3 tekka processes started are left/)
+  const left = await gone(pids, 2000)
+  assert.equal(left, [], `node processes left: ${left.join(', ')}`)
+})
+
+test('nodes exit by themselves when the controller is killed with SIGKILL', async () => {
+  const base = await ports.freePortRange(4)
+  const demo = startDemo(['--no-ui', '--cycles', '0', '--base-port', String(base)])
+  await demo.waitForLine(/^\+[\d.]+s\s+cluster\s+formed/, 60_000)
+  const pids = demo.output('stdout').split('\n').map((l) => NODE.exec(l)).filter((m) => m !== null).map((m) => Number(m[2]))
+  nodePids.push(...pids)
+  assert.is(pids.length, 3)
+  assert.equal(pids.filter(alive), pids, 'the nodes run')
+  demo.kill('SIGKILL')
+  await demo.exited
+  const left = await gone(pids, 8000)
+  assert.equal(left, [], `nodes still running 8 s after their controller died: ${left.join(', ')}`)
+})
+
+test.run()

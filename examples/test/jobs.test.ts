@@ -1,0 +1,111 @@
+/**
+ * examples/jobs: the README's command, and the service in-process.
+ *
+ * - `node examples/dist/jobs/run.js` (three `tekka` processes with the app
+ *   module): every node's producer gets results from every node's worker, a
+ *   worker crashed by a poison job is restarted by its supervisor, and every
+ *   node stops with exit code 0 when the launcher is done; none is left.
+ * - In-process, two real nodes over TCP: a malformed job is dropped with a
+ *   `bad_message` event and the worker lives on; when the other node stops,
+ *   the producer's monitor of its worker fires with `noconnection` and jobs
+ *   go on with the worker that is left; bad options are refused by name.
+ */
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { fileURLToPath } from 'node:url'
+import { randomBytes } from 'node:crypto'
+import { silentLogger } from '@tekka/actors'
+import { startNode, type DistNode } from '@tekka/dist'
+import { JobsOptionError, WORKER_NAME, countPrimes, jobsOptions, startJobs, type JobsEvent, type JobsService } from '../jobs/jobs.js'
+import { alive, killAtExit, ports, procs } from './support/dist-helpers.js'
+
+const RUN = fileURLToPath(new URL('../jobs/run.js', import.meta.url))
+
+async function eventually<T> (fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = fn()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+test('run.js: every producer hears from every worker, a poisoned worker is restarted, all stop cleanly', async () => {
+  const base = await ports.freePortRange(4)
+  const run = procs.spawnNode({ entry: RUN, args: ['--base-port', String(base)], name: 'jobs-run' })
+  const pids: number[] = []
+  killAtExit(pids)
+  const timer = setTimeout(() => { run.kill('SIGKILL') }, 90_000)
+  const exit = await run.exited
+  clearTimeout(timer)
+  const out = run.output('stdout')
+  for (const m of out.matchAll(/^started \S+ \(pid (\d+)\)/gm)) pids.push(Number(m[1]))
+  assert.is(exit.code, 0, `exit code (${String(exit.signal)})\n${run.output()}`)
+  assert.is(pids.length, 3, out)
+  for (const producer of ['jobs1', 'jobs2', 'jobs3']) {
+    for (const worker of ['jobs1', 'jobs2', 'jobs3']) {
+      assert.match(out, new RegExp(`^\\[${producer}\\] jobs: first result from ${worker}@127\\.0\\.0\\.1: job ${producer}@127\\.0\\.0\\.1#\\d+ -> 2262 primes`, 'm'), `${producer} <- ${worker}`)
+    }
+  }
+  assert.match(out, /^\[jobs\d\] jobs: worker "jobs" restarted by jobs_sup \(incarnation 2\) after poison job jobs\d@127\.0\.0\.1#\d+/m)
+  assert.match(out, /^\[jobs\d\] jobs: monitor: DOWN from \{jobs, jobs\d@127\.0\.0\.1\}: Error: poison job/m)
+  assert.match(out, /^done: each of the 3 producers got results from all 3 workers/m)
+  for (const n of ['jobs1', 'jobs2', 'jobs3']) assert.match(out, new RegExp(`^${n}@127\\.0\\.0\\.1 \\(pid \\d+\\) exited with code 0`, 'm'))
+  assert.equal(pids.filter(alive), [], 'no node process left')
+})
+
+test('in-process: a bad job is dropped, a lost node fires the monitor, jobs go on', async () => {
+  const base = await ports.freePortRange(3)
+  const cookie = randomBytes(8).toString('hex')
+  const opts = { cookie, basePort: base, tickTime: 1000, logger: silentLogger() }
+  const nodes: DistNode[] = []
+  const services: JobsService[] = []
+  try {
+    const a = await startNode({ name: 'ja1@127.0.0.1', ...opts })
+    nodes.push(a)
+    const b = await startNode({ name: 'ja2@127.0.0.1', ...opts })
+    nodes.push(b)
+    await b.membership.join(a.name)
+    const eventsA: JobsEvent[] = []
+    const eventsB: JobsEvent[] = []
+    const ja = await startJobs(a, { interval: 20, size: 1000 })
+    services.push(ja)
+    ja.on('event', (e: JobsEvent) => { eventsA.push(e) })
+    const jb = await startJobs(b, { interval: 0 })
+    services.push(jb)
+    jb.on('event', (e: JobsEvent) => { eventsB.push(e) })
+
+    await eventually(() => ja.stats().byWorker[b.name] !== undefined && ja.stats().byWorker[a.name] !== undefined, 10_000, 'results from both workers')
+    assert.is(countPrimes(1000), 168)
+    assert.ok(eventsA.some((e) => e.type === 'result' && e.first && e.worker === b.name && e.value === 168))
+
+    // A malformed job: reported and dropped; the same worker goes on.
+    const worker = b.runtime.whereis(WORKER_NAME)
+    a.send({ name: WORKER_NAME, node: b.name }, { t: 'job', id: 'x', size: 10 ** 9, poison: false, replyTo: 'nobody' })
+    const bad = await eventually(() => eventsB.find((e) => e.type === 'bad_message'), 5000, 'bad_message on ja2')
+    assert.equal(bad, { type: 'bad_message', to: 'worker', what: 'size is not an integer from 2 to 5000000' })
+    assert.ok(worker !== undefined && b.runtime.whereis(WORKER_NAME)?.equals(worker), 'the worker did not crash')
+    assert.is(jb.stats().workerStarts, 1)
+
+    // The other node goes away: the producer's monitor fires, and the jobs keep coming from the worker left.
+    await jb.stop()
+    services.pop()
+    await b.stop()
+    const down = await eventually(() => eventsA.find((e) => e.type === 'worker_down' && e.worker === b.name && e.reason === 'noconnection'), 10_000, 'DOWN noconnection')
+    assert.ok(down !== undefined)
+    const before = ja.stats().byWorker[a.name] ?? 0
+    await eventually(() => (ja.stats().byWorker[a.name] ?? 0) > before + 5, 10_000, 'more results from the worker left')
+  } finally {
+    for (const s of services) await s.stop()
+    for (const n of nodes) await n.stop()
+  }
+})
+
+test('options: defaults in one place, bad values refused with the option named', () => {
+  assert.equal(jobsOptions(), { interval: 250, size: 20_000, timeout: 5000, poisonEvery: 0, retryAfter: 1000, remonitorAfter: 100, maxQueued: 100, intensity: 5, period: 10_000 })
+  assert.throws(() => jobsOptions({ interval: -1 }), (e: unknown) => e instanceof JobsOptionError && /interval: -1/.test(e.message))
+  assert.throws(() => jobsOptions({ size: 10 ** 9 }), (e: unknown) => e instanceof JobsOptionError && /size/.test(e.message))
+})
+
+test.run()

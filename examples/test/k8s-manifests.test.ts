@@ -1,0 +1,185 @@
+/**
+ * examples/k8s, checked as a whole: the manifests parse and agree with each
+ * other and with tekka.conf, the Dockerfile and the README (names, labels
+ * and selectors, serviceName, RBAC resources and verbs, ports, image tag,
+ * Secret); tekka.conf loads through tekka's own config loader with the
+ * environment a pod gets (so an unknown key or a bad value fails here); and
+ * the k8s strategy, configured from it and pointed at a stand-in API server
+ * listing three such pods, discovers exactly the node names the pods give
+ * themselves.
+ */
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { silentLogger, systemClock } from '@tekka/actors'
+import { ConfigError, loadConfig, nodePort, type TekkaConfig } from '@tekka/dist'
+import { k8sStrategy } from '@tekka/discovery'
+import type * as FakeApi from '../../packages/discovery/dist/test/support/fake-apiserver.js'
+import { parseYamlDocuments } from './support/yaml-subset.js'
+
+// Compiled to examples/dist/test/: the sources are two levels up.
+const DIR = fileURLToPath(new URL('../../k8s/', import.meta.url))
+const fakeApi = await import(new URL('../../../packages/discovery/dist/test/support/fake-apiserver.js', import.meta.url).href) as typeof FakeApi
+
+type Obj = Record<string, any>
+const read = (f: string): string => readFileSync(join(DIR, f), 'utf8')
+
+const docs: Obj[] = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort()
+  .flatMap((f) => parseYamlDocuments(read(f), f) as Obj[])
+const one = (kind: string): Obj => {
+  const all = docs.filter((d) => d.kind === kind)
+  assert.is(all.length, 1, `one ${kind}`)
+  return all[0] as Obj
+}
+const sa = one('ServiceAccount')
+const role = one('Role')
+const binding = one('RoleBinding')
+const svc = one('Service')
+const sts = one('StatefulSet')
+const pod = sts.spec.template.spec as Obj
+const container = pod.containers[0] as Obj
+const dockerfile = read('Dockerfile')
+const readme = read('README.md')
+
+/** The container's environment for a pod, as the kubelet builds it: fieldRefs, secrets, then $(VAR) expansion. */
+function podEnv (podName: string, namespace: string, podIP: string, cookie: string): Record<string, string> {
+  const fields: Record<string, string> = { 'metadata.name': podName, 'metadata.namespace': namespace, 'status.podIP': podIP }
+  const env: Record<string, string> = {}
+  for (const e of container.env as Obj[]) {
+    let v: string
+    if (e.valueFrom?.fieldRef !== undefined) {
+      v = fields[e.valueFrom.fieldRef.fieldPath as string] as string
+      assert.type(v, 'string', `fieldRef ${e.valueFrom.fieldRef.fieldPath as string} known`)
+    } else if (e.valueFrom?.secretKeyRef !== undefined) {
+      v = cookie
+    } else {
+      // $(VAR) of a variable defined above is replaced; $$ escapes; anything else stays.
+      v = String(e.value).replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) =>
+        m === '$$' ? '$' : (name !== undefined && env[name] !== undefined ? env[name] : m))
+    }
+    env[e.name as string] = v
+  }
+  return env
+}
+
+function podConfig (podName: string, namespace = 'default', podIP = '10.0.0.5'): TekkaConfig {
+  return loadConfig({ file: join(DIR, 'tekka.conf'), env: podEnv(podName, namespace, podIP, 'c0ffee'.repeat(8)), cwd: '/' })
+}
+
+test('every manifest parses; each object has apiVersion, kind and a name, and no namespace (kubectl apply -n decides)', () => {
+  assert.ok(docs.length >= 5)
+  for (const d of docs) {
+    assert.type(d.apiVersion, 'string')
+    assert.type(d.kind, 'string')
+    assert.type(d.metadata?.name, 'string', `${String(d.kind)} has a name`)
+    assert.is(d.metadata.namespace, undefined, `${String(d.kind)} ${String(d.metadata.name)} has no fixed namespace`)
+  }
+  assert.is(sts.apiVersion, 'apps/v1')
+  assert.is(svc.apiVersion, 'v1')
+  assert.is(role.apiVersion, 'rbac.authorization.k8s.io/v1')
+})
+
+test('the headless service selects the StatefulSet\'s pods, and the StatefulSet is governed by it', () => {
+  assert.is(svc.spec.clusterIP, 'None', 'headless')
+  assert.is(svc.spec.publishNotReadyAddresses, true, 'pods listed before they are ready')
+  assert.is(sts.spec.serviceName, svc.metadata.name, 'serviceName is the headless service')
+  const labels = sts.spec.template.metadata.labels as Obj
+  for (const [k, v] of Object.entries(sts.spec.selector.matchLabels as Obj)) assert.is(labels[k], v, `matchLabels ${k} on the pod template`)
+  for (const [k, v] of Object.entries(svc.spec.selector as Obj)) assert.is(labels[k], v, `service selector ${k} on the pod template`)
+  assert.ok(Number.isInteger(sts.spec.replicas) && sts.spec.replicas >= 3)
+})
+
+test('RBAC: the pods\' service account may get and list endpointslices (discovery.k8s.io) and endpoints (core)', () => {
+  assert.is(pod.serviceAccountName, sa.metadata.name)
+  assert.equal(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name })
+  assert.ok((binding.subjects as Obj[]).some((s) => s.kind === 'ServiceAccount' && s.name === sa.metadata.name && s.namespace === undefined))
+  const allows = (group: string, resource: string, verb: string): boolean => (role.rules as Obj[]).some((r) =>
+    (r.apiGroups as string[]).includes(group) && (r.resources as string[]).includes(resource) && (r.verbs as string[]).includes(verb))
+  for (const verb of ['get', 'list']) {
+    assert.ok(allows('discovery.k8s.io', 'endpointslices', verb), `${verb} endpointslices`)
+    assert.ok(allows('', 'endpoints', verb), `${verb} endpoints`)
+  }
+  assert.not.ok((role.rules as Obj[]).some((r) => (r.verbs as string[]).some((v) => !['get', 'list', 'watch'].includes(v))), 'read-only')
+})
+
+test('tekka.conf loads with a pod\'s environment through tekka\'s config loader, and agrees with the manifests', () => {
+  const c = podConfig('tekka-1', 'prod', '10.0.0.6')
+  assert.is(c.cluster.discovery, 'k8s')
+  assert.is(c.cluster.k8s.service_name, svc.metadata.name)
+  assert.is(c.cluster.k8s.namespace, 'prod', 'from the downward API')
+  assert.is(c.cluster.k8s.address_type, 'hostname')
+  assert.is(c.node.name, `${c.cluster.k8s.app_name}@tekka-1.${svc.metadata.name as string}.prod.${c.cluster.k8s.suffix}`)
+  // One port: the node's (by the name rule), the container's, the service's, the image's.
+  const port = nodePort(c.node.name, c.node.dist_base_port)
+  const dist = (container.ports as Obj[]).find((p) => p.name === 'dist') as Obj
+  assert.is(dist.containerPort, port)
+  const sp = (svc.spec.ports as Obj[]).find((p) => p.name === 'dist') as Obj
+  assert.is(sp.port, port)
+  assert.ok(sp.targetPort === 'dist' || sp.targetPort === port)
+  assert.match(dockerfile, new RegExp(`^EXPOSE ${port}$`, 'm'))
+  // Probes on that port; the data dir on the volume.
+  assert.is(container.readinessProbe.tcpSocket.port, 'dist')
+  assert.is(container.livenessProbe.tcpSocket.port, 'dist')
+  assert.ok((container.volumeMounts as Obj[]).some((m) => m.mountPath === c.node.data_dir), `a volume at ${c.node.data_dir}`)
+  // The cookie from the Secret the README creates, never in the file.
+  const cookie = (container.env as Obj[]).find((e) => e.name === 'TEKKA_COOKIE') as Obj
+  const ref = cookie.valueFrom.secretKeyRef as Obj
+  assert.ok(readme.includes(`kubectl create secret generic ${ref.name as string} --from-literal=${ref.key as string}=`), 'the README creates the Secret')
+  assert.is(c.node.cookie, undefined)
+  assert.not.match(read('tekka.conf'), /^\s*node\.cookie/m)
+})
+
+test('a bad key in tekka.conf would fail the loader (so this test guards the file)', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'tekka-k8s-conf-'))
+  try {
+    const bad = join(tmp, 'tekka.conf')
+    writeFileSync(bad, read('tekka.conf').replace('cluster.k8s.service_name', 'cluster.k8s.servicename'))
+    assert.throws(() => loadConfig({ file: bad, env: {} }), (e: unknown) => e instanceof ConfigError && /cluster\.k8s\.servicename/.test((e as Error).message))
+    writeFileSync(bad, read('tekka.conf').replace('address_type = hostname', 'address_type = hostnames'))
+    assert.throws(() => loadConfig({ file: bad, env: {} }), (e: unknown) => e instanceof ConfigError && (e as ConfigError).key === 'cluster.k8s.address_type')
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
+})
+
+test('the image: built as the README says, with tekka.conf where the command reads it', () => {
+  const build = /docker build -f examples\/k8s\/Dockerfile -t (\S+) \./.exec(readme)
+  assert.ok(build !== null, 'the README builds the image')
+  assert.is(container.image, build[1], 'the StatefulSet runs the image the README builds')
+  assert.match(dockerfile, /^COPY examples\/k8s\/tekka\.conf \/etc\/tekka\/tekka\.conf$/m)
+  const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[]
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[]
+  assert.equal(entry, ['node', '/app/packages/dist/dist/src/bin.js'])
+  assert.equal(cmd, ['--config', '/etc/tekka/tekka.conf'])
+  assert.match(readme, 'kubectl apply -f examples/k8s/')
+})
+
+test('the k8s strategy configured by tekka.conf discovers exactly the pods\' own node names', async () => {
+  const pods = ['tekka-0', 'tekka-1', 'tekka-2']
+  const configs = pods.map((p, i) => podConfig(p, 'default', `10.0.0.${i + 5}`))
+  const fake = await new fakeApi.FakeApiServer({ tokens: ['sa-token'], tls: false }).start()
+  const dir = new fakeApi.ServiceAccountDir({ token: 'sa-token', ca: undefined })
+  const stop = new AbortController()
+  try {
+    // StatefulSet pods: their hostname is the pod name (and serviceName their subdomain).
+    fake.setPods('default', svc.metadata.name as string, pods.map((p, i) => ({ ip: `10.0.0.${i + 5}`, name: p, hostname: p })))
+    const c = configs[0] as TekkaConfig
+    const k = c.cluster.k8s
+    const strategy = k8sStrategy({
+      apiserver: fake.url, serviceAccountDir: dir.path, serviceName: k.service_name, namespace: k.namespace,
+      addressType: k.address_type, appName: k.app_name, suffix: k.suffix, useEndpointSlices: k.use_endpoint_slices
+    })({ node: c.node.name, cluster: c.cluster.name, port: undefined, clock: systemClock(), logger: silentLogger(), signal: stop.signal })
+    const found = await strategy.discover()
+    assert.equal([...found].sort(), configs.map((x) => x.node.name).sort())
+    assert.ok(fake.requests.every((r) => r.resource === 'endpointslices'), 'EndpointSlices, as the Role allows')
+  } finally {
+    stop.abort()
+    await fake.close()
+    dir.remove()
+  }
+})
+
+test.run()

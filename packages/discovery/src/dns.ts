@@ -1,0 +1,235 @@
+/**
+ * The dns strategy (ekka_cluster_dns): the nodes to cluster with are what
+ * DNS says about one name (`cluster.dns.name`):
+ *
+ * - `a` / `aaaa`: each address of the name is a node `<app>@<address>`
+ *   (`tekka@10.0.0.7`, `tekka@fd00::7`, addresses printed as RFC 5952 text);
+ * - `srv`: each target host of the name's SRV records is a node
+ *   `<app>@<target>`, without the trailing dot (`tekka@n1.example.com`), as
+ *   ekka takes it. The SRV port is not used: a node's port follows from its
+ *   name (node.dist_base_port).
+ *
+ * `app` is `cluster.dns.app`; in code it defaults to this node's own short
+ * name, as in ekka. This node is in the answer like every other node (the
+ * autocluster actor leaves it out). There is no lock and no registry (ekka's
+ * `ignore`): DNS is managed by someone else (a Kubernetes headless service,
+ * an operator's zone).
+ *
+ * The servers asked are `cluster.dns.servers` on `cluster.dns.port`, or,
+ * when none are given, the system's resolvers: node:dns `getServers()`
+ * (read from /etc/resolv.conf at start, or what the app set with
+ * `dns.setServers()`), each on its own port. The lookup itself is
+ * dns-resolver.ts, our own UDP/TCP client; why not node:dns is said there.
+ *
+ * Outcomes of one discover():
+ *
+ * - records: the node names. A record that does not make a node name (an
+ *   SRV target that is not a hostname, the root `.`, the unspecified
+ *   address) is skipped and logged (warn), naming the record and why.
+ * - NXDOMAIN or no records of the type: an empty list (as ekka), logged at
+ *   info ("nothing discovered").
+ * - no answer, SERVFAIL, REFUSED, a malformed packet: a rejection with
+ *   DnsTimeoutError or DnsLookupError, whose message names the servers and
+ *   what each did; the autocluster actor logs it and tries the next round.
+ * - packets or records the resolver ignored (wrong id, another question, a
+ *   record of another name or type, a CNAME loop) are logged (warn) with
+ *   the outcome they came with.
+ *
+ * The same outcome again is logged at debug, so a cluster that waits for
+ * DNS does not fill the log. `stop()` ends a lookup in flight at once.
+ */
+import { createRequire } from 'node:module'
+import { isIP } from 'node:net'
+import { BadArgError, TekkaError } from '@tekka/actors'
+import { nodeNameProblem } from '@tekka/dist'
+import { describe } from './names.js'
+import { formatServer, lookup, parseServer, type DnsServer } from './dns-resolver.js'
+import type { QueryType } from './dns-wire.js'
+import type { Strategy, StrategyCallOptions, StrategyComponents, StrategyFactory } from './strategy.js'
+
+export type DnsType = 'a' | 'aaaa' | 'srv'
+
+export interface DnsInit {
+  /** The name to query (`cluster.dns.name`). Default `localhost`. */
+  name?: string
+  /** Short name of the discovered nodes (`cluster.dns.app`). Default: this node's own short name. */
+  app?: string
+  /** Record type (`cluster.dns.type`). Default `a`. */
+  type?: DnsType
+  /**
+   * Resolvers to ask (`cluster.dns.servers`): IP addresses (or `ip:port`,
+   * `[ipv6]:port`), or one comma-separated string. Default: none, meaning
+   * the system's resolvers.
+   */
+  servers?: readonly string[] | string
+  /** Port of `servers` given without one (`cluster.dns.port`). Default 53. */
+  port?: number
+  /** ms for one lookup, every server and retry included. Default 5000. */
+  timeout?: number
+  /** ms for one attempt at one server. Default 2000. */
+  attemptTimeout?: number
+  /** Rounds over the servers. Default 2. */
+  tries?: number
+}
+
+/** A call on a stopped dns strategy, or a lookup cut short by stop(). */
+export class DnsStoppedError extends TekkaError {
+  constructor () { super('dns strategy stopped', 'ERR_DNS_STOPPED') }
+}
+
+interface Options {
+  readonly name: string
+  readonly app: string | undefined
+  readonly type: DnsType
+  /** Empty: the system's. */
+  readonly servers: readonly DnsServer[]
+  readonly port: number
+  readonly timeout: number
+  readonly attemptTimeout: number
+  readonly tries: number
+}
+
+const QUERY_TYPE: Record<DnsType, QueryType> = { a: 'A', aaaa: 'AAAA', srv: 'SRV' }
+const SHORT = /^[A-Za-z0-9_-]+$/
+/** A DNS name; `_` is allowed, as SRV names have it (`_tekka._tcp.example.com`). */
+const DNS_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
+
+class DnsStrategy implements Strategy {
+  readonly name = 'dns'
+  readonly #o: Options
+  readonly #app: string
+  readonly #c: StrategyComponents
+  #life = new AbortController()
+  #stopped = false
+  /** What the last discover() logged, to log the same outcome again at debug only. */
+  #last: string | undefined
+
+  constructor (o: Options, c: StrategyComponents) {
+    this.#o = o
+    this.#c = c
+    this.#app = o.app ?? c.node.slice(0, c.node.indexOf('@'))
+    if (o.servers.length === 0 && o.port !== 53) {
+      c.logger.warn(`dns port ${o.port} is not used: it is the port of the servers given, and none are (the system's resolvers are asked, each on its own port)`, { port: o.port })
+    }
+  }
+
+  start (): void {
+    if (!this.#stopped) return
+    this.#stopped = false
+    this.#life = new AbortController()
+  }
+
+  stop (): void {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.#life.abort(new DnsStoppedError())
+  }
+
+  async discover (options: StrategyCallOptions = {}): Promise<string[]> {
+    if (this.#stopped) throw new DnsStoppedError()
+    const o = this.#o
+    const servers = o.servers.length > 0 ? o.servers : systemServers()
+    const type = QUERY_TYPE[o.type]
+    const where = servers.map(formatServer).join(', ')
+    const signals = [this.#life.signal, this.#c.signal]
+    if (options.signal !== undefined) signals.push(options.signal)
+    // One signal for the lookup, its listeners removed when it settles (the
+    // strategy's and the node's signals live long: nothing may pile up on them).
+    const ac = new AbortController()
+    const onAbort = (e: Event): void => { ac.abort((e.target as AbortSignal).reason) }
+    for (const sig of signals) {
+      if (sig.aborted) ac.abort(sig.reason)
+      else sig.addEventListener('abort', onAbort, { once: true })
+    }
+    let res
+    try {
+      res = await lookup({ name: o.name, type, servers, timeout: o.timeout, attemptTimeout: o.attemptTimeout, tries: o.tries, clock: this.#c.clock, signal: ac.signal })
+    } catch (err) {
+      // The autocluster actor logs the failed round; this is for tracing.
+      this.#last = undefined
+      this.#c.logger.debug(`dns ${type} lookup of ${o.name} at ${where} failed: ${(err as Error).message}`)
+      throw err
+    } finally {
+      for (const sig of signals) sig.removeEventListener('abort', onAbort)
+    }
+    const nodes: string[] = []
+    const skipped: string[] = []
+    for (const r of res.records) {
+      const d = r.data
+      const host = d.kind === 'A' || d.kind === 'AAAA' ? d.address : d.kind === 'SRV' ? d.target : undefined
+      const what = d.kind === 'SRV' ? `SRV record of ${r.name} (target ${d.target === '' ? '.' : d.target}, port ${d.port})` : `${d.kind} record of ${r.name} (${host ?? '?'})`
+      const problem = hostProblem(host, this.#app)
+      if (problem !== undefined) { skipped.push(`${what}: ${problem}`); continue }
+      const node = `${this.#app}@${host as string}`
+      if (!nodes.includes(node)) nodes.push(node)
+    }
+    const via = res.chain.length > 1 ? ` (via CNAME ${res.chain.slice(1).join(' -> ')})` : ''
+    const lines: Array<['info' | 'warn', string]> = []
+    if (nodes.length === 0) {
+      const why = res.nxdomain ? 'the name does not exist (NXDOMAIN)' : res.records.length === 0 ? `no ${type} records` : `no ${type} record makes a node name`
+      lines.push(['info', `dns: nothing discovered at ${o.name}${via}: ${why}, answered by ${res.server}`])
+    }
+    if (skipped.length > 0) lines.push(['warn', `dns: ${skipped.length} record${skipped.length === 1 ? '' : 's'} of ${o.name}${via} skipped: ${skipped.join('; ')}`])
+    if (res.notes.length > 0) lines.push(['warn', `dns: ignored in the answers from ${where}: ${res.notes.join('; ')}`])
+    const key = JSON.stringify([nodes, lines])
+    const repeat = key === this.#last
+    this.#last = key
+    for (const [level, msg] of lines) this.#c.logger[repeat ? 'debug' : level](msg, { name: o.name, type, server: res.server })
+    this.#c.logger.debug(`dns: ${o.name}${via} at ${res.server}: ${nodes.length === 0 ? 'no nodes' : nodes.join(', ')}`)
+    return nodes
+  }
+}
+
+/** Why `host` (an address or SRV target) does not make a node `app@host`, or undefined. */
+function hostProblem (host: string | undefined, app: string): string | undefined {
+  if (host === undefined) return 'no host in it'
+  if (host === '') return 'target "." means there is no such service'
+  if (host === '0.0.0.0' || host === '::') return 'the unspecified address is no node\'s address'
+  const problem = nodeNameProblem(`${app}@${host}`)
+  return problem === undefined ? undefined : `not a node name: ${problem}`
+}
+
+// node:dns through require: its ESM named exports keep the resolver of the
+// start, while `dns.setServers()` (by the app, or a test) replaces it.
+const nodeDns = createRequire(import.meta.url)('node:dns') as typeof import('node:dns')
+
+/** The system's resolvers, as node:dns has them now (an app's `dns.setServers()` included). */
+function systemServers (): DnsServer[] {
+  const out: DnsServer[] = []
+  for (const s of nodeDns.getServers()) {
+    const server = parseServer(s, 53)
+    if (server !== undefined) out.push(server)
+  }
+  return out
+}
+
+function positive (what: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new BadArgError(`dns strategy: ${what} must be a positive number of ms, got ${describe(v)}`)
+  return v
+}
+
+export const dnsStrategy: StrategyFactory<DnsInit> = (init = {}) => {
+  // Defaults in one place.
+  const name = init.name ?? 'localhost'
+  const type = init.type ?? 'a'
+  const port = init.port ?? 53
+  const rawServers: unknown = init.servers ?? []
+  const timeout = positive('timeout', init.timeout ?? 5000)
+  const attemptTimeout = positive('attemptTimeout', init.attemptTimeout ?? 2000)
+  const tries = init.tries ?? 2
+
+  if (typeof name !== 'string' || isIP(name) !== 0 || !DNS_NAME.test(name)) throw new BadArgError(`dns strategy: name must be a DNS name, got ${describe(name)}`)
+  if (init.app !== undefined && (typeof init.app !== 'string' || !SHORT.test(init.app))) throw new BadArgError(`dns strategy: app must be a node short name (letters, digits, _ and -), got ${describe(init.app)}`)
+  if (!Object.hasOwn(QUERY_TYPE, type)) throw new BadArgError(`dns strategy: type must be a, aaaa or srv, got ${describe(type)}`)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadArgError(`dns strategy: port must be an integer in 1..65535, got ${describe(port)}`)
+  if (!Number.isInteger(tries) || tries < 1 || tries > 10) throw new BadArgError(`dns strategy: tries must be an integer in 1..10, got ${describe(tries)}`)
+  if (!Array.isArray(rawServers) && typeof rawServers !== 'string') throw new BadArgError(`dns strategy: servers must be a list of IP addresses, got ${describe(rawServers)}`)
+  const list: unknown[] = typeof rawServers === 'string' ? rawServers.split(',').map((s) => s.trim()).filter((s) => s !== '') : [...rawServers as unknown[]]
+  const servers = list.map((s) => {
+    const server = typeof s === 'string' ? parseServer(s.trim(), port) : undefined
+    if (server === undefined) throw new BadArgError(`dns strategy: server ${describe(s)} is not an IP address (or ip:port, [ipv6]:port)`)
+    return server
+  })
+  const o: Options = { name, app: init.app, type, servers, port, timeout, attemptTimeout, tries }
+  return (components) => new DnsStrategy(o, components)
+}

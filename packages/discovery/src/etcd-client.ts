@@ -1,0 +1,356 @@
+/**
+ * A small client of etcd's v3 API through its HTTP/JSON gateway (`POST
+ * /v3/<service>/<call>`, keys and values base64, 64-bit integers as decimal
+ * strings), as the etcd strategy needs it. No dependency: node:http and
+ * node:https.
+ *
+ * Servers and failover: the client keeps the index of the server that last
+ * answered and sends every request there first. A server that cannot be
+ * reached (refused, reset, unreachable, no answer within `attemptTimeout`,
+ * a TLS handshake that fails) is skipped for the next one in the list; the
+ * first that answers (with any HTTP status) is remembered. A server that
+ * answers with an error is not skipped: etcd said no, and another member of
+ * the same cluster would say the same. The requests the strategy sends are
+ * all safe to repeat on another server (puts of the same key and lease,
+ * deletes, reads, a compare-and-put); a lease grant sent twice leaves one
+ * unused lease behind, which etcd drops after its TTL.
+ *
+ * Every request is bounded: by `requestTimeout` over all its attempts, and
+ * by the AbortSignals it is given (the caller's, the strategy's). Whatever
+ * goes wrong becomes one of the named errors below, whose message says which
+ * server, which call, and what etcd (or the network) said.
+ */
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { TekkaError, type Clock, type Logger } from '@tekka/actors'
+
+/** etcd answered with an HTTP error status (4xx, 5xx) or an error body: what it said. */
+export class EtcdError extends TekkaError {
+  readonly server: string
+  readonly call: string
+  /** HTTP status of the answer. */
+  readonly status: number
+  /** gRPC code etcd gave (5: not found, 9: failed precondition, 14: unavailable), if any. */
+  readonly grpcCode: number | undefined
+  /** etcd's own words (`etcdserver: requested lease not found`), or the start of the body. */
+  readonly etcdMessage: string
+  constructor (server: string, call: string, status: number, etcdMessage: string, grpcCode?: number) {
+    super(`etcd ${server} ${call}: HTTP ${status}${grpcCode === undefined ? '' : `, code ${grpcCode}`}: ${etcdMessage}`, 'ERR_ETCD')
+    this.server = server
+    this.call = call
+    this.status = status
+    this.grpcCode = grpcCode
+    this.etcdMessage = etcdMessage
+  }
+}
+
+/** etcd (or whatever answered in its place) sent something that is not the answer the call expects. */
+export class EtcdBadResponseError extends TekkaError {
+  readonly server: string
+  readonly call: string
+  /** What is wrong with it. */
+  readonly problem: string
+  constructor (server: string, call: string, problem: string) {
+    super(`etcd ${server} ${call}: bad answer: ${problem}`, 'ERR_ETCD_BAD_RESPONSE')
+    this.server = server
+    this.call = call
+    this.problem = problem
+  }
+}
+
+/** No server of the list could be reached; `failures` says why, server by server. */
+export class EtcdUnreachableError extends TekkaError {
+  readonly call: string
+  readonly failures: ReadonlyArray<{ readonly server: string, readonly reason: string }>
+  constructor (call: string, failures: ReadonlyArray<{ server: string, reason: string }>) {
+    super(`etcd ${call}: no server could be reached: ${failures.map((f) => `${f.server} (${f.reason})`).join('; ')}`, 'ERR_ETCD_UNREACHABLE')
+    this.call = call
+    this.failures = failures
+  }
+}
+
+/** A request did not get its answer within `requestTimeout`, over all its attempts. */
+export class EtcdTimeoutError extends TekkaError {
+  readonly call: string
+  readonly timeout: number
+  constructor (call: string, timeout: number, server: string) {
+    super(`etcd ${call}: no answer within ${timeout} ms (last tried ${server})`, 'ERR_ETCD_TIMEOUT')
+    this.call = call
+    this.timeout = timeout
+  }
+}
+
+/** PEM material for https servers (read from cluster.etcd.ssl.* files). */
+export interface EtcdTls {
+  key?: string | Buffer
+  cert?: string | Buffer
+  /** Trusted CAs; default: Node's bundled ones. */
+  ca?: string | Buffer
+}
+
+export interface EtcdClientOptions {
+  /** Endpoint URLs (`http://10.0.0.1:2379`); a path is kept as a prefix (a proxy). At least one. */
+  servers: readonly string[]
+  tls?: EtcdTls
+  /** ms a request may take over all its attempts. */
+  requestTimeout: number
+  /** ms one server may take to connect and start answering before the next one is tried. */
+  attemptTimeout: number
+  clock: Clock
+  logger: Logger
+}
+
+/** Most bytes of an answer read: a node list of 10 000 names fits many times over. */
+const MAX_BODY = 16 * 1024 * 1024
+const CANONICAL_B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** An error that happened before any answer came: the next server is worth a try. */
+class Unreached extends Error {}
+
+export class EtcdClient {
+  readonly servers: readonly URL[]
+  readonly #tls: EtcdTls | undefined
+  readonly #requestTimeout: number
+  readonly #attemptTimeout: number
+  readonly #clock: Clock
+  readonly #log: Logger
+  #current = 0
+
+  constructor (o: EtcdClientOptions) {
+    this.servers = o.servers.map((s) => new URL(s))
+    this.#tls = o.tls
+    this.#requestTimeout = o.requestTimeout
+    this.#attemptTimeout = o.attemptTimeout
+    this.#clock = o.clock
+    this.#log = o.logger
+  }
+
+  /** The server requests go to first: the last one that answered. */
+  get current (): string { return this.servers[this.#current]?.origin ?? '' }
+
+  /**
+   * POSTs `body` as JSON to `path` (`/v3/kv/range`) and resolves with the
+   * JSON object etcd answered. Rejects with EtcdError, EtcdBadResponseError,
+   * EtcdUnreachableError, EtcdTimeoutError, or the reason of an aborted signal.
+   */
+  async post (path: string, body: unknown, signals: ReadonlyArray<AbortSignal | undefined>): Promise<Record<string, unknown>> {
+    const call = path.replace(/^\/v3\//, '')
+    const ac = new AbortController()
+    const undo: Array<() => void> = []
+    let tried = this.current
+    const timer = this.#clock.setTimeout(() => { ac.abort(new EtcdTimeoutError(call, this.#requestTimeout, tried)) }, this.#requestTimeout)
+    undo.push(() => { this.#clock.clearTimeout(timer) })
+    for (const s of signals) {
+      if (s === undefined) continue
+      const onAbort = (): void => { ac.abort(s.reason instanceof Error ? s.reason : new Error('aborted')) }
+      if (s.aborted) { onAbort(); break }
+      s.addEventListener('abort', onAbort, { once: true })
+      undo.push(() => { s.removeEventListener('abort', onAbort) })
+    }
+    try {
+      const payload = JSON.stringify(body)
+      const failures: Array<{ server: string, reason: string }> = []
+      const n = this.servers.length
+      const first = this.#current
+      for (let k = 0; k < n; k++) {
+        ac.signal.throwIfAborted()
+        const i = (first + k) % n
+        const url = this.servers[i] as URL
+        tried = url.origin
+        let answer: { status: number, text: string }
+        try {
+          answer = await this.#attempt(url, path, payload, ac.signal)
+        } catch (err) {
+          ac.signal.throwIfAborted()
+          if (!(err instanceof Unreached)) throw err
+          failures.push({ server: url.origin, reason: err.message })
+          if (k + 1 < n) this.#log.debug(`etcd ${url.origin} cannot be reached (${err.message}): trying ${this.servers[(i + 1) % n]?.origin ?? ''}`, { server: url.origin, call })
+          continue
+        }
+        if (i !== this.#current) {
+          this.#log.info(`etcd: now using ${url.origin} (${failures.map((f) => `${f.server}: ${f.reason}`).join('; ')})`, { server: url.origin })
+          this.#current = i
+        }
+        return parseAnswer(url.origin, call, answer.status, answer.text)
+      }
+      throw new EtcdUnreachableError(call, failures)
+    } catch (err) {
+      // The timeout or an abort may have ended a request that failed because of it: say the cause.
+      if (ac.signal.aborted) throw ac.signal.reason as Error
+      throw err
+    } finally {
+      for (const u of undo) u()
+    }
+  }
+
+  /** One request to one server: its status and body, or Unreached if no answer began. */
+  async #attempt (url: URL, path: string, payload: string, signal: AbortSignal): Promise<{ status: number, text: string }> {
+    const https = url.protocol === 'https:'
+    const base = url.pathname.replace(/\/+$/, '')
+    return await new Promise((resolve, reject) => {
+      let answered = false
+      let settled = false
+      let req: ClientRequest | undefined
+      const finish = (err: Error | undefined, v?: { status: number, text: string }): void => {
+        if (settled) return
+        settled = true
+        signal.removeEventListener('abort', onAbort)
+        if (err !== undefined) {
+          req?.destroy()
+          reject(err)
+        } else {
+          resolve(v as { status: number, text: string })
+        }
+      }
+      const onAbort = (): void => { finish(signal.reason as Error) }
+      signal.addEventListener('abort', onAbort, { once: true })
+      const opts = {
+        method: 'POST',
+        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port === '' ? (https ? 443 : 80) : Number(url.port),
+        path: base + path,
+        // A connection per request: nothing to keep alive between rounds, nothing stale after an etcd restart.
+        agent: false as const,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'application/json' },
+        ...(https ? { ...this.#tls } : {})
+      }
+      try {
+        req = (https ? httpsRequest : httpRequest)(opts, (res: IncomingMessage) => {
+          answered = true
+          const chunks: Buffer[] = []
+          let size = 0
+          res.on('data', (c: Buffer) => {
+            size += c.length
+            if (size > MAX_BODY) {
+              finish(new EtcdBadResponseError(url.origin, path, `more than ${MAX_BODY} bytes`))
+              return
+            }
+            chunks.push(c)
+          })
+          res.on('end', () => { finish(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
+          res.on('error', (err) => { finish(new EtcdBadResponseError(url.origin, path, `answer cut short: ${describeNetError(err)}`)) })
+        })
+      } catch (err) {
+        // Bad TLS material (a key that is not PEM) throws here, for every server alike.
+        finish(new Unreached(describeNetError(err)))
+        return
+      }
+      req.setTimeout(this.#attemptTimeout, () => {
+        if (answered) finish(new EtcdBadResponseError(url.origin, path, `answer stalled for ${this.#attemptTimeout} ms`))
+        else finish(new Unreached(`no answer within ${this.#attemptTimeout} ms`))
+      })
+      req.on('error', (err) => {
+        if (answered) finish(new EtcdBadResponseError(url.origin, path, `answer cut short: ${describeNetError(err)}`))
+        else finish(new Unreached(describeNetError(err)))
+      })
+      req.end(payload)
+    })
+  }
+}
+
+/** The answer as a JSON object, or the error it carries. */
+function parseAnswer (server: string, call: string, status: number, text: string): Record<string, unknown> {
+  let json: unknown
+  let parsed = true
+  try { json = JSON.parse(text) } catch { parsed = false }
+  const obj = parsed && typeof json === 'object' && json !== null && !Array.isArray(json) ? json as Record<string, unknown> : undefined
+  if (status < 200 || status > 299) {
+    // grpc-gateway: {"error": "...", "message": "...", "code": 5}; anything else: the start of the body.
+    const said = obj !== undefined ? errorText(obj) : undefined
+    const code = obj !== undefined && typeof obj.code === 'number' ? obj.code : undefined
+    throw new EtcdError(server, call, status, said ?? (text.trim() === '' ? '(empty body)' : snippet(text)), code)
+  }
+  if (!parsed) throw new EtcdBadResponseError(server, call, `malformed JSON: ${snippet(text)}`)
+  if (obj === undefined) throw new EtcdBadResponseError(server, call, `not a JSON object: ${snippet(text)}`)
+  // A streaming call (lease keepalive) reports errors inside a 200 answer.
+  if ('error' in obj && obj.error !== undefined && obj.error !== null && obj.error !== '') {
+    const e = obj.error
+    const inner = typeof e === 'object' ? e as Record<string, unknown> : undefined
+    const code = typeof inner?.grpc_code === 'number' ? inner.grpc_code : typeof inner?.code === 'number' ? inner.code : typeof obj.code === 'number' ? obj.code : undefined
+    throw new EtcdError(server, call, status, (inner !== undefined ? errorText(inner) : undefined) ?? (typeof e === 'string' ? e : snippet(JSON.stringify(e))), code)
+  }
+  return obj
+}
+
+function errorText (o: Record<string, unknown>): string | undefined {
+  for (const k of ['message', 'error']) {
+    const v = o[k]
+    if (typeof v === 'string' && v !== '') return v
+  }
+  return undefined
+}
+
+function snippet (text: string, max = 120): string {
+  const t = JSON.stringify(text.length > max ? text.slice(0, max) : text)
+  return text.length > max ? `${t}…` : t
+}
+
+/** What a socket or TLS error means, in words an operator can act on. */
+export function describeNetError (err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { reason?: string }
+  const code = typeof e?.code === 'string' ? e.code : undefined
+  const msg = err instanceof Error ? err.message : String(err)
+  const trust = ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE']
+  if (code !== undefined && trust.includes(code)) return `TLS: the server's certificate is not trusted (${code}: ${msg}); check cluster.etcd.ssl.cacertfile`
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `TLS: the server's certificate is not for this host (${msg})`
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `TLS: the server's certificate is not valid now (${code})`
+  if (code !== undefined && /^ERR_SSL_.*(ALERT|CERTIFICATE)/.test(code)) return `TLS: the server refused the handshake (${code}); check cluster.etcd.ssl.certfile and keyfile`
+  if (code !== undefined && code.startsWith('ERR_SSL')) return `TLS: ${msg} (${code})`
+  if (code !== undefined && code.startsWith('ERR_OSSL')) return `TLS material: ${msg} (${code}); check cluster.etcd.ssl.*`
+  if (code === 'ECONNRESET') return 'connection reset'
+  if (code === 'ECONNREFUSED') return 'connection refused'
+  if (code !== undefined) return `${code}${msg.includes(code) ? '' : `: ${msg}`}`
+  return msg
+}
+
+// ---- the gateway's encodings ---------------------------------------------------------
+
+export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64')
+
+/** The end of the key range that holds every key starting with `prefix` (etcd's prefix rule: last byte + 1). */
+export function prefixEnd (prefix: string): string {
+  const buf = Buffer.from(prefix, 'utf8')
+  for (let i = buf.length - 1; i >= 0; i--) {
+    if ((buf[i] as number) < 0xff) {
+      const end = Buffer.from(buf.subarray(0, i + 1))
+      end[i] = (buf[i] as number) + 1
+      return end.toString('base64')
+    }
+  }
+  return Buffer.from([0]).toString('base64')
+}
+
+/** A shape error in an answer: thrown by the readers below, made an EtcdBadResponseError by the caller. */
+export class ShapeError extends Error {}
+
+/** A base64 field, decoded (absent: the empty string, as the gateway leaves out empty values). */
+export function unb64 (v: unknown, what: string): string {
+  if (v === undefined || v === null) return ''
+  if (typeof v !== 'string') throw new ShapeError(`${what} is ${typeName(v)}, not a base64 string`)
+  if (!CANONICAL_B64.test(v)) throw new ShapeError(`${what} is not base64: ${snippet(v, 40)}`)
+  return Buffer.from(v, 'base64').toString('utf8')
+}
+
+/** A 64-bit integer field, as its decimal string (etcd's ids do not fit a JS number). */
+export function int64 (v: unknown, what: string, dflt?: string): string {
+  if (v === undefined && dflt !== undefined) return dflt
+  if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) return BigInt(v).toString()
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v)
+  const shown = typeof v === 'string' ? snippet(v, 40) : String(JSON.stringify(v))
+  throw new ShapeError(`${what} is ${v === undefined ? 'missing' : `${typeName(v)} ${shown}`}, not an integer`)
+}
+
+export function object (v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ShapeError(`${what} is ${typeName(v)}, not an object`)
+  return v as Record<string, unknown>
+}
+
+export function list (v: unknown, what: string): unknown[] {
+  if (v === undefined) return []
+  if (!Array.isArray(v)) throw new ShapeError(`${what} is ${typeName(v)}, not a list`)
+  return v
+}
+
+function typeName (v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : v === undefined ? 'missing' : `a ${typeof v}`
+}

@@ -1,0 +1,369 @@
+/**
+ * The mdns strategy: nodes find each other by multicast DNS service
+ * discovery on their local network, with no server at all. It is the
+ * successor of ekka's ekka_cluster_mcast (a UDP multicast ping, the pongs
+ * heard within 3 s are the nodes), spoken as standard DNS-SD over mDNS
+ * (bonjour-service / multicast-dns), so `avahi-browse _tekka._tcp` shows the
+ * nodes too.
+ *
+ * - `register()` announces this node: a service instance of type
+ *   `_<cluster.mdns.service>._tcp.local` on its dist port, whose TXT record
+ *   carries `node=<its name>` and `cluster=<cluster.name>` (mdns-records.ts).
+ *   From then on the node answers every query for that type.
+ * - `unregister()` withdraws it: goodbye packets (TTL 0), and no more answers.
+ * - `discover()` browses for `cluster.mdns.browse_window`: it sends a query
+ *   (again after 1 s, 3 s, 7 s ... of a long window, as mDNS asks of
+ *   continuous queriers, in case one was lost) and resolves with the node
+ *   names heard, this node's own among them once it is announced (that is
+ *   how the autocluster actor sees that registration took). Nodes of other
+ *   clusters are left out; announcements of our service type that are
+ *   malformed are left out and logged once each, naming the instance and
+ *   what is wrong; other service types are none of our business.
+ * - `stop()` withdraws and closes the socket; `start()` opens it again.
+ *   A call before `start()` opens it on demand; a call after `stop()`
+ *   rejects with MdnsStoppedError. A socket that could not be opened (no
+ *   such interface yet) is tried again at the next call.
+ *
+ * Each round browses afresh; nothing is cached between rounds. A cache
+ * would have to expire entries by their TTL, and DNS-SD's are long (the PTR
+ * of a service lives 75 minutes by RFC 6762, bonjour-service gives it 8
+ * hours), so a node killed without a goodbye would be "discovered" long
+ * after it died; every responder answers every query, so one window hears
+ * everyone there is. It costs one query per round per node, and the
+ * autocluster actor stops its rounds once the cluster is complete. This is
+ * also ekka's choice: ekka_cluster_mcast forgets what it saw after each
+ * discover. A goodbye heard within the window takes the node out.
+ *
+ * Interface: when the node's name has an IPv4 address as its host
+ * (`n1@10.0.0.5`), the node joins the mDNS group and sends on the interface
+ * that has that address, and nowhere else (the socket is bound to 0.0.0.0,
+ * as a socket bound to the unicast address would not receive multicast).
+ * Otherwise it uses every IPv4 interface, as multicast-dns does by default.
+ * mDNS over IPv6 is not spoken. The mDNS group and port are shared with
+ * other responders of the machine (SO_REUSEADDR).
+ *
+ * ```ts
+ * const strategy = mdnsStrategy({ service: 'tekka', browseWindow: 3000 })(components)
+ * await strategy.register()
+ * console.log(await strategy.discover())   // ['n1@10.0.0.5', 'n2@10.0.0.6']
+ * await strategy.stop()
+ * ```
+ */
+import { isIP } from 'node:net'
+import type { EventEmitter } from 'node:events'
+import { Bonjour, type Service } from 'bonjour-service'
+import { BadArgError, TekkaError, type Timer } from '@tekka/actors'
+import { BrowseWindow, instanceName, serviceType, targetHost, txtOf, type DnsPacket } from './mdns-records.js'
+import { describe } from './names.js'
+import type { Strategy, StrategyCallOptions, StrategyComponents, StrategyFactory } from './strategy.js'
+
+export interface MdnsInit {
+  /** `cluster.mdns.service`: the service type is `_<service>._tcp.local`. Default `tekka`. */
+  service?: string
+  /** `cluster.mdns.browse_window`: ms one discover() listens for answers. Default 3000. */
+  browseWindow?: number
+  /** IPv4 address of the interface to use. Default: the host of the node's name if it is an IPv4 address, else every interface. */
+  interface?: string
+  /** UDP port of mDNS. Default 5353 (another one only for private test networks). */
+  port?: number
+}
+
+interface Options {
+  readonly service: string
+  readonly browseWindow: number
+  readonly interface: string | undefined
+  readonly port: number
+}
+
+const SERVICE = /^[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/
+const DEFAULTS = { service: 'tekka', browseWindow: 3000, port: 5353 } as const
+/** Re-query at these ms into a window (then every 2 × the last gap), while the window lasts. */
+const FIRST_REQUERY = 1000
+/** How many distinct "logged once" keys are kept before forgetting them all. */
+const MAX_SAID = 1024
+
+/** A call on a stopped mdns strategy. */
+export class MdnsStoppedError extends TekkaError {
+  constructor (call: string) { super(`mdns strategy is stopped: ${call}() refused`, 'ERR_MDNS_STOPPED') }
+}
+
+/** The mDNS socket could not be opened or used (no such interface, the port taken, a send refused). */
+export class MdnsSocketError extends TekkaError {
+  constructor (message: string, cause?: unknown) { super(message, 'ERR_MDNS_SOCKET', cause === undefined ? undefined : { cause }) }
+}
+
+/** The part of multicast-dns (under bonjour-service) used here. */
+interface MdnsSocket extends EventEmitter {
+  query(q: { questions: Array<{ name: string, type: string }> }, cb: (err: Error | null) => void): void
+}
+
+function socketOf (b: Bonjour): MdnsSocket {
+  return (b as unknown as { server: { mdns: MdnsSocket } }).server.mdns
+}
+
+const message = (err: unknown): string => err instanceof Error ? err.message : String(err)
+
+class MdnsStrategy implements Strategy {
+  readonly name = 'mdns'
+  readonly #c: StrategyComponents
+  readonly #o: Options
+  readonly #port: number
+  readonly #type: string
+  readonly #where: string
+  #stopped = false
+  #bonjour: Bonjour | undefined
+  #opening: Promise<Bonjour> | undefined
+  #service: Service | undefined
+  #publishing: Promise<void> | undefined
+  /** Ends every discover window in flight (on stop). */
+  readonly #windows = new Set<(err: Error) => void>()
+  readonly #said = new Set<string>()
+
+  constructor (o: Options, port: number, c: StrategyComponents) {
+    this.#c = c
+    this.#o = o
+    this.#port = port
+    this.#type = serviceType(o.service)
+    this.#where = o.interface === undefined ? 'every IPv4 interface' : `the interface of ${o.interface}`
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------
+
+  async start (): Promise<void> {
+    this.#stopped = false
+    await this.#open()
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    for (const end of [...this.#windows]) end(new MdnsStoppedError('discover'))
+    // A socket still opening sees #stopped and closes itself.
+    await this.#opening?.catch(() => undefined)
+    await this.#withdraw().catch((err: unknown) => { this.#c.logger.warn(`mdns goodbye failed: ${message(err)}`) })
+    const b = this.#bonjour
+    if (b === undefined) return
+    this.#bonjour = undefined
+    await new Promise<void>((resolve) => { b.destroy(() => { resolve() }) })
+    this.#c.logger.debug('mdns socket closed')
+  }
+
+  /** The open Bonjour instance, opening it if need be. */
+  async #open (): Promise<Bonjour> {
+    if (this.#bonjour !== undefined) return this.#bonjour
+    this.#opening ??= this.#bind().finally(() => { this.#opening = undefined })
+    return await this.#opening
+  }
+
+  async #ready (call: string): Promise<Bonjour> {
+    if (this.#stopped) throw new MdnsStoppedError(call)
+    const b = await this.#open()
+    if (this.#stopped) throw new MdnsStoppedError(call)
+    return b
+  }
+
+  /**
+   * Opens the socket and joins the mDNS group. Resolves once bound with the
+   * group joined on at least one interface; else closes it again and rejects
+   * naming the interface and the system's reason.
+   */
+  async #bind (): Promise<Bonjour> {
+    const log = this.#c.logger
+    const opts = { interface: this.#o.interface, bind: '0.0.0.0', port: this.#o.port }
+    const b = new Bonjour(opts as unknown as ConstructorParameters<typeof Bonjour>[0], (err: unknown) => {
+      this.#sayOnce(`send:${message(err)}`, 'warn', `mdns answer could not be sent on ${this.#where}: ${message(err)}`)
+    })
+    const sock = socketOf(b)
+    // Listeners for the socket's whole life, set before anything can happen:
+    // multicast-dns emits 'error' twice for one failed bind, and an 'error'
+    // with no listener would crash the node.
+    let opening = true
+    let joinedOn = false
+    let warning: Error | undefined
+    let settle: ((v: true | Error) => void) | undefined
+    sock.on('networkInterface', () => { joinedOn = true })
+    sock.on('error', (err: Error) => {
+      if (opening) settle?.(err)
+      else this.#sayOnce(`error:${err.message}`, 'error', `mdns socket error: ${err.message}`)
+    })
+    sock.on('warning', (err: Error) => {
+      // Undecodable packets from the network, and interfaces that cannot be joined when they change.
+      if (opening) warning = err
+      else this.#sayOnce(`warning:${err.message}`, 'warn', `mdns: ignored a malformed packet or interface problem: ${err.message}`)
+    })
+    const joined = await new Promise<true | Error>((resolve) => {
+      settle = (v) => { settle = undefined; resolve(v) }
+      // multicast-dns joins the group when the socket listens, before 'ready'.
+      sock.once('ready', () => { settle?.(joinedOn ? true : (warning ?? new Error('no interface to join'))) })
+    })
+    opening = false
+    if (joined !== true) {
+      await new Promise<void>((resolve) => { b.destroy(() => { resolve() }) })
+      throw new MdnsSocketError(`mdns cannot listen on UDP port ${this.#o.port} and join 224.0.0.251 on ${this.#where}: ${joined.message}`, joined)
+    }
+    if (this.#stopped) {
+      // stop() came while the socket was opening: stop() closes what it finds, which was not this yet.
+      await new Promise<void>((resolve) => { b.destroy(() => { resolve() }) })
+      throw new MdnsStoppedError('start')
+    }
+    this.#bonjour = b
+    log.debug(`mdns socket open on ${this.#where}, service type ${this.#type}`)
+    return b
+  }
+
+  // ---- register / unregister -------------------------------------------------------
+
+  async register (options: StrategyCallOptions = {}): Promise<void> {
+    const b = await this.#ready('register')
+    if (this.#service !== undefined && this.#publishing === undefined) return
+    this.#publishing ??= this.#publish(b).finally(() => { this.#publishing = undefined })
+    await abortable(this.#publishing, options.signal, this.#c.signal)
+  }
+
+  async #publish (b: Bonjour): Promise<void> {
+    const node = this.#c.node
+    const svc = b.publish({
+      name: instanceName(node),
+      type: this.#o.service,
+      port: this.#port,
+      host: targetHost(node),
+      txt: txtOf(node, this.#c.cluster),
+      // The instance name is this node's own by construction: no probing for conflicts (it would take 750 ms).
+      probe: false,
+      disableIPv6: true
+    })
+    this.#service = svc
+    // 'up' once the first announcement went out (bonjour-service repeats it after 1 s, 3 s, 9 s ...).
+    if (!svc.published) await new Promise<void>((resolve) => { svc.once('up', () => { resolve() }) })
+    this.#c.logger.info(`mdns: announced ${node} as ${svc.fqdn} on ${this.#where}`)
+  }
+
+  async unregister (options: StrategyCallOptions = {}): Promise<void> {
+    await abortable(this.#withdraw(), options.signal, this.#c.signal)
+  }
+
+  /** Sends the goodbye of this node's service, if it is announced; resolves once sent. */
+  async #withdraw (): Promise<void> {
+    await this.#publishing?.catch(() => {})
+    const svc = this.#service
+    if (svc === undefined) return
+    this.#service = undefined
+    await new Promise<void>((resolve) => { svc.stop(() => { resolve() }) })
+    this.#c.logger.info(`mdns: withdrew ${this.#c.node} (goodbye sent)`)
+  }
+
+  // ---- discover ----------------------------------------------------------------------
+
+  async discover (options: StrategyCallOptions = {}): Promise<string[]> {
+    const b = await this.#ready('discover')
+    const sock = socketOf(b)
+    const clock = this.#c.clock
+    const heard = new BrowseWindow(this.#type)
+    const windowMs = this.#o.browseWindow
+    const signals = [options.signal, this.#c.signal].filter((s): s is AbortSignal => s !== undefined)
+    const verdict = await new Promise<ReturnType<BrowseWindow['verdict']>>((resolve, reject) => {
+      const timers: Timer[] = []
+      const onResponse = (packet: DnsPacket): void => {
+        try {
+          for (const instance of heard.add(packet)) this.#c.logger.debug(`mdns: heard ${instance}`)
+        } catch (err) {
+          this.#sayOnce(`read:${message(err)}`, 'warn', `mdns: could not read a response: ${message(err)}`)
+        }
+      }
+      const onAbort = (): void => {
+        const s = signals.find((x) => x.aborted)
+        end(s?.reason instanceof Error ? s.reason : new Error('discover aborted'))
+      }
+      const end = (err?: Error): void => {
+        if (!this.#windows.delete(end)) return
+        for (const t of timers) clock.clearTimeout(t)
+        sock.off('response', onResponse)
+        for (const s of signals) s.removeEventListener('abort', onAbort)
+        if (err !== undefined) reject(err)
+        else resolve(heard.verdict(this.#c.cluster))
+      }
+      this.#windows.add(end)
+      for (const s of signals) {
+        if (s.aborted) { onAbort(); return }
+        s.addEventListener('abort', onAbort, { once: true })
+      }
+      sock.on('response', onResponse)
+      const query = (): void => {
+        sock.query({ questions: [{ name: this.#type, type: 'PTR' }] }, (err) => {
+          if (err !== null && err !== undefined) end(new MdnsSocketError(`mdns query for ${this.#type} could not be sent on ${this.#where}: ${err.message}`, err))
+        })
+      }
+      query()
+      for (let at = FIRST_REQUERY, gap = FIRST_REQUERY; at < windowMs; gap *= 2, at += gap) {
+        timers.push(clock.setTimeout(query, at))
+      }
+      timers.push(clock.setTimeout(() => { end() }, windowMs))
+    })
+    for (const bad of verdict.bad) {
+      this.#sayOnce(`bad:${bad.instance.toLowerCase()}:${bad.problem}`, 'warn',
+        `mdns: ignored the announcement of ${describe(bad.instance)}: ${bad.problem}`, { instance: bad.instance, problem: bad.problem })
+    }
+    for (const f of verdict.foreign) {
+      this.#sayOnce(`foreign:${f.node}:${f.cluster}`, 'debug', `mdns: ignored ${f.node}, of cluster ${f.cluster}`, { node: f.node, cluster: f.cluster })
+    }
+    return verdict.nodes
+  }
+
+  #sayOnce (key: string, level: 'error' | 'warn' | 'info' | 'debug', msg: string, fields?: Record<string, unknown>): void {
+    if (this.#said.has(key)) return
+    if (this.#said.size >= MAX_SAID) this.#said.clear()
+    this.#said.add(key)
+    this.#c.logger[level](msg, fields)
+  }
+}
+
+/** `p`, or a rejection with the reason of the first of `signals` aborted before it settles. */
+async function abortable<T> (p: Promise<T>, ...signals: Array<AbortSignal | undefined>): Promise<T> {
+  const live = signals.filter((s): s is AbortSignal => s !== undefined)
+  if (live.length === 0) return await p
+  let onAbort: (() => void) | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_resolve, reject) => {
+      onAbort = () => {
+        const s = live.find((x) => x.aborted)
+        reject(s?.reason instanceof Error ? s.reason : new Error('aborted'))
+      }
+      if (live.some((s) => s.aborted)) { onAbort(); return }
+      for (const s of live) s.addEventListener('abort', onAbort, { once: true })
+    })])
+  } finally {
+    if (onAbort !== undefined) for (const s of live) s.removeEventListener('abort', onAbort)
+  }
+}
+
+function options (init: MdnsInit): Options {
+  const service = init.service ?? DEFAULTS.service
+  const browseWindow = init.browseWindow ?? DEFAULTS.browseWindow
+  const port = init.port ?? DEFAULTS.port
+  if (typeof service !== 'string' || !SERVICE.test(service)) {
+    throw new BadArgError(`mdns strategy: service must be 1 to 15 lowercase letters, digits or - (a DNS-SD service name), got ${describe(service)}`)
+  }
+  if (!Number.isInteger(browseWindow) || browseWindow < 1 || browseWindow > 3_600_000) {
+    throw new BadArgError(`mdns strategy: browseWindow must be a whole number of ms from 1 to 3600000, got ${describe(browseWindow)}`)
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadArgError(`mdns strategy: port must be 1..65535, got ${describe(port)}`)
+  if (init.interface !== undefined && isIP(init.interface) !== 4) {
+    throw new BadArgError(`mdns strategy: interface must be an IPv4 address, got ${describe(init.interface)}`)
+  }
+  return { service, browseWindow, port, interface: init.interface }
+}
+
+/**
+ * `mdnsStrategy(init)(components)`. Throws BadArgError for a bad init, and
+ * for a node that listens on no port (a client-only node cannot announce).
+ */
+export const mdnsStrategy: StrategyFactory<MdnsInit> = (init = {}) => {
+  const o = options(init)
+  return (components) => {
+    if (components.port === undefined) {
+      throw new BadArgError(`mdns strategy: ${components.node} listens on no port (a client-only node), so it has nothing to announce`)
+    }
+    const host = components.node.slice(components.node.indexOf('@') + 1)
+    const iface = o.interface ?? (isIP(host) === 4 ? host : undefined)
+    return new MdnsStrategy({ ...o, interface: iface }, components.port, components)
+  }
+}

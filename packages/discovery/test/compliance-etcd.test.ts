@@ -1,0 +1,16 @@
+// The etcd strategy passes the strategy compliance suite against a real etcd
+// (one member on loopback, started for this file).
+import { etcdStrategy } from '../src/index.js'
+import { strategyCompliance } from './compliance.js'
+import { EtcdServer } from './support/etcd-server.js'
+
+let etcd: EtcdServer | undefined
+
+strategyCompliance({
+  name: 'etcd',
+  factory: etcdStrategy,
+  // Nodes become known by registering: every node gets the same server and prefix.
+  init: () => ({ server: [etcd?.url ?? 'http://127.0.0.1:1'], prefix: 'compliance', nodeTtl: 5000 }),
+  async setup () { etcd = await EtcdServer.start() },
+  async teardown () { await etcd?.destroy() }
+})

@@ -1,0 +1,140 @@
+// Several etcd servers: a request that cannot reach the first one goes to
+// the next, and the one that works is remembered (the dead one is not tried
+// first again); with none reachable the error names every server and why.
+// Every request honours its bounds: the caller's AbortSignal, and the
+// request timeout against a server that accepts and never answers.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createServer, type Server, type Socket } from 'node:net'
+import { memoryLogger } from '@tekka/actors'
+import { etcdStrategy, EtcdTimeoutError, EtcdUnreachableError, type Strategy } from '../src/index.js'
+import { EtcdServer, components } from './support/etcd-server.js'
+import { ports } from './support/dist-helpers.js'
+
+let etcd: EtcdServer
+const made: Strategy[] = []
+const servers: Server[] = []
+const sockets = new Set<Socket>()
+
+/** A TCP server on loopback: `reset` closes each connection at once, `hang` holds it without a word. Counts connections. */
+async function tcpServer (mode: 'reset' | 'hang'): Promise<{ url: string, connections: () => number }> {
+  let n = 0
+  const srv = createServer((sock) => {
+    n++
+    sockets.add(sock)
+    sock.on('close', () => { sockets.delete(sock) })
+    sock.on('error', () => {})
+    if (mode === 'reset') sock.resetAndDestroy()
+  })
+  servers.push(srv)
+  await new Promise<void>((resolve) => { srv.listen(0, '127.0.0.1', resolve) })
+  const addr = srv.address() as { port: number }
+  return { url: `http://127.0.0.1:${addr.port}`, connections: () => n }
+}
+
+test.before(async () => { etcd = await EtcdServer.start() })
+test.after(async () => {
+  for (const s of made.splice(0)) await s.stop?.()
+  for (const s of sockets) s.destroy()
+  await Promise.all(servers.map(async (s) => { await new Promise((resolve) => { s.close(resolve) }) }))
+  await etcd?.destroy()
+})
+
+test('first server refuses connections: requests go to the next, which is then tried first', async () => {
+  const dead = `http://127.0.0.1:${await ports.freePort()}` // nothing listens there
+  const logger = memoryLogger('tekka:discovery:etcd')
+  const s = etcdStrategy({ server: [dead, etcd.url], prefix: 'fo' })(components('f1@127.0.0.1', { logger }))
+  made.push(s)
+  s.start?.()
+  await s.register?.()
+  assert.equal(await s.discover(), ['f1@127.0.0.1'])
+  assert.is(await s.lock?.(), true)
+  await s.unlock?.()
+  const switched = logger.records.filter((r) => r.msg.startsWith(`etcd: now using ${etcd.url}`))
+  assert.is(switched.length, 1, 'switched once, and said so')
+  assert.match(switched[0]!.msg, 'connection refused')
+  await s.unregister?.()
+})
+
+test('remembers the server that works: a resetting first server is connected to once, not on every request', async () => {
+  const bad = await tcpServer('reset')
+  const s = etcdStrategy({ server: [bad.url, etcd.url], prefix: 'fo' })(components('f2@127.0.0.1'))
+  made.push(s)
+  s.start?.()
+  for (let i = 0; i < 5; i++) await s.discover()
+  await s.register?.()
+  assert.is(bad.connections(), 1)
+  await s.unregister?.()
+})
+
+test('a first server that accepts and never answers is given up after attemptTimeout, for the next', async () => {
+  const hang = await tcpServer('hang')
+  const s = etcdStrategy({ server: [hang.url, etcd.url], prefix: 'fo', attemptTimeout: 300, requestTimeout: 5000 })(components('f3@127.0.0.1'))
+  made.push(s)
+  s.start?.()
+  await s.register?.()
+  assert.equal(await s.discover(), ['f3@127.0.0.1'])
+  assert.is(hang.connections(), 1)
+  await s.unregister?.()
+})
+
+test('no server reachable: EtcdUnreachableError naming each server and why', async () => {
+  const dead = `http://127.0.0.1:${await ports.freePort()}`
+  const bad = await tcpServer('reset')
+  const s = etcdStrategy({ server: [dead, bad.url], prefix: 'fo' })(components('f4@127.0.0.1'))
+  made.push(s)
+  s.start?.()
+  try {
+    await s.discover()
+    assert.unreachable('discover')
+  } catch (err) {
+    assert.instance(err, EtcdUnreachableError)
+    const e = err as EtcdUnreachableError
+    assert.is(e.code, 'ERR_ETCD_UNREACHABLE')
+    assert.equal(e.failures.map((f) => f.server), [dead, bad.url])
+    assert.match(e.message, `${dead} (connection refused)`)
+    assert.match(e.message, `${bad.url} (connection reset)`)
+  }
+})
+
+test('the caller\'s AbortSignal ends a request at once, with the caller\'s reason', async () => {
+  const hang = await tcpServer('hang')
+  const s = etcdStrategy({ server: [hang.url], prefix: 'fo', attemptTimeout: 60_000, requestTimeout: 60_000 })(components('f5@127.0.0.1'))
+  made.push(s)
+  s.start?.()
+  const ac = new AbortController()
+  const why = new Error('the caller gave up')
+  const p = s.discover({ signal: ac.signal })
+  setTimeout(() => { ac.abort(why) }, 100)
+  try {
+    await p
+    assert.unreachable('discover')
+  } catch (err) {
+    assert.is(err, why)
+  }
+  // Already aborted: refused without a connection.
+  const before = hang.connections()
+  try {
+    await s.lock?.({ signal: ac.signal })
+    assert.unreachable('lock')
+  } catch (err) {
+    assert.is(err, why)
+  }
+  assert.is(hang.connections(), before)
+})
+
+test('a server that never answers: EtcdTimeoutError after requestTimeout', async () => {
+  const hang = await tcpServer('hang')
+  const s = etcdStrategy({ server: [hang.url], prefix: 'fo', attemptTimeout: 60_000, requestTimeout: 300 })(components('f6@127.0.0.1'))
+  made.push(s)
+  s.start?.()
+  try {
+    await s.register?.()
+    assert.unreachable('register')
+  } catch (err) {
+    assert.instance(err, EtcdTimeoutError)
+    assert.match((err as Error).message, `etcd lease/grant: no answer within 300 ms (last tried ${hang.url})`)
+  }
+})
+
+test.run()

@@ -1,0 +1,162 @@
+// The etcd strategy against a real etcd: what it writes where (keys, values,
+// the lease and its TTL), that discover lists registered nodes and only those
+// of its cluster, that unregister and stop take the node out at once, that
+// its lock is etcd's lock protocol (an `/v3/lock/lock` holder excludes it and
+// it excludes one), and that a lost lease is replaced and the key put again.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { memoryLogger } from '@tekka/actors'
+import { etcdStrategy, EtcdStoppedError, type Strategy } from '../src/index.js'
+import { EtcdServer, components } from './support/etcd-server.js'
+import { wait } from './support/dist-helpers.js'
+
+let etcd: EtcdServer
+const made: Strategy[] = []
+const b64 = (s: string): string => Buffer.from(s).toString('base64')
+
+const make = (node: string, opts: { cluster?: string, nodeTtl?: number, logger?: ReturnType<typeof memoryLogger> } = {}): Strategy => {
+  const s = etcdStrategy({ server: etcd.url, prefix: 'unit', nodeTtl: opts.nodeTtl ?? 10_000 })(components(node, opts))
+  made.push(s)
+  s.start?.()
+  return s
+}
+
+test.before(async () => { etcd = await EtcdServer.start() })
+test.after(async () => {
+  for (const s of made.splice(0)) await s.stop?.()
+  await etcd?.destroy()
+})
+
+test('register puts <prefix>/<cluster>/nodes/<node> = <node> under a lease of node_ttl; discover lists it', async () => {
+  const a = make('a@127.0.0.1', { nodeTtl: 7000 })
+  const b = make('b@127.0.0.1', { nodeTtl: 7000 })
+  assert.equal(await a.discover(), [])
+  await a.register?.()
+  await b.register?.()
+  const keys = await etcd.keys('unit/tekka/nodes/')
+  assert.equal(keys.map((k) => [k.key, k.value]), [['unit/tekka/nodes/a@127.0.0.1', 'a@127.0.0.1'], ['unit/tekka/nodes/b@127.0.0.1', 'b@127.0.0.1']])
+  const ttl = await etcd.post('/v3/lease/timetolive', { ID: keys[0]!.lease, keys: true })
+  assert.is(ttl.grantedTTL, '7', 'node_ttl in whole seconds')
+  assert.equal((ttl.keys as string[]).map((k) => Buffer.from(k, 'base64').toString()), ['unit/tekka/nodes/a@127.0.0.1'])
+  assert.equal(await b.discover(), ['a@127.0.0.1', 'b@127.0.0.1'])
+  // Another cluster under the same prefix neither sees them nor is seen.
+  const other = make('x@127.0.0.1', { cluster: 'other' })
+  await other.register?.()
+  assert.equal(await other.discover(), ['x@127.0.0.1'])
+  assert.equal(await a.discover(), ['a@127.0.0.1', 'b@127.0.0.1'])
+  await other.unregister?.()
+  // unregister: key gone and lease revoked, at once.
+  await a.unregister?.()
+  assert.equal(await b.discover(), ['b@127.0.0.1'])
+  const gone = await etcd.post('/v3/lease/timetolive', { ID: keys[0]!.lease })
+  assert.is(gone.TTL, '-1', 'the lease is revoked')
+  // stop revokes the lease too: a stopped node is gone now, not a TTL later.
+  await b.stop?.()
+  assert.equal(await etcd.keys('unit/tekka/nodes/'), [])
+  await a.stop?.()
+})
+
+test('a stopped strategy refuses calls with EtcdStoppedError; start again works', async () => {
+  const s = make('c@127.0.0.1')
+  await s.stop?.()
+  for (const call of ['discover', 'register', 'unregister', 'lock', 'unlock'] as const) {
+    try {
+      await (s[call] as () => Promise<unknown>).call(s)
+      assert.unreachable(call)
+    } catch (err) {
+      assert.instance(err, EtcdStoppedError, call)
+      assert.match((err as Error).message, `etcd strategy is stopped: ${call}()`)
+    }
+  }
+  s.start?.()
+  await s.register?.()
+  assert.equal(await s.discover(), ['c@127.0.0.1'])
+  await s.stop?.()
+})
+
+test('the node stopping (its signal) stops the strategy and ends its calls', async () => {
+  const ac = new AbortController()
+  const s = etcdStrategy({ server: etcd.url, prefix: 'unit' })(components('d@127.0.0.1', { signal: ac.signal }))
+  made.push(s)
+  s.start?.()
+  await s.register?.()
+  ac.abort(new Error('node stops'))
+  await wait.eventually(async () => (await etcd.keys('unit/tekka/nodes/d@')).length === 0, { timeout: 5000, message: 'key gone once the node stops' })
+  try {
+    await s.discover()
+    assert.unreachable('discover after the node stopped')
+  } catch (err) {
+    assert.instance(err, EtcdStoppedError)
+  }
+})
+
+test('lock is etcd\'s lock protocol: a /v3/lock/lock holder excludes it, and it excludes /v3/lock/lock until unlock', async () => {
+  const a = make('la@127.0.0.1')
+  const b = make('lb@127.0.0.1')
+  // An operator's lock (etcdctl lock unit/tekka/lock) on its own lease.
+  const lease = (await etcd.post('/v3/lease/grant', { TTL: '30' })).ID as string
+  const held = await etcd.post('/v3/lock/lock', { name: b64('unit/tekka/lock'), lease })
+  assert.is(await a.lock?.(), false, 'held by the operator')
+  assert.is(await b.lock?.(), false)
+  // No waiter key left behind by the refused attempts.
+  assert.is((await etcd.keys('unit/tekka/lock/')).length, 1)
+  await etcd.post('/v3/lock/unlock', { key: held.key })
+  assert.is(await a.lock?.(), true)
+  assert.is(await a.lock?.(), true, 'taking it again while holding it: still held')
+  assert.is(await b.lock?.(), false, 'held by a')
+  const mine = await etcd.keys('unit/tekka/lock/')
+  assert.is(mine.length, 1)
+  assert.is(mine[0]!.value, 'la@127.0.0.1', 'the holder is named in the key value')
+  // The lock API waits while a holds it, and gets it once a unlocks.
+  let got = false
+  const waiter = etcd.post('/v3/lock/lock', { name: b64('unit/tekka/lock'), lease }).then((r) => { got = true; return r })
+  await wait.sleep(300)
+  assert.not.ok(got, 'the lock API waits for a')
+  await b.unlock?.() // b holds nothing: a keeps it
+  await wait.sleep(300)
+  assert.not.ok(got, 'unlock by b released nothing')
+  await a.unlock?.()
+  const r = await wait.withTimeout(waiter, 5000, 'the lock API gets the lock once a unlocks')
+  await etcd.post('/v3/lock/unlock', { key: r.key })
+  await etcd.post('/v3/lease/revoke', { ID: lease })
+  assert.is(await b.lock?.(), true)
+  await b.unlock?.()
+  assert.equal(await etcd.keys('unit/tekka/lock/'), [])
+})
+
+test('a lost lease (revoked behind its back, as etcd does when it expires) is replaced and the key put again', async () => {
+  const logger = memoryLogger('tekka:discovery:etcd')
+  const s = make('e@127.0.0.1', { nodeTtl: 3000, logger })
+  await s.register?.()
+  const [before] = await etcd.keys('unit/tekka/nodes/e@')
+  assert.ok(before !== undefined)
+  await etcd.post('/v3/lease/revoke', { ID: before.lease })
+  assert.equal(await etcd.keys('unit/tekka/nodes/e@'), [], 'the key went with the lease')
+  const after = await wait.eventually(async () => {
+    const [k] = await etcd.keys('unit/tekka/nodes/e@')
+    return k ?? false
+  }, { timeout: 8000, message: 'key put again' })
+  assert.is(after.value, 'e@127.0.0.1')
+  assert.is.not(after.lease, before.lease, 'under a new lease')
+  assert.ok(logger.records.some((r) => r.level === 'warn' && r.msg.includes(`lease ${BigInt(before.lease).toString(16)} is gone from etcd`)), 'the loss is logged')
+  // After unregister, a lost lease is not replaced: nothing comes back.
+  await s.unregister?.()
+  await wait.sleep(1500)
+  assert.equal(await etcd.keys('unit/tekka/nodes/e@'), [])
+})
+
+test('a lease gone before a keepalive noticed: lock takes a new one at once, and the node key follows', async () => {
+  const s = make('g@127.0.0.1', { nodeTtl: 3000 })
+  await s.register?.()
+  const [before] = await etcd.keys('unit/tekka/nodes/g@')
+  await etcd.post('/v3/lease/revoke', { ID: before!.lease })
+  assert.is(await s.lock?.(), true, 'lock under a new lease')
+  const [held] = await etcd.keys('unit/tekka/lock/')
+  assert.is.not(held?.lease, before!.lease)
+  await s.unlock?.()
+  const after = await wait.eventually(async () => (await etcd.keys('unit/tekka/nodes/g@'))[0] ?? false, { timeout: 8000, message: 'node key put again' })
+  assert.is(after.lease, held!.lease, 'under the lease the lock took')
+  await s.unregister?.()
+})
+
+test.run()

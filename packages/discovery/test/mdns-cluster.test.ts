@@ -1,0 +1,75 @@
+// mdns discovery across real OS processes on a real (private) network: six
+// host namespaces on one bridge (support/netns.ts), one `tekka` node in
+// each, named for its address (n1@10.77.0.11 ...), with
+// `cluster.discovery = mdns` and nothing else to go on. Five started
+// together form one cluster and every node reports the same status; a sixth
+// started later is taken in.
+//
+// The nodes multicast on their veths only. To reach them over TCP (status
+// polls, `tekka ctl`) this file re-runs itself inside the bridge namespace,
+// which has an address on the network (10.77.0.1); the inner run's uvu
+// summary is the one the runner reads, and a hang inside is killed and fails.
+import { fileURLToPath } from 'node:url'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { wait } from './support/dist-helpers.js'
+import { ProcCluster, agreed, viewOf, type NodeSpec } from './support/cluster.js'
+import { createNetwork, netnsProblem, relayInNetns, type NetHost } from './support/netns.js'
+
+const INNER = 'TEKKA_TEST_MDNS_CLUSTER_HOSTS'
+const inner = process.env[INNER]
+
+if (inner === undefined) {
+  const problem = netnsProblem()
+  if (problem !== undefined) throw new Error(`the mdns cluster test needs network namespaces: ${problem}`)
+  const net = createNetwork({ hosts: 6 })
+  try {
+    process.exitCode = await relayInNetns(net.bridge, fileURLToPath(import.meta.url), { env: { [INNER]: JSON.stringify(net.hosts) } })
+  } finally {
+    net.destroy()
+  }
+} else {
+  const hosts = JSON.parse(inner) as NetHost[]
+  // Every node has a namespace of its own: the default ports cannot clash.
+  const c = new ProcCluster(4370)
+  const name = (i: number): string => `n${i}@${hosts[i - 1]!.ip}`
+  const spec = (i: number): NodeSpec => ({
+    name: name(i),
+    netns: hosts[i - 1]!.ns,
+    discovery: 'mdns',
+    interval: '1s',
+    extra: { 'cluster.mdns.browse_window': '500ms' }
+  })
+  const five = [1, 2, 3, 4, 5].map(name)
+
+  test.after(async () => { await c.stop() })
+
+  test('five nodes in five namespaces find each other by mdns and form one cluster; every node reports the same status', async () => {
+    await Promise.all([1, 2, 3, 4, 5].map(async (i) => await c.start(spec(i))))
+    await wait.eventually(async () => await agreed(c, five), { timeout: 60_000, interval: 300, message: 'five nodes agree' })
+    // What the operator sees: `tekka ctl cluster status --json` on each node.
+    const statuses = await Promise.all(five.map(async (n) => await c.ctlStatus(n)))
+    const first = viewOf(statuses[0]!)
+    assert.equal(first.members.map((m) => m.node).sort(), [...five].sort())
+    assert.ok(first.members.every((m) => m.status === 'up'))
+    for (const s of statuses) assert.equal(viewOf(s), first, `${s.node} agrees`)
+    await wait.eventually(async () => {
+      const r = await c.ctl(name(4), ['autocluster', 'status', '--json'])
+      const st = JSON.parse(r.out) as { strategy: string, state: string }
+      assert.is(st.strategy, 'mdns')
+      assert.is(st.state, 'complete')
+    }, { timeout: 30_000, interval: 300, message: 'autocluster of n4 complete' })
+  })
+
+  test('a sixth node started later is taken in; every node shows six', async () => {
+    await c.start(spec(6))
+    const six = [...five, name(6)]
+    await wait.eventually(async () => await agreed(c, six), { timeout: 45_000, interval: 300, message: 'six nodes agree' })
+    const statuses = await Promise.all(six.map(async (n) => await c.ctlStatus(n)))
+    const first = viewOf(statuses[0]!)
+    for (const s of statuses) assert.equal(viewOf(s), first, `${s.node} lists the same six`)
+    assert.is(first.members.length, 6)
+  })
+
+  test.run()
+}
