@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { isIP, type Socket } from 'node:net'
-import { Pid, formatReason, type Clock, type Logger, type Ref, type RemoteName, type RemoteRouter, type Runtime } from '@tekka/actors'
+import { Pid, formatReason, type Clock, type Logger, type Ref, type RemoteName, type RemoteRouter, type Runtime, type Timer } from '@tekka/actors'
 import { createCodec, type Codec } from './codec.js'
 import { Connection } from './connection.js'
 import { clientHandshake, serverHandshake, type PeerInfo } from './handshake.js'
@@ -86,6 +86,8 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
   #server: { port: number, close: () => Promise<void> } | undefined
   #running = false
   #sockets = new Set<Socket>()
+  /** Waits after a refused dial; cleared on stop so a stopped kernel holds no timer. */
+  #refusedTimers = new Set<Timer>()
   /** Pids watching node up/down: pid key -> { pid, node (undefined = all) }. */
   #nodeWatchers = new Map<string, { pid: Pid, nodes: Set<string> | 'all' }>()
   /** Why the last dial to a node failed (for clear errors in join and the like). */
@@ -131,6 +133,8 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
   async stop (): Promise<void> {
     if (!this.#running) return
     this.#running = false
+    for (const t of this.#refusedTimers) this.opts.clock.clearTimeout(t)
+    this.#refusedTimers.clear()
     const closing: Array<Promise<void>> = []
     for (const peer of this.#peers.values()) {
       const conn = peer.conn
@@ -315,11 +319,14 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
       peer.dialing = false
       if (result === 'up' || peer.conn !== undefined) return
       if (result === 'refused') {
-        // The peer refused because its own dial to us wins, or it still holds
-        // an older link: give its connection the time a handshake takes.
-        this.opts.clock.setTimeout(() => {
+        // The peer refused because its own dial to us wins (or it and we
+        // both have a link after all): give its connection the time a
+        // handshake takes.
+        const timer = this.opts.clock.setTimeout(() => {
+          this.#refusedTimers.delete(timer)
           if (peer.conn === undefined && !peer.dialing && peer.accepting === 0 && this.#peers.get(peer.name) === peer) this.#unreachable(peer)
         }, this.opts.handshakeTimeout)
+        this.#refusedTimers.add(timer)
         return
       }
       if (peer.accepting > 0) return // their dial to us is in progress and will settle the waiters
