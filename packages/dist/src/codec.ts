@@ -26,7 +26,7 @@
  * RegExps, typed arrays, BigInts and `undefined` (in objects and arrays)
  * round-trip.
  */
-import { Packr, addExtension, RESERVE_START_SPACE, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr'
+import { C1, Packr, addExtension, RESERVE_START_SPACE, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr'
 import {
   Pid, Ref, TekkaError, NoProcError, NameTakenError, CallTimeoutError, CallExitError, BadArgError, ProcessExitedError
 } from '@tekka/actors'
@@ -364,6 +364,37 @@ function readUint (d: Uint8Array, p: number, end: number): number {
   return -1
 }
 
+/**
+ * 0xc1 is "never used" in MessagePack; msgpackr decodes it to a placeholder
+ * object instead of failing. Only a body holding that byte somewhere (rare;
+ * found by a native search) is walked for one.
+ */
+function checked (value: unknown, buf: Uint8Array, start: number, end: number): unknown {
+  const at = buf.indexOf(0xc1, start)
+  if (at !== -1 && at < end && holdsC1(value, 0)) throw new RangeError('byte 0xc1, which MessagePack never uses')
+  return value
+}
+
+/** Whether a decoded value holds msgpackr's placeholder for the unused byte 0xc1. */
+function holdsC1 (v: unknown, depth: number): boolean {
+  if (v === C1) return true
+  if (typeof v !== 'object' || v === null || depth > 200 || ArrayBuffer.isView(v)) return false
+  if (Array.isArray(v)) {
+    for (const x of v) if (holdsC1(x, depth + 1)) return true
+    return false
+  }
+  if (v instanceof Map) {
+    for (const [k, x] of v) if (holdsC1(k, depth + 1) || holdsC1(x, depth + 1)) return true
+    return false
+  }
+  if (v instanceof Set) {
+    for (const x of v) if (holdsC1(x, depth + 1)) return true
+    return false
+  }
+  for (const k in v) if (holdsC1((v as Record<string, unknown>)[k], depth + 1)) return true
+  return false
+}
+
 /** The error registry consulted by the Error extension's reader, per decode call. */
 let decodingClasses: Map<string, ErrorClass> | undefined
 
@@ -536,13 +567,13 @@ export function createCodec (options: CodecOptions = {}): Codec {
               out[i] = readValue
             } else {
               range.start = p
-              out[i] = packr.unpack(buf, range)
+              out[i] = checked(packr.unpack(buf, range), buf, p, end)
             }
             return out
           }
         }
         range.start = start
-        return packr.unpack(buf, range)
+        return checked(packr.unpack(buf, range), buf, start, end)
       } catch (err) {
         throw new FrameDecodeError(`cannot decode frame body of ${end - start} bytes: ${describe(err)}`, { cause: err })
       } finally {

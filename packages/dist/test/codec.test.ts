@@ -18,6 +18,17 @@ test('plain values round-trip', () => {
   assert.equal(rt(v), v)
 })
 
+test('byte 0xc1 (never used in MessagePack) is refused wherever it sits, and strings or binaries holding it still decode', () => {
+  const codec = createCodec()
+  const bad = [[0xc1], [0x92, 0x01, 0xc1], [0x93, 0x01, 0x02, 0xc1], [0x81, 0xa1, 0x61, 0xc1], [0x91, 0x91, 0xc1], [0x95, 1, 2, 3, 4, 0x91, 0xc1]]
+  for (const b of bad) {
+    assert.throws(() => codec.decode(Buffer.from(b)), (e: Error) => e.name === 'FrameDecodeError' && /0xc1/.test(e.message), Buffer.from(b).toString('hex'))
+  }
+  const bin = Buffer.from([0xc1, 0xc1, 0x00])
+  assert.equal(codec.decode(codec.encode(['x', bin])), ['x', bin])
+  assert.equal(codec.decode(codec.encode({ s: 'a\u00c1b', n: -63 })), { s: 'a\u00c1b', n: -63 })
+})
+
 test('undefined survives in objects and arrays', () => {
   const out = rt({ a: undefined, b: 1, arr: [1, undefined, 3] }) as Record<string, unknown>
   assert.ok('a' in out)
