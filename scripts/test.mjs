@@ -3,7 +3,7 @@
 // the last line: `N passed, N failed` (`, N skipped` when any were skipped).
 // Usage: node scripts/test.mjs [substring ...]   (only files whose path contains one)
 import { spawn } from 'node:child_process'
-import { readdirSync, statSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { readdirSync, statSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,11 +36,16 @@ await ensureSystemDeps()
 function runFile (file) {
   return new Promise((resolve) => {
     const started = Date.now()
-    // Each file's nodes keep their state in a data dir of their own, removed afterwards.
-    const dataDir = mkdtempSync(join(tmpdir(), 'tekka-test-data-'))
+    // Each file gets a temporary directory of its own (TMPDIR: whatever it
+    // makes with mkdtemp lands there) and its nodes a data dir inside it;
+    // both are removed afterwards, so a file that forgets to clean up leaves
+    // nothing behind.
+    const tmp = mkdtempSync(join(tmpdir(), 'tekka-test-'))
+    const dataDir = join(tmp, 'data')
+    mkdirSync(dataDir)
     const child = spawn(process.execPath, ['--expose-gc', file], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error', TEKKA_NODE__DATA_DIR: dataDir },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error', TEKKA_NODE__DATA_DIR: dataDir, TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     })
@@ -54,9 +59,9 @@ function runFile (file) {
     }, FILE_TIMEOUT_MS)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      rmSync(dataDir, { recursive: true, force: true })
-      // Leave nothing behind: node processes a test started in its group.
+      // Leave nothing behind: node processes a test started in its group, then its files.
       try { process.kill(-child.pid, 'SIGKILL') } catch {}
+      rmSync(tmp, { recursive: true, force: true })
       const num = (label) => {
         const m = new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(out)
         return m ? Number(m[1]) : undefined

@@ -2,7 +2,7 @@
 // tekka.conf and data dir, and ways to look at them: an in-process hidden
 // client for polling (fast), and the real `tekka ctl` for what an operator sees.
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -147,6 +147,7 @@ export class ProcCluster {
     await procs.stopAll('SIGKILL')
     // Nodes in a namespace are not procs.spawnNode's children.
     await Promise.all([...this.procs.values()].map(async (p) => await p.stop('SIGKILL')))
+    rmSync(this.dir, { recursive: true, force: true })
   }
 }
 
