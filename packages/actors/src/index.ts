@@ -36,3 +36,5 @@ export { startGenServer, call, cast, replyTo, stopServer, reply, noreply, stop, 
 export type { GenServer, From, Owner, StartOptions, CallOptions, CallResult, CastResult, ReplyResult, NoReplyResult, StopResult } from './gen-server.js'
 export { startSupervisor, startChild, terminateChild, restartChild, deleteChild, whichChildren, countChildren, ChildNotFoundError, ChildRunningError, ChildRestartingError, ChildExistsError } from './supervisor.js'
 export type { ChildSpec, SupervisorSpec, SupervisorOptions, Strategy, RestartType, Shutdown, ChildType, ChildInfo, ChildCounts } from './supervisor.js'
+export { tekkaChannel, supervisorChannel } from './diagnostics.js'
+export type { TekkaChannel, SupervisorChildEvent } from './diagnostics.js'

@@ -36,6 +36,7 @@
  * Child specs hold a start function, so dynamic children can only be added
  * from the supervisor's own node.
  */
+import { supervisorChannel } from './diagnostics.js'
 import { BadArgError, TekkaError } from './errors.js'
 import { BadReturnError, StartError, call, noreply, reply, startGenServer, stop, unlinkFlush, type GenServer, type Owner } from './gen-server.js'
 import type { Logger } from './logger.js'
@@ -325,6 +326,7 @@ async function restart (ctx: ProcessContext, st: State, c: Child, reason: unknow
     st.log.error('restart intensity reached, shutting down', {
       supervisor: st.label, id: c.spec.id, reason, intensity: st.intensity, period: st.period
     })
+    supervisorChannel.publish({ supervisor: st.label, id: c.spec.id, event: 'intensity', reason })
     delChild(st, c)
     return 'shutdown'
   }
@@ -346,6 +348,7 @@ async function restart (ctx: ProcessContext, st: State, c: Child, reason: unknow
     failed = await restartMultiple(ctx, st, group)
   }
   if (failed !== undefined) {
+    supervisorChannel.publish({ supervisor: st.label, id: failed.spec.id, event: 'restart_failed', reason: failed.startError })
     failed.pid = undefined
     failed.restarting = true
     // Back to the mailbox before trying again, so a stop request or a
@@ -353,6 +356,7 @@ async function restart (ctx: ProcessContext, st: State, c: Child, reason: unknow
     ctx.send(ctx.self, { type: '$gen_cast', msg: { op: 'try_again_restart', id: failed.spec.id } satisfies TryAgain })
   } else {
     st.log.info('child restarted', { supervisor: st.label, id: c.spec.id, pid: c.pid?.toString() })
+    supervisorChannel.publish({ supervisor: st.label, id: c.spec.id, event: 'restarted', ...(c.pid !== undefined ? { pid: c.pid.toString() } : {}) })
   }
   return 'ok'
 }
@@ -360,7 +364,9 @@ async function restart (ctx: ProcessContext, st: State, c: Child, reason: unknow
 /** OTP's do_restart: a child has exited with `reason`. */
 async function childExited (ctx: ProcessContext, st: State, c: Child, reason: unknown): Promise<'ok' | 'shutdown'> {
   const fields = { supervisor: st.label, id: c.spec.id, pid: c.pid?.toString(), reason, restart: c.spec.restart }
-  if (c.spec.restart === 'permanent' || (c.spec.restart === 'transient' && !isNormalExit(reason))) {
+  const restarts = c.spec.restart === 'permanent' || (c.spec.restart === 'transient' && !isNormalExit(reason))
+  supervisorChannel.publish({ supervisor: st.label, id: c.spec.id, event: 'exited', ...(c.pid !== undefined ? { pid: c.pid.toString() } : {}), reason, restart: restarts })
+  if (restarts) {
     st.log.error('child terminated, restarting', fields)
     return await restart(ctx, st, c, reason)
   }

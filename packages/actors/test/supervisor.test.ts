@@ -6,6 +6,8 @@ import {
 } from '../src/index.js'
 import type { ChildSpec, Strategy, ProcessContext } from '../src/index.js'
 import { runtime, child, worker, exitWith, pidOf, pidsOf, until, watch } from './supervisor-fixtures.js'
+import * as diagnosticsChannel from 'node:diagnostics_channel'
+import type { SupervisorChildEvent } from '../src/index.js'
 
 const isPid = (x: unknown): x is Pid => x instanceof Pid
 
@@ -23,6 +25,31 @@ test('starts children in order, links to each and traps exits', async () => {
     assert.ok(info.links.some((l) => l.equals(k.pid as Pid)))
   }
   assert.equal(await countChildren(r, sup), { specs: 3, active: 3, supervisors: 0, workers: 3 })
+})
+
+test('restarts and the intensity limit are published on diagnostics channel tekka:supervisor:child', async () => {
+  const r = runtime()
+  const seen: SupervisorChildEvent[] = []
+  const onEvent = (m: unknown): void => { seen.push(m as SupervisorChildEvent) }
+  diagnosticsChannel.subscribe('tekka:supervisor:child', onEvent)
+  try {
+    const events: string[] = []
+    const sup = await startSupervisor(r, { strategy: 'one_for_one', intensity: 1, period: 60_000, children: [child(events, 'a', { trap: true })] })
+    const first = await pidOf(r, sup, 'a') as Pid
+    exitWith(r, first, 'boom')
+    await until(() => seen.some((e) => e.event === 'restarted'), 'restart published')
+    assert.equal(seen.map((e) => [e.id, e.event]), [['a', 'exited'], ['a', 'restarted']])
+    assert.is(seen[0]!.reason, 'boom')
+    assert.is(seen[0]!.restart, true)
+    assert.is(seen[0]!.pid, first.toString())
+    const second = await pidOf(r, sup, 'a') as Pid
+    assert.is(seen[1]!.pid, second.toString())
+    exitWith(r, second, 'boom again')
+    await until(() => seen.some((e) => e.event === 'intensity'), 'intensity published')
+    assert.equal(seen.slice(2).map((e) => [e.id, e.event, e.reason]), [['a', 'exited', 'boom again'], ['a', 'intensity', 'boom again']])
+  } finally {
+    diagnosticsChannel.unsubscribe('tekka:supervisor:child', onEvent)
+  }
 })
 
 test('one_for_one restarts only the child that failed', async () => {

@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { isIP, type Socket } from 'node:net'
-import { Pid, formatReason, type Clock, type Logger, type Ref, type RemoteName, type RemoteRouter, type Runtime, type Timer } from '@tekka/actors'
+import { Pid, formatReason, tekkaChannel, type Clock, type Logger, type Ref, type RemoteName, type RemoteRouter, type Runtime, type Timer } from '@tekka/actors'
 import { createCodec, type Codec } from './codec.js'
 import { Connection } from './connection.js'
 import { clientHandshake, serverHandshake, type PeerInfo } from './handshake.js'
@@ -24,6 +24,18 @@ import {
   BYE, DEMONITOR, DOWN, EXIT, EXIT2, LINK, MONITOR, NODES, REG_SEND, RPC_CALL, RPC_REPLY, SEND, UNLINK,
   parseSignal, wireTarget, type Signal
 } from './protocol.js'
+
+/** Diagnostics channel `tekka:dist:node`: every nodeup / nodedown, with the node that saw it. */
+export interface NodeChannelEvent {
+  /** The node that saw it. */
+  node: string
+  event: 'nodeup' | 'nodedown'
+  peer: string
+  creation?: number
+  reason?: string
+  hidden: boolean
+}
+export const nodeChannel = tekkaChannel<NodeChannelEvent>('tekka:dist:node')
 
 export type NodeDownReason = 'connection_closed' | 'net_tick_timeout' | 'disconnect' | 'protocol_error' | string
 
@@ -478,6 +490,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     this.log.info('nodeup', { peer: info.name, creation: info.creation, hidden: info.hidden })
     const up: NodeUpInfo = { node: info.name, creation: info.creation, hidden: info.hidden }
     this.emit('nodeup', up)
+    nodeChannel.publish({ node: this.name, event: 'nodeup', peer: info.name, creation: info.creation, hidden: info.hidden })
     if (!info.hidden) {
       this.#notifyWatchers(info.name, { type: 'nodeup', node: info.name })
       if (!this.opts.hidden) {
@@ -516,6 +529,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     this.log[level]('nodedown', { peer: peer.name, reason, ...(error !== undefined ? { error } : {}) })
     this.rt.nodeDown(peer.name)
     this.emit('nodedown', { node: peer.name, reason, hidden: info?.hidden ?? false })
+    nodeChannel.publish({ node: this.name, event: 'nodedown', peer: peer.name, reason, hidden: info?.hidden ?? false })
     if (info?.hidden !== true) this.#notifyWatchers(peer.name, { type: 'nodedown', node: peer.name, reason })
   }
 

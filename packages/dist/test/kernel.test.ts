@@ -6,6 +6,8 @@ import * as assert from 'uvu/assert'
 import { silentLogger, memoryLogger, isDownMessage, type Pid } from '@tekka/actors'
 import { startNode, tcpTransport, type DistNode, type NodeOptions } from '../src/index.js'
 import { createServer, connect as netConnect, type Socket } from 'node:net'
+import * as diagnosticsChannel from 'node:diagnostics_channel'
+import type { NodeChannelEvent } from '../src/index.js'
 import { freePortRange } from './helpers/ports.js'
 import { eventually, withTimeout, sleep } from './helpers/wait.js'
 import { haveOpenssl, makeCerts } from './helpers/certs.js'
@@ -43,6 +45,27 @@ test('simultaneous dials leave exactly one connection, every time', async () => 
     const echo = b.spawn(async (ctx) => { const m = await ctx.receive<{ from: Pid }>(); ctx.send(m.from, 'pong') })
     assert.is(await a.run(async (ctx) => { ctx.send(echo, { from: ctx.self }); return await ctx.receive() }), 'pong')
     await Promise.all(started.splice(0).map(async (n) => await n.stop()))
+  }
+})
+
+test('nodeup and nodedown are published on diagnostics channel tekka:dist:node, with the node that saw them', async () => {
+  const seen: NodeChannelEvent[] = []
+  const onEvent = (m: unknown): void => { seen.push(m as NodeChannelEvent) }
+  diagnosticsChannel.subscribe('tekka:dist:node', onEvent)
+  try {
+    const base = await freePortRange(3)
+    const a = await node('a1@127.0.0.1', base)
+    const b = await node('b2@127.0.0.1', base)
+    assert.ok(await a.connect(b.name))
+    await eventually(() => seen.length >= 2, { timeout: 5000, message: 'nodeup on both' })
+    await b.stop()
+    await eventually(() => seen.some((e) => e.event === 'nodedown' && e.node === a.name), { timeout: 5000, message: 'nodedown on a' })
+    const mine = seen.filter((e) => e.node === a.name || e.node === b.name)
+    assert.ok(mine.some((e) => e.node === a.name && e.event === 'nodeup' && e.peer === b.name && e.creation === b.creation && !e.hidden))
+    assert.ok(mine.some((e) => e.node === b.name && e.event === 'nodeup' && e.peer === a.name))
+    assert.ok(mine.some((e) => e.node === a.name && e.event === 'nodedown' && e.peer === b.name && e.reason === 'disconnect'))
+  } finally {
+    diagnosticsChannel.unsubscribe('tekka:dist:node', onEvent)
   }
 })
 

@@ -34,7 +34,7 @@ export function heal (init: HealInit = {}): (components: HealComponents) => Heal
   return (components) => new HealService(init, components)
 }
 
-export { HealService, type HealStatus } from './service.js'
+export { HealService, healChannel, type HealStatus } from './service.js'
 export { decide, formatSplitView, type NodeView, type SplitView, type SplitGroup, type HealDecision } from './split-view.js'
 export { healOptions, MONITOR_NAME, SUPERVISOR_NAME, RPC } from './types.js'
 export type { HealInit, HealOptions, HealComponents, HealEvent, HealPlan, HealResult, ClusterView, ProbeResult } from './types.js'

@@ -5,7 +5,7 @@
  * twice; `stop` undoes everything `start` set up.
  */
 import { EventEmitter } from 'node:events'
-import { startGenServer, startSupervisor, stopServer, type Clock, type Logger, type Pid, type ProcessContext } from '@tekka/actors'
+import { startGenServer, startSupervisor, stopServer, tekkaChannel, type Clock, type Logger, type Pid, type ProcessContext } from '@tekka/actors'
 import type { DistNode, MembershipEvent, NodeUpInfo } from '@tekka/dist'
 import { Autoclean } from './autoclean.js'
 import { Autoheal } from './autoheal.js'
@@ -28,6 +28,13 @@ export interface HealStatus {
   /** Members down here, with how long and what the last probe said. */
   down: Array<{ node: string, downFor: number, probe: ProbeResult | undefined }>
 }
+
+/**
+ * Diagnostics channel `tekka:heal:event`: every heal event (partition,
+ * probe, report, decision, heal, reboot, autoclean) with the node it
+ * happened on, for tools that watch without parsing logs.
+ */
+export const healChannel = tekkaChannel<{ node: string, event: HealEvent }>('tekka:heal:event')
 
 export class HealService extends EventEmitter implements MonitorHost {
   readonly node: DistNode
@@ -143,6 +150,7 @@ export class HealService extends EventEmitter implements MonitorHost {
   }
 
   publish (e: HealEvent): void {
+    healChannel.publish({ node: this.node.name, event: e })
     try {
       this.emit('event', e)
     } catch (err) {

@@ -5,7 +5,9 @@
 // indirect probe tells a link cut on one side from a dead node.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import * as diagnosticsChannel from 'node:diagnostics_channel'
 import type { MembershipEvent } from '@tekka/dist'
+import type { HealEvent } from '../src/index.js'
 import { SimCluster, type SimConfig } from './sim/cluster.js'
 
 const base: SimConfig = { seed: 7, nodes: 3, tickTime: 2000, delay: 2000, autoclean: 0, quantum: 20, verbose: process.env.TEKKA_SIM_VERBOSE === '1' }
@@ -43,6 +45,9 @@ test('a partition that ends is recorded on both sides, shown by cluster status, 
     const [a, b, c] = sim.nodes as [typeof sim.nodes[0], typeof sim.nodes[0], typeof sim.nodes[0]]
     const seen: MembershipEvent[] = []
     a.dist.membership.subscribe((e) => { seen.push(e) })
+    const diag: Array<{ node: string, event: HealEvent }> = []
+    const onDiag = (m: unknown): void => { diag.push(m as { node: string, event: HealEvent }) }
+    diagnosticsChannel.subscribe('tekka:heal:event', onDiag)
     const cut = [...both(a.name, c.name), ...both(b.name, c.name)]
     sim.cut(cut)
     await sim.run(6000)
@@ -56,6 +61,8 @@ test('a partition that ends is recorded on both sides, shown by cluster status, 
     assert.equal(c.dist.membership.status().partitions, [a.name, b.name], 'c records both')
     assert.equal(a.heal.partitions(), [c.name])
     assert.ok(seen.some((e) => e.type === 'partition' && e.event === 'occurred' && e.node === c.name), 'published to subscribers')
+    diagnosticsChannel.unsubscribe('tekka:heal:event', onDiag)
+    assert.ok(diag.some((d) => d.node === a.name && d.event.type === 'partition' && d.event.event === 'occurred' && d.event.node === c.name), 'and on diagnostics channel tekka:heal:event')
     // Reported to the leader, which does nothing with autoheal off.
     await sim.run(10_000)
     assert.equal(sim.events.filter((r) => r.e.type === 'reboot' || r.e.type === 'heal'), [])
