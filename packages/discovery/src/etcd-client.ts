@@ -134,19 +134,11 @@ export class EtcdClient {
    * EtcdUnreachableError, EtcdTimeoutError, or the reason of an aborted signal.
    */
   async post (path: string, body: unknown, signals: ReadonlyArray<AbortSignal | undefined>): Promise<Record<string, unknown>> {
-    const call = path.replace(/^\/v3\//, '')
-    const ac = new AbortController()
-    const undo: Array<() => void> = []
+    const call = callOf(path)
+    const { ac, undo } = bind(signals)
     let tried = this.current
     const timer = this.#clock.setTimeout(() => { ac.abort(new EtcdTimeoutError(call, this.#requestTimeout, tried)) }, this.#requestTimeout)
     undo.push(() => { this.#clock.clearTimeout(timer) })
-    for (const s of signals) {
-      if (s === undefined) continue
-      const onAbort = (): void => { ac.abort(s.reason instanceof Error ? s.reason : new Error('aborted')) }
-      if (s.aborted) { onAbort(); break }
-      s.addEventListener('abort', onAbort, { once: true })
-      undo.push(() => { s.removeEventListener('abort', onAbort) })
-    }
     try {
       const payload = JSON.stringify(body)
       const failures: Array<{ server: string, reason: string }> = []
@@ -183,10 +175,42 @@ export class EtcdClient {
     }
   }
 
-  /** One request to one server: its status and body, or Unreached if no answer began. */
-  async #attempt (url: URL, path: string, payload: string, signal: AbortSignal): Promise<{ status: number, text: string }> {
+  /**
+   * A streaming call (`/v3/watch`) on the server that last answered: POSTs
+   * `body`, then hands each JSON object of the stream to `onObject` until it
+   * answers true (resolves), the stream ends or fails (rejects, as `post`
+   * does), or a signal is aborted (rejects with its reason). No timeout of
+   * its own, and no failover: the caller bounds it and asks again.
+   */
+  async stream (path: string, body: unknown, signals: ReadonlyArray<AbortSignal | undefined>, onObject: (o: Record<string, unknown>) => boolean): Promise<void> {
+    const call = callOf(path)
+    const { ac, undo } = bind(signals)
+    const url = this.servers[this.#current] as URL
+    try {
+      ac.signal.throwIfAborted()
+      const answer = await this.#attempt(url, path, JSON.stringify(body), ac.signal, (o) => {
+        // Errors come inside the stream too: parseAnswer turns them into EtcdError.
+        return onObject(parseAnswer(url.origin, call, 200, JSON.stringify(o)))
+      })
+      if (answer.status !== 200) parseAnswer(url.origin, call, answer.status, answer.text)
+    } catch (err) {
+      if (ac.signal.aborted) throw ac.signal.reason as Error
+      if (err instanceof Unreached) throw new EtcdUnreachableError(call, [{ server: url.origin, reason: err.message }])
+      throw err
+    } finally {
+      for (const u of undo) u()
+    }
+  }
+
+  /**
+   * One request to one server: its status and body, or Unreached if no
+   * answer began. With `onObject`, a 200 answer is read as a stream of JSON
+   * objects, one a line, until `onObject` answers true.
+   */
+  async #attempt (url: URL, path: string, payload: string, signal: AbortSignal, onObject?: (o: unknown) => boolean): Promise<{ status: number, text: string }> {
     const https = url.protocol === 'https:'
     const base = url.pathname.replace(/\/+$/, '')
+    const call = callOf(path)
     return await new Promise((resolve, reject) => {
       let answered = false
       let settled = false
@@ -195,12 +219,10 @@ export class EtcdClient {
         if (settled) return
         settled = true
         signal.removeEventListener('abort', onAbort)
-        if (err !== undefined) {
-          req?.destroy()
-          reject(err)
-        } else {
-          resolve(v as { status: number, text: string })
-        }
+        // Also after a whole answer: a stream (a watch) stays open until the connection goes.
+        req?.destroy()
+        if (err !== undefined) reject(err)
+        else resolve(v as { status: number, text: string })
       }
       const onAbort = (): void => { finish(signal.reason as Error) }
       signal.addEventListener('abort', onAbort, { once: true })
@@ -217,35 +239,82 @@ export class EtcdClient {
       try {
         req = (https ? httpsRequest : httpRequest)(opts, (res: IncomingMessage) => {
           answered = true
+          if (onObject !== undefined && res.statusCode === 200) {
+            readStream(res)
+            return
+          }
           const chunks: Buffer[] = []
           let size = 0
           res.on('data', (c: Buffer) => {
             size += c.length
             if (size > MAX_BODY) {
-              finish(new EtcdBadResponseError(url.origin, path, `more than ${MAX_BODY} bytes`))
+              finish(new EtcdBadResponseError(url.origin, call, `more than ${MAX_BODY} bytes`))
               return
             }
             chunks.push(c)
           })
           res.on('end', () => { finish(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
-          res.on('error', (err) => { finish(new EtcdBadResponseError(url.origin, path, `answer cut short: ${describeNetError(err)}`)) })
+          res.on('error', (err) => { finish(new EtcdBadResponseError(url.origin, call, `answer cut short: ${describeNetError(err)}`)) })
         })
       } catch (err) {
         // Bad TLS material (a key that is not PEM) throws here, for every server alike.
         finish(new Unreached(describeNetError(err)))
         return
       }
+      const readStream = (res: IncomingMessage): void => {
+        // A stream may be quiet for as long as its caller waits.
+        req?.setTimeout(0)
+        let buf = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          buf += chunk
+          for (let nl = buf.indexOf('\n'); nl >= 0 && !settled; nl = buf.indexOf('\n')) {
+            const line = buf.slice(0, nl).trim()
+            buf = buf.slice(nl + 1)
+            if (line === '') continue
+            let o: unknown
+            try { o = JSON.parse(line) } catch {
+              finish(new EtcdBadResponseError(url.origin, call, `malformed JSON in the stream: ${snippet(line)}`))
+              return
+            }
+            try {
+              if (onObject?.(o) === true) finish(undefined, { status: 200, text: '' })
+            } catch (err) {
+              finish(err as Error)
+            }
+          }
+          if (buf.length > MAX_BODY) finish(new EtcdBadResponseError(url.origin, call, `a stream line of more than ${MAX_BODY} bytes`))
+        })
+        res.on('end', () => { finish(new EtcdBadResponseError(url.origin, call, 'the server ended the stream')) })
+        res.on('error', (err) => { finish(new EtcdBadResponseError(url.origin, call, `stream cut short: ${describeNetError(err)}`)) })
+      }
       req.setTimeout(this.#attemptTimeout, () => {
-        if (answered) finish(new EtcdBadResponseError(url.origin, path, `answer stalled for ${this.#attemptTimeout} ms`))
+        if (answered) finish(new EtcdBadResponseError(url.origin, call, `answer stalled for ${this.#attemptTimeout} ms`))
         else finish(new Unreached(`no answer within ${this.#attemptTimeout} ms`))
       })
       req.on('error', (err) => {
-        if (answered) finish(new EtcdBadResponseError(url.origin, path, `answer cut short: ${describeNetError(err)}`))
+        if (answered) finish(new EtcdBadResponseError(url.origin, call, `answer cut short: ${describeNetError(err)}`))
         else finish(new Unreached(describeNetError(err)))
       })
       req.end(payload)
     })
   }
+}
+
+const callOf = (path: string): string => path.replace(/^\/v3\//, '')
+
+/** An AbortController aborted (with the reason) when any of `signals` is; `undo` removes the listeners. */
+function bind (signals: ReadonlyArray<AbortSignal | undefined>): { ac: AbortController, undo: Array<() => void> } {
+  const ac = new AbortController()
+  const undo: Array<() => void> = []
+  for (const s of signals) {
+    if (s === undefined) continue
+    const onAbort = (): void => { ac.abort(s.reason instanceof Error ? s.reason : new Error('aborted')) }
+    if (s.aborted) { onAbort(); break }
+    s.addEventListener('abort', onAbort, { once: true })
+    undo.push(() => { s.removeEventListener('abort', onAbort) })
+  }
+  return { ac, undo }
 }
 
 /** The answer as a JSON object, or the error it carries. */

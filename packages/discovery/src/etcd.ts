@@ -29,21 +29,30 @@
  *   The autocluster actor unregisters when the node leaves its cluster and
  *   when it stops; `stop()` revokes the lease too, so a stopped node is gone
  *   from etcd at once, not a TTL later.
- * - **lock** is etcd's lock protocol (the one of `/v3/lock/lock`, `etcdctl
- *   lock` and clientv3's concurrency.Mutex) used as a try-lock: in one
- *   transaction, this node creates P/C/lock/<lease hex> under its lease (if
- *   it is not there already) and reads the oldest key under P/C/lock/. The
- *   owner is the oldest key: if that is ours, `true`; else our key is deleted
- *   again and the answer is `false`, at once. The alternative, `/v3/lock/lock`
- *   given a short deadline, blocks by design: answering `false` would cost
- *   the whole deadline each round, and a lock granted just as the request is
- *   given up would be held without this node knowing it (etcd 3.4 does
- *   delete an abandoned waiter's key, but cannot know a grant was not heard).
- *   Being the same protocol, it excludes other users of the lock API on the
- *   same name too: `etcdctl lock P/C/lock` held by an operator pauses
- *   joining. The lock lives on the node's lease, so a node that dies holding
- *   it frees it at most `node_ttl` later. **unlock** deletes this node's
- *   lock key, which is all it can ever hold: harmless when there is none.
+ * - **lock** follows etcd's lock protocol (that of `/v3/lock/lock`,
+ *   `etcdctl lock` and clientv3's concurrency.Mutex), run by this node
+ *   itself so that its wait is bounded: one transaction puts
+ *   P/C/lock/<lease hex> under the node's lease (if it is not there) and
+ *   reads the oldest key under P/C/lock/. The oldest key holds the lock: if
+ *   that is ours, `true`. Else this node waits its turn, as the Mutex does
+ *   (a watch on the newest key older than ours; when it goes, look again),
+ *   for at most `lockWait` (2 s): `true` if the lock comes to it meanwhile,
+ *   else its key is deleted again and the answer is `false`. Nodes started
+ *   together thus join one after the other in the order they asked, without
+ *   each losing a whole autocluster interval per refusal; and a refusal
+ *   still comes within `lockWait`, as the contract wants it quick.
+ *   Why not `/v3/lock/lock` itself, given a deadline: it blocks until it
+ *   has the lock, and a grant that comes just as the request is given up
+ *   would be held by a node that does not know it. (etcd 3.4 does delete the
+ *   key of a waiter whose request is abandoned, checked by hand with curl;
+ *   it cannot know whether a grant was heard.) Being the same protocol, it
+ *   excludes other users of the lock API on that name: `etcdctl lock
+ *   P/C/lock` held by an operator pauses joining. The lock lives on the
+ *   node's lease, so a node that dies holding it frees it at most
+ *   `node_ttl` later. **unlock** deletes this node's lock key, which is all
+ *   it can hold: harmless when there is none. A lock key that could not be
+ *   deleted (etcd unreachable just then) is deleted by the keepalive rounds
+ *   later: a forgotten waiter would become a holder nobody knows of.
  *
  * Every call honours the caller's AbortSignal and the node's, is bounded by
  * `requestTimeout` per request, and fails with a named error (EtcdError with
@@ -82,6 +91,11 @@ export interface EtcdInit {
   requestTimeout?: number
   /** ms one server may take to connect and start answering before the next is tried. Default 2000. */
   attemptTimeout?: number
+  /**
+   * Most ms lock() waits in etcd's queue for a holder to let go before it
+   * answers false (0: never waits). Default 2000.
+   */
+  lockWait?: number
 }
 
 /** A call on a strategy that is not started, or stopped. */
@@ -98,6 +112,7 @@ interface Options {
   readonly tls: EtcdTls | undefined
   readonly requestTimeout: number
   readonly attemptTimeout: number
+  readonly lockWait: number
 }
 
 interface Lease {
@@ -114,7 +129,8 @@ const DEFAULTS = {
   prefix: 'tekkacl',
   nodeTtl: 60_000,
   requestTimeout: 5000,
-  attemptTimeout: 2000
+  attemptTimeout: 2000,
+  lockWait: 2000
 } as const
 
 class EtcdStrategy implements Strategy {
@@ -133,6 +149,10 @@ class EtcdStrategy implements Strategy {
   #registered = false
   // The lease the node key was last put under.
   #keyLease: string | undefined
+  // Our lock key, when deleting it failed: a waiter left in etcd's queue would become a holder nobody knows of.
+  #staleLock: string | undefined
+  // From lock() until unlock() (or a lock() that answered false): our lock key is in use, not stale.
+  #lockInUse = false
   #timer: Timer | undefined
   // Writes of the node key, one at a time: a re-registration after a lost lease must not cross an unregister.
   #queue: Promise<unknown> = Promise.resolve()
@@ -170,6 +190,9 @@ class EtcdStrategy implements Strategy {
     this.#timer = undefined
     this.#abort.abort(new EtcdStoppedError())
     this.#registered = false
+    // All of it goes with the lease; a start() after this begins afresh.
+    this.#keyLease = this.#staleLock = this.#problem = undefined
+    this.#lockInUse = false
     const lease = this.#lease
     this.#lease = undefined
     if (lease === undefined) return
@@ -226,41 +249,129 @@ class EtcdStrategy implements Strategy {
 
   async lock (options: StrategyCallOptions = {}): Promise<boolean> {
     this.#check('lock')
-    const owner = {
-      request_range: { key: b64(`${this.#lockName}/`), range_end: prefixEnd(`${this.#lockName}/`), sort_order: 'ASCEND', sort_target: 'CREATE', limit: '1' }
-    }
+    const signal = options.signal
     let mine = ''
-    const r = await this.#withLease('lock', options.signal, async (lease) => {
-      mine = `${this.#lockName}/${lease.hex}`
+    let owner = false
+    this.#lockInUse = true
+    try {
+      const place = await this.#enqueue(signal, (key) => { mine = key })
+      owner = place.first?.key === mine || await this.#waitTurn(mine, place.rev, signal)
+      if (!owner) {
+        const who = place.first === undefined ? 'nobody any more' : place.first.value === '' ? `another client (${place.first.key})` : place.first.value
+        this.#c.logger.debug(`etcd lock ${this.#lockName} is held by ${who}`)
+      }
+      return owner
+    } finally {
+      if (!owner) {
+        // Out of the queue again (also when the call failed half-way), so whoever comes next is not waiting on us.
+        if (mine !== '') await this.#dropLockKey(mine)
+        this.#lockInUse = false
+      }
+    }
+  }
+
+  /** Our place in etcd's lock queue (created if not there): its create revision, and who is first. */
+  async #enqueue (signal: AbortSignal | undefined, named: (key: string) => void): Promise<{ rev: string, first: { key: string, value: string } | undefined }> {
+    const pfx = `${this.#lockName}/`
+    const oldest = { request_range: { key: b64(pfx), range_end: prefixEnd(pfx), sort_order: 'ASCEND', sort_target: 'CREATE', limit: '1' } }
+    const r = await this.#withLease('lock', signal, async (lease) => {
+      const mine = `${pfx}${lease.hex}`
+      named(mine)
+      // Ours again, whatever a failed delete left: this call decides what becomes of it.
+      if (this.#staleLock === mine) this.#staleLock = undefined
       return await this.#post('/v3/kv/txn', {
         compare: [{ target: 'CREATE', key: b64(mine), create_revision: '0', result: 'EQUAL' }],
-        success: [{ request_put: { key: b64(mine), value: b64(this.#c.node), lease: lease.id } }, owner],
-        failure: [owner]
-      }, options.signal)
+        success: [{ request_put: { key: b64(mine), value: b64(this.#c.node), lease: lease.id } }, { request_range: { key: b64(mine) } }, oldest],
+        failure: [{ request_range: { key: b64(mine) } }, oldest]
+      }, signal)
     })
-    const first = this.#read('kv/txn', () => {
+    return this.#read('kv/txn', () => {
       const responses = list(r.responses, 'responses')
-      if (responses.length === 0) throw new ShapeError('responses is empty')
-      const last = object(responses[responses.length - 1], `responses[${responses.length - 1}]`)
-      const range = object(last.response_range, `responses[${responses.length - 1}].response_range`)
-      const kvs = list(range.kvs, 'response_range.kvs')
-      if (kvs.length === 0) return undefined
-      const kv = object(kvs[0], 'response_range.kvs[0]')
-      return { key: unb64(kv.key, 'response_range.kvs[0].key'), value: unb64(kv.value, 'response_range.kvs[0].value') }
+      if (responses.length < 2) throw new ShapeError(`responses has ${responses.length} item(s), not 2 or 3`)
+      const [own, head] = responses.slice(-2).map((x, i) => {
+        const at = `responses[${responses.length - 2 + i}]`
+        const kvs = list(object(object(x, at).response_range, `${at}.response_range`).kvs, `${at}.response_range.kvs`)
+        return kvs.length === 0 ? undefined : object(kvs[0], `${at}.response_range.kvs[0]`)
+      })
+      if (own === undefined) throw new ShapeError('our lock key is not in the answer')
+      return {
+        rev: int64(own.create_revision, 'create_revision of our lock key'),
+        first: head === undefined ? undefined : { key: unb64(head.key, 'key of the oldest lock key'), value: unb64(head.value, 'value of the oldest lock key') }
+      }
     })
-    if (first?.key === mine) return true
-    // Not ours: take our key back out of the queue, so the holder's release is not waiting on us.
-    await this.#post('/v3/kv/deleterange', { key: b64(mine) }, options.signal)
-    this.#c.logger.debug(`etcd lock ${this.#lockName} is held by ${first === undefined ? 'nobody any more' : first.value === '' ? `another client (${first.key})` : first.value}`)
-    return false
   }
 
   async unlock (options: StrategyCallOptions = {}): Promise<void> {
     this.#check('unlock')
     const lease = this.#lease
     // Without a lease this node holds no lock key (one on a lost lease is gone with it).
-    if (lease === undefined) return
-    await this.#post('/v3/kv/deleterange', { key: b64(`${this.#lockName}/${lease.hex}`) }, options.signal)
+    if (lease === undefined) { this.#lockInUse = false; return }
+    const mine = `${this.#lockName}/${lease.hex}`
+    try {
+      await this.#post('/v3/kv/deleterange', { key: b64(mine) }, options.signal)
+      if (this.#staleLock === mine) this.#staleLock = undefined
+    } catch (err) {
+      this.#staleLock = mine
+      this.#schedule()
+      throw err
+    } finally {
+      this.#lockInUse = false
+    }
+  }
+
+  /**
+   * Waits, at most `lockWait` ms, for our turn: until no key older than ours
+   * is left under the lock prefix (as etcd's Mutex waits: on the deletion of
+   * the newest key older than ours). True when the lock is ours; false when
+   * the wait is over, or our key is gone (its lease lost).
+   */
+  async #waitTurn (mine: string, rev: string, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.#o.lockWait <= 0) return false
+    const over = new Error('lock wait over')
+    const deadline = new AbortController()
+    const timer = this.#c.clock.setTimeout(() => { deadline.abort(over) }, this.#o.lockWait)
+    const pfx = `${this.#lockName}/`
+    try {
+      for (;;) {
+        // Ours and the one just before it, newest first.
+        const r = await this.#post('/v3/kv/range', {
+          key: b64(pfx), range_end: prefixEnd(pfx), sort_order: 'DESCEND', sort_target: 'CREATE', max_create_revision: rev, limit: '2'
+        }, signal, deadline.signal)
+        const { keys, at } = this.#read('kv/range', () => ({
+          keys: list(r.kvs, 'kvs').map((kv, i) => unb64(object(kv, `kvs[${i}]`).key, `kvs[${i}].key`)),
+          at: int64(object(r.header, 'header').revision, 'header.revision')
+        }))
+        if (keys[0] !== mine) return false
+        const before = keys[1]
+        if (before === undefined) return true
+        // Watched from just after what the range saw: a deletion in between is not missed.
+        await this.#client.stream('/v3/watch', {
+          create_request: { key: b64(before), start_revision: String(BigInt(at) + 1n), filters: ['NOPUT'] }
+        }, [signal, deadline.signal, this.#abort.signal, this.#c.signal], (o) => this.#read('watch', () => {
+          const res = object(o.result, 'result')
+          // Deleted, or the watch was refused (compacted history): look again.
+          return res.canceled === true || list(res.events, 'result.events').length > 0
+        }))
+      }
+    } catch (err) {
+      if (deadline.signal.aborted && deadline.signal.reason === over && !(signal?.aborted ?? false)) return false
+      throw err
+    } finally {
+      this.#c.clock.clearTimeout(timer)
+    }
+  }
+
+  /** Deletes our lock key; if etcd cannot be told now, the keepalive rounds retry (and they report failing again themselves). */
+  async #dropLockKey (key: string, again = false): Promise<void> {
+    try {
+      await this.#post('/v3/kv/deleterange', { key: b64(key) }, undefined)
+      if (this.#staleLock === key) this.#staleLock = undefined
+    } catch (err) {
+      this.#staleLock = key
+      if (again) throw err
+      this.#schedule()
+      this.#c.logger.warn(`etcd: could not take this node out of the lock queue (${key}); retrying every third of the TTL: ${message(err)}`)
+    }
   }
 
   // ---- the lease -----------------------------------------------------------------
@@ -336,6 +447,10 @@ class EtcdStrategy implements Strategy {
       if (lease !== undefined) await this.#keepalive(lease)
       // Registered means the key is under the current lease: after a lost lease (or a failed try to put it back), put it now.
       if (this.#registered && (this.#lease === undefined || this.#keyLease !== this.#lease.id)) await this.#reregister()
+      const stale = this.#staleLock
+      // A key of a lost lease went with it.
+      if (stale !== undefined && (this.#lease === undefined || !stale.endsWith(`/${this.#lease.hex}`))) this.#staleLock = undefined
+      else if (stale !== undefined && !this.#lockInUse) await this.#dropLockKey(stale, true)
       if (this.#problem !== undefined && this.#running) {
         this.#c.logger.info(`etcd reachable again (${this.#client.current})${this.#registered ? ': this node is registered' : ''}`)
         this.#problem = undefined
@@ -348,7 +463,7 @@ class EtcdStrategy implements Strategy {
       else this.#c.logger.debug(`etcd: keeping this node registered failed again: ${what}`)
       this.#problem = what
     } finally {
-      if (this.#running && (this.#lease !== undefined || this.#registered)) this.#schedule()
+      if (this.#running && (this.#lease !== undefined || this.#registered || this.#staleLock !== undefined)) this.#schedule()
     }
   }
 
@@ -382,8 +497,8 @@ class EtcdStrategy implements Strategy {
     if (!this.#running || this.#c.signal.aborted) throw new EtcdStoppedError(call)
   }
 
-  async #post (path: string, body: unknown, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
-    return await this.#client.post(path, body, [signal, this.#abort.signal, this.#c.signal])
+  async #post (path: string, body: unknown, ...signals: Array<AbortSignal | undefined>): Promise<Record<string, unknown>> {
+    return await this.#client.post(path, body, [...signals, this.#abort.signal, this.#c.signal])
   }
 
   /** Reads an answer; a field of the wrong shape is an EtcdBadResponseError naming it. */
@@ -469,7 +584,8 @@ export const etcdStrategy: StrategyFactory<EtcdInit> = (init = {}) => {
     ttlSeconds: Math.max(1, Math.ceil(nodeTtl / 1000)),
     tls,
     requestTimeout: positiveMs(init.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
-    attemptTimeout: positiveMs(init.attemptTimeout, DEFAULTS.attemptTimeout, 'attemptTimeout')
+    attemptTimeout: positiveMs(init.attemptTimeout, DEFAULTS.attemptTimeout, 'attemptTimeout'),
+    lockWait: init.lockWait === 0 ? 0 : positiveMs(init.lockWait, DEFAULTS.lockWait, 'lockWait')
   }
   return (components) => new EtcdStrategy(o, components)
 }

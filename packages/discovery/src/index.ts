@@ -1,11 +1,13 @@
 /**
  * @tekka/discovery — cluster discovery for tekka nodes: the strategy
- * contract (ekka_cluster_strategy), the manual and static strategies, and
- * the autocluster actor that joins what a strategy discovers.
+ * contract (ekka_cluster_strategy), the strategies (manual, static, dns,
+ * etcd, k8s, mdns), and the autocluster actor that joins what a strategy
+ * discovers.
  *
  * The `tekka` command loads it by itself (`plugin`) and reads
- * `cluster.discovery`, `cluster.static.seeds` and
- * `cluster.autocluster_interval`. From code:
+ * `cluster.discovery`, `cluster.autocluster_interval` and the keys of the
+ * chosen strategy (`cluster.static.*`, `cluster.dns.*`, `cluster.etcd.*`,
+ * `cluster.k8s.*`, `cluster.mdns.*`). From code:
  *
  * ```ts
  * import { startNode } from '@tekka/dist'

@@ -63,7 +63,7 @@ export function strategyFromConfig (config: TekkaConfig, components: StrategyCom
       }
       return mdnsStrategy({ service: config.cluster.mdns.service, browseWindow: config.cluster.mdns.browse_window })(components)
     default:
-      throw new ConfigError(`cluster.discovery = ${kind} is not implemented in this version (use manual or static)`, { key: 'cluster.discovery' })
+      throw new ConfigError(`cluster.discovery = ${String(kind)} is not a discovery strategy (manual, static, dns, etcd, k8s or mdns)`, { key: 'cluster.discovery' })
   }
 }
 

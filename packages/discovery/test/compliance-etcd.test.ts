@@ -10,7 +10,8 @@ strategyCompliance({
   name: 'etcd',
   factory: etcdStrategy,
   // Nodes become known by registering: every node gets the same server and prefix.
-  init: () => ({ server: [etcd?.url ?? 'http://127.0.0.1:1'], prefix: 'compliance', nodeTtl: 5000 }),
+  // A short lock wait: the suite's lock() calls that answer false wait it out.
+  init: () => ({ server: [etcd?.url ?? 'http://127.0.0.1:1'], prefix: 'compliance', nodeTtl: 5000, lockWait: 300 }),
   async setup () { etcd = await EtcdServer.start() },
   async teardown () { await etcd?.destroy() }
 })

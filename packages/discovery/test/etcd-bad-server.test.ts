@@ -103,8 +103,8 @@ test('JSON of the wrong shape: the error names the field and what it is', async 
   await fails(make().lock?.() ?? Promise.resolve(), EtcdBadResponseError, 'lease/grant: bad answer: TTL is 0, not a positive number of seconds')
   routes.set('/v3/lease/grant', json({ ID: '77', TTL: '5' }))
   routes.set('/v3/kv/txn', json({ succeeded: true }))
-  await fails(make().lock?.() ?? Promise.resolve(), EtcdBadResponseError, 'kv/txn: bad answer: responses is empty')
-  routes.set('/v3/kv/txn', json({ succeeded: true, responses: [{ response_put: {} }, { response_put: {} }] }))
+  await fails(make().lock?.() ?? Promise.resolve(), EtcdBadResponseError, 'kv/txn: bad answer: responses has 0 item(s), not 2 or 3')
+  routes.set('/v3/kv/txn', json({ succeeded: true, responses: [{ response_put: {} }, { response_put: {} }, { response_range: {} }] }))
   await fails(make().lock?.() ?? Promise.resolve(), EtcdBadResponseError, 'kv/txn: bad answer: responses[1].response_range is missing, not an object')
 })
 
@@ -117,6 +117,25 @@ test('an error inside a 200 answer (a streaming call): EtcdError', async () => {
   routes.set('/v3/kv/range', json({ error: { grpc_code: 14, http_code: 503, message: 'etcdserver: no leader' } }))
   const e = await fails(make().discover(), EtcdError, 'kv/range: HTTP 200, code 14: etcdserver: no leader')
   assert.is(e.grpcCode, 14)
+})
+
+test('lock waiting its turn, the watch stream answering garbage or an error: named errors, and it leaves the queue', async () => {
+  // Lease 77 = 0x4d: this node's lock key is bad/tekka/lock/4d, queued behind bad/tekka/lock/1.
+  const mine = { key: b64('bad/tekka/lock/4d'), value: b64('b1@127.0.0.1'), create_revision: '9' }
+  const holder = { key: b64('bad/tekka/lock/1'), value: b64('n9@h'), create_revision: '3' }
+  routes.set('/v3/lease/grant', json({ ID: '77', TTL: '5' }))
+  routes.set('/v3/kv/txn', json({ succeeded: true, responses: [{ response_put: {} }, { response_range: { kvs: [mine] } }, { response_range: { kvs: [holder] } }] }))
+  routes.set('/v3/kv/range', json({ header: { revision: '10' }, kvs: [mine, holder] }))
+  routes.set('/v3/kv/deleterange', json({ header: {} }))
+  routes.set('/v3/watch', { body: '{"result":{"created":true}}\ngarbage\n' })
+  hits.delete('/v3/kv/deleterange')
+  await fails(make().lock?.() ?? Promise.resolve(), EtcdBadResponseError, `etcd ${url} watch: bad answer: malformed JSON in the stream: "garbage"`)
+  assert.is(hits.get('/v3/kv/deleterange'), 1, 'its key deleted again')
+  routes.set('/v3/watch', { body: '{"result":{"created":true}}\n{"error":{"grpc_code":14,"message":"etcdserver: no leader"}}\n' })
+  await fails(make().lock?.() ?? Promise.resolve(), EtcdError, 'watch: HTTP 200, code 14: etcdserver: no leader')
+  routes.set('/v3/watch', { body: '{"result":{"created":true,"events":"x"}}\n' })
+  await fails(make().lock?.() ?? Promise.resolve(), EtcdBadResponseError, 'watch: bad answer: result.events is a string, not a list')
+  assert.is(hits.get('/v3/kv/deleterange'), 3)
 })
 
 test('keepalive answering garbage: logged once, retried, and said when it works again; the strategy lives on', async () => {

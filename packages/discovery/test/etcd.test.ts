@@ -2,7 +2,8 @@
 // the lease and its TTL), that discover lists registered nodes and only those
 // of its cluster, that unregister and stop take the node out at once, that
 // its lock is etcd's lock protocol (an `/v3/lock/lock` holder excludes it and
-// it excludes one), and that a lost lease is replaced and the key put again.
+// it excludes one) that waits its turn a bounded time and leaves no waiter
+// behind, and that a lost lease is replaced and the key put again.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { memoryLogger } from '@tekka/actors'
@@ -14,8 +15,8 @@ let etcd: EtcdServer
 const made: Strategy[] = []
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
-const make = (node: string, opts: { cluster?: string, nodeTtl?: number, logger?: ReturnType<typeof memoryLogger> } = {}): Strategy => {
-  const s = etcdStrategy({ server: etcd.url, prefix: 'unit', nodeTtl: opts.nodeTtl ?? 10_000 })(components(node, opts))
+const make = (node: string, opts: { cluster?: string, nodeTtl?: number, lockWait?: number, logger?: ReturnType<typeof memoryLogger> } = {}): Strategy => {
+  const s = etcdStrategy({ server: etcd.url, prefix: 'unit', nodeTtl: opts.nodeTtl ?? 10_000, lockWait: opts.lockWait ?? 300 })(components(node, opts))
   made.push(s)
   s.start?.()
   return s
@@ -122,6 +123,79 @@ test('lock is etcd\'s lock protocol: a /v3/lock/lock holder excludes it, and it 
   assert.is(await b.lock?.(), true)
   await b.unlock?.()
   assert.equal(await etcd.keys('unit/tekka/lock/'), [])
+})
+
+test('lock waits its turn: it gets the lock when the holder lets go within lockWait, in the order asked', async () => {
+  const a = make('wa@127.0.0.1')
+  const b = make('wb@127.0.0.1', { lockWait: 10_000 })
+  const c = make('wc@127.0.0.1', { lockWait: 10_000 })
+  assert.is(await a.lock?.(), true)
+  const order: string[] = []
+  const pb = b.lock?.().then((v) => { order.push('b'); return v })
+  await wait.eventually(async () => (await etcd.keys('unit/tekka/lock/')).length === 2, { timeout: 5000, message: 'b queued' })
+  const pc = c.lock?.().then((v) => { order.push('c'); return v })
+  await wait.eventually(async () => (await etcd.keys('unit/tekka/lock/')).length === 3, { timeout: 5000, message: 'c queued' })
+  assert.equal(order, [], 'both wait while a holds it')
+  await a.unlock?.()
+  assert.is(await pb, true, 'b next')
+  assert.equal(order, ['b'], 'c still waits: b holds it')
+  await b.unlock?.()
+  assert.is(await pc, true, 'then c')
+  await c.unlock?.()
+  assert.equal(await etcd.keys('unit/tekka/lock/'), [])
+})
+
+test('lock gives up after lockWait with false, or at once with lockWait 0; no waiter key is left behind', async () => {
+  const a = make('xa@127.0.0.1')
+  const b = make('xb@127.0.0.1', { lockWait: 300 })
+  const now = make('xc@127.0.0.1', { lockWait: 0 })
+  assert.is(await a.lock?.(), true)
+  assert.is(await b.lock?.(), false)
+  assert.is(await now.lock?.(), false)
+  assert.equal((await etcd.keys('unit/tekka/lock/')).map((k) => k.value), ['xa@127.0.0.1'], 'only the holder')
+  await a.unlock?.()
+})
+
+test('the caller giving up while lock waits: rejected with its reason, and out of the queue', async () => {
+  const a = make('ya@127.0.0.1')
+  const b = make('yb@127.0.0.1', { lockWait: 60_000 })
+  assert.is(await a.lock?.(), true)
+  const ac = new AbortController()
+  const why = new Error('autocluster gave up')
+  const p = b.lock?.({ signal: ac.signal })
+  await wait.eventually(async () => (await etcd.keys('unit/tekka/lock/')).length === 2, { timeout: 5000, message: 'b queued' })
+  ac.abort(why)
+  try {
+    await p
+    assert.unreachable('lock')
+  } catch (err) {
+    assert.is(err, why)
+  }
+  assert.equal((await etcd.keys('unit/tekka/lock/')).map((k) => k.value), ['ya@127.0.0.1'])
+  await a.unlock?.()
+  assert.is(await b.lock?.(), true, 'and it can lock later')
+  await b.unlock?.()
+})
+
+test('etcd going away while lock waits: the call fails, and the waiter key left behind is deleted once etcd is back', async () => {
+  const logger = memoryLogger('tekka:discovery:etcd')
+  const a = make('za@127.0.0.1')
+  const b = make('zb@127.0.0.1', { lockWait: 60_000, nodeTtl: 3000, logger })
+  assert.is(await a.lock?.(), true)
+  // It fails while etcd stops: caught at once, looked at below.
+  const p = (b.lock?.() ?? Promise.resolve()).then((v) => v, (e: unknown) => e)
+  await wait.eventually(async () => (await etcd.keys('unit/tekka/lock/')).length === 2, { timeout: 5000, message: 'b queued' })
+  await etcd.stop()
+  const err = await p
+  assert.instance(err, Error, 'lock failed')
+  assert.match((err as Error).message, /^etcd (http:\/\/127\.0\.0\.1:\d+ )?(watch|kv\/range)/)
+  assert.ok(logger.records.some((r) => r.level === 'warn' && r.msg.startsWith('etcd: could not take this node out of the lock queue')), 'said')
+  await etcd.restart()
+  // b's lease lives on (kept alive), so only b can delete its key: it does, without another lock() call.
+  await wait.eventually(async () => JSON.stringify((await etcd.keys('unit/tekka/lock/')).map((k) => k.value)) === '["za@127.0.0.1"]', { timeout: 10_000, message: 'b out of the queue' })
+  await a.unlock?.()
+  assert.is(await b.lock?.(), true)
+  await b.unlock?.()
 })
 
 test('a lost lease (revoked behind its back, as etcd does when it expires) is replaced and the key put again', async () => {

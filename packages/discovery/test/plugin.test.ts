@@ -61,7 +61,7 @@ test('a strategy this version does not have: refused at start, naming the key an
     } catch (err) {
       assert.instance(err, ConfigError)
       assert.is((err as ConfigError).key, 'cluster.discovery')
-      assert.match((err as Error).message, `cluster.discovery = ${kind} is not implemented in this version`)
+      assert.match((err as Error).message, `cluster.discovery = ${kind} is not a discovery strategy (manual, static, dns, etcd, k8s or mdns)`)
     }
   }
   const r = await node.ctl.run(['autocluster', 'status'], { json: false })
