@@ -107,7 +107,7 @@ async function main (argv: string[]): Promise<number> {
     const line = (e: DemoLogEvent): void => { process.stdout.write(`${model.elapsed(e.at)}  ${e.kind.padEnd(9)} ${e.text}\n`) }
     model.on('event', line)
     statsTimer = setInterval(() => {
-      const parts = model.fresh().map((s) => `${short(s.node)} ${s.msgsPerSec} msg/s, ${s.jobs.worked} jobs run, ${s.jobs.done} results, ${s.lockCounts.leader.taken + s.lockCounts.quorum.taken} locks taken`)
+      const parts = model.fresh().map((s) => `${short(s.node)} ${s.msgsPerSec} msg/s, ${s.jobs.worked} jobs run, ${s.jobs.done} results, ${s.lockCounts.leader.taken + s.lockCounts.quorum.taken} lock${s.lockCounts.leader.taken + s.lockCounts.quorum.taken === 1 ? '' : 's'} taken`)
       if (parts.length > 0) model.add('stats', parts.join(' | '))
     }, 5000)
   }

@@ -47,7 +47,8 @@ export class ScriptStepError extends Error {
 /**
  * Resolves once `check` returns true (checked on every model change and
  * every 200 ms). `check` may return a string: what is still missing, used
- * in the error when `timeoutMs` passes. Resolves early (false) on abort.
+ * in the error when `timeoutMs` passes; it may throw to fail the step at
+ * once. Resolves early (false) on abort.
  */
 async function until (model: DemoModel, signal: AbortSignal, timeoutMs: number, what: string, check: () => boolean | string): Promise<boolean> {
   if (signal.aborted) return false
@@ -62,7 +63,14 @@ async function until (model: DemoModel, signal: AbortSignal, timeoutMs: number, 
       signal.removeEventListener('abort', onAbort)
     }
     const test = (): void => {
-      const r = check()
+      let r: boolean | string
+      try {
+        r = check()
+      } catch (err) {
+        done()
+        reject(err)
+        return
+      }
       if (r === true) { done(); resolve(true) } else if (typeof r === 'string') missing = r
     }
     const onAbort = (): void => { done(); resolve(false) }
@@ -74,6 +82,17 @@ async function until (model: DemoModel, signal: AbortSignal, timeoutMs: number, 
     model.on('change', test)
     signal.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+/** Throws when a node that should be starting has exited instead (a taken port, a bad setting): no point waiting. */
+function failIfExited (model: DemoModel, names: readonly string[]): void {
+  for (const n of names) {
+    const e = model.entry(n)
+    if (e.state === 'exited' && e.proc !== undefined) {
+      const tail = e.proc.output().split('\n').slice(-5).join(' | ')
+      throw new ScriptStepError(`${n} exited while starting (${e.proc.exitInfo?.signal ?? `code ${String(e.proc.exitInfo?.code)}`}): ${tail}`)
+    }
+  }
 }
 
 const by = (kind: string, pred: (e: DemoLogEvent) => boolean = () => true) => (e: DemoLogEvent): boolean => e.kind === kind && pred(e)
@@ -88,6 +107,7 @@ export async function runScript (model: DemoModel, ctl: Controller, opts: Script
   const startMark = model.mark
   for (const name of names) ctl.spawn(name)
   if (!await until(model, signal, 60_000, 'every node to start', () => {
+    failIfExited(model, names)
     const notYet = names.filter((n) => model.since(startMark, by('app', (e) => e.data.node === n)).length === 0)
     return notYet.length === 0 || `not started yet: ${list(notYet)}`
   })) return
@@ -154,8 +174,10 @@ export async function runScript (model: DemoModel, ctl: Controller, opts: Script
     const proc = ctl.spawn(victim)
     model.add('restart', `${victim} (pid ${proc.pid}), same data dir: it remembers its cluster and goes back to it`, undefined, { node: victim, pid: proc.pid })
     model.phase = `cycle ${cycle}: restarted ${victim}; waiting for it to rejoin`
-    if (!await until(model, signal, 60_000, `${victim} to start again`, () =>
-      model.since(restartMark, by('app', (e) => e.data.node === victim)).length > 0 || 'not started yet')) return
+    if (!await until(model, signal, 60_000, `${victim} to start again`, () => {
+      failIfExited(model, [victim])
+      return model.since(restartMark, by('app', (e) => e.data.node === victim)).length > 0 || 'not started yet'
+    })) return
     if (!await until(model, signal, 40_000, `${victim} to rejoin`, () => {
       const e = model.entry(victim)
       if (e.stats === undefined) return 'no stats from it yet'

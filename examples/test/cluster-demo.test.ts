@@ -14,10 +14,16 @@
  *   shows the cursor again and exits 0, with no node left.
  * - the controller killed with SIGKILL (it can clean up nothing): its nodes
  *   notice that their stdin closed and exit by themselves.
+ * - a node that cannot start (its port taken): an error line, the others
+ *   stopped, exit 1; bad options: exit 2 with the usage.
+ * - in-process: the checks on what nodes send, and the model's view.
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { createServer, type Server } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { DemoModel } from '../cluster-demo/model.js'
+import { messageProblem, type DemoStats } from '../cluster-demo/protocol.js'
 import { alive, killAtExit, ports, procs, type NodeProcess } from './support/dist-helpers.js'
 
 const MAIN = fileURLToPath(new URL('../cluster-demo/main.js', import.meta.url))
@@ -160,6 +166,61 @@ test('nodes exit by themselves when the controller is killed with SIGKILL', asyn
   await demo.exited
   const left = await gone(pids, 8000)
   assert.equal(left, [], `nodes still running 8 s after their controller died: ${left.join(', ')}`)
+})
+
+test('a node that cannot start (its port is taken) fails the run at once: error line, the others stopped, exit 1', async () => {
+  const base = await ports.freePortRange(4)
+  const squatter: Server = createServer()
+  await new Promise<void>((resolve) => { squatter.listen(base + 2, '127.0.0.1', resolve) })
+  try {
+    const demo = startDemo(['--no-ui', '--base-port', String(base)])
+    const exit = await exitWithin(demo, 60_000)
+    const out = demo.output('stdout')
+    const pids = out.split('\n').map((l) => /^\+[\d.]+s\s+exit\s+demo\d@127\.0\.0\.1 \(pid (\d+)\)/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]))
+    nodePids.push(...pids)
+    assert.is(exit.code, 1, out)
+    assert.match(out, new RegExp(`error\\s+demo2@127\\.0\\.0\\.1 exited while starting \\(code 1\\): .*ERR_PORT_IN_USE: port ${base + 2}`))
+    assert.match(out, /done\s+all nodes stopped; 0 of the 3 tekka processes started are left; exit 1/)
+    assert.is(pids.length, 3, 'every node started is accounted for')
+    assert.equal(pids.filter(alive), [])
+  } finally {
+    squatter.close()
+  }
+})
+
+test('bad options exit 2 with the usage', async () => {
+  for (const args of [['--nodes', '12'], ['--ui', '--no-ui'], ['--log', 'loud'], ['--frobnicate']]) {
+    const demo = startDemo(args)
+    const exit = await exitWithin(demo, 20_000)
+    assert.is(exit.code, 2, `${args.join(' ')}\n${demo.output()}`)
+    assert.match(demo.output('stderr'), /^demo: .+\nusage: node examples\/dist\/cluster-demo\/main\.js/m)
+  }
+})
+
+test('messages from nodes are checked: malformed ones are refused with what is wrong; stale stats are ignored', () => {
+  assert.is(messageProblem('hello'), 'not an object')
+  assert.is(messageProblem({ t: 'demo_exploit' }), 'unknown message type "demo_exploit"')
+  assert.is(messageProblem({ t: 'demo_event', node: 'demo1@127.0.0.1', creation: 1, at: 1, kind: 'job' }), 'an event needs kind, text and data')
+  assert.is(messageProblem({ t: 'demo_stats', node: 'demo1@127.0.0.1', creation: 1, at: 1, osPid: 1, msgsPerSec: 1, jobs: {}, locks: [], lockCounts: {}, status: { members: [{ node: 1 }], partitions: [] } }), 'a member without node or status')
+  assert.is(messageProblem({ t: 'demo_event', node: 'demo1@127.0.0.1', creation: 1, at: 1, kind: 'job', text: 'x', data: {} }), undefined)
+
+  const model = new DemoModel(['a@h', 'b@h'], [4371, 4372], { cluster: 'c', basePort: 4370, dataDir: '/tmp/x' })
+  const stats = (node: string, creation: number, up: string[]): DemoStats => ({
+    t: 'demo_stats', node, creation, osPid: 1, at: Date.now(), msgsPerSec: 0,
+    jobs: { submitted: 0, done: 0, byWorker: {}, worked: 0, workerStarts: 1, requeued: 0, failed: 0, late: 0, inFlight: 0, queued: 0 },
+    locks: [], lockCounts: { leader: { taken: 0, refused: 0, lost: 0 }, quorum: { taken: 0, refused: 0, lost: 0 } },
+    status: { node, cluster: 'c', leader: 'a@h', coordinator: 'a@h', members: ['a@h', 'b@h'].map((n) => ({ node: n, guid: n, status: up.includes(n) ? 'up' : 'down', ring: 0 })), running: up, stopped: [], partitions: [] }
+  })
+  for (const [n, c] of [['a@h', 1], ['b@h', 2]] as const) { const e = model.entry(n); e.state = 'running'; e.creation = c }
+  model.onStats(stats('a@h', 1, ['a@h', 'b@h']))
+  assert.not.ok(model.formed(), 'b has not reported yet')
+  model.onStats(stats('b@h', 99, ['a@h', 'b@h']))
+  assert.not.ok(model.formed(), 'stats of another incarnation of b are ignored')
+  model.onStats(stats('b@h', 2, ['a@h', 'b@h']))
+  assert.ok(model.formed())
+  assert.is(model.leader(), 'a@h')
+  model.onStats(stats('b@h', 2, ['b@h']))
+  assert.not.ok(model.formed(), 'b sees a down')
 })
 
 test.run()

@@ -9,11 +9,13 @@
  *   `bad_message` event and the worker lives on; when the other node stops,
  *   the producer's monitor of its worker fires with `noconnection` and jobs
  *   go on with the worker that is left; bad options are refused by name.
+ * - `run.js` with a node's port taken: exit 1, naming the node and why.
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
 import { JobsOptionError, WORKER_NAME, countPrimes, jobsOptions, startJobs, type JobsEvent, type JobsService } from '../jobs/jobs.js'
@@ -53,6 +55,26 @@ test('run.js: every producer hears from every worker, a poisoned worker is resta
   assert.match(out, /^done: each of the 3 producers got results from all 3 workers/m)
   for (const n of ['jobs1', 'jobs2', 'jobs3']) assert.match(out, new RegExp(`^${n}@127\\.0\\.0\\.1 \\(pid \\d+\\) exited with code 0`, 'm'))
   assert.equal(pids.filter(alive), [], 'no node process left')
+})
+
+test('run.js: a node that cannot start (its port is taken) fails the run with exit 1, the others stopped', async () => {
+  const base = await ports.freePortRange(4)
+  const squatter = createServer()
+  await new Promise<void>((resolve) => { squatter.listen(base + 1, '127.0.0.1', resolve) })
+  const pids: number[] = []
+  killAtExit(pids)
+  try {
+    const run = procs.spawnNode({ entry: RUN, args: ['--base-port', String(base)], name: 'jobs-run-taken' })
+    const exit = await run.exited
+    const out = run.output('stdout')
+    for (const m of out.matchAll(/^started \S+ \(pid (\d+)\)/gm)) pids.push(Number(m[1]))
+    assert.is(exit.code, 1, out)
+    assert.match(out, new RegExp(`^failed: jobs1@127\\.0\\.0\\.1 exited \\(code 1\\).*\\n.*ERR_PORT_IN_USE: port ${base + 1}`, 'm'))
+    assert.is(pids.length, 3)
+    assert.equal(pids.filter(alive), [], 'no node process left')
+  } finally {
+    squatter.close()
+  }
 })
 
 test('in-process: a bad job is dropped, a lost node fires the monitor, jobs go on', async () => {

@@ -6,11 +6,13 @@
  * answered three times; a link and a monitor across nodes both report
  * pong's crash with its error; pong's supervisor restarted it; after the
  * pong node is killed with SIGKILL, the link and the monitor fire with
- * `noconnection` and nodedown is seen; exit code 0 and no node left.
+ * `noconnection` and nodedown is seen; exit code 0 and no node left. With
+ * pong's port taken: exit 1, saying why. An unknown option: exit 2.
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
+import { createServer } from 'node:net'
 import { alive, killAtExit, ports, procs } from './support/dist-helpers.js'
 
 const RUN = fileURLToPath(new URL('../ping-pong/run.js', import.meta.url))
@@ -55,6 +57,23 @@ test('run.js: remote send, link and monitor across two tekka nodes, then the pon
   const second = /pong_sup restarted pong as (<[^>]+>)/.exec(out)![1]
   assert.is.not(first, second)
   assert.equal(pids.filter(alive), [], 'no node process left')
+})
+
+test('run.js: when the pong node cannot start (its port is taken), it says why and exits 1', async () => {
+  const base = await ports.freePort()
+  const squatter = createServer()
+  await new Promise<void>((resolve) => { squatter.listen(base, '127.0.0.1', resolve) })
+  try {
+    const run = procs.spawnNode({ entry: RUN, args: ['--base-port', String(base)], name: 'ping-pong-taken' })
+    const exit = await run.exited
+    const out = run.output('stdout')
+    assert.is(exit.code, 1, out)
+    assert.match(out, new RegExp(`^run: failed: pong@127\\.0\\.0\\.1 exited \\(code 1\\)`, 'm'))
+    assert.match(out, new RegExp(`ERR_PORT_IN_USE: port ${base} on 127\\.0\\.0\\.1`))
+    assert.match(out, /^run: failed$/m)
+  } finally {
+    squatter.close()
+  }
 })
 
 test('run.js refuses an unknown option with exit code 2', async () => {

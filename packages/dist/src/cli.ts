@@ -164,7 +164,12 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
   process.on('SIGTERM', onSignal)
   const config = loadConfig({
     ...(values.config !== undefined ? { file: values.config } : {}),
-    overrides: { ...sets(values.set), 'node.name': values.name, 'node.listen_port': values.port }
+    // Flags win over --set, but only when given: an absent flag must not erase a --set value.
+    overrides: {
+      ...sets(values.set),
+      ...(values.name !== undefined ? { 'node.name': values.name } : {}),
+      ...(values.port !== undefined ? { 'node.listen_port': values.port } : {})
+    }
   })
   if (config.node.name === '' || config.node.name === undefined) throw new UsageError('a node name is needed: --name NAME@HOST (or node.name in the config)')
   const logger = consoleLogger('tekka')

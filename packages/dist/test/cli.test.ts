@@ -73,6 +73,21 @@ test('a taken port gives an error naming the port', async () => {
   }
 })
 
+test('node.name and node.listen_port given with --set are honoured when --name and --port are absent', async () => {
+  const [port] = [await freePortRange(1)]
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  try {
+    // The taken port proves both keys arrived: the name was accepted and the node tried to listen on that port.
+    const r = run(['--cookie', 'c', '--set', 'node.name=n1@127.0.0.1', '--set', `node.listen_port=${port}`])
+    assert.is(r.status, 1, r.err)
+    assert.not.match(r.err, /a node name is needed/)
+    assert.match(r.err, `port ${port} on 127.0.0.1 is in use`)
+  } finally {
+    server.close()
+  }
+})
+
 test('an unknown option is a usage error', () => {
   const r = run(['--nme', 'x@y'])
   assert.is(r.status, 2)
