@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 export const TEKKA_BIN = join(dirname(fileURLToPath(import.meta.resolve('@tekka/dist'))), 'bin.js')
 
 /** The repository root: children run there, so the `tekka` command finds the plugin packages. */
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
 const GUARD = new URL('./stdin-guard.js', import.meta.url).href
 

@@ -401,7 +401,9 @@ export class LockerCore implements LockerHandle {
       const nodes: string[] = []
       for (const t of p.targets) {
         const r = p.replies.get(t)
-        if (r?.ok !== true) nodes.push(t)
+        // The nodes that refused or could not be reached: not those that had
+        // not answered yet when the acquire became impossible.
+        if (r !== undefined && !r.ok) nodes.push(t)
         if (r !== undefined && !r.ok && r.reason === 'held') continue
         this.#releaseOn(t, p.resource, p.owner, p.id, true)
       }
