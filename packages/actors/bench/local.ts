@@ -5,7 +5,7 @@
  * baseline measured in the same run without the runtime (plain queues and
  * promises), so the ratio holds on a noisy machine.
  *
- * Output: one JSON line per result on stdout, e.g.
+ * Output: one JSON line per result on stdout (support/harness.ts), e.g.
  *   {"bench":"local.oneway","value":1.2e7,"unit":"msg/s","min":...,"max":...,"runs":5,
  *    "baseline":{"name":"array queue + await","value":...,"min":...,"max":...},"ratio":0.8}
  * `ratio` is value / baseline.value.
@@ -13,14 +13,13 @@
  * Run with --expose-gc (scripts/bench.mjs does). Environment:
  *   TEKKA_BENCH_RUNS   runs per measurement (default 5)
  *   TEKKA_BENCH_SCALE  multiplies every count (default 1; 0.1 for a quick look)
- *   TEKKA_BENCH_ONLY   comma-separated bench names to run (default all)
+ *   TEKKA_BENCH_ONLY   comma-separated bench names (or prefixes) to run (default all)
  */
 import { createRuntime, silentLogger, startGenServer, call, reply, type Pid, type ProcessContext, type Runtime } from '../src/index.js'
+// This package's own harness, by path (it is @tekka/actors/bench-harness to the other packages).
+import { alternate, benchEnv, emit, gc, repeat, tick } from './support/harness.js'
 
-const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 5))
-const SCALE = Number(process.env.TEKKA_BENCH_SCALE ?? 1)
-const ONLY = (process.env.TEKKA_BENCH_ONLY ?? '').split(',').filter((s) => s !== '')
-const scaled = (n: number): number => Math.max(1, Math.round(n * SCALE))
+const { runs: RUNS, scaled, wanted } = benchEnv()
 
 const ONEWAY_MESSAGES = scaled(1_000_000)
 const PINGPONG_ROUND_TRIPS = scaled(200_000)
@@ -29,42 +28,7 @@ const SPAWN_PROCESSES = scaled(1_000_000)
 const SEND_BATCH = 1000
 const PAYLOAD = 'x'.repeat(32)
 
-// ---- measurement helpers ------------------------------------------------------
-
-interface Stats { value: number, min: number, max: number }
-
-function stats (xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  const value = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-  return { value, min: s[0]!, max: s[s.length - 1]! }
-}
-
-function gc (): void {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (g === undefined) throw new Error('run with --expose-gc (scripts/bench.mjs does)')
-  g()
-  g()
-}
-
-function emit (bench: string, unit: string, xs: number[], baselineName: string, base: number[], extra: Record<string, unknown> = {}): void {
-  const r = stats(xs)
-  const b = stats(base)
-  const round = (n: number): number => Number(n.toPrecision(4))
-  process.stdout.write(JSON.stringify({
-    bench,
-    value: round(r.value),
-    unit,
-    min: round(r.min),
-    max: round(r.max),
-    runs: xs.length,
-    baseline: { name: baselineName, value: round(b.value), min: round(b.min), max: round(b.max) },
-    ratio: round(r.value / b.value),
-    ...extra
-  }) + '\n')
-}
-
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+// ---- helpers ----------------------------------------------------------------------
 
 function newRuntime (): Runtime {
   return createRuntime({ node: 'bench@localhost', logger: silentLogger() })
@@ -232,52 +196,32 @@ async function runtimeSpawn (n: number): Promise<{ spawn: number, stop: number, 
 
 // ---- driver -------------------------------------------------------------------
 
-const want = (name: string): boolean => ONLY.length === 0 || ONLY.some((o) => name.startsWith(o))
+// Runtime and baseline runs alternate (harness `alternate`) so drift on the machine hits both.
 
-async function repeat<T> (f: () => Promise<T>): Promise<T[]> {
-  const out: T[] = []
-  await f() // warm-up, not counted
-  for (let i = 0; i < RUNS; i++) {
-    gc()
-    out.push(await f())
+if (wanted('local.oneway')) {
+  const { xs, base } = await alternate(() => runtimeOneway(ONEWAY_MESSAGES), () => baselineOneway(ONEWAY_MESSAGES), { runs: RUNS })
+  emit('local.oneway', 'msg/s', xs, {
+    baseline: { name: 'array queue + await, setImmediate per 1000', xs: base },
+    extra: { messages: ONEWAY_MESSAGES, payloadBytes: PAYLOAD.length }
+  })
+}
+
+if (wanted('local.pingpong')) {
+  const { xs, base } = await alternate(() => runtimePingpong(PINGPONG_ROUND_TRIPS), () => baselinePingpong(PINGPONG_ROUND_TRIPS), { runs: RUNS })
+  emit('local.pingpong', 'round trips/s', xs, { baseline: { name: 'two channels + await', xs: base }, extra: { roundTrips: PINGPONG_ROUND_TRIPS } })
+}
+
+if (wanted('local.spawn')) {
+  const rt = await repeat(() => runtimeSpawn(SPAWN_PROCESSES), { runs: RUNS })
+  const base = await repeat(() => baselineSpawn(SPAWN_PROCESSES), { runs: RUNS })
+  const row = (bench: string, unit: string, k: 'spawn' | 'stop' | 'heap'): void => {
+    emit(bench, unit, rt.map((r) => r[k]), { baseline: { name: 'pending async functions', xs: base.map((r) => r[k]) }, extra: { processes: SPAWN_PROCESSES } })
   }
-  return out
+  row('local.spawn', 's to spawn', 'spawn')
+  row('local.spawn.stop', 's to stop', 'stop')
+  row('local.spawn.heap', 'bytes/process', 'heap')
 }
 
-if (want('local.oneway')) {
-  // Alternate runtime and baseline runs so drift on the machine hits both.
-  const rt: number[] = []
-  const base: number[] = []
-  await runtimeOneway(ONEWAY_MESSAGES); await baselineOneway(ONEWAY_MESSAGES)
-  for (let i = 0; i < RUNS; i++) {
-    gc(); rt.push(await runtimeOneway(ONEWAY_MESSAGES))
-    gc(); base.push(await baselineOneway(ONEWAY_MESSAGES))
-  }
-  emit('local.oneway', 'msg/s', rt, 'array queue + await, setImmediate per 1000', base, { messages: ONEWAY_MESSAGES, payloadBytes: PAYLOAD.length })
-}
-
-if (want('local.pingpong')) {
-  const rt: number[] = []
-  const base: number[] = []
-  await runtimePingpong(PINGPONG_ROUND_TRIPS); await baselinePingpong(PINGPONG_ROUND_TRIPS)
-  for (let i = 0; i < RUNS; i++) {
-    gc(); rt.push(await runtimePingpong(PINGPONG_ROUND_TRIPS))
-    gc(); base.push(await baselinePingpong(PINGPONG_ROUND_TRIPS))
-  }
-  emit('local.pingpong', 'round trips/s', rt, 'two channels + await', base, { roundTrips: PINGPONG_ROUND_TRIPS })
-}
-
-if (want('local.spawn')) {
-  const rt = await repeat(() => runtimeSpawn(SPAWN_PROCESSES))
-  const base = await repeat(() => baselineSpawn(SPAWN_PROCESSES))
-  const baseName = 'pending async functions'
-  const extra = { processes: SPAWN_PROCESSES }
-  emit('local.spawn', 's to spawn', rt.map((r) => r.spawn), baseName, base.map((r) => r.spawn), extra)
-  emit('local.spawn.stop', 's to stop', rt.map((r) => r.stop), baseName, base.map((r) => r.stop), extra)
-  emit('local.spawn.heap', 'bytes/process', rt.map((r) => r.heap), baseName, base.map((r) => r.heap), extra)
-}
-
-// ---- local.call ---------------------------------------------------------------
 // ---- local.call ---------------------------------------------------------------
 // GenServer call round trips/s from one caller process to a server that
 // replies at once; baseline: the runtime's own pingpong (a bare send and a
@@ -299,13 +243,7 @@ async function runtimeCall (n: number): Promise<number> {
   return n / ((performance.now() - t0) / 1000)
 }
 
-if (want('local.call')) {
-  const rt: number[] = []
-  const base: number[] = []
-  await runtimeCall(CALLS); await runtimePingpong(CALLS)
-  for (let i = 0; i < RUNS; i++) {
-    gc(); rt.push(await runtimeCall(CALLS))
-    gc(); base.push(await runtimePingpong(CALLS))
-  }
-  emit('local.call', 'calls/s', rt, 'runtime pingpong (send + receive)', base, { calls: CALLS })
+if (wanted('local.call')) {
+  const { xs, base } = await alternate(() => runtimeCall(CALLS), () => runtimePingpong(CALLS), { runs: RUNS })
+  emit('local.call', 'calls/s', xs, { baseline: { name: 'runtime pingpong (send + receive)', xs: base }, extra: { calls: CALLS } })
 }

@@ -15,7 +15,7 @@
  * prefix per run): nodes register, discover each other in etcd and join one
  * at a time under the etcd lock. Same goal.
  *
- * Output: one JSON line (see packages/actors/bench/local.ts), e.g.
+ * Output: one JSON line per bench (format: @tekka/actors/bench-harness), e.g.
  *   {"bench":"cluster.form","value":3.1,"unit":"s","min":...,"max":...,"runs":3,
  *    "baseline":{"name":"16 nodes listening","value":1.9,...},"ratio":1.6,"goal":10}
  *
@@ -33,6 +33,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { silentLogger } from '@tekka/actors'
+import { benchEnv, emit } from '@tekka/actors/bench-harness'
 import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
 import type * as Procs from '../../dist/dist/test/helpers/procs.js'
 import type * as Ports from '../../dist/dist/test/helpers/ports.js'
@@ -44,22 +45,17 @@ const procs = await import(helper('procs.js')) as typeof Procs
 const ports = await import(helper('ports.js')) as typeof Ports
 const BIN = new URL('../../../dist/dist/src/bin.js', import.meta.url).pathname
 
-const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 3))
+// A bench's own name selects it alone (cluster.form is also a prefix of cluster.form.etcd); any other string, by prefix
+// (or as a row of a bench: cluster.form.static selects cluster.form).
+const BENCHES = ['cluster.form', 'cluster.form.etcd']
+const { runs: RUNS, wanted } = benchEnv({ runs: 3, benches: BENCHES })
 const NODES = Math.max(2, Number(process.env.TEKKA_BENCH_NODES ?? 16))
 const INTERVAL = process.env.TEKKA_BENCH_INTERVAL ?? '500ms'
-const ONLY = (process.env.TEKKA_BENCH_ONLY ?? '').split(',').filter((s) => s !== '')
 const LOG_DIR = process.env.TEKKA_BENCH_LOG_DIR
 const LOG_LEVEL = LOG_DIR !== undefined ? process.env.TEKKA_LOG ?? 'info' : 'error'
 const DEADLINE_MS = 60_000
 const GOAL_S = 10
 
-interface Stats { value: number, min: number, max: number }
-function stats (xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return { value: s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, min: s[0]!, max: s[s.length - 1]! }
-}
-const round = (n: number): number => Number(n.toPrecision(4))
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** The view every node must agree on; undefined until this node has all `n` members up. */
@@ -119,10 +115,6 @@ async function once (bench: string, run: number, discovery: Discovery): Promise<
   }
 }
 
-// A bench's own name selects it alone (cluster.form is also a prefix of cluster.form.etcd); any other string, by prefix.
-const BENCHES = ['cluster.form', 'cluster.form.etcd']
-const wanted = (bench: string): boolean => ONLY.length === 0 || ONLY.some((o) => BENCHES.includes(o) ? o === bench : bench.startsWith(o))
-
 async function measure (bench: string, discovery: Discovery): Promise<void> {
   const forms: number[] = []
   const listens: number[] = []
@@ -135,22 +127,10 @@ async function measure (bench: string, discovery: Discovery): Promise<void> {
     listens.push(r.listening)
     process.stderr.write(`${bench} run ${i}: ${r.form.toFixed(2)} s (all listening after ${r.listening.toFixed(2)} s, load before ${loads[i - 1]})\n`)
   }
-  const f = stats(forms)
-  const b = stats(listens)
-  process.stdout.write(JSON.stringify({
-    bench,
-    value: round(f.value),
-    unit: 's',
-    min: round(f.min),
-    max: round(f.max),
-    runs: forms.length,
-    baseline: { name: `${NODES} nodes listening`, value: round(b.value), min: round(b.min), max: round(b.max) },
-    ratio: round(f.value / b.value),
-    nodes: NODES,
-    interval: INTERVAL,
-    loadBefore: loads,
-    goal: GOAL_S
-  }) + '\n')
+  emit(bench, 's', forms, {
+    baseline: { name: `${NODES} nodes listening`, xs: listens },
+    extra: { nodes: NODES, interval: INTERVAL, loadBefore: loads, goal: GOAL_S }
+  })
 }
 
 if (wanted('cluster.form')) {

@@ -18,7 +18,7 @@
  *   in flight; calls/s with p50 / p99. Baseline raw.call: request / reply
  *   frames, 64 in flight.
  *
- * Output: one JSON line per result (see packages/actors/bench/local.ts), e.g.
+ * Output: one JSON line per result (format: @tekka/actors/bench-harness), e.g.
  *   {"bench":"remote.oneway","value":5.1e5,"unit":"msg/s","min":...,"max":...,"runs":5,
  *    "baseline":{"name":"raw.oneway","value":...},"ratio":0.72,
  *    "cpuNsPerOp":{"here":...,"peer":...},"baselineCpuNsPerOp":{...},"goal":"..."}
@@ -37,21 +37,20 @@
  *
  * The children are started and stopped here and killed whatever happens: on
  * exit, on a signal, and, should this process die by SIGKILL, by themselves
- * when their stdin (held by this process) closes.
+ * when their stdin (held by this process) closes. A run with no result within
+ * 120 s (the harness's withTimeout) has lost messages: it fails, not hangs.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { consoleLogger, Pid } from '@tekka/actors'
+import { benchEnv, emit, gc, killOnExit, latencyUs, round, stats, tick, withTimeout } from '@tekka/actors/bench-harness'
 import { createCodec, startNode, type DistNode } from '../src/index.js'
 import { CTL, RawLink, RPC_CALL, RPC_REPLY, SEND, type PidTuple } from './peers/raw-wire.js'
 
-const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 5))
-const SCALE = Number(process.env.TEKKA_BENCH_SCALE ?? 1)
-const ONLY = (process.env.TEKKA_BENCH_ONLY ?? '').split(',').filter((s) => s !== '')
+const { runs: RUNS, scaled, wanted } = benchEnv()
 const BASELINE = process.env.TEKKA_BENCH_BASELINE !== '0'
 const PROF_DIR = process.env.TEKKA_BENCH_CPU_PROF
-const scaled = (n: number): number => Math.max(1, Math.round(n * SCALE))
 
 const ONEWAY_MESSAGES = scaled(1_000_000)
 const PINGPONG_ROUND_TRIPS = scaled(20_000)
@@ -62,8 +61,6 @@ const SEND_BATCH = 1000
 const PAYLOAD = 'x'.repeat(32)
 /** Raw sender's back-pressure mark: the connection's default highWater. */
 const RAW_HIGH_WATER = 8 * 1024 * 1024
-/** A run that takes longer than this has lost messages: fail rather than hang. */
-const RUN_TIMEOUT_MS = 120_000
 
 const COOKIE = 'tekka-bench'
 const SELF = 'bench0@127.0.0.1'
@@ -72,38 +69,7 @@ const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
 const APP = fileURLToPath(new URL('./peers/app.js', import.meta.url))
 const RAW_PEER = fileURLToPath(new URL('./peers/raw-peer.js', import.meta.url))
 
-// ---- measurement helpers ------------------------------------------------------
-
-interface Stats { value: number, min: number, max: number }
-
-function stats (xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  const value = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-  return { value, min: s[0]!, max: s[s.length - 1]! }
-}
-
-const round = (n: number): number => Number(n.toPrecision(4))
-
-function emit (bench: string, unit: string, xs: number[], baseline?: { name: string, xs: number[] }, extra: Record<string, unknown> = {}): void {
-  const r = stats(xs)
-  const line: Record<string, unknown> = { bench, value: round(r.value), unit, min: round(r.min), max: round(r.max), runs: xs.length }
-  if (baseline !== undefined && baseline.xs.length > 0) {
-    const b = stats(baseline.xs)
-    line.baseline = { name: baseline.name, value: round(b.value), min: round(b.min), max: round(b.max) }
-    line.ratio = round(r.value / b.value)
-  }
-  process.stdout.write(JSON.stringify({ ...line, ...extra }) + '\n')
-}
-
-function gc (): void {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (g === undefined) throw new Error('run with --expose-gc (scripts/bench.mjs does)')
-  g()
-  g()
-}
-
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+// ---- measurement ---------------------------------------------------------------
 
 /** One run: operations per second, with p50 / p99 latency in µs where measured. */
 interface Result { rate: number, p50?: number, p99?: number }
@@ -113,37 +79,10 @@ type Latency = Required<Result>
 interface Measured extends Result { cpuHere: number, cpuPeer: number }
 
 function latency (count: number, ms: number, lat: Float64Array): Latency {
-  lat.sort()
-  const at = (q: number): number => lat[Math.min(lat.length - 1, Math.floor(q * (lat.length - 1)))]! * 1000
-  return { rate: count / (ms / 1000), p50: at(0.5), p99: at(0.99) }
+  return { rate: count / (ms / 1000), ...latencyUs(lat) }
 }
 
-function withTimeout<T> (what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const t = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`${what}: no result within ${RUN_TIMEOUT_MS} ms`)) }, RUN_TIMEOUT_MS)
-  })
-  return Promise.race([p, t]).finally(() => { clearTimeout(timer) })
-}
-
-// ---- child processes ------------------------------------------------------------
-
-const children = new Set<ChildProcess>()
-
-function killChildren (): void {
-  for (const c of children) {
-    try { c.kill('SIGKILL') } catch {}
-  }
-  children.clear()
-}
-
-process.on('exit', killChildren)
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    killChildren()
-    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1))
-  })
-}
+// ---- child processes (killed with this process: harness killOnExit) ----------------------
 
 interface Child {
   proc: ChildProcess
@@ -159,8 +98,9 @@ function startChild (label: string, args: string[]): Child {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, TEKKA_LOG: process.env.TEKKA_LOG ?? 'error' }
   })
-  children.add(proc)
-  const exited = new Promise<void>((resolve) => { proc.once('exit', () => { children.delete(proc); resolve() }) })
+  killOnExit(proc)
+  let running = true
+  const exited = new Promise<void>((resolve) => { proc.once('exit', () => { running = false; resolve() }) })
   const lines: string[] = []
   const waiters = new Set<() => void>()
   let buf = ''
@@ -187,7 +127,7 @@ function startChild (label: string, args: string[]): Child {
     check()
   })
   const stop = async (): Promise<void> => {
-    if (!children.has(proc)) return
+    if (!running) return
     proc.kill('SIGTERM')
     const timer = setTimeout(() => { proc.kill('SIGKILL') }, 5000)
     await exited
@@ -392,7 +332,7 @@ async function rawCall (raw: Raw, n: number): Promise<Latency> {
 
 // ---- driver -------------------------------------------------------------------------
 
-const want = (name: string): boolean => ONLY.length === 0 || ONLY.some((o) => `remote.${name}`.startsWith(o) || `raw.${name}`.startsWith(o))
+const want = (name: string): boolean => wanted(`remote.${name}`) || wanted(`raw.${name}`)
 
 async function measure (n: number, peer: () => Promise<number>, run: () => Promise<Result>): Promise<Measured> {
   const p0 = await peer()
@@ -433,20 +373,26 @@ function cpu (xs: Measured[]): { here?: number, peer?: number } {
 }
 
 function rateRows (name: string, unit: string, rt: Measured[], base: Measured[], baseName: string, extra: Record<string, unknown>, goal: string, more: Record<string, unknown> = {}): void {
-  emit(name, unit, rt.map((x) => x.rate), { name: baseName, xs: base.map((x) => x.rate) },
-    { ...extra, cpuNsPerOp: cpu(rt), ...(base.length > 0 ? { baselineCpuNsPerOp: cpu(base) } : {}), ...more, goal })
-  if (base.length > 0) emit(baseName, unit, base.map((x) => x.rate), undefined, { ...extra, cpuNsPerOp: cpu(base) })
+  emit(name, unit, rt.map((x) => x.rate), {
+    baseline: { name: baseName, xs: base.map((x) => x.rate) },
+    extra: { ...extra, cpuNsPerOp: cpu(rt), ...(base.length > 0 ? { baselineCpuNsPerOp: cpu(base) } : {}), ...more, goal }
+  })
+  if (base.length > 0) emit(baseName, unit, base.map((x) => x.rate), { extra: { ...extra, cpuNsPerOp: cpu(base) } })
 }
 
 function latencyRows (name: string, unit: string, rt: Measured[], base: Measured[], baseName: string, extra: Record<string, unknown>, p50Goal?: number): void {
   const p = (xs: Measured[], k: 'p50' | 'p99'): number[] => xs.map((x) => x[k] ?? NaN)
   const lat = { p50Us: median(p(rt, 'p50')), p99Us: median(p(rt, 'p99')), baselineP50Us: median(p(base, 'p50')), baselineP99Us: median(p(base, 'p99')) }
-  emit(name, unit, rt.map((x) => x.rate), { name: baseName, xs: base.map((x) => x.rate) },
-    { ...extra, ...lat, cpuNsPerOp: cpu(rt), ...(base.length > 0 ? { baselineCpuNsPerOp: cpu(base) } : {}) })
-  emit(`${name}.p50`, 'µs', p(rt, 'p50'), { name: `${baseName} p50`, xs: p(base, 'p50') },
-    p50Goal !== undefined ? { goal: `ratio <= ${p50Goal}` } : {})
-  emit(`${name}.p99`, 'µs', p(rt, 'p99'), { name: `${baseName} p99`, xs: p(base, 'p99') })
-  if (base.length > 0) emit(baseName, unit, base.map((x) => x.rate), undefined, { ...extra, p50Us: lat.baselineP50Us, p99Us: lat.baselineP99Us, cpuNsPerOp: cpu(base) })
+  emit(name, unit, rt.map((x) => x.rate), {
+    baseline: { name: baseName, xs: base.map((x) => x.rate) },
+    extra: { ...extra, ...lat, cpuNsPerOp: cpu(rt), ...(base.length > 0 ? { baselineCpuNsPerOp: cpu(base) } : {}) }
+  })
+  emit(`${name}.p50`, 'µs', p(rt, 'p50'), {
+    baseline: { name: `${baseName} p50`, xs: p(base, 'p50') },
+    extra: p50Goal !== undefined ? { goal: `ratio <= ${p50Goal}` } : {}
+  })
+  emit(`${name}.p99`, 'µs', p(rt, 'p99'), { baseline: { name: `${baseName} p99`, xs: p(base, 'p99') } })
+  if (base.length > 0) emit(baseName, unit, base.map((x) => x.rate), { extra: { ...extra, p50Us: lat.baselineP50Us, p99Us: lat.baselineP99Us, cpuNsPerOp: cpu(base) } })
 }
 
 const tekka = await startTekka()
@@ -461,8 +407,8 @@ try {
     rateRows('remote.oneway', 'msg/s', r.tekka, plain, 'raw.oneway', extra, 'ratio >= 0.7 and value >= 500000',
       codec.length > 0 ? { ratioToCodecBaseline: round(stats(r.tekka.map((x) => x.rate)).value / stats(codec.map((x) => x.rate)).value) } : {})
     if (codec.length > 0) {
-      emit('raw.oneway.codec', 'msg/s', codec.map((x) => x.rate), undefined,
-        { ...extra, cpuNsPerOp: cpu(codec), what: 'raw.oneway with tekka\'s codec on both ends: the floor for the same wire work' })
+      emit('raw.oneway.codec', 'msg/s', codec.map((x) => x.rate),
+        { extra: { ...extra, cpuNsPerOp: cpu(codec), what: 'raw.oneway with tekka\'s codec on both ends: the floor for the same wire work' } })
     }
   }
   if (want('pingpong')) {

@@ -7,16 +7,18 @@
  * heal.detect: seconds from the end of the partition to the first node
  * that records it (its link came back with the same incarnation).
  *
- * Output: one JSON line per result, e.g.
+ * Output: one JSON line per result (format: @tekka/actors/bench-harness; here
+ * to 3 significant digits), e.g.
  *   {"bench":"heal.converge","value":2.1,"unit":"s","min":1.9,"max":2.4,"runs":5,"delay_s":1,"tick_s":2}
  *
  * Environment: TEKKA_BENCH_RUNS (default 5). Needs root and iptables; without
  * them it says why and reports nothing.
  */
+import { benchEnv, emit, round, stats } from '@tekka/actors/bench-harness'
 import { RealCluster } from '../test/helpers/real-cluster.js'
 import { iptables, wait, type Partition } from '../test/helpers/dist-helpers.js'
 
-const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 5))
+const { runs: RUNS } = benchEnv()
 const NET = process.env.TEKKA_HEAL_TEST_NET ?? '127.0.0'
 const NAMES = [2, 3, 4, 5, 6].map((i) => `n${i}@${NET}.${i}`)
 const MAJORITY = NAMES.slice(0, 3)
@@ -25,14 +27,10 @@ const TICK = 2000
 const DELAY = 1000
 const CUT_MS = 4000
 
-const host = (n: string): string => n.split('@')[1]!
-const round = (n: number): number => Number(n.toPrecision(3))
+/** Significant digits of the figures (seconds of a 4 s cut: more would be noise). */
+const PRECISION = 3
 
-function stats (xs: number[]): { value: number, min: number, max: number } {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return { value: s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, min: s[0]!, max: s[s.length - 1]! }
-}
+const host = (n: string): string => n.split('@')[1]!
 
 async function main (): Promise<void> {
   if (!(await iptables.iptablesAvailable())) {
@@ -80,11 +78,9 @@ async function main (): Promise<void> {
     iptables.cleanupIptables()
     await cluster.stop()
   }
-  const meta = { runs: RUNS, delay_s: DELAY / 1000, tick_s: TICK / 1000, partition: '3|2', cut_s: CUT_MS / 1000 }
-  const c = stats(converge)
-  const d = stats(detect)
-  console.log(JSON.stringify({ bench: 'heal.converge', value: round(c.value), unit: 's', min: round(c.min), max: round(c.max), ...meta, detect_s: round(d.value) }))
-  console.log(JSON.stringify({ bench: 'heal.detect', value: round(d.value), unit: 's', min: round(d.min), max: round(d.max), ...meta }))
+  const meta = { delay_s: DELAY / 1000, tick_s: TICK / 1000, partition: '3|2', cut_s: CUT_MS / 1000 }
+  emit('heal.converge', 's', converge, { precision: PRECISION, extra: { ...meta, detect_s: round(stats(detect).value, PRECISION) } })
+  emit('heal.detect', 's', detect, { precision: PRECISION, extra: meta })
 }
 
 await main()

@@ -15,7 +15,7 @@
  *   the leader is remote and a quorum replica set is remote or half local.
  *   Goal: at least 20,000 pairs/s for quorum.
  *
- * Output: one JSON line per result (see packages/actors/bench/local.ts).
+ * Output: one JSON line per result (format: @tekka/actors/bench-harness).
  * Environment: TEKKA_BENCH_RUNS (default 5), TEKKA_BENCH_SCALE (default 1),
  * TEKKA_BENCH_ONLY (comma-separated bench names or prefixes), TEKKA_BENCH_CPU_PROF
  * (a directory for the children's whole-life CPU profiles), TEKKA_BENCH_RUN_PROF (a
@@ -37,17 +37,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { silentLogger } from '@tekka/actors'
+import { benchEnv, emit, gc, killOnExit, latencyUs, repeat, round, stats, withTimeout } from '@tekka/actors/bench-harness'
 import { startNode, type DistNode } from '@tekka/dist'
 import { acquire, createLockService, release, type LockType } from '../src/index.js'
 import { runClients, type ClientRun } from './peers/clients.js'
 
-const RUNS = Math.max(1, Number(process.env.TEKKA_BENCH_RUNS ?? 5))
+const { runs: RUNS, scaled, wanted } = benchEnv()
 /** A directory: the children run with --cpu-prof and write their profiles there (run this file with `node --cpu-prof` for this side). */
 const PROF_DIR = process.env.TEKKA_BENCH_CPU_PROF
-const SCALE = Number(process.env.TEKKA_BENCH_SCALE ?? 1)
-const ONLY = (process.env.TEKKA_BENCH_ONLY ?? '').split(',').filter((s) => s !== '')
-const scaled = (n: number): number => Math.max(1, Math.round(n * SCALE))
-const wanted = (name: string): boolean => ONLY.length === 0 || ONLY.some((o) => name.startsWith(o) || o.startsWith(name))
 
 const LOCAL_PAIRS = scaled(2_000_000)
 const CLUSTER_MS = scaled(3000)
@@ -56,43 +53,6 @@ const CLIENTS = 64
 const COOKIE = 'tekka-lock-bench'
 const BIN = fileURLToPath(new URL('../../../dist/dist/src/bin.js', import.meta.url))
 const APP = fileURLToPath(new URL('./peers/app.js', import.meta.url))
-
-// ---- measurement helpers ------------------------------------------------------
-
-interface Stats { value: number, min: number, max: number }
-
-function stats (xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  const value = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-  return { value, min: s[0]!, max: s[s.length - 1]! }
-}
-
-const round = (n: number): number => Number(n.toPrecision(4))
-
-function emit (bench: string, unit: string, xs: number[], extra: Record<string, unknown> = {}, baseline?: { name: string, xs: number[] }): void {
-  const r = stats(xs)
-  const line: Record<string, unknown> = { bench, value: round(r.value), unit, min: round(r.min), max: round(r.max), runs: xs.length }
-  if (baseline !== undefined) {
-    const b = stats(baseline.xs)
-    line.baseline = { name: baseline.name, value: round(b.value), min: round(b.min), max: round(b.max) }
-    line.ratio = round(r.value / b.value)
-  }
-  process.stdout.write(JSON.stringify({ ...line, ...extra }) + '\n')
-}
-
-function gc (): void {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (g === undefined) throw new Error('run with --expose-gc (scripts/bench.mjs does)')
-  g()
-  g()
-}
-
-function withTimeout<T> (what: string, p: Promise<T>, ms = 120_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const t = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: no result within ${ms} ms`)) }, ms) })
-  return Promise.race([p, t]).finally(() => { clearTimeout(timer) })
-}
 
 // ---- lock.local ------------------------------------------------------------------
 
@@ -134,43 +94,18 @@ async function benchLocal (): Promise<void> {
   // All lock runs first: running the baseline in between slows later lock
   // runs by several times (type feedback V8 shares between the two loops),
   // which would measure the benchmark, not the locks.
-  await runLocks()
-  cpuRates.length = 0
-  const xs: number[] = []
-  const base: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    gc()
-    xs.push(await runLocks())
-  }
-  await runMap()
-  for (let i = 0; i < RUNS; i++) {
-    gc()
-    base.push(await runMap())
-  }
-  // pairsPerCpuSecond: the same pairs over the CPU time used, which a busy machine does not skew.
-  emit('lock.local', 'pairs/s', xs, { pairs: LOCAL_PAIRS, pairsPerCpuSecond: round(stats(cpuRates).value), goal: 'value >= 1000000' }, { name: 'Map set + delete with the same awaits', xs: base })
+  const xs = await repeat(runLocks, { runs: RUNS })
+  const base = await repeat(runMap, { runs: RUNS })
+  // pairsPerCpuSecond: the same pairs over the CPU time used (the measured runs, not the warm-up), which a busy machine does not skew.
+  emit('lock.local', 'pairs/s', xs, {
+    baseline: { name: 'Map set + delete with the same awaits', xs: base },
+    extra: { pairs: LOCAL_PAIRS, pairsPerCpuSecond: round(stats(cpuRates.slice(-RUNS)).value), goal: 'value >= 1000000' }
+  })
   await locks.stop()
   await node.stop()
 }
 
 // ---- the 3-node cluster ------------------------------------------------------------
-
-const children = new Set<ChildProcess>()
-
-function killChildren (): void {
-  for (const c of children) {
-    try { c.kill('SIGKILL') } catch {}
-  }
-  children.clear()
-}
-
-process.on('exit', killChildren)
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    killChildren()
-    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1))
-  })
-}
 
 async function startChild (name: string, base: number): Promise<ChildProcess> {
   const prof = PROF_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []
@@ -178,8 +113,7 @@ async function startChild (name: string, base: number): Promise<ChildProcess> {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, TEKKA_LOG: process.env.TEKKA_LOG ?? 'error' }
   })
-  children.add(proc)
-  proc.once('exit', () => { children.delete(proc) })
+  killOnExit(proc)
   await withTimeout(`${name} start`, new Promise<void>((resolve, reject) => {
     let buf = ''
     proc.stdout!.setEncoding('utf8')
@@ -188,7 +122,7 @@ async function startChild (name: string, base: number): Promise<ChildProcess> {
       if (/tekka: app .* started/.test(buf)) resolve()
     })
     proc.once('exit', (code) => { reject(new Error(`${name} exited (${String(code)}) before starting:\n${buf}`)) })
-  }), 30_000)
+  }), { timeoutMs: 30_000 })
   return proc
 }
 
@@ -241,7 +175,7 @@ async function startCluster (): Promise<Cluster> {
       if (ok) return
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
-  })(), 60_000)
+  })(), { timeoutMs: 60_000 })
   return {
     node,
     peers,
@@ -252,7 +186,7 @@ async function startCluster (): Promise<Cluster> {
         if (p.exitCode !== null || p.signalCode !== null) return
         const gone = new Promise<void>((resolve) => { p.once('exit', () => { resolve() }) })
         p.kill('SIGTERM')
-        await withTimeout('child exit', gone, 10_000).catch(() => { p.kill('SIGKILL') })
+        await withTimeout('child exit', gone, { timeoutMs: 10_000 }).catch(() => { p.kill('SIGKILL') })
       }))
       rmSync(dataDir, { recursive: true, force: true })
     }
@@ -296,9 +230,7 @@ async function latency (c: Cluster, type: LockType, run: number): Promise<{ p50:
       await release(ctx, resource, type)
     }
   })
-  lat.sort()
-  const at = (q: number): number => lat[Math.min(lat.length - 1, Math.floor(q * (lat.length - 1)))]! * 1000
-  return { p50: at(0.5), p99: at(0.99) }
+  return latencyUs(lat)
 }
 
 async function benchCluster (c: Cluster, type: LockType, goal?: string): Promise<void> {
@@ -320,11 +252,13 @@ async function benchCluster (c: Cluster, type: LockType, goal?: string): Promise
   const p50 = stats(p50s).value
   const p99 = stats(p99s).value
   emit(`lock.${type}`, 'pairs/s', rates, {
-    clients: CLIENTS, nodes: 3, seconds: CLUSTER_MS / 1000, p50Us: round(p50), p99Us: round(p99),
-    pairsPerCpuSecond: round(stats(cpuRate.get(type) ?? [0]).value), ...(goal !== undefined ? { goal } : {})
+    extra: {
+      clients: CLIENTS, nodes: 3, seconds: CLUSTER_MS / 1000, p50Us: round(p50), p99Us: round(p99),
+      pairsPerCpuSecond: round(stats(cpuRate.get(type) ?? [0]).value), ...(goal !== undefined ? { goal } : {})
+    }
   })
-  emit(`lock.${type}.p50`, 'µs', p50s, { acquires: LATENCY_ACQUIRES })
-  emit(`lock.${type}.p99`, 'µs', p99s, { acquires: LATENCY_ACQUIRES })
+  emit(`lock.${type}.p50`, 'µs', p50s, { extra: { acquires: LATENCY_ACQUIRES } })
+  emit(`lock.${type}.p99`, 'µs', p99s, { extra: { acquires: LATENCY_ACQUIRES } })
 }
 
 // ---- main ------------------------------------------------------------------------------
