@@ -131,6 +131,7 @@ export function nodeOptions (config: TekkaConfig, cookie: string, logger: Logger
     ...(config.node.listen_port !== undefined ? { port: config.node.listen_port } : {}),
     host: config.node.listen_host,
     tickTime: config.node.tick_time,
+    sendTimeout: config.node.send_timeout,
     handshakeTimeout: config.node.handshake_timeout,
     maxFrameSize: config.node.max_frame_size,
     ...(tls !== undefined ? { tls } : {}),

@@ -99,6 +99,7 @@ export const configSchema: readonly ConfigKeySpec[] = deepFreeze([
   { key: 'node.listen_host', type: 'ip', default: undefined, defaultText: 'host of node.name if it is an IP address, 127.0.0.1 for localhost, else 0.0.0.0', doc: 'Address the dist listener binds. Binding the node\'s own IP lets several nodes share a port on different loopback addresses (127.0.0.2, 127.0.0.3) in partition tests. A hostname is not resolved at start (it may have several addresses, or change), so such a node listens on every IPv4 interface, as Erlang does; `localhost` only on 127.0.0.1, since peers cannot reach it elsewhere.' },
   { key: 'node.hidden', type: 'bool', default: false, doc: 'A hidden node connects to the nodes it talks to but is not shared into the full mesh and is not a cluster member (as Erlang -hidden; used by `tekka ctl`).' },
   { key: 'node.tick_time', type: 'duration', default: 8 * SECONDS, min: 100, max: 1 * HOURS, doc: 'Erlang net_ticktime: an idle link ticks every tick_time / 4; a link silent for tick_time is down (net_tick_timeout). Lower detects partitions sooner, at the cost of false alarms under load.' },
+  { key: 'node.send_timeout', type: 'duration', default: undefined, min: 100, max: 24 * HOURS, off: true, defaultText: '4 × node.tick_time', doc: 'A link whose socket has taken none of our bytes for this long (the peer stopped reading) is closed (send_timeout), so a peer that never reads cannot make the node queue for it without bound. A slow reader behind a full socket buffer looks the same: keep it well above buffer size / slowest read rate. 0 or off disables it.' },
   { key: 'node.handshake_timeout', type: 'duration', default: 5 * SECONDS, min: 10, max: 10 * MINUTES, doc: 'Deadline for each handshake step, so a half-open or hostile peer cannot hold a connection slot.' },
   { key: 'node.max_frame_size', type: 'int', default: 64 * 1024 * 1024, min: 1024, max: 0x7fffffff, doc: 'Largest frame in bytes (default 64 MiB) sent or accepted; a bigger one closes the link as a protocol error rather than exhausting memory.' },
   { key: 'node.data_dir', type: 'path', default: './data', doc: 'Where the node keeps state across restarts (the cluster member list, so a restarted node rejoins its cluster). Relative paths are resolved against the working directory.' },
@@ -164,6 +165,8 @@ export interface TekkaConfig {
     readonly listen_host: string
     readonly hidden: boolean
     readonly tick_time: number
+    /** 0: off. */
+    readonly send_timeout: number
     readonly handshake_timeout: number
     readonly max_frame_size: number
     readonly data_dir: string
@@ -573,6 +576,7 @@ function applyDerived (values: Map<string, ConfigValue | undefined>): void {
     const host = name.slice(name.indexOf('@') + 1)
     values.set('node.listen_host', isIP(host) !== 0 ? host : host.toLowerCase() === 'localhost' ? '127.0.0.1' : '0.0.0.0')
   }
+  if (values.get('node.send_timeout') === undefined) values.set('node.send_timeout', 4 * (values.get('node.tick_time') as number))
   if (values.get('lock.lease_check') === undefined) {
     // With the lease off there is nothing to check; keep a valid interval anyway.
     values.set('lock.lease_check', 2 * ((values.get('lock.lease') as number) || 15 * SECONDS))

@@ -25,13 +25,20 @@
  * Ticks (Erlang's net_ticktime). Every tickTime / 4 the connection checks:
  * nothing but ticks written since the last check -> send a tick; nothing at
  * all received in 4 consecutive checks -> close with `net_tick_timeout`.
- * Both ends must use the same tickTime.
+ * Both ends must use the same tickTime. The other direction is watched too:
+ * a write the socket has not taken in 4 consecutive checks (the peer stopped
+ * reading, its receive window and our send buffer are full) for
+ * `sendTimeout` (default 4 × tickTime) closes with `send_timeout`, so a
+ * peer that talks but never reads cannot make this node queue for it
+ * without bound. Node gives no way to see the kernel's send buffer drain,
+ * so a slow reader behind a full buffer looks the same: the timeout is
+ * longer than the tick for that reason.
  *
  * Closing. `close` (or the socket ending, or a protocol error) clears every
  * timer, drops what is queued, destroys the socket and emits `'close'`
  * exactly once with `(reason, error?)`: `disconnect` (default of close),
  * `connection_closed` (socket ended or failed), `net_tick_timeout`,
- * `protocol_error` (garbage, oversized or out-of-order frames; also logged).
+ * `send_timeout`, `protocol_error` (garbage, oversized or out-of-order frames; also logged).
  */
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
@@ -52,7 +59,7 @@ export const DEFAULT_FRAGMENT_SIZE = 64 * 1024
 /** Ticks missed in a row before the link is declared down (Erlang's count). */
 const MISSED_TICKS_LIMIT = 4
 
-export type CloseReason = 'disconnect' | 'connection_closed' | 'net_tick_timeout' | 'protocol_error'
+export type CloseReason = 'disconnect' | 'connection_closed' | 'net_tick_timeout' | 'send_timeout' | 'protocol_error'
 
 export type ConnectionEvents = {
   message: [value: unknown]
@@ -70,6 +77,12 @@ export interface ConnectionOptions {
   codec?: Codec
   /** Erlang's net_ticktime, in ms (default 8000); 0 or Infinity turns ticks off. */
   tickTime?: number
+  /**
+   * A write the socket has not taken for this long (checked every
+   * tickTime / 4) closes the link with `send_timeout`; default 4 × tickTime,
+   * 0 or Infinity: never. Needs ticks on.
+   */
+  sendTimeout?: number
   /** Queued bytes above which `send` returns a promise (default 8 MiB). */
   highWater?: number
   /** Queued bytes at which that promise resolves (default highWater / 2). */
@@ -114,6 +127,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly peer: PeerInfo | undefined
   readonly peerName: string | undefined
   readonly tickTime: number
+  /** See ConnectionOptions.sendTimeout; Infinity when off. */
+  readonly sendTimeout: number
   readonly highWater: number
   readonly lowWater: number
   readonly maxFrameSize: number
@@ -138,6 +153,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #heard = false
   #wrote = false
   #missed = 0
+  /** Write callbacks so far and bytes waiting in the socket, at the last tick check: no progress with a write in flight is a stall. */
+  #writesDone = 0
+  #writesAtCheck = 0
+  #waitingAtCheck = 0
+  #stalls = 0
   #drain: { promise: Promise<void>, resolve: () => void } | undefined
   /** Streams with a large message in the data queue (see SendOptions.stream). */
   readonly #bigStreams = new Set<object>()
@@ -157,6 +177,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const tick = options.tickTime ?? DEFAULT_TICK_TIME
     if (!(tick >= 0)) throw new BadArgError(`tickTime must be >= 0, got ${tick}`)
     this.tickTime = tick
+    const st = options.sendTimeout ?? 4 * tick
+    if (!(st >= 0)) throw new BadArgError(`sendTimeout must be >= 0, got ${st}`)
+    this.sendTimeout = st === 0 ? Infinity : st
     this.highWater = positiveInt('highWater', options.highWater ?? DEFAULT_HIGH_WATER)
     this.lowWater = options.lowWater ?? Math.floor(this.highWater / 2)
     if (!Number.isSafeInteger(this.lowWater) || this.lowWater < 0 || this.lowWater > this.highWater) {
@@ -313,6 +336,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     s.off('error', this.#onError)
     if (s.listenerCount('error') === 0) s.on('error', () => {})
     s.destroy()
+    const queued = this.#outbox.bytes
     this.#outbox.clear()
     this.#reassembly.reset()
     this.#rest = undefined
@@ -320,6 +344,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#releaseIdle()
     const fields = { peer: this.peerName, reason, error }
     if (reason === 'net_tick_timeout') this.#logger.warn('link down: no traffic from the peer within tickTime', { ...fields, tickTime: this.tickTime })
+    else if (reason === 'send_timeout') this.#logger.warn('link down: the peer has not read what we sent within tickTime', { ...fields, tickTime: this.tickTime, queued })
     else if (reason !== 'protocol_error') this.#logger.debug('link closed', fields)
     try {
       this.emit('close', reason, error)
@@ -359,6 +384,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#inflight = false
     // A failed write also fails the socket, whose 'error' / 'close' closes us.
     if (err != null) return
+    this.#writesDone++
     this.#outbox.written()
     if (!this.#outbox.empty) this.#scheduleFlush()
     else this.#releaseIdle()
@@ -395,6 +421,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.close('net_tick_timeout')
       return
     }
+    // Progress is a write callback or fewer bytes waiting in the socket (a
+    // large batch drains over several checks on a slow but live link).
+    const waiting = this.#socket.writableLength
+    if (this.#inflight && this.#writesDone === this.#writesAtCheck && waiting >= this.#waitingAtCheck) {
+      if (++this.#stalls * (this.tickTime / 4) >= this.sendTimeout) {
+        this.close('send_timeout')
+        return
+      }
+    } else {
+      this.#stalls = 0
+    }
+    this.#writesAtCheck = this.#writesDone
+    this.#waitingAtCheck = waiting
     if (!this.#wrote && this.#outbox.empty && !this.#inflight) {
       this.#outbox.pushTick()
       this.#stats.ticksOut++

@@ -50,6 +50,8 @@ export interface NetKernelOptions {
   /** Base port for peers' ports (ekka's rule: base + trailing digits of the short name). */
   basePort: number
   tickTime: number
+  /** See ConnectionOptions.sendTimeout (default 4 × tickTime; 0: off). */
+  sendTimeout?: number
   handshakeTimeout: number
   maxFrameSize: number
   highWater?: number
@@ -473,6 +475,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
       clock: this.opts.clock,
       logger: this.log.child('connection'),
       tickTime: this.opts.tickTime,
+      ...(this.opts.sendTimeout !== undefined ? { sendTimeout: this.opts.sendTimeout } : {}),
       maxFrameSize: this.opts.maxFrameSize,
       ...(this.opts.highWater !== undefined ? { highWater: this.opts.highWater } : {})
     })

@@ -32,6 +32,8 @@ export interface NodeOptions {
   basePort?: number
   /** net_ticktime in ms (default 8000). */
   tickTime?: number
+  /** A link whose socket takes none of our bytes for this long is closed, `send_timeout` (default 4 × tickTime; 0: off). */
+  sendTimeout?: number
   handshakeTimeout?: number
   maxFrameSize?: number
   /** Outgoing bytes queued on a link before senders are held back. */
@@ -132,6 +134,7 @@ export async function startNode (opts: NodeOptions): Promise<DistNode> {
     listen: opts.listen === false ? false : { host: opts.host ?? host, port: opts.port ?? nodePort(opts.name, basePort) },
     basePort,
     tickTime: opts.tickTime ?? 8000,
+    ...(opts.sendTimeout !== undefined ? { sendTimeout: opts.sendTimeout } : {}),
     handshakeTimeout: opts.handshakeTimeout ?? 5000,
     maxFrameSize: opts.maxFrameSize ?? 64 * 1024 * 1024,
     ...(opts.highWater !== undefined ? { highWater: opts.highWater } : {}),

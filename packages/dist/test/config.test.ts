@@ -48,6 +48,7 @@ const GOOD: Record<string, Good> = {
   'node.listen_host': [['127.0.0.2', '127.0.0.2'], ['::1', '::1'], ['0.0.0.0', '0.0.0.0']],
   'node.hidden': [['on', true], ['off', false], ['true', true], ['false', false], ['ON', true], [true, true], [false, false]],
   'node.tick_time': [['8s', 8000], ['500ms', 500], ['1m', 60_000], ['2000', 2000], ['1m30s', 90_000], [1500, 1500], ['1h', 3_600_000]],
+  'node.send_timeout': [['30s', 30_000], ['off', 0], ['0', 0], ['100ms', 100]],
   'node.handshake_timeout': [['5s', 5000], ['10ms', 10]],
   'node.max_frame_size': [['1024', 1024], ['1048576', 1048576], [2147483647, 2147483647]],
   'node.data_dir': [['./data', p('./data')], ['/var/lib/tekka', '/var/lib/tekka'], ['rel/dir', p('rel/dir')]],
@@ -96,6 +97,7 @@ const BAD: Record<string, unknown[]> = {
   'node.listen_host': ['localhost', '256.1.1.1', '', '127.0.0.1:4370'],
   'node.hidden': ['yes', '1', 'maybe', '', 1, 'null'],
   'node.tick_time': ['8', '50ms', '2h', '8 s', '-1s', '1.5s', '1s1m', 'fast', '', -5, 1.5, '8S0'],
+  'node.send_timeout': ['50ms', 'never', '-1s', '25h'],
   'node.handshake_timeout': ['5ms', '11m', 'x'],
   'node.max_frame_size': ['1023', '1MB', '2147483648', 'lots'],
   'node.data_dir': ['', 42, 'a\0b'],
@@ -173,6 +175,7 @@ test('defaults: every key has its documented default', () => {
     'node.listen_host': '127.0.0.1',
     'node.hidden': false,
     'node.tick_time': 8000,
+    'node.send_timeout': 32_000,
     'node.handshake_timeout': 5000,
     'node.max_frame_size': 64 * 1024 * 1024,
     'node.data_dir': '/base/data',
@@ -429,6 +432,8 @@ test('node.listen_host: the node\'s IP, 127.0.0.1 for localhost, else 0.0.0.0; a
 test('lock.lease_check: 2 × lock.lease unless set', () => {
   assert.is(load({ overrides: { 'lock.lease': '10s' } }).lock.lease_check, 20_000)
   assert.is(load({ overrides: { 'lock.lease': '10s', 'lock.lease_check': '1s' } }).lock.lease_check, 1000)
+  assert.is(load({ overrides: { 'node.tick_time': '2s' } }).node.send_timeout, 8000, 'send_timeout follows tick_time')
+  assert.is(load({ overrides: { 'node.tick_time': '2s', 'node.send_timeout': '1m' } }).node.send_timeout, 60_000)
 })
 
 test('node.ssl.enable = on needs readable keyfile, certfile and cacertfile', () => {

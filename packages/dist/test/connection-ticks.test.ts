@@ -17,6 +17,54 @@ test('a silent peer is declared down with net_tick_timeout after tickTime', asyn
   pair.close()
 })
 
+test('a peer that keeps talking but never reads: the stuck write closes the link with send_timeout, and what was queued is dropped', async () => {
+  const pair = await socketPair()
+  const logger = memoryLogger('tekka:dist:connection')
+  const conn = new Connection(pair.client, { logger, tickTime: 400, sendTimeout: 400 })
+  // The peer never reads (its receive window fills up) but sends a tick every 50 ms, so it is never silent.
+  pair.server.pause()
+  const ticking = setInterval(() => { pair.server.write(Buffer.alloc(4)) }, 50)
+  try {
+    let reason: string | undefined
+    conn.on('close', (r: string) => { reason = r })
+    const big = 'x'.repeat(64 * 1024)
+    // Fill the socket and the peer's window: sends past the high-water mark wait, so keep a few in the queue.
+    for (let i = 0; i < 400 && reason === undefined; i++) { void conn.send([i, big]); if (i % 20 === 19) await sleep(5) }
+    const [r] = await once<[string]>(conn, 'close', 5000).catch(() => [reason])
+    assert.is(r ?? reason, 'send_timeout')
+    assert.ok(conn.stats.ticksIn > 0, 'the peer was heard all along')
+    const rec = logger.records.find((x) => x.level === 'warn' && x.fields?.reason === 'send_timeout')
+    assert.ok(rec !== undefined, 'logged at warn')
+    assert.ok((rec!.fields?.queued as number) > 0, 'with the bytes still queued')
+  } finally {
+    clearInterval(ticking)
+    pair.close()
+  }
+})
+
+test('a slow reader that keeps reading is not a stall', async () => {
+  const pair = await socketPair()
+  const conn = new Connection(pair.client, { logger: silentLogger(), tickTime: 400, sendTimeout: 3000 })
+  let closed: string | undefined
+  conn.on('close', (r: string) => { closed = r })
+  // Reads what has arrived every 10 ms and ticks: a few MB/s, so a socket write stays stuck for a
+  // second or so at a time behind the kernel's full send buffer (longer than tickTime), but completes
+  // within the send timeout.
+  pair.server.pause()
+  const reader = setInterval(() => { while (pair.server.read() !== null) { /* drop it */ } pair.server.write(Buffer.alloc(4)) }, 10)
+  try {
+    const big = 'x'.repeat(64 * 1024)
+    for (let i = 0; i < 150; i++) await conn.send([i, big])
+    await sleep(800)
+    assert.is(closed, undefined, 'still up')
+    assert.ok(conn.stats.messagesOut >= 150)
+  } finally {
+    clearInterval(reader)
+    conn.close()
+    pair.close()
+  }
+})
+
 test('an idle link stays up: both ends tick every tickTime / 4', async () => {
   const pair = await socketPair()
   const left = new Connection(pair.client, { logger: silentLogger(), tickTime: 200 })

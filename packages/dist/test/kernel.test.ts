@@ -69,6 +69,19 @@ test('nodeup and nodedown are published on diagnostics channel tekka:dist:node, 
   }
 })
 
+test('node sendTimeout reaches its links: default 4 x tickTime, explicit, or 0 for off', async () => {
+  const base = await freePortRange(5)
+  const a = await node('a1@127.0.0.1', base, { tickTime: 2000 })
+  const b = await node('b2@127.0.0.1', base, { tickTime: 2000, sendTimeout: 12_345 })
+  const c = await node('c3@127.0.0.1', base, { tickTime: 2000, sendTimeout: 0 })
+  assert.ok(await a.connect(b.name))
+  assert.ok(await a.connect(c.name))
+  await eventually(() => b.nodes().includes(a.name) && c.nodes().includes(a.name), { timeout: 5000, message: 'links up' })
+  assert.is(a.kernel.peerConnection(b.name)?.sendTimeout, 8000)
+  assert.is(b.kernel.peerConnection(a.name)?.sendTimeout, 12_345)
+  assert.is(c.kernel.peerConnection(a.name)?.sendTimeout, Infinity)
+})
+
 test('a node of another cluster (or with another cookie) is refused and logged; others are served', async () => {
   const base = await freePortRange(4)
   const log = memoryLogger()
