@@ -150,6 +150,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** A batch handed to the socket whose write callback has not come yet. */
   #inflight = false
   #tickTimer: Timer | undefined
+  /** When the next tick check is due, on the injected clock. */
+  #nextCheck: number | undefined
   #heard = false
   #wrote = false
   #missed = 0
@@ -407,7 +409,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   #armTick (): void {
     if (this.tickTime > 0 && Number.isFinite(this.tickTime)) {
-      this.#tickTimer = this.#clock.setTimeout(this.#onTick, this.tickTime / 4)
+      // Checks keep to a fixed grid (start + k × tickTime / 4): re-arming from
+      // when a check ran would add each timer's lateness to the next, and
+      // detection would drift past tickTime.
+      const interval = this.tickTime / 4
+      const now = this.#clock.now()
+      this.#nextCheck = this.#nextCheck === undefined ? now + interval : Math.max(now, this.#nextCheck + interval)
+      this.#tickTimer = this.#clock.setTimeout(this.#onTick, this.#nextCheck - now)
     }
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { SimulatedClock, memoryLogger, silentLogger } from '@tekka/actors'
+import { SimulatedClock, memoryLogger, silentLogger, type Clock } from '@tekka/actors'
 import { Connection } from '../src/index.js'
 import { socketPair, once, sleep } from './helpers/wire.js'
 
@@ -103,6 +103,21 @@ test('ticks follow Erlang\'s counting on the injected clock', async () => {
   await clock.advance(250)
   assert.is(reason, 'net_tick_timeout')
   assert.is(clock.pending, 0)
+  pair.close()
+})
+
+test('tick checks keep to their grid when timers fire late: detection does not drift', async () => {
+  const sim = new SimulatedClock()
+  // Every timer fires 10 ms late, as a busy event loop makes them.
+  const late: Clock = { now: () => sim.now(), setTimeout: (fn, ms) => sim.setTimeout(fn, ms + 10), clearTimeout: (t) => { sim.clearTimeout(t) } }
+  const pair = await socketPair()
+  const conn = new Connection(pair.client, { logger: silentLogger(), tickTime: 1000, clock: late })
+  let reason: string | undefined
+  conn.on('close', (r) => { reason = r })
+  // Checks due at 250, 500, 750, 1000 run at 260, 510, 760, 1010: the fourth silent one closes the link.
+  // Re-arming from when each ran would have put them at 260, 520, 780, 1040.
+  await sim.advance(1015)
+  assert.is(reason, 'net_tick_timeout')
   pair.close()
 })
 
