@@ -25,7 +25,7 @@
  * controller, even one killed with SIGKILL (see ../lib/stdin-guard.ts).
  */
 import { fileURLToPath } from 'node:url'
-import { Launcher, readFlags, UsageError } from '../lib/launcher.js'
+import { Launcher, processAlive as alive, readFlags, UsageError } from '../lib/launcher.js'
 import { chooseBasePort, portsOf } from '../lib/ports.js'
 import { Controller } from './controller.js'
 import { DemoModel, type DemoLogEvent } from './model.js'
@@ -50,15 +50,6 @@ const USAGE = `usage: node examples/dist/cluster-demo/main.js [--no-ui | --ui] [
   --log LEVEL    TEKKA_LOG of the nodes (default error)`
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 async function main (argv: string[]): Promise<number> {
   if (argv.includes('-h') || argv.includes('--help')) { process.stdout.write(USAGE + '\n'); return 0 }

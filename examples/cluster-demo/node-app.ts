@@ -21,15 +21,8 @@ import { formatReason, isDownMessage, type DownMessage, type Pid, type ProcessCo
 import type { Connection, DistNode } from '@tekka/dist'
 import { acquire, release, subscribeLocks, type LockType } from '@tekka/lock'
 import { startJobs, type JobsEvent } from '../jobs/jobs.js'
+import { envNumber } from '../lib/env.js'
 import { RPC_SUBSCRIBE, isPid, short, type DemoEvent, type DemoEventKind, type DemoStats, type HeldLockInfo, type LockCounts, type SubscribeReply } from './protocol.js'
-
-function envNumber (name: string, fallback: number): number {
-  const v = process.env[name]
-  if (v === undefined || v === '') return fallback
-  const n = Number(v)
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${JSON.stringify(v)} is not a number >= 0`)
-  return n
-}
 
 /** Subscribers outlive an app restart by autoheal: the controller need not subscribe again. */
 const subscribers = new Map<string, Pid>()

@@ -14,14 +14,7 @@
 import { formatReason } from '@tekka/actors'
 import type { DistNode } from '@tekka/dist'
 import { startJobs, type JobsEvent } from './jobs.js'
-
-function envNumber (name: string, fallback: number): number {
-  const v = process.env[name]
-  if (v === undefined || v === '') return fallback
-  const n = Number(v)
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${JSON.stringify(v)} is not a number >= 0`)
-  return n
-}
+import { envNumber } from '../lib/env.js'
 
 /** One line per event; results only the first time a worker answers this producer. */
 export function describe (e: JobsEvent): string | undefined {

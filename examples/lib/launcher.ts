@@ -58,6 +58,16 @@ export class Launcher {
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
+/** Whether a process with this pid exists (EPERM: it does, but is not ours to signal). */
+export function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 export async function pause (ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted === true) return
   await new Promise<void>((resolve) => {

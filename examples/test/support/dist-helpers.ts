@@ -15,14 +15,7 @@ export const exitHooks = await import(helper('exit-hooks.js')) as typeof ExitHoo
 export type { NodeProcess } from '../../../packages/dist/dist/test/helpers/procs.js'
 
 /** Whether a process with this pid exists (a zombie counts as gone once reaped by its parent). */
-export function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+export { processAlive as alive } from '../../lib/launcher.js'
 
 /** Registers a SIGKILL of every pid in `pids` (read at exit time) for however the test process ends. */
 export function killAtExit (pids: readonly number[]): () => void {

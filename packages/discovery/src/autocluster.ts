@@ -32,10 +32,13 @@ import { decide, isComplete, parsePeerStatus, type Decision, type PeerView, type
 import type { Strategy } from './strategy.js'
 import { registerAutoclusterCtl } from './autocluster-ctl.js'
 
+/** Time a strategy call gets on top of its own `callTime`. */
+const CALL_SLACK = 5000
+
 export interface AutoclusterInit {
   /** ms between rounds until the work is done (`cluster.autocluster_interval`). Default 5000. */
   interval?: number
-  /** ms each strategy call may take before it counts as failed. Default 10000. */
+  /** ms each strategy call may take before it counts as failed. Default 10000; for a strategy with a `callTime`, at least that + 5000. */
   callTimeout?: number
   /** ms to reach a discovered node and get its member status. Default 5000. */
   probeTimeout?: number
@@ -163,7 +166,8 @@ export class Autocluster extends EventEmitter {
     this.#clock = components.node.runtime.clock
     // Defaults in one place.
     this.interval = positive(init.interval, 5000, 'interval')
-    this.callTimeout = positive(init.callTimeout, 10_000, 'callTimeout')
+    const callTimeout = positive(init.callTimeout, 10_000, 'callTimeout')
+    this.callTimeout = this.strategy.callTime === undefined ? callTimeout : Math.max(callTimeout, this.strategy.callTime + CALL_SLACK)
     this.probeTimeout = positive(init.probeTimeout, 5000, 'probeTimeout')
     this.probeGrace = init.probeGrace === undefined ? Math.min(1000, Math.floor(this.interval / 4)) : nonNegative(init.probeGrace, 'probeGrace')
     this.jitter = init.jitter === undefined ? Math.min(3000, Math.floor(this.interval / 2)) : nonNegative(init.jitter, 'jitter')

@@ -1,7 +1,8 @@
 /**
- * A small DNS stub resolver for the dns strategy: asks recursive servers
- * one question (A, AAAA or SRV, class IN) and gives back the records of that
- * type for the name, following CNAMEs inside the answer.
+ * A small DNS client for the dns strategy, doing no recursion of its own:
+ * asks recursive servers one question (A, AAAA or SRV, class IN) and gives
+ * back the records of that type for the name, following CNAMEs inside the
+ * answer.
  *
  * Why our own client on UDP/TCP rather than node:dns `Resolver` (c-ares
  * 1.34 in Node 20): c-ares takes an answer record whose owner is a name

@@ -105,6 +105,8 @@ const message = (err: unknown): string => err instanceof Error ? err.message : S
 
 class MdnsStrategy implements Strategy {
   readonly name = 'mdns'
+  /** A discover listens for the whole browse window. */
+  get callTime (): number { return this.#o.browseWindow }
   readonly #c: StrategyComponents
   readonly #o: Options
   readonly #port: number

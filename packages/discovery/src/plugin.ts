@@ -83,9 +83,7 @@ export const plugin: DiscoveryPlugin = {
   async start (node: DistNode, config: TekkaConfig): Promise<DiscoveryInstance> {
     const abort = new AbortController()
     const strategy = strategyFromConfig(config, strategyComponents(node, config.cluster.discovery, abort.signal))
-    // An mdns discover() takes a whole browse window: the call bound must leave room for it (cluster.mdns.browse_window goes up to 10 min).
-    const callTimeout = config.cluster.discovery === 'mdns' ? { callTimeout: Math.max(10_000, config.cluster.mdns.browse_window + 5_000) } : {}
-    const ac = autocluster({ interval: config.cluster.autocluster_interval, ...callTimeout })({ node, strategy })
+    const ac = autocluster({ interval: config.cluster.autocluster_interval })({ node, strategy })
     await ac.start()
     return {
       autocluster: ac,

@@ -56,6 +56,12 @@ export interface StrategyCallOptions {
 export interface Strategy {
   /** Short name for logs and `autocluster status` (`static`, `etcd`). */
   readonly name: string
+  /**
+   * How long one call takes by design, in ms (mdns: a discover listens for
+   * its whole browse window). The autocluster actor gives each call at least
+   * this plus some slack before counting it as failed. Default: 0.
+   */
+  readonly callTime?: number
   /** Node names to cluster with. */
   discover(options?: StrategyCallOptions): Promise<string[]>
   /** Takes the cluster-wide autocluster lock: true if taken, false if another node holds it. */

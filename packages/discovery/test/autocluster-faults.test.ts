@@ -78,6 +78,14 @@ test('discover that throws, rejects, answers garbage or hangs: logged with the c
   assert.is(strategy.count('discover'), answers.length)
 })
 
+test('a strategy whose calls take time by design (callTime) gets at least that + 5 s per call; others get callTimeout', async () => {
+  const slow = Object.assign(fakeStrategy({ discover: () => [] }, 'slow'), { callTime: 8000 })
+  const { node } = await setup(fakeStrategy({ discover: () => [] }), 8)
+  assert.is(autocluster({ callTimeout: 500, ctl: false })({ node, strategy: slow }).callTimeout, 13_000)
+  assert.is(autocluster({ callTimeout: 20_000, ctl: false })({ node, strategy: slow }).callTimeout, 20_000)
+  assert.is(autocluster({ callTimeout: 500, ctl: false })({ node, strategy: fakeStrategy({ discover: () => [] }) }).callTimeout, 500)
+})
+
 test('the lock is always released: after lock throws, after false, after a failed join, after unlock hangs', async () => {
   const ghost = 'ghost8@127.0.0.1'
   const lockAnswers: Array<() => unknown> = [

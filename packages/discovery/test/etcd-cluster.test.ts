@@ -6,7 +6,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ports, wait } from './support/dist-helpers.js'
-import { ProcCluster, agreed, viewOf, type NodeSpec } from './support/cluster.js'
+import { ProcCluster, agreed, oneCluster, type NodeSpec } from './support/cluster.js'
 import { EtcdServer } from './support/etcd-server.js'
 
 const base = await ports.freePortRange(8)
@@ -34,12 +34,7 @@ test.after(async () => {
 
 test('five nodes with etcd discovery form one cluster; every node reports the same status and is registered', async () => {
   await Promise.all(five.map(async (n) => await c.start(spec(n))))
-  await wait.eventually(async () => await agreed(c, five), { timeout: 60_000, interval: 200, message: 'five nodes agree' })
-  const statuses = await Promise.all(five.map(async (n) => await c.ctlStatus(n)))
-  const first = viewOf(statuses[0]!)
-  assert.equal(first.members.map((m) => m.node).sort(), [...five].sort())
-  assert.ok(first.members.every((m) => m.status === 'up'))
-  for (const s of statuses) assert.equal(viewOf(s), first, `${s.node} agrees`)
+  await oneCluster(c, five)
   await wait.eventually(async () => JSON.stringify(await registered()) === JSON.stringify([...five].sort()), { timeout: 10_000, message: 'five keys in etcd' })
   const keys = await etcd.keys('e2e/tekka/nodes/')
   assert.ok(keys.every((k) => k.key === `e2e/tekka/nodes/${k.value}` && k.lease !== '0'), 'each key is the node name, under a lease')

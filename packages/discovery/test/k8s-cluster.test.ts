@@ -9,7 +9,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rmSync } from 'node:fs'
 import { ports, wait } from './support/dist-helpers.js'
-import { ProcCluster, agreed, viewOf } from './support/cluster.js'
+import { ProcCluster, oneCluster } from './support/cluster.js'
 import { FakeApiServer, ServiceAccountDir, exitHooks, type FakePod } from './support/fake-apiserver.js'
 
 const TOKEN = 'k8s-cluster-token'
@@ -58,12 +58,7 @@ test.after(async () => {
 test('five processes with k8s discovery (address_type ip) form one cluster; every node reports the same status', async () => {
   fake.setPods('default', 'tekka', pods(false))
   await Promise.all(five.map(async (n) => await c.start(spec(n))))
-  await wait.eventually(async () => await agreed(c, five), { timeout: 60_000, interval: 250, message: 'five nodes agree' })
-  const statuses = await Promise.all(five.map(async (n) => await c.ctlStatus(n)))
-  const first = viewOf(statuses[0]!)
-  assert.equal(first.members.map((m) => m.node).sort(), [...five].sort())
-  assert.ok(first.members.every((m) => m.status === 'up'))
-  for (const s of statuses) assert.equal(viewOf(s), first, `${s.node} agrees`)
+  await oneCluster(c, five, { interval: 250 })
   // The not-ready sixth pod is not discovered.
   const ac = await wait.eventually(async () => {
     const s = await acStatus(five[0]!)
@@ -79,13 +74,8 @@ test('a sixth pod joins once the API server lists it as ready', async () => {
   fake.setPods('default', 'tekka', pods(true))
   await c.start(spec(sixth))
   const six = [...five, sixth]
-  await wait.eventually(async () => await agreed(c, six), { timeout: 45_000, interval: 250, message: 'six nodes agree' })
-  const statuses = await Promise.all(six.map(async (n) => await c.ctlStatus(n)))
-  const first = viewOf(statuses[0]!)
-  for (const s of statuses) {
-    assert.is(s.members.length, 6, `${s.node} lists six`)
-    assert.equal(viewOf(s), first, `${s.node} agrees`)
-  }
+  const first = await oneCluster(c, six, { timeout: 45_000, interval: 250 })
+  assert.is(first.members.length, 6)
   // A round on an old node now discovers it too.
   const r = await c.ctl(five[0]!, ['autocluster', 'enable'])
   assert.is(r.code, 0, r.out + r.err)

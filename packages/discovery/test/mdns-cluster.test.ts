@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { wait } from './support/dist-helpers.js'
-import { ProcCluster, agreed, viewOf, type NodeSpec } from './support/cluster.js'
+import { ProcCluster, oneCluster, type NodeSpec } from './support/cluster.js'
 import { createNetwork, netnsProblem, relayInNetns, type NetHost } from './support/netns.js'
 
 const INNER = 'TEKKA_TEST_MDNS_CLUSTER_HOSTS'
@@ -46,13 +46,8 @@ if (inner === undefined) {
 
   test('five nodes in five namespaces find each other by mdns and form one cluster; every node reports the same status', async () => {
     await Promise.all([1, 2, 3, 4, 5].map(async (i) => await c.start(spec(i))))
-    await wait.eventually(async () => await agreed(c, five), { timeout: 60_000, interval: 300, message: 'five nodes agree' })
-    // What the operator sees: `tekka ctl cluster status --json` on each node.
-    const statuses = await Promise.all(five.map(async (n) => await c.ctlStatus(n)))
-    const first = viewOf(statuses[0]!)
-    assert.equal(first.members.map((m) => m.node).sort(), [...five].sort())
-    assert.ok(first.members.every((m) => m.status === 'up'))
-    for (const s of statuses) assert.equal(viewOf(s), first, `${s.node} agrees`)
+    // What the operator sees: `tekka ctl cluster status --json` on each node, the same everywhere.
+    await oneCluster(c, five, { interval: 300 })
     await wait.eventually(async () => {
       const r = await c.ctl(name(4), ['autocluster', 'status', '--json'])
       const st = JSON.parse(r.out) as { strategy: string, state: string }
@@ -64,10 +59,7 @@ if (inner === undefined) {
   test('a sixth node started later is taken in; every node shows six', async () => {
     await c.start(spec(6))
     const six = [...five, name(6)]
-    await wait.eventually(async () => await agreed(c, six), { timeout: 45_000, interval: 300, message: 'six nodes agree' })
-    const statuses = await Promise.all(six.map(async (n) => await c.ctlStatus(n)))
-    const first = viewOf(statuses[0]!)
-    for (const s of statuses) assert.equal(viewOf(s), first, `${s.node} lists the same six`)
+    const first = await oneCluster(c, six, { timeout: 45_000, interval: 300 })
     assert.is(first.members.length, 6)
   })
 

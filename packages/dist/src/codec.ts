@@ -370,9 +370,25 @@ function readUint (d: Uint8Array, p: number, end: number): number {
  * found by a native search) is walked for one.
  */
 function checked (value: unknown, buf: Uint8Array, start: number, end: number): unknown {
-  const at = buf.indexOf(0xc1, start)
-  if (at !== -1 && at < end && holdsC1(value, 0)) throw new RangeError('byte 0xc1, which MessagePack never uses')
+  if (holdsC1Byte(buf, start, end) && holdsC1(value, 0)) throw new RangeError('byte 0xc1, which MessagePack never uses')
   return value
+}
+
+/** Bodies at most this long are searched by a plain loop (no view to allocate, no native call). */
+const SHORT_BODY = 256
+
+/**
+ * Whether byte 0xc1 occurs in `buf[start..end)`. Bodies are decoded where
+ * they lie in a socket chunk and indexOf has no end bound, so a long body is
+ * searched through a view of just that body: never to the chunk's end once
+ * per frame.
+ */
+function holdsC1Byte (buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start <= SHORT_BODY) {
+    for (let i = start; i < end; i++) if (buf[i] === 0xc1) return true
+    return false
+  }
+  return buf.subarray(start, end).indexOf(0xc1) !== -1
 }
 
 /** Whether a decoded value holds msgpackr's placeholder for the unused byte 0xc1. */

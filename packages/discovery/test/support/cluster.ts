@@ -1,6 +1,7 @@
 // Nodes as separate OS processes (`tekka --config FILE`), each with its own
 // tekka.conf and data dir, and ways to look at them: an in-process hidden
 // client for polling (fast), and the real `tekka ctl` for what an operator sees.
+import * as assert from 'uvu/assert'
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,7 +9,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
-import { BIN, procs, type NodeProcess } from './dist-helpers.js'
+import { BIN, procs, wait, type NodeProcess } from './dist-helpers.js'
 import { spawnInNetns } from './netns.js'
 
 export interface NodeSpec {
@@ -177,5 +178,20 @@ export async function agreed (c: ProcCluster, names: readonly string[], opts: { 
   for (const [n, v] of vs) {
     if (JSON.stringify(v) !== JSON.stringify(first)) throw new Error(`${n} sees ${JSON.stringify(v)}, ${names[0]} sees ${JSON.stringify(first)}`)
   }
+  return first
+}
+
+/**
+ * Waits until `names` agree on one cluster (`agreed`), then checks what an
+ * operator sees: `tekka ctl cluster status --json` on every node lists
+ * exactly `names`, all up, and is the same everywhere. Returns that view.
+ */
+export async function oneCluster (c: ProcCluster, names: readonly string[], opts: { timeout?: number, interval?: number } = {}): Promise<View> {
+  await wait.eventually(async () => await agreed(c, names), { timeout: opts.timeout ?? 60_000, interval: opts.interval ?? 200, message: `${names.length} nodes agree` })
+  const statuses = await Promise.all(names.map(async (n) => await c.ctlStatus(n)))
+  const first = viewOf(statuses[0]!)
+  assert.equal(first.members.map((m) => m.node).sort(), [...names].sort())
+  assert.ok(first.members.every((m) => m.status === 'up'), 'every member up')
+  for (const st of statuses) assert.equal(viewOf(st), first, `${st.node} agrees`)
   return first
 }

@@ -19,7 +19,6 @@
 // It never outlives the test file: an exit hook kills it (and removes its
 // files) however the test process ends, and a watchdog shell does the same
 // if the test process dies by SIGKILL (which no hook survives).
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { Resolver } from 'node:dns/promises'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -27,6 +26,7 @@ import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import type * as ExitHooks from '../../../dist/dist/test/helpers/exit-hooks.js'
 import { ports, wait } from './dist-helpers.js'
+import { ServerProcess } from './server-process.js'
 
 const hooks = await import(new URL('../../../../dist/dist/test/helpers/exit-hooks.js', import.meta.url).href) as typeof ExitHooks
 
@@ -62,11 +62,8 @@ export class Dnsmasq {
   #port: number
   #zone: DnsZone = {}
   #version = 0
-  #child: ChildProcess | undefined
-  #exited: Promise<void> = Promise.resolve()
-  #unhook: (() => void) | undefined
+  #proc: ServerProcess | undefined
   readonly #unhookDir: () => void
-  #output: string[] = []
 
   private constructor (port: number, opts: DnsmasqOptions) {
     this.#port = port
@@ -96,10 +93,10 @@ export class Dnsmasq {
   }
 
   get port (): number { return this.#port }
-  get running (): boolean { return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null }
-  get pid (): number | undefined { return this.#child?.pid }
+  get running (): boolean { return this.#proc?.running === true }
+  get pid (): number | undefined { return this.#proc?.pid }
   /** Its last lines of output, for failure messages. */
-  output (): string { return this.#output.slice(-30).join('\n') }
+  output (): string { return this.#proc?.output() ?? '' }
 
   /** Serves `zone` instead; resolves once the new records are served. */
   async update (zone: DnsZone): Promise<void> {
@@ -111,23 +108,15 @@ export class Dnsmasq {
       return
     }
     const sentinel = this.#write()
-    this.#child?.kill('SIGHUP')
+    this.#proc?.child.kill('SIGHUP')
     await this.#served(sentinel)
   }
 
   /** Stops it (SIGTERM, then SIGKILL); the records stay for a later update(). */
   async stop (): Promise<void> {
-    const child = this.#child
-    if (child === undefined) return
-    if (this.running) {
-      child.kill('SIGTERM')
-      const t = setTimeout(() => { try { child.kill('SIGKILL') } catch {} }, 2000)
-      await this.#exited
-      clearTimeout(t)
-    }
-    this.#unhook?.()
-    this.#unhook = undefined
-    this.#child = undefined
+    const proc = this.#proc
+    this.#proc = undefined
+    await proc?.stop('SIGTERM', 2000)
   }
 
   /** Stops it and removes its files. */
@@ -168,32 +157,11 @@ export class Dnsmasq {
       '--pid-file=',
       '--log-facility=-'
     ]
-    const child = spawn(DNSMASQ_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.#child = child
-    this.#output = []
-    const keep = (d: Buffer): void => {
-      for (const line of d.toString('utf8').split('\n')) if (line !== '') this.#output.push(line)
-      if (this.#output.length > 200) this.#output.splice(0, this.#output.length - 200)
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', keep)
-    let spawnError: Error | undefined
-    this.#exited = new Promise<void>((resolve) => {
-      child.once('error', (err) => { spawnError = err; resolve() })
-      child.once('exit', () => { resolve() })
-    })
-    this.#unhook = hooks.onExit(() => { try { child.kill('SIGKILL') } catch {} })
-    const pid = child.pid
-    if (pid !== undefined) {
-      // If this test process dies by SIGKILL, no hook runs: the watchdog ends dnsmasq then, and removes
-      // its files (not when only dnsmasq ended: a restart reuses them).
-      const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null; ` +
-        `kill -0 ${process.pid} 2>/dev/null || rm -rf '${this.dir}'`
-      const dog = spawn('sh', ['-c', script], { stdio: 'ignore' })
-      dog.unref()
-    }
+    // The watchdog also removes its files if this test process dies by SIGKILL.
+    const proc = new ServerProcess(DNSMASQ_BIN, args, { orphanDir: this.dir })
+    this.#proc = proc
     await this.#served(sentinel, () => {
-      if (spawnError !== undefined) throw new Error(`cannot run ${DNSMASQ_BIN}: ${spawnError.message} (is dnsmasq-base installed?)`)
+      if (proc.spawnError !== undefined) throw new Error(`cannot run ${DNSMASQ_BIN}: ${proc.spawnError.message} (is dnsmasq-base installed?)`)
       if (!this.running) throw new Error(`dnsmasq exited: ${this.output()}`)
     })
   }

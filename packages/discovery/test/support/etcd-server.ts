@@ -11,7 +11,6 @@
 // It never outlives the test file: an exit hook kills it however the test
 // process ends, and a watchdog shell kills it if the test process dies by
 // SIGKILL (which no hook survives).
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
@@ -22,6 +21,7 @@ import type * as ExitHooks from '../../../dist/dist/test/helpers/exit-hooks.js'
 import { silentLogger, systemClock, type Logger } from '@tekka/actors'
 import type { StrategyComponents } from '../../src/strategy.js'
 import { ports, wait } from './dist-helpers.js'
+import { ServerProcess } from './server-process.js'
 
 const hooks = await import(new URL('../../../../dist/dist/test/helpers/exit-hooks.js', import.meta.url).href) as typeof ExitHooks
 
@@ -51,11 +51,7 @@ export class EtcdServer {
   readonly #files: { cert: string, key: string, ca: string } | undefined
   readonly #startTimeout: number
   #dataDir: string
-  #child: ChildProcess | undefined
-  #watchdog: ChildProcess | undefined
-  #exited: Promise<void> = Promise.resolve()
-  #unhook: (() => void) | undefined
-  #output: string[] = []
+  #proc: ServerProcess | undefined
   #generation = 0
   #unhookDir: (() => void) | undefined
 
@@ -95,11 +91,11 @@ export class EtcdServer {
   }
 
   get dataDir (): string { return this.#dataDir }
-  get running (): boolean { return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null }
+  get running (): boolean { return this.#proc?.running === true }
   /** The PEM files it was started with (TLS only). */
   get files (): { cert: string, key: string, ca: string } | undefined { return this.#files }
   /** Its last lines of output, for failure messages. */
-  output (): string { return this.#output.slice(-30).join('\n') }
+  output (): string { return this.#proc?.output() ?? '' }
 
   async #launch (): Promise<void> {
     const peer = `http://127.0.0.1:${this.peerPort}`
@@ -122,30 +118,11 @@ export class EtcdServer {
     if (this.#files !== undefined) {
       args.push('--cert-file', this.#files.cert, '--key-file', this.#files.key, '--trusted-ca-file', this.#files.ca, '--client-cert-auth')
     }
-    const child = spawn(ETCD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.#child = child
-    this.#output = []
+    const proc = new ServerProcess(ETCD_BIN, args)
+    this.#proc = proc
     const gen = ++this.#generation
-    const keep = (d: Buffer): void => {
-      for (const line of d.toString('utf8').split('\n')) if (line !== '') this.#output.push(line)
-      if (this.#output.length > 200) this.#output.splice(0, this.#output.length - 200)
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', keep)
-    let spawnError: Error | undefined
-    this.#exited = new Promise<void>((resolve) => {
-      child.once('error', (err) => { spawnError = err; resolve() })
-      child.once('exit', () => { resolve() })
-    })
-    this.#unhook = hooks.onExit(() => { try { child.kill('SIGKILL') } catch {} })
-    const pid = child.pid
-    if (pid !== undefined) {
-      // If this test process dies by SIGKILL, no hook runs: the watchdog ends etcd then (and ends itself with etcd).
-      this.#watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null`], { stdio: 'ignore' })
-      this.#watchdog.unref()
-    }
     await wait.eventually(async () => {
-      if (spawnError !== undefined) throw new Error(`cannot run ${ETCD_BIN}: ${spawnError.message} (is etcd-server installed?)`)
+      if (proc.spawnError !== undefined) throw new Error(`cannot run ${ETCD_BIN}: ${proc.spawnError.message} (is etcd-server installed?)`)
       if (gen === this.#generation && !this.running) throw new Error(`etcd exited: ${this.output()}`)
       return await this.answers()
     }, { timeout: this.#startTimeout, interval: 100, message: `etcd ${this.name} answering on ${this.url}` }).catch((err: Error) => {
@@ -201,19 +178,9 @@ export class EtcdServer {
 
   /** Stops it (SIGTERM, then SIGKILL after 5 s); the data dir stays. */
   async stop (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.#child
-    if (child === undefined) return
-    this.#child = undefined
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill(signal)
-      const t = setTimeout(() => { try { child.kill('SIGKILL') } catch {} }, 5000)
-      await this.#exited
-      clearTimeout(t)
-    }
-    this.#unhook?.()
-    this.#unhook = undefined
-    try { this.#watchdog?.kill('SIGKILL') } catch {}
-    this.#watchdog = undefined
+    const proc = this.#proc
+    this.#proc = undefined
+    await proc?.stop(signal, 5000)
   }
 
   /** Starts it again on the same ports: with the same data, or (`fresh`) an empty data dir, as a new cluster. */

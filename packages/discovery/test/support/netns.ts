@@ -70,22 +70,13 @@ export function netnsProblem (): string | undefined {
   return undefined
 }
 
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** Deletes namespaces left by test processes that are gone. */
 export function sweepStaleNamespaces (): void {
   const r = spawnSync(IP, ['netns', 'list'], { encoding: 'utf8' })
   for (const line of (r.stdout ?? '').split('\n')) {
     const name = line.trim().split(/\s+/)[0] ?? ''
     const m = NAME_RE.exec(name)
-    if (m === null || Number(m[1]) === process.pid || alive(Number(m[1]))) continue
+    if (m === null || Number(m[1]) === process.pid || procs.pidAlive(Number(m[1]))) continue
     spawnSync(IP, ['netns', 'del', name])
   }
 }

@@ -36,6 +36,7 @@ import { join } from 'node:path'
 import { BadArgError, TekkaError } from '@tekka/actors'
 import { onExit } from './exit-hooks.js'
 import { isLoopbackV4 } from './ports.js'
+import { pidAlive as alive } from './procs.js'
 
 /** Prefix of the chains this helper creates (`TEKKA-TEST-<pid>`, and `TEKKA-PROBE-<pid>` while probing). */
 export const CHAIN_PREFIX = 'TEKKA-'
@@ -230,15 +231,6 @@ export function backendProbes (): readonly BackendProbe[] {
 }
 
 // ---------------------------------------------------------------- stale chains
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** TEKKA chains present in every installed backend (`bin` to look in one), e.g. to check that none was left behind. */
 export function listTekkaChains (bin?: string): Array<{ bin: string, chain: string, pid: number }> {

@@ -23,6 +23,16 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { basename } from 'node:path'
 import { onExit } from './exit-hooks.js'
 
+/** Whether a process with this pid exists (EPERM: it does, but is not ours to signal). */
+export function pidAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 export interface SpawnNodeOptions {
   /** The JS file to run with node. */
   entry: string
