@@ -10,8 +10,8 @@
  * - monitors: DOWN for the bystander, and DOWN `noproc` for a dead pid;
  * - a summary, then an orderly shutdown of the supervisor.
  *
- *   node examples/dist/local-demo.js              # runs ~2.5 s and exits 0
- *   node examples/dist/local-demo.js --forever    # until Ctrl-C
+ *   node examples/build/local-demo.js              # runs ~2.5 s and exits 0
+ *   node examples/build/local-demo.js --forever    # until Ctrl-C
  *
  * The runtime's logger is turned into demo lines: a crash report is an
  * expected event here, not an error.

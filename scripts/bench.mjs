@@ -1,4 +1,4 @@
-// Runs every compiled benchmark (packages/*/dist/bench/*.js), each in its own
+// Runs every compiled benchmark (packages/*/build/bench/*.js), each in its own
 // Node process with --expose-gc, collects the JSON lines they print
 // (`{"bench":"local.oneway","value":123,"unit":"msg/s",...}`) and prints a
 // table at the end, with the machine it ran on.
@@ -23,7 +23,7 @@ for (let i = 0; i < args.length; i++) {
 }
 
 const files = readdirSync(join(root, 'packages'))
-  .map((p) => join(root, 'packages', p, 'dist', 'bench'))
+  .map((p) => join(root, 'packages', p, 'build', 'bench'))
   .filter((d) => existsSync(d))
   .flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.js')).map((f) => join(d, f)))
   .sort()

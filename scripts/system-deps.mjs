@@ -5,9 +5,9 @@ import { execFileSync, spawnSync } from 'node:child_process'
 
 /** command on PATH -> Debian package that provides it */
 export const SYSTEM_DEPS = {
-  // partitions between loopback addresses in dist / heal tests (packages/dist/test/helpers/iptables.ts)
+  // partitions between loopback addresses in dist / heal tests (packages/testing/src/iptables.ts)
   iptables: 'iptables',
-  // test certificates for mutual TLS between nodes (packages/dist/test/helpers/certs.ts)
+  // test certificates for mutual TLS between nodes (packages/testing/src/certs.ts)
   openssl: 'openssl',
   // the etcd discovery strategy's real server, on loopback (packages/discovery/test/support/etcd-server.ts)
   etcd: 'etcd-server',

@@ -24,8 +24,8 @@ function walk (dir, out = []) {
 }
 
 const dirs = [
-  ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'dist', 'test')),
-  join(root, 'examples', 'dist', 'test')
+  ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'build', 'test')),
+  join(root, 'examples', 'build', 'test')
 ]
 const filters = process.argv.slice(2)
 const files = dirs.flatMap((d) => walk(d)).sort()

@@ -5,7 +5,7 @@
  * the cluster live, kills a node with SIGKILL, shows it go down and the
  * monitors fire, restarts it and shows it rejoin.
  *
- *   node examples/dist/cluster-demo/main.js [--no-ui | --ui] [--nodes 3] [--base-port 4370]
+ *   node examples/build/cluster-demo/main.js [--no-ui | --ui] [--nodes 3] [--base-port 4370]
  *                                           [--cycles N] [--run S] [--down S] [--log error|warn|info|debug]
  *
  * - With a terminal (and without --no-ui): a live view redrawn in place
@@ -37,7 +37,7 @@ const APP = fileURLToPath(new URL('./node-app.js', import.meta.url))
 const CLUSTER = 'tekka-demo'
 const TICK = '2s'
 
-const USAGE = `usage: node examples/dist/cluster-demo/main.js [--no-ui | --ui] [--nodes 3] [--base-port 4370]
+const USAGE = `usage: node examples/build/cluster-demo/main.js [--no-ui | --ui] [--nodes 3] [--base-port 4370]
        [--cycles N] [--run SECONDS] [--down SECONDS] [--log error|warn|info|debug]
 
   --no-ui        one line per event (the default when stdout is not a terminal); one kill/restart cycle, then exit

@@ -1,7 +1,7 @@
 /**
  * A cluster formed through etcd, in one command:
  *
- *   node examples/dist/etcd/run.js [--base-port 4370] [--etcd-port N]
+ *   node examples/build/etcd/run.js [--base-port 4370] [--etcd-port N]
  *
  * 1. Finds `etcd` on PATH (if there is none: says how to install it, exit 1).
  * 2. Starts it: one member on 127.0.0.1, free ports (or `--etcd-port` for
@@ -32,7 +32,7 @@ import { clusterStatus, ctl, type CtlOptions } from './ctl.js'
 import { keysUnder, leaseHex } from './etcd-gateway.js'
 import { etcdVersion, findOnPath, killAllEtcdSync, LocalEtcd } from './etcd-process.js'
 
-/** The repository root (this file runs from examples/dist/etcd/). */
+/** The repository root (this file runs from examples/build/etcd/). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 /** The shared configuration (in the sources: it is not compiled). */
 const CONF = fileURLToPath(new URL('../../etcd/tekka.conf', import.meta.url))

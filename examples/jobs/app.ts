@@ -5,7 +5,7 @@
  *
  *   tekka --name jobs1@127.0.0.1 --cookie secret \
  *     --set cluster.discovery=static --set cluster.static.seeds=jobs1@127.0.0.1,jobs2@127.0.0.1 \
- *     examples/dist/jobs/app.js
+ *     examples/build/jobs/app.js
  *
  * Settings come from the environment: JOBS_INTERVAL (ms between jobs,
  * default 250), JOBS_SIZE (default 20000), JOBS_POISON_EVERY (default 0:

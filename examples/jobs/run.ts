@@ -1,7 +1,7 @@
 /**
  * Runs the jobs service on a local cluster, in one command:
  *
- *   node examples/dist/jobs/run.js [--nodes 3] [--base-port 4370] [--duration S] [--forever]
+ *   node examples/build/jobs/run.js [--nodes 3] [--base-port 4370] [--duration S] [--forever]
  *
  * It starts `jobs1@127.0.0.1` ... `jobsN@127.0.0.1` as separate `tekka`
  * processes with the app module app.js, static discovery (every node lists

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The `tekka` command's entry (bin.js of @tekka/dist). */
-export const TEKKA_BIN = join(dirname(fileURLToPath(import.meta.resolve('@tekka/dist'))), 'bin.js')
+export const TEKKA_BIN = join(dirname(fileURLToPath(import.meta.resolve('tekka'))), 'bin.js')
 
 /** The repository root: children run there, so the `tekka` command finds the plugin packages. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')

@@ -1,7 +1,7 @@
 /**
  * The ping node's app module:
  *
- *   tekka --name ping@127.0.0.1 --port 0 --cookie pingpong examples/dist/ping-pong/ping.js
+ *   tekka --name ping@127.0.0.1 --port 0 --cookie pingpong examples/build/ping-pong/ping.js
  *
  * (`--port 0`: both names end without digits, so by the port rule both
  * nodes would listen on 4370; ping only dials out, so any port will do.)

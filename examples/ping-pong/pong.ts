@@ -1,7 +1,7 @@
 /**
  * The pong node's app module:
  *
- *   tekka --name pong@127.0.0.1 --cookie pingpong examples/dist/ping-pong/pong.js
+ *   tekka --name pong@127.0.0.1 --cookie pingpong examples/build/ping-pong/pong.js
  *
  * A supervisor `pong_sup` keeps one process registered as `pong`. It answers
  * `{ t: 'ping', n, from }` with `{ t: 'pong', n, pid }` to `from`, on

@@ -1,7 +1,7 @@
 /**
  * Ping-pong between two `tekka` nodes, in one command:
  *
- *   node examples/dist/ping-pong/run.js [--base-port 4370]
+ *   node examples/build/ping-pong/run.js [--base-port 4370]
  *
  * It starts `tekka --name pong@127.0.0.1 pong.js`, then `tekka --name
  * ping@127.0.0.1 --port 0 ping.js` (two OS processes), prints both nodes'

@@ -24,7 +24,11 @@ import { createServer, type Server } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { DemoModel } from '../cluster-demo/model.js'
 import { messageProblem, type DemoStats } from '../cluster-demo/protocol.js'
-import { alive, killAtExit, ports, procs, type NodeProcess } from './support/dist-helpers.js'
+import { pidAlive as alive } from '@tekka/testing/procs'
+import { killAtExit } from '@tekka/testing/exit-hooks'
+import * as ports from '@tekka/testing/ports'
+import * as procs from '@tekka/testing/procs'
+import type { NodeProcess } from '@tekka/testing/procs'
 
 const MAIN = fileURLToPath(new URL('../cluster-demo/main.js', import.meta.url))
 const NODE = /^\+[\d.]+s\s+node-up\s+(demo\d@127\.0\.0\.1) pid (\d+) listening on/
@@ -193,7 +197,7 @@ test('bad options exit 2 with the usage', async () => {
     const demo = startDemo(args)
     const exit = await exitWithin(demo, 20_000)
     assert.is(exit.code, 2, `${args.join(' ')}\n${demo.output()}`)
-    assert.match(demo.output('stderr'), /^demo: .+\nusage: node examples\/dist\/cluster-demo\/main\.js/m)
+    assert.match(demo.output('stderr'), /^demo: .+\nusage: node examples\/build\/cluster-demo\/main\.js/m)
   }
 })
 

@@ -1,5 +1,5 @@
 /**
- * examples/etcd as its README runs it: `node examples/dist/etcd/run.js`
+ * examples/etcd as its README runs it: `node examples/build/etcd/run.js`
  * starts a real etcd and three `tekka` nodes (OS processes, etcd discovery
  * from examples/etcd/tekka.conf). Checked from its output: each node
  * reports one cluster of the same three running nodes, the keys listed in
@@ -22,9 +22,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig, nodePort } from '@tekka/dist'
-import { alive, exitHooks, killAtExit, ports, procs, type NodeProcess } from './support/dist-helpers.js'
+import { pidAlive as alive } from '@tekka/testing/procs'
+import * as exitHooks from '@tekka/testing/exit-hooks'
+import { killAtExit } from '@tekka/testing/exit-hooks'
+import * as ports from '@tekka/testing/ports'
+import * as procs from '@tekka/testing/procs'
+import type { NodeProcess } from '@tekka/testing/procs'
 
-// Compiled to examples/dist/test/: the sources are two levels up.
+// Compiled to examples/build/test/: the sources are two levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const SRC = fileURLToPath(new URL('../../etcd/', import.meta.url))
 const README = readFileSync(join(SRC, 'README.md'), 'utf8')
@@ -32,8 +37,8 @@ const NODES = ['node1@127.0.0.1', 'node2@127.0.0.1', 'node3@127.0.0.1']
 
 /** The README's one command, as a path from the repository root. */
 function readmeCommand (): string {
-  const m = /^node (examples\/dist\/etcd\/run\.js)$/m.exec(README)
-  assert.ok(m !== null, 'the README gives `node examples/dist/etcd/run.js` on a line of its own')
+  const m = /^node (examples\/build\/etcd\/run\.js)$/m.exec(README)
+  assert.ok(m !== null, 'the README gives `node examples/build/etcd/run.js` on a line of its own')
   return join(ROOT, m[1] as string)
 }
 const RUN = readmeCommand()

@@ -1,7 +1,7 @@
 /**
  * examples/jobs: the README's command, and the service in-process.
  *
- * - `node examples/dist/jobs/run.js` (three `tekka` processes with the app
+ * - `node examples/build/jobs/run.js` (three `tekka` processes with the app
  *   module): every node's producer gets results from every node's worker, a
  *   worker crashed by a poison job is restarted by its supervisor, and every
  *   node stops with exit code 0 when the launcher is done; none is left.
@@ -19,7 +19,10 @@ import { createServer } from 'node:net'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
 import { JobsOptionError, WORKER_NAME, countPrimes, jobsOptions, startJobs, type JobsEvent, type JobsService } from '../jobs/jobs.js'
-import { alive, killAtExit, ports, procs } from './support/dist-helpers.js'
+import { pidAlive as alive } from '@tekka/testing/procs'
+import { killAtExit } from '@tekka/testing/exit-hooks'
+import * as ports from '@tekka/testing/ports'
+import * as procs from '@tekka/testing/procs'
 
 const RUN = fileURLToPath(new URL('../jobs/run.js', import.meta.url))
 

@@ -17,12 +17,11 @@ import { fileURLToPath } from 'node:url'
 import { silentLogger, systemClock } from '@tekka/actors'
 import { ConfigError, loadConfig, nodePort, type TekkaConfig } from '@tekka/dist'
 import { k8sStrategy } from '@tekka/discovery'
-import type * as FakeApi from '../../packages/discovery/dist/test/support/fake-apiserver.js'
+import * as fakeApi from '@tekka/testing/k8s-apiserver'
 import { parseYamlDocuments } from './support/yaml-subset.js'
 
-// Compiled to examples/dist/test/: the sources are two levels up.
+// Compiled to examples/build/test/: the sources are two levels up.
 const DIR = fileURLToPath(new URL('../../k8s/', import.meta.url))
-const fakeApi = await import(new URL('../../../packages/discovery/dist/test/support/fake-apiserver.js', import.meta.url).href) as typeof FakeApi
 
 type Obj = Record<string, any>
 const read = (f: string): string => readFileSync(join(DIR, f), 'utf8')
@@ -152,7 +151,7 @@ test('the image: built as the README says, with tekka.conf where the command rea
   assert.match(dockerfile, /^COPY examples\/k8s\/tekka\.conf \/etc\/tekka\/tekka\.conf$/m)
   const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[]
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[]
-  assert.equal(entry, ['node', '/app/packages/dist/dist/src/bin.js'])
+  assert.equal(entry, ['node', '/app/packages/dist/build/src/bin.js'])
   assert.equal(cmd, ['--config', '/etc/tekka/tekka.conf'])
   assert.match(readme, 'kubectl apply -f examples/k8s/')
 })

@@ -51,7 +51,7 @@ function hasLine (out: string, re: RegExp, what: string): void {
   assert.ok(out.split('\n').some((l) => re.test(l)), `${what}: no line matches ${re}\n--- output ---\n${out}`)
 }
 
-test('node examples/dist/local-demo.js prints every event and exits 0 by itself', async () => {
+test('node examples/build/local-demo.js prints every event and exits 0 by itself', async () => {
   const r = await runChild([], 15_000)
   assert.not.ok(r.killed, `the demo did not exit within 15 s (a timer or process left running?)\n${r.stdout}`)
   assert.is(r.code, 0, `exit code\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`)

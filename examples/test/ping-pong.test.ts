@@ -1,6 +1,6 @@
 /**
  * examples/ping-pong as its README runs it: `node
- * examples/dist/ping-pong/run.js` starts `tekka --name pong@127.0.0.1` and
+ * examples/build/ping-pong/run.js` starts `tekka --name pong@127.0.0.1` and
  * `tekka --name ping@127.0.0.1` as two OS processes. Checked from their
  * output, in order: remote sends to a registered name on the other node
  * answered three times; a link and a monitor across nodes both report
@@ -13,7 +13,10 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
 import { createServer } from 'node:net'
-import { alive, killAtExit, ports, procs } from './support/dist-helpers.js'
+import { pidAlive as alive } from '@tekka/testing/procs'
+import { killAtExit } from '@tekka/testing/exit-hooks'
+import * as ports from '@tekka/testing/ports'
+import * as procs from '@tekka/testing/procs'
 
 const RUN = fileURLToPath(new URL('../ping-pong/run.js', import.meta.url))
 

@@ -16,8 +16,7 @@
  *   TEKKA_BENCH_ONLY   comma-separated bench names (or prefixes) to run (default all)
  */
 import { createRuntime, silentLogger, startGenServer, call, reply, type Pid, type ProcessContext, type Runtime } from '../src/index.js'
-// This package's own harness, by path (it is @tekka/actors/bench-harness to the other packages).
-import { alternate, benchEnv, emit, gc, repeat, tick } from './support/harness.js'
+import { alternate, benchEnv, emit, gc, repeat, tick } from '@tekka/testing/bench'
 
 const { runs: RUNS, scaled, wanted } = benchEnv()
 

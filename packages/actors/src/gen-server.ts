@@ -29,7 +29,7 @@
  * handleInfo. From `runtime` (outside any process) calls run in a temporary
  * process, so a late reply dies with it.
  */
-import { BadArgError, CallExitError, CallTimeoutError, NoProcError, TekkaError, formatReason } from './errors.js'
+import { BadArgError, BadReturnError, CallExitError, CallTimeoutError, NoHandlerError, NoProcError, StartError, formatReason, reasonText } from './errors.js'
 import { Pid, Ref, isRemoteName, type Dest, type RemoteName } from './pid.js'
 import { TIMEOUT, type ProcessContext } from './process.js'
 import { KILL, NOPROC, NORMAL, isDownMessage, isExitMessage, isNormalExit, type DownMessage } from './reasons.js'
@@ -112,35 +112,6 @@ export interface StartOptions {
 export interface CallOptions {
   /** Milliseconds to wait for the reply (default 5000; `Infinity` waits forever). */
   timeout?: number
-}
-
-// ---- errors -----------------------------------------------------------------
-
-/** A GenServer (or supervisor, or supervised child) failed to start; `reason` is why (its exit reason, or `timeout`). */
-export class StartError extends TekkaError {
-  readonly reason: unknown
-  constructor (what: string, reason: unknown) {
-    super(`${what} failed to start: ${reasonText(reason)}`, 'ERR_START_FAILED', reason instanceof Error ? { cause: reason } : undefined)
-    this.reason = reason
-  }
-}
-
-/** A callback returned something that is not a result built by reply / noreply / stop (OTP's `bad_return_value`). */
-export class BadReturnError extends TekkaError {
-  readonly value: unknown
-  constructor (callback: string, value: unknown) {
-    super(`${callback} returned a bad value: ${reasonText(value)}`, 'ERR_BAD_RETURN')
-    this.value = value
-  }
-}
-
-/** The server got a call or a cast but its behaviour has no handler for it. */
-export class NoHandlerError extends TekkaError {
-  readonly callback: string
-  constructor (callback: string) {
-    super(`the behaviour has no ${callback}`, 'ERR_NO_HANDLER')
-    this.callback = callback
-  }
 }
 
 // ---- results ----------------------------------------------------------------
@@ -446,9 +417,3 @@ function sameReason (a: unknown, b: unknown): boolean {
 }
 
 /** A readable reason for messages: errors as `Name: message`, nested data spelled out. */
-export function reasonText (r: unknown): string {
-  if (r instanceof Pid || r instanceof Ref) return r.toString()
-  if (typeof r !== 'object' || r === null || r instanceof Error) return formatReason(r)
-  if (Array.isArray(r)) return `[${r.map(reasonText).join(', ')}]`
-  return `{ ${Object.entries(r).map(([k, v]) => `${k}: ${reasonText(v)}`).join(', ')} }`
-}

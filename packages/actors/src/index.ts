@@ -19,7 +19,14 @@
  */
 export { Pid, Ref, comparePids, parsePid, isRemoteName } from './pid.js'
 export type { Dest, RemoteName } from './pid.js'
-export { TekkaError, NoProcError, NameTakenError, CallTimeoutError, CallExitError, BadArgError, ProcessExitedError, formatReason } from './errors.js'
+export {
+  TekkaError, NoProcError, NameTakenError, CallTimeoutError, CallExitError, BadArgError, ProcessExitedError,
+  StartError, BadReturnError, NoHandlerError, ChildNotFoundError, ChildRunningError, ChildRestartingError, ChildExistsError, TimeoutError,
+  ACTORS_ERRORS, registerErrors, errorClassOf, formatReason
+} from './errors.js'
+export type { ActorsErrorCode, TekkaErrorClass } from './errors.js'
+export { EventStream, EVENT_CHANNEL, logEvents, nextEvent } from './events.js'
+export type { TekkaEvents, TekkaEvent, TekkaEventType, EventHeader, SupervisorChildEvent } from './events.js'
 export { systemClock, SimulatedClock, settle } from './clock.js'
 export type { Clock, Timer } from './clock.js'
 export { createLogger, consoleLogger, silentLogger, memoryLogger, formatRecord } from './logger.js'
@@ -29,12 +36,10 @@ export type { ExitMessage, DownMessage } from './reasons.js'
 export { TIMEOUT } from './process.js'
 export type { ProcessContext, ProcessFn, SpawnOptions, ReceiveOptions, Match, Timeout, ProcessStatus } from './process.js'
 export { Runtime, createRuntime } from './runtime.js'
-export type { RuntimeOptions, RemoteRouter, ProcessInfo } from './runtime.js'
+export type { RuntimeOptions, RemoteRouter, RemoteInbound, ProcessInfo } from './runtime.js'
 export { Scheduler } from './scheduler.js'
 export type { SchedulerOptions } from './scheduler.js'
-export { startGenServer, call, cast, replyTo, stopServer, reply, noreply, stop, StartError, BadReturnError, NoHandlerError, DEFAULT_CALL_TIMEOUT } from './gen-server.js'
+export { startGenServer, call, cast, replyTo, stopServer, reply, noreply, stop, DEFAULT_CALL_TIMEOUT } from './gen-server.js'
 export type { GenServer, From, Owner, StartOptions, CallOptions, CallResult, CastResult, ReplyResult, NoReplyResult, StopResult } from './gen-server.js'
-export { startSupervisor, startChild, terminateChild, restartChild, deleteChild, whichChildren, countChildren, ChildNotFoundError, ChildRunningError, ChildRestartingError, ChildExistsError } from './supervisor.js'
+export { startSupervisor, startChild, terminateChild, restartChild, deleteChild, whichChildren, countChildren } from './supervisor.js'
 export type { ChildSpec, SupervisorSpec, SupervisorOptions, Strategy, RestartType, Shutdown, ChildType, ChildInfo, ChildCounts } from './supervisor.js'
-export { tekkaChannel, supervisorChannel } from './diagnostics.js'
-export type { TekkaChannel, SupervisorChildEvent } from './diagnostics.js'

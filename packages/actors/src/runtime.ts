@@ -1,12 +1,14 @@
 /**
  * The process table of one node: spawn, send, links, monitors, exit
  * signals, the name registry and introspection. Distribution plugs in
- * through a RemoteRouter (signals for other nodes go out through it) and the
- * `remote*` / `nodeDown` entry points (signals that come in).
+ * with `attachRouter`: signals for other nodes go out through its
+ * RemoteRouter, and the RemoteInbound it gets back (and only it) delivers the
+ * signals that come in.
  */
 import { randomInt } from 'node:crypto'
 import { systemClock, type Clock } from './clock.js'
 import { BadArgError, NameTakenError, NoProcError, ProcessExitedError, formatReason } from './errors.js'
+import { EventStream, logEvents } from './events.js'
 import { consoleLogger, type Logger } from './logger.js'
 import { Pid, Ref, isRemoteName, type Dest, type RemoteName } from './pid.js'
 import { Proc, TIMEOUT, type HeldMonitor, type ProcessContext, type ProcessFn, type ProcessStatus, type SpawnOptions } from './process.js'
@@ -28,6 +30,34 @@ export interface RemoteRouter {
   monitor(watcher: Pid, target: Pid | RemoteName, ref: Ref): void
   demonitor(watcher: Pid, target: Pid | RemoteName, ref: Ref): void
   down(watcher: Pid, ref: Ref, target: Pid | RemoteName, reason: unknown): void
+}
+
+/**
+ * The signals that come from other nodes, delivered into this runtime. Only
+ * the router that `attachRouter` installed holds one, so nothing else can
+ * pose as a remote node.
+ */
+export interface RemoteInbound {
+  /** A message for a local pid or registered name; false when there is no such process. */
+  deliver(to: Pid | string, msg: unknown): boolean
+  /** A process on another node links to a local one. */
+  link(from: Pid, to: Pid): void
+  unlink(from: Pid, to: Pid): void
+  /** An exit signal from a process on another node; `link` as in RemoteRouter.exit. */
+  exit(from: Pid, to: Pid, reason: unknown, link: boolean): void
+  /** A process on another node monitors a local pid or name. */
+  monitor(watcher: Pid, target: Pid | RemoteName, ref: Ref): void
+  demonitor(watcher: Pid, target: Pid | RemoteName, ref: Ref): void
+  /** A process watched on another node went down. */
+  down(watcher: Pid, ref: Ref, target: Pid | RemoteName, reason: unknown): void
+  /**
+   * The connection to `node` is gone: every link to a process there gets
+   * `noconnection`, every monitor of one fires DOWN `noconnection`, and
+   * monitors held from there are dropped.
+   */
+  nodeDown(node: string): void
+  /** Uninstalls the router: sends to other nodes are dropped again. */
+  detach(): void
 }
 
 export interface RuntimeOptions {
@@ -59,6 +89,8 @@ export class Runtime {
   readonly creation: number
   readonly clock: Clock
   readonly log: Logger
+  /** This node's event stream: what every layer saw and decided (its log is one reader). */
+  readonly events: EventStream
   readonly scheduler: Scheduler
   /** Stands for code outside any process: the `from` of its exit signals. */
   readonly rootPid: Pid
@@ -75,13 +107,31 @@ export class Runtime {
     this.creation = opts.creation ?? randomInt(1, 2 ** 32 - 1)
     this.clock = opts.clock ?? systemClock()
     this.log = opts.logger ?? consoleLogger('tekka')
+    this.events = new EventStream(this.node, this.clock)
+    logEvents(this.events, this.log.child('event'))
     this.scheduler = new Scheduler(opts.scheduler)
     this.rootPid = new Pid(this.node, 0, this.creation)
   }
 
-  /** Installs the router for signals to other nodes (@tekka/dist does this). */
-  setRouter (router: RemoteRouter | undefined): void {
+  /**
+   * Installs the router for signals to other nodes (@tekka/dist does this)
+   * and gives it the way in for the signals that come from them. One router
+   * at a time.
+   */
+  attachRouter (router: RemoteRouter): RemoteInbound {
+    if (this.#router !== undefined) throw new BadArgError(`runtime ${this.node} already has a router`)
     this.#router = router
+    return {
+      deliver: (to, msg) => this.#deliverLocal(to, msg),
+      link: (from, to) => { this.#remoteLink(from, to) },
+      unlink: (from, to) => { this.#remoteUnlink(from, to) },
+      exit: (from, to, reason, link) => { this.#remoteExit(from, to, reason, link) },
+      monitor: (watcher, target, ref) => { this.#remoteMonitor(watcher, target, ref) },
+      demonitor: (watcher, target, ref) => { this.#remoteDemonitor(watcher, target, ref) },
+      down: (watcher, ref, target, reason) => { this.#remoteDown(watcher, ref, target, reason) },
+      nodeDown: (node) => { this.#nodeDown(node) },
+      detach: () => { if (this.#router === router) this.#router = undefined }
+    }
   }
 
   makeRef (): Ref {
@@ -170,8 +220,7 @@ export class Runtime {
     if (busy !== undefined && from !== undefined) from.hold(busy)
   }
 
-  /** @internal Delivers a message that came from another node. */
-  deliverLocal (to: Pid | string, msg: unknown): boolean {
+  #deliverLocal (to: Pid | string, msg: unknown): boolean {
     const p = typeof to === 'string' ? this.#names.get(to) : this.#lookup(to)
     if (p === undefined) return false
     p.deliver(msg)
@@ -415,8 +464,7 @@ export class Runtime {
     set.add(p)
   }
 
-  /** @internal A process on another node links to a local one. */
-  remoteLink (from: Pid, to: Pid): void {
+  #remoteLink (from: Pid, to: Pid): void {
     const q = this.#lookup(to)
     if (q === undefined) {
       this.#router?.exit(to, from, NOPROC, true)
@@ -426,19 +474,16 @@ export class Runtime {
     this.#touch(from.node, q)
   }
 
-  /** @internal */
-  remoteUnlink (from: Pid, to: Pid): void {
+  #remoteUnlink (from: Pid, to: Pid): void {
     this.#lookup(to)?.links?.delete(from.key)
   }
 
-  /** @internal An exit signal from a process on another node. */
-  remoteExit (from: Pid, to: Pid, reason: unknown, link: boolean): void {
+  #remoteExit (from: Pid, to: Pid, reason: unknown, link: boolean): void {
     const q = this.#lookup(to)
     if (q !== undefined) this.#signal(q, from, reason, link)
   }
 
-  /** @internal A process on another node monitors a local pid or name. */
-  remoteMonitor (watcher: Pid, target: Pid | RemoteName, ref: Ref): void {
+  #remoteMonitor (watcher: Pid, target: Pid | RemoteName, ref: Ref): void {
     const q = target instanceof Pid ? this.#lookup(target) : this.#names.get(target.name)
     if (q === undefined) {
       this.#router?.down(watcher, ref, target, NOPROC)
@@ -448,15 +493,13 @@ export class Runtime {
     this.#touch(watcher.node, q)
   }
 
-  /** @internal */
-  remoteDemonitor (watcher: Pid, target: Pid | RemoteName, ref: Ref): void {
+  #remoteDemonitor (watcher: Pid, target: Pid | RemoteName, ref: Ref): void {
     const q = target instanceof Pid ? this.#lookup(target) : this.#names.get(target.name)
     const w = q?.watchers?.get(ref.key)
     if (w !== undefined && w.watcher.equals(watcher)) q!.watchers!.delete(ref.key)
   }
 
-  /** @internal A process watched on another node went down. */
-  remoteDown (watcher: Pid, ref: Ref, target: Pid | RemoteName, reason: unknown): void {
+  #remoteDown (watcher: Pid, ref: Ref, target: Pid | RemoteName, reason: unknown): void {
     const q = this.#lookup(watcher)
     const m = q?.monitors?.get(ref.id)
     if (q === undefined || m === undefined || !m.ref.equals(ref)) return
@@ -465,12 +508,7 @@ export class Runtime {
     void target
   }
 
-  /**
-   * @internal The connection to `node` is gone: every link to a process
-   * there gets `noconnection`, every monitor of one fires DOWN `noconnection`,
-   * and monitors held from there are dropped.
-   */
-  nodeDown (node: string): void {
+  #nodeDown (node: string): void {
     const set = this.#byNode.get(node)
     if (set === undefined) return
     this.#byNode.delete(node)

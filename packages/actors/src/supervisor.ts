@@ -36,9 +36,8 @@
  * Child specs hold a start function, so dynamic children can only be added
  * from the supervisor's own node.
  */
-import { supervisorChannel } from './diagnostics.js'
-import { BadArgError, TekkaError } from './errors.js'
-import { BadReturnError, StartError, call, noreply, reply, startGenServer, stop, unlinkFlush, type GenServer, type Owner } from './gen-server.js'
+import { BadArgError, BadReturnError, ChildExistsError, ChildNotFoundError, ChildRestartingError, ChildRunningError, StartError } from './errors.js'
+import { call, noreply, reply, startGenServer, stop, unlinkFlush, type GenServer, type Owner } from './gen-server.js'
 import type { Logger } from './logger.js'
 import { Pid, type Dest } from './pid.js'
 import { TIMEOUT, type ProcessContext } from './process.js'
@@ -102,37 +101,6 @@ export interface ChildCounts {
   active: number
   supervisors: number
   workers: number
-}
-
-// ---- errors -----------------------------------------------------------------
-
-/** No child with that id. */
-export class ChildNotFoundError extends TekkaError {
-  readonly id: string
-  constructor (id: string) { super(`no child ${JSON.stringify(id)}`, 'ERR_CHILD_NOT_FOUND'); this.id = id }
-}
-
-/** The child is running (restartChild, deleteChild need it stopped). */
-export class ChildRunningError extends TekkaError {
-  readonly id: string
-  constructor (id: string) { super(`child ${JSON.stringify(id)} is running`, 'ERR_CHILD_RUNNING'); this.id = id }
-}
-
-/** The supervisor is retrying this child's restart. */
-export class ChildRestartingError extends TekkaError {
-  readonly id: string
-  constructor (id: string) { super(`child ${JSON.stringify(id)} is restarting`, 'ERR_CHILD_RESTARTING'); this.id = id }
-}
-
-/** startChild with an id in use: `pid` is set when that child is running (OTP's already_started), unset when it is only a spec (already_present). */
-export class ChildExistsError extends TekkaError {
-  readonly id: string
-  readonly pid: Pid | undefined
-  constructor (id: string, pid: Pid | undefined) {
-    super(pid === undefined ? `child ${JSON.stringify(id)} is already present` : `child ${JSON.stringify(id)} is already started as ${pid}`, 'ERR_CHILD_EXISTS')
-    this.id = id
-    this.pid = pid
-  }
 }
 
 // ---- specs --------------------------------------------------------------------
@@ -323,10 +291,7 @@ async function restartMultiple (ctx: ProcessContext, st: State, group: readonly 
 /** OTP's restart/2: count it against the intensity, then restart by strategy. */
 async function restart (ctx: ProcessContext, st: State, c: Child, reason: unknown): Promise<'ok' | 'shutdown'> {
   if (!addRestart(st, ctx.clock.now())) {
-    st.log.error('restart intensity reached, shutting down', {
-      supervisor: st.label, id: c.spec.id, reason, intensity: st.intensity, period: st.period
-    })
-    supervisorChannel.publish({ supervisor: st.label, id: c.spec.id, event: 'intensity', reason })
+    ctx.runtime.events.publish('supervisor.child', { supervisor: st.label, id: c.spec.id, event: 'intensity', reason, intensity: st.intensity, period: st.period }, 'error')
     delChild(st, c)
     return 'shutdown'
   }
@@ -337,7 +302,6 @@ async function restart (ctx: ProcessContext, st: State, c: Child, reason: unknow
       c.pid = r.pid
       c.restarting = false
     } else {
-      st.log.error('child failed to restart', { supervisor: st.label, id: c.spec.id, reason: r.reason })
       c.startError = r.reason
       failed = c
     }
@@ -348,29 +312,25 @@ async function restart (ctx: ProcessContext, st: State, c: Child, reason: unknow
     failed = await restartMultiple(ctx, st, group)
   }
   if (failed !== undefined) {
-    supervisorChannel.publish({ supervisor: st.label, id: failed.spec.id, event: 'restart_failed', reason: failed.startError })
+    ctx.runtime.events.publish('supervisor.child', { supervisor: st.label, id: failed.spec.id, event: 'restart_failed', reason: failed.startError }, 'error')
     failed.pid = undefined
     failed.restarting = true
     // Back to the mailbox before trying again, so a stop request or a
     // terminateChild can get in between (OTP's try_again_restart).
     ctx.send(ctx.self, { type: '$gen_cast', msg: { op: 'try_again_restart', id: failed.spec.id } satisfies TryAgain })
   } else {
-    st.log.info('child restarted', { supervisor: st.label, id: c.spec.id, pid: c.pid?.toString() })
-    supervisorChannel.publish({ supervisor: st.label, id: c.spec.id, event: 'restarted', ...(c.pid !== undefined ? { pid: c.pid.toString() } : {}) })
+    ctx.runtime.events.publish('supervisor.child', { supervisor: st.label, id: c.spec.id, event: 'restarted', ...(c.pid !== undefined ? { pid: c.pid.toString() } : {}) }, 'info')
   }
   return 'ok'
 }
 
 /** OTP's do_restart: a child has exited with `reason`. */
 async function childExited (ctx: ProcessContext, st: State, c: Child, reason: unknown): Promise<'ok' | 'shutdown'> {
-  const fields = { supervisor: st.label, id: c.spec.id, pid: c.pid?.toString(), reason, restart: c.spec.restart }
   const restarts = c.spec.restart === 'permanent' || (c.spec.restart === 'transient' && !isNormalExit(reason))
-  supervisorChannel.publish({ supervisor: st.label, id: c.spec.id, event: 'exited', ...(c.pid !== undefined ? { pid: c.pid.toString() } : {}), reason, restart: restarts })
-  if (restarts) {
-    st.log.error('child terminated, restarting', fields)
-    return await restart(ctx, st, c, reason)
-  }
-  if (!isNormalExit(reason)) st.log.error('child terminated', fields)
+  ctx.runtime.events.publish('supervisor.child', {
+    supervisor: st.label, id: c.spec.id, event: 'exited', ...(c.pid !== undefined ? { pid: c.pid.toString() } : {}), reason, restart: restarts
+  }, isNormalExit(reason) ? 'debug' : 'error')
+  if (restarts) return await restart(ctx, st, c, reason)
   delChild(st, c)
   return 'ok'
 }

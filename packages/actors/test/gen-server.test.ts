@@ -279,10 +279,10 @@ test('call to a server on a lost node throws CallExitError noconnection', async 
   const router: RemoteRouter = {
     send: () => undefined, link: () => {}, unlink: () => {}, exit: () => {}, monitor: () => {}, demonitor: () => {}, down: () => {}
   }
-  r.setRouter(router)
+  const inbound = r.attachRouter(router)
   const p = rejection(call(r, remote, 'x', { timeout: Infinity }))
   await until(() => r.processes().some((pid) => r.processInfo(pid)!.monitors.length === 1), 'the call waiting')
-  r.nodeDown('b@host')
+  inbound.nodeDown('b@host')
   const e2 = await p
   assert.instance(e2, CallExitError)
   assert.is((e2 as CallExitError).reason, 'noconnection')

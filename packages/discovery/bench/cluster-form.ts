@@ -33,17 +33,13 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { silentLogger } from '@tekka/actors'
-import { benchEnv, emit } from '@tekka/actors/bench-harness'
+import { benchEnv, emit } from '@tekka/testing/bench'
 import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
-import type * as Procs from '../../dist/dist/test/helpers/procs.js'
-import type * as Ports from '../../dist/dist/test/helpers/ports.js'
-import { EtcdServer } from '../test/support/etcd-server.js'
+import * as procs from '@tekka/testing/procs'
+import * as ports from '@tekka/testing/ports'
+import { TEKKA_BIN as BIN } from '@tekka/testing/procs'
+import { EtcdServer } from '@tekka/testing/etcd-server'
 
-// The multi-process helpers of @tekka/dist's tests: children die with this process, even by SIGKILL.
-const helper = (file: string): string => new URL(`../../../dist/dist/test/helpers/${file}`, import.meta.url).href
-const procs = await import(helper('procs.js')) as typeof Procs
-const ports = await import(helper('ports.js')) as typeof Ports
-const BIN = new URL('../../../dist/dist/src/bin.js', import.meta.url).pathname
 
 // A bench's own name selects it alone (cluster.form is also a prefix of cluster.form.etcd); any other string, by prefix
 // (or as a row of a bench: cluster.form.static selects cluster.form).
@@ -89,7 +85,7 @@ async function once (bench: string, run: number, discovery: Discovery): Promise<
     return file
   })
   const client = await startNode({ name: `bench-probe-${run}@127.0.0.1`, cookie, hidden: true, listen: false, basePort: base, logger: silentLogger() })
-  const children: Procs.NodeProcess[] = []
+  const children: procs.NodeProcess[] = []
   try {
     const t0 = performance.now()
     for (const [i, file] of confs.entries()) {

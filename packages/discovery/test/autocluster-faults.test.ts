@@ -9,7 +9,8 @@ import { SimulatedClock, memoryLogger, type LogRecord } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
 import { autocluster, type Autocluster, type RoundReport } from '../src/index.js'
 import { fakeStrategy, never, type FakeStrategy } from './support/fake-strategy.js'
-import { ports, wait } from './support/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 const base = await ports.freePortRange(10)
 const started: Array<{ node: DistNode, ac?: Autocluster }> = []

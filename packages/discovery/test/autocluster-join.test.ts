@@ -10,7 +10,8 @@ import { silentLogger } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
 import { autocluster, staticStrategy, strategyComponents, type Autocluster, type RoundReport, type Strategy } from '../src/index.js'
 import { fakeStrategy } from './support/fake-strategy.js'
-import { ports, wait } from './support/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 const base = await ports.freePortRange(10)
 const live: Array<{ node: DistNode, ac: Autocluster }> = []

@@ -3,7 +3,7 @@
 // (`tekka@127.0.0.2` .. `tekka@127.0.0.4` listen on those addresses).
 import { dnsStrategy } from '../src/index.js'
 import { strategyCompliance } from './compliance.js'
-import { Dnsmasq } from './support/dnsmasq.js'
+import { Dnsmasq } from '@tekka/testing/dnsmasq'
 
 const NAME = 'nodes.tekka.test'
 let dns: Dnsmasq | undefined

@@ -2,7 +2,7 @@
 // (one member on loopback, started for this file).
 import { etcdStrategy } from '../src/index.js'
 import { strategyCompliance } from './compliance.js'
-import { EtcdServer } from './support/etcd-server.js'
+import { EtcdServer } from '@tekka/testing/etcd-server'
 
 let etcd: EtcdServer | undefined
 

@@ -4,7 +4,7 @@
 // account's CA), found with address_type ip.
 import { k8sStrategy } from '../src/index.js'
 import { strategyCompliance } from './compliance.js'
-import { FakeApiServer, ServiceAccountDir } from './support/fake-apiserver.js'
+import { FakeApiServer, ServiceAccountDir } from '@tekka/testing/k8s-apiserver'
 
 const TOKEN = 'compliance-token'
 let fake: FakeApiServer | undefined

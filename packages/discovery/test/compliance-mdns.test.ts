@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url'
 import { mdnsStrategy } from '../src/index.js'
 import { strategyCompliance } from './compliance.js'
-import { createNamespace, netnsProblem, relayInNetns } from './support/netns.js'
+import { createNamespace, netnsProblem, relayInNetns } from '@tekka/testing/netns'
 
 const INNER = 'TEKKA_TEST_MDNS_COMPLIANCE_INNER'
 

@@ -13,7 +13,8 @@ import * as assert from 'uvu/assert'
 import { memoryLogger, type LogRecord } from '@tekka/actors'
 import { nodeNameProblem, startNode, type DistNode } from '@tekka/dist'
 import { autocluster, strategyComponents, type Strategy, type StrategyFactory } from '../src/index.js'
-import { ports, wait } from './support/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 export interface ComplianceTarget<Init> {
   /** The strategy's name, as `strategy.name` says it. */

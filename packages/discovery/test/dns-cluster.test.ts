@@ -9,9 +9,10 @@
 // system resolver knowing them.)
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ports, wait } from './support/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 import { ProcCluster, oneCluster, type NodeSpec } from './support/cluster.js'
-import { Dnsmasq } from './support/dnsmasq.js'
+import { Dnsmasq } from '@tekka/testing/dnsmasq'
 
 const NAME = 'nodes.tekka.test'
 const ip = (i: number): string => `127.0.0.${i}`

@@ -13,8 +13,9 @@ import { createServer, type Server } from 'node:net'
 import { memoryLogger, systemClock, type LogRecord } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
 import { DnsLookupError, DnsTimeoutError, autocluster, dnsStrategy, type DnsInit, type RoundReport, type StrategyComponents } from '../src/index.js'
-import { dnsPacket, RCODE, type Packet, type PacketAnswer, type PacketQuestion } from './support/dns-packet.js'
-import { ports, wait } from './support/dist-helpers.js'
+import { dnsPacket, RCODE, type Packet, type PacketAnswer, type PacketQuestion } from '@tekka/testing/dns-packet'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 type Reply = (query: Packet & { questions: PacketQuestion[] }, raw: Buffer) => Buffer[]
 

@@ -7,7 +7,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { DnsWireError, decodeMessage, encodeQuery, formatIPv6, TYPE } from '../src/dns-wire.js'
-import { dnsPacket, RCODE } from './support/dns-packet.js'
+import { dnsPacket, RCODE } from '@tekka/testing/dns-packet'
 
 const throwsWire = (buf: Buffer, re: RegExp, what: string): void => {
   try {

@@ -13,8 +13,9 @@ import { getServers, setServers } from 'node:dns'
 import { BadArgError, memoryLogger, systemClock, type LogRecord } from '@tekka/actors'
 import { loadConfig } from '@tekka/dist'
 import { DnsLookupError, DnsStoppedError, DnsTimeoutError, dnsStrategy, strategyFromConfig, type DnsInit, type StrategyComponents } from '../src/index.js'
-import { Dnsmasq, type DnsZone } from './support/dnsmasq.js'
-import { ports, wait } from './support/dist-helpers.js'
+import { Dnsmasq, type DnsZone } from '@tekka/testing/dnsmasq'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 const D = 'tekka.test'
 const zone: DnsZone = {

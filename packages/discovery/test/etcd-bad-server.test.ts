@@ -10,8 +10,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { memoryLogger, type LogRecord } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
 import { autocluster, etcdStrategy, EtcdBadResponseError, EtcdError, type Strategy } from '../src/index.js'
-import { components } from './support/etcd-server.js'
-import { ports, wait } from './support/dist-helpers.js'
+import { components } from './support/components.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 type Answer = { status?: number, body: string }
 const routes = new Map<string, Answer>()

@@ -5,9 +5,10 @@
 // there again. A node killed with kill -9 leaves etcd when its lease expires.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ports, wait } from './support/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 import { ProcCluster, agreed, oneCluster, type NodeSpec } from './support/cluster.js'
-import { EtcdServer } from './support/etcd-server.js'
+import { EtcdServer } from '@tekka/testing/etcd-server'
 
 const base = await ports.freePortRange(8)
 const c = new ProcCluster(base)

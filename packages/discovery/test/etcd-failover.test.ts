@@ -8,8 +8,9 @@ import * as assert from 'uvu/assert'
 import { createServer, type Server, type Socket } from 'node:net'
 import { memoryLogger } from '@tekka/actors'
 import { etcdStrategy, EtcdTimeoutError, EtcdUnreachableError, type Strategy } from '../src/index.js'
-import { EtcdServer, components } from './support/etcd-server.js'
-import { ports } from './support/dist-helpers.js'
+import { EtcdServer } from '@tekka/testing/etcd-server'
+import { components } from './support/components.js'
+import * as ports from '@tekka/testing/ports'
 
 let etcd: EtcdServer
 const made: Strategy[] = []

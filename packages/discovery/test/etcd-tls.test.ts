@@ -5,11 +5,11 @@
 // each with an error that says so and names the setting to check.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import type * as Certs from '../../dist/dist/test/helpers/certs.js'
+import * as certs from '@tekka/testing/certs'
 import { etcdStrategy, EtcdUnreachableError, type EtcdSslInit, type Strategy } from '../src/index.js'
-import { EtcdServer, components, pemFiles } from './support/etcd-server.js'
+import { EtcdServer, pemFiles } from '@tekka/testing/etcd-server'
+import { components } from './support/components.js'
 
-const certs = await import(new URL('../../../dist/dist/test/helpers/certs.js', import.meta.url).href) as typeof Certs
 
 const c = certs.makeCerts()
 const pem = pemFiles({ 'ca.crt': c.ca, 'node.crt': c.cert, 'node.key': c.key, 'rogue-ca.crt': c.rogueCa, 'rogue.crt': c.rogueCert, 'rogue.key': c.rogueKey })

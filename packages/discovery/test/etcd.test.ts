@@ -8,8 +8,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { memoryLogger } from '@tekka/actors'
 import { etcdStrategy, EtcdStoppedError, type Strategy } from '../src/index.js'
-import { EtcdServer, components } from './support/etcd-server.js'
-import { wait } from './support/dist-helpers.js'
+import { EtcdServer } from '@tekka/testing/etcd-server'
+import { components } from './support/components.js'
+import * as wait from '@tekka/testing/wait'
 
 let etcd: EtcdServer
 const made: Strategy[] = []

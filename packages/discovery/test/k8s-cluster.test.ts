@@ -8,9 +8,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rmSync } from 'node:fs'
-import { ports, wait } from './support/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 import { ProcCluster, oneCluster } from './support/cluster.js'
-import { FakeApiServer, ServiceAccountDir, exitHooks, type FakePod } from './support/fake-apiserver.js'
+import { FakeApiServer, ServiceAccountDir, exitHooks, type FakePod } from '@tekka/testing/k8s-apiserver'
 
 const TOKEN = 'k8s-cluster-token'
 const ips = [2, 3, 4, 5, 6, 7].map((i) => `127.0.0.${i}`)

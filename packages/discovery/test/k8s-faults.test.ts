@@ -12,8 +12,8 @@ import {
   K8sApiError, K8sCredentialsError, K8sRequestError, K8sResponseError, k8sStrategy,
   type K8sInit, type Strategy, type StrategyComponents
 } from '../src/index.js'
-import { FakeApiServer, ServiceAccountDir, testCerts, type FakeResponse } from './support/fake-apiserver.js'
-import { ports } from './support/dist-helpers.js'
+import { FakeApiServer, ServiceAccountDir, testCerts, type FakeResponse } from '@tekka/testing/k8s-apiserver'
+import * as ports from '@tekka/testing/ports'
 
 const TOKEN = 'tok-faults'
 const stop = new AbortController()

@@ -9,8 +9,9 @@ import * as assert from 'uvu/assert'
 import { memoryLogger, silentLogger, systemClock, type LogRecord } from '@tekka/actors'
 import { loadConfig, startNode } from '@tekka/dist'
 import { k8sStrategy, plugin, type K8sInit, type StrategyComponents } from '../src/index.js'
-import { FakeApiServer, ServiceAccountDir, type FakePod } from './support/fake-apiserver.js'
-import { ports, wait } from './support/dist-helpers.js'
+import { FakeApiServer, ServiceAccountDir, type FakePod } from '@tekka/testing/k8s-apiserver'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 const TOKEN = 'tok-1'
 const stop = new AbortController()

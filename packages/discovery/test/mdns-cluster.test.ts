@@ -12,9 +12,9 @@
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { wait } from './support/dist-helpers.js'
+import * as wait from '@tekka/testing/wait'
 import { ProcCluster, oneCluster, type NodeSpec } from './support/cluster.js'
-import { createNetwork, netnsProblem, relayInNetns, type NetHost } from './support/netns.js'
+import { createNetwork, netnsProblem, relayInNetns, type NetHost } from '@tekka/testing/netns'
 
 const INNER = 'TEKKA_TEST_MDNS_CLUSTER_HOSTS'
 const inner = process.env[INNER]

@@ -21,8 +21,8 @@ import { spawnSync } from 'node:child_process'
 import { BadArgError, silentLogger, systemClock } from '@tekka/actors'
 import { ConfigError, loadConfig } from '@tekka/dist'
 import { mdnsStrategy, strategyFromConfig } from '../src/index.js'
-import { wait } from './support/dist-helpers.js'
-import { createNamespace, createNetwork, ip, netnsProblem, type Network } from './support/netns.js'
+import * as wait from '@tekka/testing/wait'
+import { createNamespace, createNetwork, ip, netnsProblem, type Network } from '@tekka/testing/netns'
 import { AgentCallError, startAgent, type Agent } from './support/mdns-agents.js'
 
 const problem = netnsProblem()

@@ -8,7 +8,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
-import { ports, wait } from './support/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 const base = await ports.freePortRange(6)
 const nodes: DistNode[] = []

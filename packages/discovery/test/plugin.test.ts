@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process'
 import { silentLogger } from '@tekka/actors'
 import { ConfigError, KNOWN_PLUGINS, isTekkaPlugin, loadConfig, startNode, type DistNode } from '@tekka/dist'
 import { plugin } from '../src/index.js'
-import { BIN, ports } from './support/dist-helpers.js'
+import { TEKKA_BIN as BIN } from '@tekka/testing/procs'
+import * as ports from '@tekka/testing/ports'
 
 const base = await ports.freePortRange(4)
 let node: DistNode

@@ -6,7 +6,8 @@
 // member list; force-leave of a down node removes it everywhere.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ports, wait } from './support/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 import { ProcCluster, agreed, oneCluster, type View } from './support/cluster.js'
 
 const base = await ports.freePortRange(8)

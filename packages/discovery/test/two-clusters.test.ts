@@ -3,7 +3,8 @@
 // never merge (the handshake refuses the other cluster's nodes).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ports, wait } from './support/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 import { ProcCluster, agreed } from './support/cluster.js'
 
 const base = await ports.freePortRange(10)

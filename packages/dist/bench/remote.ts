@@ -44,7 +44,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { consoleLogger, Pid } from '@tekka/actors'
-import { benchEnv, emit, gc, killOnExit, latencyUs, round, stats, tick, withTimeout } from '@tekka/actors/bench-harness'
+import { benchEnv, emit, gc, killOnExit, latencyUs, round, stats, tick, withTimeout } from '@tekka/testing/bench'
 import { createCodec, startNode, type DistNode } from '../src/index.js'
 import { CTL, RawLink, RPC_CALL, RPC_REPLY, SEND, type PidTuple } from './peers/raw-wire.js'
 

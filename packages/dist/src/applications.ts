@@ -6,8 +6,7 @@
  * stopped in reverse; every start and stop is counted, so tests and operators
  * can see that a heal restarted an application exactly once.
  */
-import { EventEmitter } from 'node:events'
-import type { Logger } from '@tekka/actors'
+import { BadArgError, formatReason, type EventStream } from '@tekka/actors'
 
 export interface Application {
   readonly name: string
@@ -24,20 +23,19 @@ export interface ApplicationInfo {
 
 interface Entry { app: Application, running: boolean, starts: number, stops: number }
 
-export class Applications extends EventEmitter {
-  readonly #log: Logger
+export class Applications {
+  readonly #events: EventStream
   #apps: Entry[] = []
   /** One restart at a time: a second stopAll waits for the first cycle. */
   #busy: Promise<void> = Promise.resolve()
 
-  constructor (log: Logger) {
-    super()
-    this.#log = log
+  constructor (events: EventStream) {
+    this.#events = events
   }
 
   /** Adds an application; `running` says whether it is already started (default true). */
   register (app: Application, running = true): void {
-    if (this.#apps.some((e) => e.app.name === app.name)) throw new Error(`application ${app.name} is already registered`)
+    if (this.#apps.some((e) => e.app.name === app.name)) throw new BadArgError(`application ${app.name} is already registered`, 'app')
     this.#apps.push({ app, running, starts: running ? 1 : 0, stops: 0 })
   }
 
@@ -57,11 +55,11 @@ export class Applications extends EventEmitter {
         try {
           await e.app.stop()
         } catch (err) {
-          this.#log.error('application stop failed', { app: e.app.name, error: err as Error })
+          this.#events.publish('node.application', { app: e.app.name, event: 'stop_failed', error: formatReason(err) }, 'error')
         }
         e.running = false
         e.stops++
-        this.emit('stopped', e.app.name)
+        this.#events.publish('node.application', { app: e.app.name, event: 'stopped' }, 'info')
       }
     })
   }
@@ -76,10 +74,10 @@ export class Applications extends EventEmitter {
           await e.app.start()
           e.running = true
           e.starts++
-          this.emit('started', e.app.name)
+          this.#events.publish('node.application', { app: e.app.name, event: 'started' }, 'info')
         } catch (err) {
           failed.push({ name: e.app.name, error: err as Error })
-          this.#log.error('application start failed', { app: e.app.name, error: err as Error })
+          this.#events.publish('node.application', { app: e.app.name, event: 'start_failed', error: formatReason(err) }, 'error')
         }
       }
     })

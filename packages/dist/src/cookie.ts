@@ -13,22 +13,13 @@ import { closeSync, fchmodSync, fstatSync, linkSync, openSync, readFileSync, unl
 import { randomBytes, randomInt } from 'node:crypto'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { TekkaError } from '@tekka/actors'
+import { CookieError } from './errors.js'
 
 /** The cookie file's name in the home directory (Erlang: `.erlang.cookie`). */
 export const COOKIE_FILE_NAME = '.tekka.cookie'
 /** Environment variable holding the cookie. */
 export const COOKIE_ENV = 'TEKKA_COOKIE'
 
-/** A cookie that cannot be used: empty, malformed, or a file with loose permissions. */
-export class CookieError extends TekkaError {
-  /** The cookie file concerned, when the problem is with the file. */
-  readonly file: string | undefined
-  constructor (message: string, file?: string, cause?: unknown) {
-    super(message, 'ERR_COOKIE', cause === undefined ? undefined : { cause })
-    this.file = file
-  }
-}
 
 export type CookieSource = 'flag' | 'env' | 'config' | 'file'
 

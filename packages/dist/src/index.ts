@@ -1,42 +1,75 @@
 /**
- * @tekka/dist — distribution for tekka nodes.
- *
- * The wire layer: node names and ports, sockets (TCP or mutual TLS), the
- * cookie handshake, framing and the msgpack codec, connections with ticks and
- * back-pressure.
+ * @tekka/dist — distribution for tekka nodes: node names and the port rule
+ * that replaces epmd, the cookie handshake, framed links with heartbeats,
+ * remote send / link / monitor, RPC, the cluster member table, and the
+ * contracts the layers above plug in with (components, plugins, config
+ * sections). It names none of those layers: `tekka` (the command's package)
+ * puts them together.
  *
  * ```ts
- * import { dial, clientHandshake, Connection, nodePort } from '@tekka/dist'
+ * import { startNode } from '@tekka/dist'
  *
- * const socket = await dial({ host: '127.0.0.1', port: nodePort('node2@127.0.0.1') })
- * const { peer, rest } = await clientHandshake(socket, {
- *   localName: 'node1@127.0.0.1', expectedName: 'node2@127.0.0.1',
- *   cookie: 'secret', creation: 1, cluster: 'tekka'
- * })
- * const conn = new Connection(socket, { peer, rest })
- * conn.on('message', (m) => { console.log(peer.name, m) })
- * conn.send({ hello: 'world' })
+ * const n1 = await startNode({ name: 'n1@127.0.0.1', cookie: 'secret' })
+ * const n2 = await startNode({ name: 'n2@127.0.0.1', cookie: 'secret' })
+ * n1.events.on('dist.nodeup', (e) => { console.log(`${e.node} sees ${e.peer}`) })
+ * n2.register('hello', (who: string) => `hello, ${who}`)
+ * console.log(await n1.call('n2@127.0.0.1', 'hello', ['n1']))   // hello, n1 (connects on first use)
+ * await n2.membership.join('n1@127.0.0.1')
+ * console.log(n1.membership.leader())                         // n1@127.0.0.1, the oldest member
+ * await n2.stop(); await n1.stop()
  * ```
+ *
+ * The wire layer is public too, for tools that speak the protocol
+ * (`dial`, `clientHandshake`, `Connection`, `createCodec`).
  */
-export * from './errors.js'
-export * from './codec.js'
-export * from './frame.js'
-export * from './handshake.js'
-export * from './connection.js'
-export * from './transport.js'
-export * from './protocol.js'
-export * from './net-kernel.js'
-export * from './rpc.js'
-export * from './ctl.js'
-export * from './node.js'
-export * from './config.js'
-export * from './cookie.js'
-export * from './duration.js'
-export { main, nodeOptions, loadPlugins, refuseUnsupported, UsageError } from './cli.js'
-export * from './plugin.js'
-export type { AppModule, AppStop } from './cli.js'
-export * from './membership/membership.js'
-export { MemberTable, parseEntry, type Entry, type MemberState, type Change } from './membership/member-table.js'
-export { MembershipStore, MembershipStoreError } from './membership/store.js'
-export { makeGuid, guidTime, ringPosition, nodeHash, isGuid } from './membership/guid.js'
-export * from './applications.js'
+import './events.js'
+
+// nodes
+export { startNode, DistNode } from './node.js'
+export type { NodeOptions } from './node.js'
+export type { NodeUpInfo, NodeDownReason } from './net-kernel.js'
+
+// the contracts of the parts above
+export type {
+  NodeComponents, NodeIdentity, NetView, RpcService, RpcFunction, RpcCallOptions, MulticallResult,
+  MembershipView, ApplicationRegistry, CtlCommands
+} from './components.js'
+export type { TekkaPlugin, PluginInstance } from './plugin.js'
+export type { Application, ApplicationInfo } from './applications.js'
+export type { CtlResult, CtlHandler } from './ctl.js'
+
+// configuration
+export { loadConfig, configValue, parseConfigText, envVarName, ConfigSchema } from './config/load.js'
+export type { LoadConfigOptions, ConfigEntry } from './config/load.js'
+export { distConfig, nodeOptions } from './config/node-keys.js'
+export type { DistSettings } from './config/node-keys.js'
+export { renderConfigTable, formatDefault } from './config/docs.js'
+export { allowedText } from './config/values.js'
+export { parseDuration, formatDuration, DURATION_FORMAT } from './config/duration.js'
+export type { Config, ConfigTree, ConfigKeySpec, ConfigSection, ConfigValue, ConfigValues, ConfigType, ConfigItemType } from './config/schema.js'
+export { resolveCookie } from './cookie.js'
+export type { ResolvedCookie, ResolveCookieOptions, CookieSource } from './cookie.js'
+
+// names and membership
+export { nodePort, parseNodeName, isNodeName, nodeNameProblem } from './node-name.js'
+export type { NodeName } from './node-name.js'
+export { ringPosition, guidTime } from './membership/guid.js'
+export type { Member, MemberStatus, ClusterStatus, MembershipEvent, MembershipEventType, PartitionEventType, MembershipOptions } from './membership/types.js'
+export type { Membership } from './membership/membership.js'
+
+// the wire
+export { tcpTransport, dial } from './transport.js'
+export type { Transport, Listener, ListenOptions, DialOptions, TlsOptions } from './transport.js'
+export { clientHandshake, serverHandshake } from './handshake.js'
+export type { HandshakeOptions, HandshakeResult, PeerInfo } from './handshake.js'
+export { Connection } from './connection.js'
+export type { ConnectionOptions, ConnectionStats, CloseReason } from './connection.js'
+export { createCodec } from './codec.js'
+export type { Codec } from './codec.js'
+
+// errors
+export {
+  FrameDecodeError, FrameEncodeError, FrameTooLargeError, ProtocolError, HandshakeError, PortInUseError, DialError, BadNodeNameError,
+  BadRpcError, JoinError, MembershipStoreError, CookieError, ConfigError, DIST_ERRORS
+} from './errors.js'
+export type { DistErrorCode, HandshakeErrorCode, BadRpcCode, JoinErrorCode } from './errors.js'

@@ -13,29 +13,17 @@
  * - Connected nodes tell each other whom they know, so non-hidden nodes form
  *   a full mesh.
  */
-import { EventEmitter } from 'node:events'
 import { isIP, type Socket } from 'node:net'
-import { Pid, formatReason, tekkaChannel, type Clock, type Logger, type Ref, type RemoteName, type RemoteRouter, type Runtime, type Timer } from '@tekka/actors'
+import { Pid, formatReason, type Clock, type Logger, type Ref, type RemoteName, type RemoteInbound, type RemoteRouter, type Runtime, type Timer } from '@tekka/actors'
 import { createCodec, type Codec } from './codec.js'
 import { Connection } from './connection.js'
 import { clientHandshake, serverHandshake, type PeerInfo } from './handshake.js'
-import { nodePort, tcpTransport, type TlsOptions, type Transport } from './transport.js'
+import { isNodeName, nodePort } from './node-name.js'
+import { tcpTransport, type TlsOptions, type Transport } from './transport.js'
 import {
   BYE, DEMONITOR, DOWN, EXIT, EXIT2, LINK, MONITOR, NODES, REG_SEND, RPC_CALL, RPC_REPLY, SEND, UNLINK,
   parseSignal, wireTarget, type Signal
 } from './protocol.js'
-
-/** Diagnostics channel `tekka:dist:node`: every nodeup / nodedown, with the node that saw it. */
-export interface NodeChannelEvent {
-  /** The node that saw it. */
-  node: string
-  event: 'nodeup' | 'nodedown'
-  peer: string
-  creation?: number
-  reason?: string
-  hidden: boolean
-}
-export const nodeChannel = tekkaChannel<NodeChannelEvent>('tekka:dist:node')
 
 export type NodeDownReason = 'connection_closed' | 'net_tick_timeout' | 'disconnect' | 'protocol_error' | string
 
@@ -82,14 +70,13 @@ interface Peer {
   waiters: Array<(ok: boolean) => void>
 }
 
-const NAME_RE = /^[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+$/
 /** Ordering streams for frames with no sending process. */
 const NO_SENDER = {}
 const RPC_STREAM = {}
 /** Signals queued for a node still being dialled, before senders are held back. */
 const MAX_QUEUE = 10_000
 
-export class NetKernel extends EventEmitter implements RemoteRouter {
+export class NetKernel implements RemoteRouter {
   readonly rt: Runtime
   readonly name: string
   readonly creation: number
@@ -106,9 +93,10 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
   #nodeWatchers = new Map<string, { pid: Pid, nodes: Set<string> | 'all' }>()
   /** Why the last dial to a node failed (for clear errors in join and the like). */
   #lastError = new Map<string, Error>()
+  /** The runtime's way in for signals from peers (attachRouter); kept after stop for signals still in flight. */
+  #in: RemoteInbound | undefined
 
   constructor (opts: NetKernelOptions) {
-    super()
     this.opts = opts
     this.rt = opts.runtime
     this.name = opts.runtime.node
@@ -124,7 +112,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
   async start (): Promise<void> {
     if (this.#running) return
     this.#running = true
-    this.rt.setRouter(this)
+    this.#in = this.rt.attachRouter(this)
     if (this.opts.listen !== false) {
       const { host, port } = this.opts.listen
       try {
@@ -136,7 +124,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
         })
       } catch (err) {
         this.#running = false
-        this.rt.setRouter(undefined)
+        this.#in.detach()
         throw err
       }
       this.log.info('listening', { node: this.name, host, port: this.#server.port })
@@ -161,7 +149,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     for (const s of this.#sockets) s.destroy()
     await this.#server?.close()
     this.#server = undefined
-    this.rt.setRouter(undefined)
+    this.#in?.detach()
   }
 
   // ---- public API ------------------------------------------------------------
@@ -197,7 +185,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
   /** Connects to `node` if not connected; resolves true once up, false if it cannot be reached. */
   connect (node: string): Promise<boolean> {
     if (node === this.name) return Promise.resolve(true)
-    if (!this.#running || !NAME_RE.test(node)) return Promise.resolve(false)
+    if (!this.#running || !isNodeName(node)) return Promise.resolve(false)
     const peer = this.#peer(node)
     if (peer.conn !== undefined) return Promise.resolve(true)
     const p = new Promise<boolean>((resolve) => { peer.waiters.push(resolve) })
@@ -309,9 +297,9 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     if (node === this.name) return undefined
     const known = this.#peers.get(node)
     if (known?.conn !== undefined) return known.conn.send(frame, { stream })
-    if (!this.#running || !NAME_RE.test(node)) {
+    if (!this.#running || !isNodeName(node)) {
       this.log.debug('signal to unreachable node dropped', { node })
-      queueMicrotask(() => { this.rt.nodeDown(node); this.emit('unreachable', node) })
+      queueMicrotask(() => { this.#in?.nodeDown(node); this.rt.events.publish('dist.unreachable', { peer: node }, 'debug') })
       return undefined
     }
     const peer = this.#peer(node)
@@ -490,10 +478,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     const waiters = peer.waiters
     peer.waiters = []
     for (const w of waiters) w(true)
-    this.log.info('nodeup', { peer: info.name, creation: info.creation, hidden: info.hidden })
-    const up: NodeUpInfo = { node: info.name, creation: info.creation, hidden: info.hidden }
-    this.emit('nodeup', up)
-    nodeChannel.publish({ node: this.name, event: 'nodeup', peer: info.name, creation: info.creation, hidden: info.hidden })
+    this.rt.events.publish('dist.nodeup', { peer: info.name, creation: info.creation, hidden: info.hidden }, 'info')
     if (!info.hidden) {
       this.#notifyWatchers(info.name, { type: 'nodeup', node: info.name })
       if (!this.opts.hidden) {
@@ -510,8 +495,9 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     peer.waiters = []
     if (queued > 0) this.log.debug('dropped signals for unreachable node', { peer: peer.name, count: queued })
     this.#peers.delete(peer.name)
-    this.rt.nodeDown(peer.name)
-    this.emit('unreachable', peer.name)
+    this.#in?.nodeDown(peer.name)
+    const error = this.#lastError.get(peer.name)
+    this.rt.events.publish('dist.unreachable', { peer: peer.name, ...(error !== undefined ? { error: error.message } : {}) }, 'debug')
     for (const w of waiters) w(false)
   }
 
@@ -528,11 +514,8 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
     peer.conn = undefined
     const info = peer.info
     peer.info = undefined
-    const level = reason === 'disconnect' ? 'info' : 'warn'
-    this.log[level]('nodedown', { peer: peer.name, reason, ...(error !== undefined ? { error } : {}) })
-    this.rt.nodeDown(peer.name)
-    this.emit('nodedown', { node: peer.name, reason, hidden: info?.hidden ?? false })
-    nodeChannel.publish({ node: this.name, event: 'nodedown', peer: peer.name, reason, hidden: info?.hidden ?? false })
+    this.#in?.nodeDown(peer.name)
+    this.rt.events.publish('dist.nodedown', { peer: peer.name, reason, hidden: info?.hidden ?? false, ...(error !== undefined ? { error: error.message } : {}) }, reason === 'disconnect' ? 'info' : 'warn')
     if (info?.hidden !== true) this.#notifyWatchers(peer.name, { type: 'nodedown', node: peer.name, reason })
   }
 
@@ -555,7 +538,7 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
       const from: unknown = frame[1]
       const to: unknown = frame[2]
       if ((from === null || (from instanceof Pid && from.node === peer.name)) && to instanceof Pid && to.node === this.name) {
-        this.rt.deliverLocal(to, frame[3])
+        this.#in!.deliver(to, frame[3])
         return
       }
     }
@@ -567,24 +550,24 @@ export class NetKernel extends EventEmitter implements RemoteRouter {
       conn.close('protocol_error', err as Error)
       return
     }
-    const rt = this.rt
+    const rt = this.#in!
     switch (s.tag) {
-      case SEND: rt.deliverLocal(s.to, s.msg); break
-      case REG_SEND: rt.deliverLocal(s.to, s.msg); break
-      case LINK: rt.remoteLink(s.from, s.to); break
-      case UNLINK: rt.remoteUnlink(s.from, s.to); break
-      case EXIT: rt.remoteExit(s.from, s.to, s.reason, true); break
-      case EXIT2: rt.remoteExit(s.from, s.to, s.reason, false); break
-      case MONITOR: rt.remoteMonitor(s.watcher, s.target, s.ref); break
-      case DEMONITOR: rt.remoteDemonitor(s.watcher, s.target, s.ref); break
-      case DOWN: rt.remoteDown(s.watcher, s.ref, s.target, s.reason); break
+      case SEND: rt.deliver(s.to, s.msg); break
+      case REG_SEND: rt.deliver(s.to, s.msg); break
+      case LINK: rt.link(s.from, s.to); break
+      case UNLINK: rt.unlink(s.from, s.to); break
+      case EXIT: rt.exit(s.from, s.to, s.reason, true); break
+      case EXIT2: rt.exit(s.from, s.to, s.reason, false); break
+      case MONITOR: rt.monitor(s.watcher, s.target, s.ref); break
+      case DEMONITOR: rt.demonitor(s.watcher, s.target, s.ref); break
+      case DOWN: rt.down(s.watcher, s.ref, s.target, s.reason); break
       case RPC_CALL:
       case RPC_REPLY:
         this.opts.onRpc?.(peer.name, s)
         break
       case NODES:
         if (!this.opts.hidden && peer.info?.hidden !== true) {
-          for (const n of s.nodes) if (n !== this.name && NAME_RE.test(n) && !this.isConnected(n)) void this.connect(n)
+          for (const n of s.nodes) if (n !== this.name && isNodeName(n) && !this.isConnected(n)) void this.connect(n)
         }
         break
       case BYE:

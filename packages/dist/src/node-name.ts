@@ -55,14 +55,9 @@ export function parseNodeName (name: string): NodeName {
   return { name, short: name.slice(0, at), host: name.slice(at + 1) }
 }
 
-/** True when `name` is a valid `short@host`. */
+/** True when `name` is a valid `short@host` (nodeNameProblem finds nothing wrong). */
 export function isNodeName (name: unknown): name is string {
-  try {
-    parseNodeName(name as string)
-    return true
-  } catch {
-    return false
-  }
+  return typeof name === 'string' && nodeNameProblem(name) === undefined
 }
 
 /**

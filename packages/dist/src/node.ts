@@ -1,20 +1,23 @@
 /**
  * A distributed node: a runtime with a name, an incarnation (`creation`),
- * the net kernel and RPC. `startNode` is what the `tekka` command and the
- * tests call; everything it starts, `stop()` undoes.
+ * the net kernel, RPC, the member table, and the components bag its parts
+ * are started with. `startNode` is what the `tekka` command and the tests
+ * call; everything it starts, `stop()` undoes.
  */
-import { EventEmitter } from 'node:events'
 import { randomInt } from 'node:crypto'
 import {
   consoleLogger, createRuntime, systemClock,
-  type Clock, type Dest, type Logger, type Pid, type ProcessContext, type ProcessFn, type Runtime, type SpawnOptions
+  type Clock, type Dest, type EventStream, type Logger, type Pid, type ProcessContext, type ProcessFn, type Runtime, type SpawnOptions
 } from '@tekka/actors'
-import { NetKernel, type NodeUpInfo } from './net-kernel.js'
-import { Rpc, type CallOptions, type RpcFunction } from './rpc.js'
+import { NetKernel } from './net-kernel.js'
+import { Rpc } from './rpc.js'
 import { CtlRegistry } from './ctl.js'
 import { Applications } from './applications.js'
-import { Membership, type MembershipOptions } from './membership/membership.js'
-import { nodePort, parseNodeName, type TlsOptions, type Transport } from './transport.js'
+import { Membership } from './membership/membership.js'
+import type { MembershipOptions } from './membership/types.js'
+import { DEFAULT_BASE_PORT, nodePort, parseNodeName } from './node-name.js'
+import type { TlsOptions, Transport } from './transport.js'
+import type { MulticallResult, NetView, NodeComponents, RpcCallOptions, RpcFunction } from './components.js'
 
 export interface NodeOptions {
   /** `name@host`. */
@@ -51,19 +54,10 @@ export interface NodeOptions {
   membership?: Omit<MembershipOptions, 'dataDir'>
 }
 
-const nodes = new WeakMap<Runtime, DistNode>()
-
-/** The distributed node a runtime (or a process's ctx) belongs to. */
-export function nodeOf (x: Runtime | ProcessContext): DistNode {
-  const rt = 'runtime' in x ? x.runtime : x
-  const n = nodes.get(rt)
-  if (n === undefined) throw new TypeError(`runtime ${rt.node} is not a distributed node`)
-  return n
-}
-
-export class DistNode extends EventEmitter {
+export class DistNode {
   readonly name: string
   readonly creation: number
+  readonly cluster: string
   readonly runtime: Runtime
   readonly kernel: NetKernel
   readonly rpc: Rpc
@@ -72,26 +66,53 @@ export class DistNode extends EventEmitter {
   readonly ctl = new CtlRegistry()
   /** Applications autoheal restarts (the app module, the lock service). */
   readonly applications: Applications
-  /** Cluster membership (set by startNode). */
-  membership!: Membership
+  /** Cluster membership. */
+  readonly membership: Membership
+  /** What the node's parts (plugins, apps) are started with. */
+  readonly components: NodeComponents
   #stopped = false
 
   /** @internal use startNode */
-  constructor (runtime: Runtime, kernel: NetKernel, rpc: Rpc, log: Logger) {
-    super()
+  constructor (runtime: Runtime, kernel: NetKernel, rpc: Rpc, log: Logger, cluster: string, membership: Omit<MembershipOptions, never>) {
     this.runtime = runtime
     this.name = runtime.node
     this.creation = runtime.creation
+    this.cluster = cluster
     this.kernel = kernel
     this.rpc = rpc
     this.log = log
-    this.applications = new Applications(log.child('applications'))
-    kernel.on('nodeup', (e: NodeUpInfo) => { this.emit('nodeup', e) })
-    kernel.on('nodedown', (e: { node: string, reason: string, hidden: boolean }) => { this.emit('nodedown', e) })
+    this.applications = new Applications(runtime.events)
+    const net: NetView = {
+      nodes: (o) => kernel.nodes(o),
+      isConnected: (n) => kernel.isConnected(n),
+      connect: async (n) => await kernel.connect(n),
+      disconnect: (n) => kernel.disconnect(n),
+      peerInfo: (n) => kernel.peerInfo(n),
+      lastError: (n) => kernel.lastError(n),
+      monitorNode: (pid, n, on) => { kernel.monitorNode(pid, n, on) },
+      tickTime: kernel.opts.tickTime
+    }
+    // Reads the stored member table: a corrupt one fails the start here, before anything listens.
+    this.membership = new Membership({ name: this.name, runtime, net, rpc, events: runtime.events, logger: log.child('membership'), clock: runtime.clock }, cluster, membership)
+    const self = this
+    this.components = {
+      node: { name: this.name, creation: this.creation, cluster, get port () { return self.port } },
+      clock: runtime.clock,
+      logger: log,
+      events: runtime.events,
+      runtime,
+      net,
+      rpc,
+      membership: this.membership,
+      applications: this.applications,
+      ctl: this.ctl
+    }
   }
 
   get port (): number | undefined { return this.kernel.port }
   get stopped (): boolean { return this.#stopped }
+  /** The node's event stream (links, membership, and whatever its parts publish). */
+  get events (): EventStream { return this.runtime.events }
 
   spawn (fn: ProcessFn, opts?: Omit<SpawnOptions, 'link'>): Pid { return this.runtime.spawn(fn, opts) }
   send (to: Dest, msg: unknown): void { this.runtime.send(to, msg) }
@@ -104,37 +125,39 @@ export class DistNode extends EventEmitter {
   monitorNode (pid: Pid, node?: string, on = true): void { this.kernel.monitorNode(pid, node, on) }
 
   register (name: string, fn: RpcFunction): void { this.rpc.register(name, fn) }
-  call<T = unknown>(node: string, fn: string, args?: unknown[], opts?: CallOptions): Promise<T> { return this.rpc.call<T>(node, fn, args, opts) }
-  multicall<T = unknown>(nodes: string[], fn: string, args?: unknown[], opts?: CallOptions): ReturnType<Rpc['multicall']> { return this.rpc.multicall<T>(nodes, fn, args, opts) as ReturnType<Rpc['multicall']> }
+  call<T = unknown>(node: string, fn: string, args?: unknown[], opts?: RpcCallOptions): Promise<T> { return this.rpc.call<T>(node, fn, args, opts) }
+  multicall<T = unknown>(nodes: string[], fn: string, args?: unknown[], opts?: RpcCallOptions): Promise<MulticallResult<T>> { return this.rpc.multicall<T>(nodes, fn, args, opts) }
 
   /** Closes every link (peers see `disconnect`), stops listening, kills every process. */
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
-    await this.membership?.stop()
+    await this.membership.stop()
     await this.kernel.stop()
     for (const pid of this.runtime.processes()) this.runtime.exit(pid, 'kill')
-    this.emit('stopped')
+    this.runtime.events.publish('node.stopped', {}, 'info')
   }
 }
 
-/** Starts a node: validates its name, listens on its port, and installs the net kernel. */
+/** Starts a node: validates its name, listens on its port, and installs the net kernel. Defaults are applied here, once. */
 export async function startNode (opts: NodeOptions): Promise<DistNode> {
   const { host } = parseNodeName(opts.name)
   const logger = opts.logger ?? consoleLogger('tekka')
   const clock = opts.clock ?? systemClock()
-  const basePort = opts.basePort ?? 4370
+  const basePort = opts.basePort ?? DEFAULT_BASE_PORT
+  const tickTime = opts.tickTime ?? 8000
+  const cluster = opts.cluster ?? 'tekka'
   const runtime = createRuntime({ node: opts.name, creation: opts.creation ?? randomInt(1, 2 ** 32 - 1), clock, logger })
   const rpc = new Rpc(runtime, logger.child('rpc'))
   const kernel = new NetKernel({
     runtime,
     cookie: opts.cookie,
-    cluster: opts.cluster ?? 'tekka',
+    cluster,
     hidden: opts.hidden ?? false,
     listen: opts.listen === false ? false : { host: opts.host ?? host, port: opts.port ?? nodePort(opts.name, basePort) },
     basePort,
-    tickTime: opts.tickTime ?? 8000,
-    ...(opts.sendTimeout !== undefined ? { sendTimeout: opts.sendTimeout } : {}),
+    tickTime,
+    sendTimeout: opts.sendTimeout ?? 4 * tickTime,
     handshakeTimeout: opts.handshakeTimeout ?? 5000,
     maxFrameSize: opts.maxFrameSize ?? 64 * 1024 * 1024,
     ...(opts.highWater !== undefined ? { highWater: opts.highWater } : {}),
@@ -145,21 +168,13 @@ export async function startNode (opts: NodeOptions): Promise<DistNode> {
     onRpc: (peer, s) => { rpc.handle(peer, s) }
   })
   rpc.attach(kernel)
-  const node = new DistNode(runtime, kernel, rpc, logger)
-  nodes.set(runtime, node)
+  const node = new DistNode(runtime, kernel, rpc, logger, cluster, { ...opts.membership, ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}) })
   rpc.register('tekka.ping', () => 'pong')
   rpc.register('tekka.nodes', () => kernel.nodes())
   rpc.register('tekka.ctl', async (words: unknown, flags: unknown) => {
     if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) return { ok: false, text: 'bad ctl request' }
     return await node.ctl.run(words, { json: (flags as { json?: unknown } | undefined)?.json === true })
   })
-  node.ctl.register('ping', 'answers pong', () => ({ ok: true, text: 'pong', json: { pong: node.name } }))
-  node.ctl.register('nodes', 'connected nodes', () => {
-    const list = kernel.nodes()
-    return { ok: true, text: list.join('\n'), json: { node: node.name, nodes: list } }
-  })
-  // Reads the stored member table: a corrupt one fails the start here, before anything listens.
-  node.membership = new Membership(node, opts.cluster ?? 'tekka', { ...opts.membership, ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}) })
   await kernel.start()
   await node.membership.start()
   return node

@@ -1,40 +1,43 @@
 /**
- * The plugin contract: how the layers above dist (discovery, heal, lock)
- * plug into a node started by the `tekka` command without dist importing
- * them. A plugin package exports `plugin: TekkaPlugin`; the command loads the
- * known plugin packages that are installed, starts them in order once the
- * node and its membership are up, and stops them in reverse order.
+ * The plugin contract: how a part above dist (discovery, heal, lock, or a
+ * third party's) plugs into a node without dist knowing it. A plugin brings
+ * its name, its own config section (keys, defaults, validation: see
+ * config/schema.ts) and a start function that gets the node's components.
+ * Types only; `tekka` (the command's package) lists the plugins it starts,
+ * and code can pass its own to `startTekka`.
+ *
+ * ```ts
+ * export const plugin: TekkaPlugin<{ interval: number }> = {
+ *   name: 'my-plugin',
+ *   description: 'says hello now and then',
+ *   config: { owner: 'my-plugin', keys: [{ key: 'hello.interval', type: 'duration', default: 5000, doc: '...' }],
+ *             read: (c) => ({ interval: configValue(c, 'hello.interval') as number }) },
+ *   start (components, { interval }) {
+ *     const log = components.logger.child('hello')
+ *     let t = components.clock.setTimeout(function tick () { log.info('hello'); t = components.clock.setTimeout(tick, interval) }, interval)
+ *     return { stop: () => { components.clock.clearTimeout(t) } }
+ *   }
+ * }
+ * ```
  */
-import type { TekkaConfig } from './config.js'
-import type { DistNode } from './node.js'
+import type { NodeComponents } from './components.js'
+import type { ConfigSection } from './config/schema.js'
+import type { TekkaErrorClass } from '@tekka/actors'
 
+/** A started plugin: `stop` undoes everything `start` set up, and is safe to call twice. */
 export interface PluginInstance {
   stop(): Promise<void> | void
 }
 
-export interface TekkaPlugin {
-  /** Package name, e.g. `@tekka/discovery`. */
+export interface TekkaPlugin<Settings = unknown, Instance extends PluginInstance = PluginInstance> {
+  /** Package or plugin name, e.g. `@tekka/heal`. */
   readonly name: string
-  /**
-   * Config key prefixes this plugin reads (`cluster.discovery`,
-   * `cluster.static.`): without the plugin, setting them is refused.
-   */
-  readonly configKeys: readonly string[]
-  start(node: DistNode, config: TekkaConfig): Promise<PluginInstance> | PluginInstance
-}
-
-/** The plugin packages the command knows, in start order, with the keys each one reads. */
-export const KNOWN_PLUGINS: ReadonlyArray<{ name: string, configKeys: readonly string[], what: string }> = [
-  {
-    name: '@tekka/discovery',
-    what: 'cluster discovery',
-    configKeys: ['cluster.discovery', 'cluster.autocluster_interval', 'cluster.static.', 'cluster.dns.', 'cluster.etcd.', 'cluster.k8s.', 'cluster.mdns.']
-  },
-  { name: '@tekka/heal', what: 'autoheal and autoclean', configKeys: ['cluster.autoheal', 'cluster.autoclean'] },
-  { name: '@tekka/lock', what: 'the lock service', configKeys: ['lock.'] }
-]
-
-export function isTekkaPlugin (v: unknown): v is TekkaPlugin {
-  return typeof v === 'object' && v !== null && typeof (v as TekkaPlugin).name === 'string' &&
-    Array.isArray((v as TekkaPlugin).configKeys) && typeof (v as TekkaPlugin).start === 'function'
+  /** What it does, for messages (`autoheal and autoclean`). */
+  readonly description: string
+  /** The config keys it owns, their defaults and checks, and its typed view of them. */
+  readonly config: ConfigSection<Settings>
+  /** Error classes by code, so its errors cross the wire as themselves (see registerErrors). */
+  readonly errors?: Readonly<Record<string, TekkaErrorClass>>
+  /** Starts it on a node that is up, with its settings read from the loaded config. */
+  start(components: NodeComponents, settings: Settings): Promise<Instance> | Instance
 }

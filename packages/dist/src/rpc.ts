@@ -4,35 +4,14 @@
  * module:function). A remote call runs in a fresh process on the callee, so
  * a throw there is the call's typed failure and never harms the node.
  */
-import { TekkaError, formatReason, type Runtime, type ProcessContext, type Timer, type Clock, type Logger } from '@tekka/actors'
+import { formatReason, type Runtime, type ProcessContext, type Timer, type Clock, type Logger } from '@tekka/actors'
 import { RPC_CALL, RPC_REPLY, type Signal } from './protocol.js'
 import type { NetKernel } from './net-kernel.js'
+import { BadRpcError } from './errors.js'
+import type { MulticallResult, RpcCallOptions, RpcFunction, RpcService } from './components.js'
 
-export type RpcFunction = (this: ProcessContext, ...args: any[]) => unknown
-
-export type BadRpcCode = 'ERR_RPC_TIMEOUT' | 'ERR_RPC_NODEDOWN' | 'ERR_RPC_UNDEF' | 'ERR_RPC_EXCEPTION' | 'ERR_RPC_ABORTED'
-
-/** A failed RPC: `code` says how (timeout, nodedown, undefined function, exception on the callee). */
-export class BadRpcError extends TekkaError {
-  override readonly code: BadRpcCode
-  readonly node: string
-  readonly fn: string
-  /** For ERR_RPC_EXCEPTION: the callee's error (name, message, stack). */
-  readonly remote: { name: string, message: string, stack?: string } | undefined
-  constructor (code: BadRpcCode, node: string, fn: string, message: string, remote?: { name: string, message: string, stack?: string }) {
-    super(message, code)
-    this.code = code
-    this.node = node
-    this.fn = fn
-    this.remote = remote
-  }
-}
-
-export interface CallOptions {
-  /** Milliseconds; default 5000. Infinity waits for ever (until nodedown). */
-  timeout?: number
-  signal?: AbortSignal
-}
+/** Options of `call` and `multicall`. */
+export type CallOptions = RpcCallOptions
 
 interface Pending {
   node: string
@@ -45,7 +24,7 @@ interface Pending {
 
 type RpcSignal = Extract<Signal, { tag: typeof RPC_CALL | typeof RPC_REPLY }>
 
-export class Rpc {
+export class Rpc implements RpcService {
   readonly #rt: Runtime
   readonly #clock: Clock
   readonly #log: Logger
@@ -71,8 +50,8 @@ export class Rpc {
         p.reject(new BadRpcError('ERR_RPC_NODEDOWN', node, p.fn, `rpc ${p.fn} on ${node}: ${why}`))
       }
     }
-    kernel.on('nodedown', (e: { node: string, reason: string }) => { lost(e.node, `node down (${e.reason})`) })
-    kernel.on('unreachable', (node: string) => { lost(node, 'node unreachable') })
+    this.#rt.events.on('dist.nodedown', (e) => { lost(e.peer, `node down (${e.reason})`) })
+    this.#rt.events.on('dist.unreachable', (e) => { lost(e.peer, 'node unreachable') })
   }
 
   /** Makes `fn` callable from other nodes as `name`. Replaces an earlier registration. */
@@ -131,7 +110,7 @@ export class Rpc {
   }
 
   /** Calls `fn` on every node; each result is `{ node, ok: true, value }` or `{ node, ok: false, error }`. */
-  async multicall<T = unknown>(nodes: string[], fn: string, args: unknown[] = [], opts: CallOptions = {}): Promise<Array<{ node: string, ok: true, value: T } | { node: string, ok: false, error: BadRpcError }>> {
+  async multicall<T = unknown>(nodes: string[], fn: string, args: unknown[] = [], opts: CallOptions = {}): Promise<MulticallResult<T>> {
     return await Promise.all(nodes.map(async (node) => {
       try {
         return { node, ok: true as const, value: await this.call<T>(node, fn, args, opts) }

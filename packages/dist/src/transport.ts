@@ -18,8 +18,6 @@ import { consoleLogger, systemClock } from '@tekka/actors'
 import type { Clock, Logger } from '@tekka/actors'
 import { DialError, PortInUseError } from './errors.js'
 
-export { nodePort, parseNodeName, isNodeName, DEFAULT_BASE_PORT, PORT_OFFSET_LIMIT } from './node-name.js'
-export type { NodeName } from './node-name.js'
 
 type Pem = string | Buffer
 

@@ -20,9 +20,9 @@ import {
   type DistNode
 } from '../src/index.js'
 import { KIND_CONTROL, KIND_DATA, KIND_FRAG_FIRST, KIND_FRAG_NEXT, firstFragmentHeader, smallHeader } from '../src/wire.js'
-import { spawnNode, type NodeProcess } from './helpers/procs.js'
-import { freePortRange } from './helpers/ports.js'
-import { eventually, sleep, withTimeout } from './helpers/wait.js'
+import { spawnNode, type NodeProcess } from '@tekka/testing/procs'
+import { freePortRange } from '@tekka/testing/ports'
+import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
 import { fuzzSeed, rngFor } from './helpers/fuzz.js'
 import { RawPeer, closedWithin, rawSocket } from './helpers/fuzz-peer.js'
 import { mutatedUnit, type FrameContext } from './helpers/fuzz-frames.js'

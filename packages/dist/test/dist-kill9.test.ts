@@ -15,9 +15,9 @@ import {
   type Pid, type DownMessage, type ExitMessage, type ProcessContext
 } from '@tekka/actors'
 import { startNode, type DistNode } from '../src/index.js'
-import { spawnNode, stopAll, type NodeProcess } from './helpers/procs.js'
-import { freePortRange } from './helpers/ports.js'
-import { eventually, sleep, withTimeout } from './helpers/wait.js'
+import { spawnNode, stopAll, type NodeProcess } from '@tekka/testing/procs'
+import { freePortRange } from '@tekka/testing/ports'
+import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
 
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
 const APP = fileURLToPath(new URL('./fixtures/signals-app.js', import.meta.url))

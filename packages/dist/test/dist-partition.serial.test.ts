@@ -14,10 +14,10 @@ import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type DistNode } from '../src/index.js'
-import { spawnNode, stopAll, type NodeProcess } from './helpers/procs.js'
-import { freePortRange } from './helpers/ports.js'
-import { eventually, sleep, withTimeout } from './helpers/wait.js'
-import { cleanupIptables, iptablesAvailable, partition, unavailableReason, type Partition } from './helpers/iptables.js'
+import { spawnNode, stopAll, type NodeProcess } from '@tekka/testing/procs'
+import { freePortRange } from '@tekka/testing/ports'
+import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
+import { cleanupIptables, iptablesAvailable, partition, unavailableReason, type Partition } from '@tekka/testing/iptables'
 
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
 const APP = fileURLToPath(new URL('./fixtures/app.js', import.meta.url))

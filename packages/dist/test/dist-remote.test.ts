@@ -11,9 +11,9 @@ import {
   type Pid, type DownMessage, type ExitMessage, type ProcessContext
 } from '@tekka/actors'
 import { startNode, BadRpcError, type DistNode } from '../src/index.js'
-import { spawnNode, stopAll, type NodeProcess } from './helpers/procs.js'
-import { freePortRange } from './helpers/ports.js'
-import { eventually, withTimeout } from './helpers/wait.js'
+import { spawnNode, stopAll, type NodeProcess } from '@tekka/testing/procs'
+import { freePortRange } from '@tekka/testing/ports'
+import { eventually, withTimeout } from '@tekka/testing/wait'
 
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
 const APP = fileURLToPath(new URL('./fixtures/app.js', import.meta.url))

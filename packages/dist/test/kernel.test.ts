@@ -8,9 +8,9 @@ import { startNode, tcpTransport, type DistNode, type NodeOptions } from '../src
 import { createServer, connect as netConnect, type Socket } from 'node:net'
 import * as diagnosticsChannel from 'node:diagnostics_channel'
 import type { NodeChannelEvent } from '../src/index.js'
-import { freePortRange } from './helpers/ports.js'
-import { eventually, withTimeout, sleep } from './helpers/wait.js'
-import { haveOpenssl, makeCerts } from './helpers/certs.js'
+import { freePortRange } from '@tekka/testing/ports'
+import { eventually, withTimeout, sleep } from '@tekka/testing/wait'
+import { haveOpenssl, makeCerts } from '@tekka/testing/certs'
 
 const started: DistNode[] = []
 async function node (name: string, base: number, extra: Partial<NodeOptions> = {}): Promise<DistNode> {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '@tekka/actors'
 import { startNode, JoinError, MembershipStoreError, type DistNode, type NodeOptions, type MembershipEvent } from '../src/index.js'
-import { freePortRange } from './helpers/ports.js'
-import { eventually } from './helpers/wait.js'
+import { freePortRange } from '@tekka/testing/ports'
+import { eventually } from '@tekka/testing/wait'
 
 const started: DistNode[] = []
 const fast = { antiEntropy: 500, reconnect: 300 }

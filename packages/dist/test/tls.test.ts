@@ -4,7 +4,7 @@ import { createServer, type Socket } from 'node:net'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { memoryLogger, silentLogger } from '@tekka/actors'
 import { listen, dial, clientHandshake, serverHandshake, Connection, DialError, type TlsOptions } from '../src/index.js'
-import { haveOpenssl, makeCerts, type Certs } from './helpers/certs.js'
+import { haveOpenssl, makeCerts, type Certs } from '@tekka/testing/certs'
 import { opts, once, settled, sleep } from './helpers/wire.js'
 
 if (!haveOpenssl()) {

@@ -14,9 +14,11 @@
  * Environment: TEKKA_BENCH_RUNS (default 5). Needs root and iptables; without
  * them it says why and reports nothing.
  */
-import { benchEnv, emit, round, stats } from '@tekka/actors/bench-harness'
+import { benchEnv, emit, round, stats } from '@tekka/testing/bench'
 import { RealCluster } from '../test/helpers/real-cluster.js'
-import { iptables, wait, type Partition } from '../test/helpers/dist-helpers.js'
+import * as iptables from '@tekka/testing/iptables'
+import * as wait from '@tekka/testing/wait'
+import type { Partition } from '@tekka/testing/iptables'
 
 const { runs: RUNS } = benchEnv()
 const NET = process.env.TEKKA_HEAL_TEST_NET ?? '127.0.0'

@@ -16,7 +16,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { RealCluster } from './helpers/real-cluster.js'
-import { iptables, wait, type Partition } from './helpers/dist-helpers.js'
+import * as iptables from '@tekka/testing/iptables'
+import * as wait from '@tekka/testing/wait'
+import type { Partition } from '@tekka/testing/iptables'
 
 // TEKKA_HEAL_TEST_NET=127.0.9 moves the nodes to 127.0.9.2 ... (away from another suite's partitions while developing).
 const NET = process.env.TEKKA_HEAL_TEST_NET ?? '127.0.0'

@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert'
 import { silentLogger } from '@tekka/actors'
 import { KNOWN_PLUGINS, isTekkaPlugin, loadConfig, loadPlugins, startNode, type DistNode } from '@tekka/dist'
 import { HealOptionError, HealService, MONITOR_NAME, RPC, SUPERVISOR_NAME, heal, healOptions, plugin } from '../src/index.js'
-import { ports, wait } from './helpers/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 const started: DistNode[] = []
 async function node (name: string, base: number): Promise<DistNode> {

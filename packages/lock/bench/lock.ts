@@ -37,7 +37,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { silentLogger } from '@tekka/actors'
-import { benchEnv, emit, gc, killOnExit, latencyUs, repeat, round, stats, withTimeout } from '@tekka/actors/bench-harness'
+import { benchEnv, emit, gc, killOnExit, latencyUs, repeat, round, stats, withTimeout } from '@tekka/testing/bench'
+import { TEKKA_BIN } from '@tekka/testing/procs'
 import { startNode, type DistNode } from '@tekka/dist'
 import { acquire, createLockService, release, type LockType } from '../src/index.js'
 import { runClients, type ClientRun } from './peers/clients.js'
@@ -51,7 +52,7 @@ const CLUSTER_MS = scaled(3000)
 const LATENCY_ACQUIRES = scaled(3000)
 const CLIENTS = 64
 const COOKIE = 'tekka-lock-bench'
-const BIN = fileURLToPath(new URL('../../../dist/dist/src/bin.js', import.meta.url))
+const BIN = TEKKA_BIN
 const APP = fileURLToPath(new URL('./peers/app.js', import.meta.url))
 
 // ---- lock.local ------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildRing, findNodes, lockerInfo, type LockType } from '../src/index.js'
 import { eventually, owner, startCluster, startTestNode, stopAll, stopNode, type TestNode } from './helpers/cluster.js'
-import { ports } from './helpers/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
 
 test.after.each(async () => { await stopAll() })
 

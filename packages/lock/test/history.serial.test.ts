@@ -20,10 +20,15 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
-import { iptables, ports, procs, wait, type NodeProcess, type Partition } from './helpers/dist-helpers.js'
+import * as iptables from '@tekka/testing/iptables'
+import * as ports from '@tekka/testing/ports'
+import * as procs from '@tekka/testing/procs'
+import * as wait from '@tekka/testing/wait'
+import type { NodeProcess } from '@tekka/testing/procs'
+import type { Partition } from '@tekka/testing/iptables'
 import { checkHolds, holdsOf, type HistoryRecord, type Kill } from './helpers/history.js'
 
-const BIN = fileURLToPath(new URL('../../../dist/dist/src/bin.js', import.meta.url))
+const BIN = procs.TEKKA_BIN
 const APP = fileURLToPath(new URL('./fixtures/history-app.js', import.meta.url))
 const COOKIE = 'lock-history-cookie'
 const CHAOS_MS = Number(process.env.LOCK_HISTORY_MS ?? 36_000)
@@ -31,8 +36,8 @@ const SEED = Number(process.env.LOCK_HISTORY_SEED ?? Date.now() % 1_000_000)
 const NODES = [1, 2, 3, 4, 5].map((i) => ({ name: `n${i}@127.0.0.${i + 1}`, addr: `127.0.0.${i + 1}` }))
 const SPEC = { clients: 3, leader: ['L0', 'L1'], quorum: ['Q0', 'Q1', 'Q2', 'Q3'], holdMs: [5, 40], longHoldMs: [500, 2500], longHoldRatio: 0.1, gapMs: [0, 20], acquireTimeout: 1500 }
 
-const ipt = await iptables()
-const { spawnNode, stopAll } = await procs()
+const ipt = iptables
+const { spawnNode, stopAll } = procs
 const { eventually, sleep, withTimeout } = wait
 const now = (): number => Number(process.hrtime.bigint() / 1000n)
 

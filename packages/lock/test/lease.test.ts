@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert'
 import { SimulatedClock } from '@tekka/actors'
 import { lockerInfo } from '../src/index.js'
 import { eventually, owner, startTestNode, stopAll, type TestNode } from './helpers/cluster.js'
-import { ports } from './helpers/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
 
 const LEASE = 1000
 const CHECK = 2000

@@ -8,7 +8,7 @@ import {
   acquire, release, lockerInfo, createLockService, LockArgumentError, LockerNotRunningError, type LockType
 } from '../src/index.js'
 import { eventually, inProcess, owner, startTestNode, stopAll, type TestNode } from './helpers/cluster.js'
-import { ports } from './helpers/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
 
 let n: TestNode
 

@@ -8,7 +8,7 @@ import { KILL, isDownMessage, type Pid } from '@tekka/actors'
 import { loadConfig } from '@tekka/dist'
 import { LockerNotRunningError, acquire, lockerInfo, plugin, type LockEvent } from '../src/index.js'
 import { eventually, inProcess, owner, startCluster, startTestNode, stopAll } from './helpers/cluster.js'
-import { ports } from './helpers/dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
 
 test.after.each(async () => { await stopAll() })
 

@@ -9,8 +9,11 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
-import { BIN, procs, wait, type NodeProcess } from './dist-helpers.js'
-import { spawnInNetns } from './netns.js'
+import { TEKKA_BIN as BIN } from '@tekka/testing/procs'
+import * as procs from '@tekka/testing/procs'
+import * as wait from '@tekka/testing/wait'
+import type { NodeProcess } from '@tekka/testing/procs'
+import { spawnInNetns } from '@tekka/testing/netns'
 
 export interface NodeSpec {
   /** `n1@127.0.0.1`; the trailing digits pick the port (base + digits). */

@@ -2,8 +2,8 @@
 // call its strategies. A call that fails inside rejects with the error's
 // name, code and message; an agent that dies or does not answer in time
 // fails the call with the tail of its output.
-import type { NodeProcess } from './dist-helpers.js'
-import { spawnInNetns } from './netns.js'
+import type { NodeProcess } from '@tekka/testing/procs'
+import { spawnInNetns } from '@tekka/testing/netns'
 import type { Spec } from './mdns-agent.js'
 
 const AGENT = new URL('./mdns-agent.js', import.meta.url).pathname

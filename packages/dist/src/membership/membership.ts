@@ -17,61 +17,23 @@
  * member; joins are RPCs to the seed. Everything from a peer is checked
  * before it is merged.
  */
-import { EventEmitter } from 'node:events'
-import { TekkaError, type Clock, type Logger, type Pid, type Timer } from '@tekka/actors'
-import type { DistNode } from '../node.js'
-import type { NodeUpInfo } from '../net-kernel.js'
+import type { Clock, EventStream, Logger, Pid, Runtime, Timer } from '@tekka/actors'
+import type { NetView, RpcService } from '../components.js'
+import { JoinError } from '../errors.js'
 import { makeGuid, ringPosition } from './guid.js'
 import { MemberTable, byAge, parseEntry, type Change, type Entry } from './member-table.js'
 import { MembershipStore } from './store.js'
+import type { ClusterStatus, Member, MemberStatus, MembershipEvent, MembershipOptions, PartitionEventType } from './types.js'
 
-export type MemberStatus = 'up' | 'down' | 'joining' | 'leaving' | 'healing'
-export type MembershipEventType = 'up' | 'down' | 'joining' | 'leaving' | 'healing'
-export type PartitionEventType = 'occurred' | 'healed'
-
-export interface Member {
-  readonly node: string
-  readonly guid: string
-  readonly status: MemberStatus
-  /** Position on the 32-bit hash ring (used by the lock service). */
-  readonly ring: number
-}
-
-export type MembershipEvent =
-  | { type: 'membership', event: MembershipEventType, node: string }
-  | { type: 'partition', event: PartitionEventType, node: string }
-
-export interface ClusterStatus {
-  node: string
-  cluster: string
-  leader: string | undefined
-  coordinator: string | undefined
-  members: Member[]
-  running: string[]
-  stopped: string[]
-  partitions: string[]
-}
-
-export type JoinErrorCode = 'ERR_JOIN_UNREACHABLE' | 'ERR_JOIN_REFUSED' | 'ERR_JOIN_BUSY'
-
-/** A join that could not be made; `code` says why, the message names the node and the cause. */
-export class JoinError extends TekkaError {
-  override readonly code: JoinErrorCode
-  readonly node: string
-  constructor (code: JoinErrorCode, node: string, message: string, cause?: unknown) {
-    super(message, code, cause === undefined ? undefined : { cause })
-    this.code = code
-    this.node = node
-  }
-}
-
-export interface MembershipOptions {
-  /** Where the member table is kept; none: in memory only. */
-  dataDir?: string
-  /** ms between gossip rounds to every member (default 10 s). */
-  antiEntropy?: number
-  /** ms between attempts to reach down members (default 5 s). */
-  reconnect?: number
+/** What the membership uses of its node. */
+export interface MembershipDeps {
+  readonly name: string
+  readonly runtime: Runtime
+  readonly net: NetView
+  readonly rpc: RpcService
+  readonly events: EventStream
+  readonly logger: Logger
+  readonly clock: Clock
 }
 
 type Subscriber = (e: MembershipEvent) => void
@@ -85,8 +47,7 @@ interface Gossip {
   entries: unknown[]
 }
 
-export class Membership extends EventEmitter {
-  readonly node: DistNode
+export class Membership {
   readonly cluster: string
   readonly log: Logger
   /** This incarnation's guid. */
@@ -98,7 +59,6 @@ export class Membership extends EventEmitter {
   #local: 'joining' | 'leaving' | undefined
   #healing = new Set<string>()
   #partitions = new Set<string>()
-  #subscribers = new Set<Subscriber>()
   #lastStatus = new Map<string, MemberStatus>()
   #pid: Pid | undefined
   #timer: Timer | undefined
@@ -106,12 +66,17 @@ export class Membership extends EventEmitter {
   #running = false
   #saveQueued = false
 
-  constructor (node: DistNode, cluster: string, opts: MembershipOptions = {}) {
-    super()
-    this.node = node
+  readonly #d: MembershipDeps
+  readonly #name: string
+  #offEvents: (() => void) | undefined
+
+  constructor (deps: MembershipDeps, cluster: string, opts: MembershipOptions = {}) {
+    this.#d = deps
+    this.#name = deps.name
+    const node = { name: deps.name }
     this.cluster = cluster
-    this.log = node.log.child('membership')
-    this.#clock = node.runtime.clock
+    this.log = deps.logger
+    this.#clock = deps.clock
     this.guid = makeGuid(node.name)
     this.#opts = { antiEntropy: opts.antiEntropy ?? 10_000, reconnect: opts.reconnect ?? 5_000 }
     this.#store = opts.dataDir !== undefined ? new MembershipStore(opts.dataDir, node.name) : undefined
@@ -128,14 +93,14 @@ export class Membership extends EventEmitter {
   async start (): Promise<void> {
     if (this.#running) return
     this.#running = true
-    this.#pid = this.node.spawn(async (ctx) => {
+    this.#pid = this.#d.runtime.spawn(async (ctx) => {
       for (;;) this.#onGossip(await ctx.receive())
     }, { name: PROCESS_NAME })
-    this.node.on('nodeup', this.#onNodeUp)
-    this.node.on('nodedown', this.#onNodeDown)
-    this.node.register('tekka.membership.join', (entries: unknown, cluster: unknown) => this.#acceptJoin(entries, cluster))
-    this.node.register('tekka.membership.status', () => this.status())
-    this.#registerCtl()
+    const offUp = this.#d.events.on('dist.nodeup', (e) => { this.#onNodeUp(e.peer, e.hidden) })
+    const offDown = this.#d.events.on('dist.nodedown', (e) => { this.#observe(e.peer) })
+    this.#offEvents = () => { offUp(); offDown() }
+    this.#d.rpc.register('tekka.membership.join', (entries: unknown, cluster: unknown) => this.#acceptJoin(entries, cluster))
+    this.#d.rpc.register('tekka.membership.status', () => this.status())
     this.#save()
     for (const e of this.#table.members()) this.#lastStatus.set(e.node, this.#statusOf(e.node))
     this.#schedule()
@@ -147,12 +112,12 @@ export class Membership extends EventEmitter {
   async stop (): Promise<void> {
     if (!this.#running) return
     this.#running = false
-    this.node.off('nodeup', this.#onNodeUp)
-    this.node.off('nodedown', this.#onNodeDown)
+    this.#offEvents?.()
+    this.#offEvents = undefined
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
     if (this.#reconnectTimer !== undefined) this.#clock.clearTimeout(this.#reconnectTimer)
     this.#timer = this.#reconnectTimer = undefined
-    if (this.#pid !== undefined) this.node.runtime.exit(this.#pid, 'kill')
+    if (this.#pid !== undefined) this.#d.runtime.exit(this.#pid, 'kill')
     this.#pid = undefined
     this.#flushSave()
   }
@@ -169,7 +134,7 @@ export class Membership extends EventEmitter {
   }
 
   localMember (): Member {
-    return { node: this.node.name, guid: this.guid, status: this.#statusOf(this.node.name), ring: ringPosition(this.node.name) }
+    return { node: this.#name, guid: this.guid, status: this.#statusOf(this.#name), ring: ringPosition(this.#name) }
   }
 
   /** Member names, oldest first; with a status, only those up (`up`) or not up (`down`). */
@@ -194,7 +159,7 @@ export class Membership extends EventEmitter {
   status (): ClusterStatus {
     const members = this.members()
     return {
-      node: this.node.name,
+      node: this.#name,
       cluster: this.cluster,
       leader: this.leader(),
       coordinator: this.coordinator(),
@@ -213,25 +178,22 @@ export class Membership extends EventEmitter {
   // ---- subscriptions -------------------------------------------------------------
 
   /**
-   * Membership events (`up`, `down`, `joining`, `leaving`, `healing`) and
-   * partition events (`occurred`, `healed`): a function is called, a pid is
-   * sent `{ type: 'membership' | 'partition', event, node }`. Returns the unsubscribe.
+   * ekka:monitor(membership | partition): membership events (`up`, `down`,
+   * `joining`, `leaving`, `healing`) and partition events (`occurred`,
+   * `healed`) from the node's event stream, as `{ type: 'membership' |
+   * 'partition', event, node }`: a function is called, a pid is sent them.
+   * Returns the unsubscribe.
    */
   subscribe (target: Pid | Subscriber): () => void {
-    const fn: Subscriber = typeof target === 'function' ? target : (e) => { this.node.send(target, e) }
-    this.#subscribers.add(fn)
-    return () => { this.#subscribers.delete(fn) }
+    const fn: Subscriber = typeof target === 'function' ? target : (e) => { this.#d.runtime.send(target, e) }
+    return this.#d.events.on(['membership.change', 'membership.partition'], (e) => {
+      fn(e.type === 'membership.change' ? { type: 'membership', event: e.status, node: e.member } : { type: 'partition', event: e.event, node: e.peer })
+    })
   }
 
   #publish (e: MembershipEvent): void {
-    this.emit(e.type, e)
-    for (const s of this.#subscribers) {
-      try {
-        s(e)
-      } catch (err) {
-        this.log.warn('membership subscriber threw', { error: err as Error })
-      }
-    }
+    if (e.type === 'membership') this.#d.events.publish('membership.change', { member: e.node, status: e.event }, e.event === 'down' ? 'warn' : 'info')
+    else this.#d.events.publish('membership.partition', { peer: e.node, event: e.event }, e.event === 'occurred' ? 'warn' : 'info')
   }
 
   /** For autoheal: marks `node` healing (or not); publishes `healing`. */
@@ -261,13 +223,13 @@ export class Membership extends EventEmitter {
    * first. Throws JoinError when the seed cannot be reached or refuses.
    */
   async join (seed: string): Promise<'joined' | 'ignored'> {
-    if (seed === this.node.name) return 'ignored'
+    if (seed === this.#name) return 'ignored'
     // A member is only joined already if its own table lists this node too: one
     // that joined another cluster since has dropped this node, and ignores its gossip.
-    if (this.#table.isMember(seed) && this.node.nodes().includes(seed) && await this.#listsThisNode(seed)) return 'ignored'
+    if (this.#table.isMember(seed) && this.#d.net.nodes().includes(seed) && await this.#listsThisNode(seed)) return 'ignored'
     if (this.#local !== undefined) throw new JoinError('ERR_JOIN_BUSY', seed, `cannot join ${seed}: this node is already ${this.#local}`)
-    if (!(await this.node.connect(seed))) {
-      const cause = this.node.kernel.lastError(seed)
+    if (!(await this.#d.net.connect(seed))) {
+      const cause = this.#d.net.lastError(seed)
       const refused = cause !== undefined && /ERR_HANDSHAKE_(COOKIE|CLUSTER|VERSION|NAME|REFUSED)/.test((cause as { code?: string }).code ?? '')
       throw new JoinError(refused ? 'ERR_JOIN_REFUSED' : 'ERR_JOIN_UNREACHABLE', seed,
         `cannot join ${seed}: ${cause !== undefined ? cause.message : 'it cannot be reached'}`, cause)
@@ -278,15 +240,15 @@ export class Membership extends EventEmitter {
       return 'ignored'
     }
     this.#local = 'joining'
-    this.#observe(this.node.name)
+    this.#observe(this.#name)
     try {
-      const reply = await this.node.call<unknown>(seed, 'tekka.membership.join', [[this.#selfEntry()], this.cluster], { timeout: 15_000 })
+      const reply = await this.#d.rpc.call<unknown>(seed, 'tekka.membership.join', [[this.#selfEntry()], this.cluster], { timeout: 15_000 })
       const theirs = this.#parseEntries(reply, seed)
       if (theirs === undefined) throw new JoinError('ERR_JOIN_REFUSED', seed, `cannot join ${seed}: it answered with no member table`)
       // ekka:join: a node leaves the cluster it was in and takes the seed's.
-      const old = this.#table.members().map((e) => e.node).filter((n) => n !== this.node.name)
-      const self = this.#table.get(this.node.name)!
-      const fresh = new MemberTable(this.node.name, [self])
+      const old = this.#table.members().map((e) => e.node).filter((n) => n !== this.#name)
+      const self = this.#table.get(this.#name)!
+      const fresh = new MemberTable(this.#name, [self])
       fresh.merge(theirs)
       this.#table = fresh
       for (const n of old) if (!this.#table.isMember(n)) this.#lastStatus.delete(n)
@@ -298,22 +260,22 @@ export class Membership extends EventEmitter {
       throw new JoinError('ERR_JOIN_UNREACHABLE', seed, `cannot join ${seed}: ${(err as Error).message}`, err)
     } finally {
       this.#local = undefined
-      this.#observe(this.node.name)
+      this.#observe(this.#name)
     }
   }
 
   /** Leaves the cluster (ekka:leave): every member is told; this node becomes a cluster of one. */
   async leave (): Promise<void> {
-    const others = this.#table.members().filter((e) => e.node !== this.node.name)
+    const others = this.#table.members().filter((e) => e.node !== this.#name)
     if (others.length === 0) return
     this.#local = 'leaving'
-    this.#observe(this.node.name)
-    const tomb = this.#table.set(this.node.name, 'removed', this.guid)
+    this.#observe(this.#name)
+    const tomb = this.#table.set(this.#name, 'removed', this.guid)
     const gossip = this.#gossip()
-    for (const e of others) this.node.send({ name: PROCESS_NAME, node: e.node }, gossip)
+    for (const e of others) this.#d.runtime.send({ name: PROCESS_NAME, node: e.node }, gossip)
     // Give the tombstone a round trip to the members that are up before letting go.
-    await Promise.all(others.filter((e) => this.node.nodes().includes(e.node))
-      .map(async (e) => await this.node.call(e.node, 'tekka.ping', [], { timeout: 3000 }).catch(() => undefined)))
+    await Promise.all(others.filter((e) => this.#d.net.nodes().includes(e.node))
+      .map(async (e) => await this.#d.rpc.call(e.node, 'tekka.ping', [], { timeout: 3000 }).catch(() => undefined)))
     const self: Entry = { ...tomb.after, state: 'member', version: tomb.after.version + 1, at: Date.now() }
     this.#table.reset(self)
     this.#local = undefined
@@ -322,18 +284,18 @@ export class Membership extends EventEmitter {
       this.#lastStatus.delete(e.node)
       this.#publish({ type: 'membership', event: 'leaving', node: e.node })
     }
-    this.#observe(this.node.name)
+    this.#observe(this.#name)
     this.#save()
   }
 
   /** Removes `node` from the cluster everywhere (ekka:force_leave); for a member that is down. */
   async forceLeave (node: string): Promise<boolean> {
-    if (node === this.node.name) throw new JoinError('ERR_JOIN_REFUSED', node, 'force-leave of this node itself: use leave')
+    if (node === this.#name) throw new JoinError('ERR_JOIN_REFUSED', node, 'force-leave of this node itself: use leave')
     if (!this.#table.isMember(node)) return false
     const change = this.#table.set(node, 'removed')
-    if (this.node.nodes().includes(node)) {
+    if (this.#d.net.nodes().includes(node)) {
       // ekka: a member that is up is told to leave too.
-      this.node.send({ name: PROCESS_NAME, node }, this.#gossip())
+      this.#d.runtime.send({ name: PROCESS_NAME, node }, this.#gossip())
     }
     this.#afterChange([change])
     return true
@@ -344,21 +306,21 @@ export class Membership extends EventEmitter {
   /** Whether `node`'s own member table lists this node; true when it cannot be asked (then nothing changes). */
   async #listsThisNode (node: string): Promise<boolean> {
     try {
-      const s = await this.node.call<{ members?: unknown }>(node, 'tekka.membership.status', [], { timeout: 5000 })
-      return !Array.isArray(s?.members) || s.members.some((m) => (m as { node?: unknown } | null)?.node === this.node.name)
+      const s = await this.#d.rpc.call<{ members?: unknown }>(node, 'tekka.membership.status', [], { timeout: 5000 })
+      return !Array.isArray(s?.members) || s.members.some((m) => (m as { node?: unknown } | null)?.node === this.#name)
     } catch {
       return true
     }
   }
 
   #selfEntry (): Entry {
-    return this.#table.get(this.node.name)!
+    return this.#table.get(this.#name)!
   }
 
   #statusOf (node: string): MemberStatus {
     if (this.#healing.has(node)) return 'healing'
-    if (node === this.node.name) return this.#local ?? 'up'
-    return this.node.kernel.isConnected(node) ? 'up' : 'down'
+    if (node === this.#name) return this.#local ?? 'up'
+    return this.#d.net.isConnected(node) ? 'up' : 'down'
   }
 
   /** Publishes a status change of `node`, if there is one. */
@@ -372,16 +334,16 @@ export class Membership extends EventEmitter {
   }
 
   #gossip (): Gossip {
-    return { t: 'gossip', cluster: this.cluster, from: this.node.name, entries: this.#table.entries() }
+    return { t: 'gossip', cluster: this.cluster, from: this.#name, entries: this.#table.entries() }
   }
 
   #gossipTo (node: string): void {
-    if (node !== this.node.name) this.node.send({ name: PROCESS_NAME, node }, this.#gossip())
+    if (node !== this.#name) this.#d.runtime.send({ name: PROCESS_NAME, node }, this.#gossip())
   }
 
   #broadcast (): void {
     const g = this.#gossip()
-    for (const e of this.#table.members()) if (e.node !== this.node.name && this.node.kernel.isConnected(e.node)) this.node.send({ name: PROCESS_NAME, node: e.node }, g)
+    for (const e of this.#table.members()) if (e.node !== this.#name && this.#d.net.isConnected(e.node)) this.#d.runtime.send({ name: PROCESS_NAME, node: e.node }, g)
   }
 
   #parseEntries (raw: unknown, from: string): Entry[] | undefined {
@@ -420,12 +382,12 @@ export class Membership extends EventEmitter {
 
   /** After the table changed: react to removals of this node, publish, persist, reach new members. */
   #afterChange (changes: readonly Change[]): void {
-    const selfChange = changes.find((c) => c.node === this.node.name && c.after.state === 'removed')
+    const selfChange = changes.find((c) => c.node === this.#name && c.after.state === 'removed')
     if (selfChange !== undefined) {
       // Someone force-left this node: it is a cluster of its own now.
       this.log.warn('removed from the cluster by another member', { by: selfChange.after.by })
-      const others = this.#table.members().filter((e) => e.node !== this.node.name)
-      this.#table.reset({ ...selfChange.after, state: 'member', version: selfChange.after.version + 1, by: this.node.name, guid: this.guid, at: Date.now() })
+      const others = this.#table.members().filter((e) => e.node !== this.#name)
+      this.#table.reset({ ...selfChange.after, state: 'member', version: selfChange.after.version + 1, by: this.#name, guid: this.guid, at: Date.now() })
       for (const e of others) {
         this.#lastStatus.delete(e.node)
         this.#publish({ type: 'membership', event: 'leaving', node: e.node })
@@ -437,7 +399,7 @@ export class Membership extends EventEmitter {
       if (c.after.state === 'member' && c.before?.state !== 'member') {
         this.#publish({ type: 'membership', event: 'joining', node: c.node })
         this.#lastStatus.delete(c.node)
-        if (c.node !== this.node.name && !this.node.kernel.isConnected(c.node)) void this.node.connect(c.node)
+        if (c.node !== this.#name && !this.#d.net.isConnected(c.node)) void this.#d.net.connect(c.node)
         this.#observe(c.node)
       } else if (c.after.state === 'removed' && c.before?.state === 'member') {
         this.#lastStatus.delete(c.node)
@@ -451,11 +413,11 @@ export class Membership extends EventEmitter {
   }
 
   #acceptJoin (rawEntries: unknown, cluster: unknown): Entry[] {
-    if (cluster !== this.cluster) throw new JoinError('ERR_JOIN_REFUSED', this.node.name, `cluster ${JSON.stringify(cluster)} cannot join cluster ${JSON.stringify(this.cluster)}`)
-    if (this.#local === 'leaving') throw new JoinError('ERR_JOIN_BUSY', this.node.name, `${this.node.name} is leaving its cluster`)
+    if (cluster !== this.cluster) throw new JoinError('ERR_JOIN_REFUSED', this.#name, `cluster ${JSON.stringify(cluster)} cannot join cluster ${JSON.stringify(this.cluster)}`)
+    if (this.#local === 'leaving') throw new JoinError('ERR_JOIN_BUSY', this.#name, `${this.#name} is leaving its cluster`)
     const entries = this.#parseEntries(rawEntries, 'join request')
     const joiner = entries?.[0]
-    if (joiner === undefined) throw new JoinError('ERR_JOIN_REFUSED', this.node.name, 'join request without the joining node\'s entry')
+    if (joiner === undefined) throw new JoinError('ERR_JOIN_REFUSED', this.#name, 'join request without the joining node\'s entry')
     const changes: Change[] = []
     if (!this.#table.isMember(joiner.node)) changes.push(this.#table.set(joiner.node, 'member', joiner.guid))
     else this.#table.setGuid(joiner.node, joiner.guid)
@@ -464,22 +426,18 @@ export class Membership extends EventEmitter {
     return this.#table.entries()
   }
 
-  #onNodeUp = (e: NodeUpInfo): void => {
-    if (e.hidden) return
-    if (this.#table.isMember(e.node)) {
-      this.#gossipTo(e.node)
-      this.#observe(e.node)
+  #onNodeUp (peer: string, hidden: boolean): void {
+    if (hidden) return
+    if (this.#table.isMember(peer)) {
+      this.#gossipTo(peer)
+      this.#observe(peer)
     }
-  }
-
-  #onNodeDown = (e: { node: string }): void => {
-    this.#observe(e.node)
   }
 
   /** Dials every member that is down (they come back after a restart or a healed partition). */
   #reachDown (): void {
     for (const e of this.#table.members()) {
-      if (e.node !== this.node.name && !this.node.kernel.isConnected(e.node)) void this.node.connect(e.node)
+      if (e.node !== this.#name && !this.#d.net.isConnected(e.node)) void this.#d.net.connect(e.node)
     }
   }
 
@@ -511,55 +469,11 @@ export class Membership extends EventEmitter {
     if (this.#store === undefined) return
     this.#saveQueued = false
     try {
-      this.#store.save(this.node.name, this.cluster, this.#table.entries())
+      this.#store.save(this.#name, this.cluster, this.#table.entries())
     } catch (err) {
       this.log.error('cannot write the member table', { file: this.#store.file, error: err as Error })
     }
   }
-
-  #registerCtl (): void {
-    const ctl = this.node.ctl
-    ctl.register('cluster status', 'members with status and guid, leader, running / stopped nodes, partitions', (_args, { json }) => {
-      const s = this.status()
-      return { ok: true, json: s, text: formatStatus(s) }
-    })
-    ctl.register('cluster join', 'cluster join NODE: join the cluster of NODE', async (args) => {
-      if (args.length !== 1) return { ok: false, text: 'usage: cluster join NODE' }
-      try {
-        const r = await this.join(args[0]!)
-        return { ok: true, text: r === 'joined' ? `joined ${args[0]}` : `already in the cluster of ${args[0]}`, json: { result: r } }
-      } catch (err) {
-        return { ok: false, text: (err as Error).message, json: { error: (err as JoinError).code ?? 'ERR', message: (err as Error).message } }
-      }
-    })
-    ctl.register('cluster leave', 'leave the cluster', async () => {
-      await this.leave()
-      return { ok: true, text: 'left the cluster', json: { result: 'left' } }
-    })
-    ctl.register('cluster force-leave', 'cluster force-leave NODE: remove NODE from the cluster', async (args) => {
-      if (args.length !== 1) return { ok: false, text: 'usage: cluster force-leave NODE' }
-      try {
-        const removed = await this.forceLeave(args[0]!)
-        return { ok: removed, text: removed ? `removed ${args[0]}` : `${args[0]} is not a member`, json: { removed } }
-      } catch (err) {
-        return { ok: false, text: (err as Error).message }
-      }
-    })
-  }
-}
-
-/** `cluster status` as an operator reads it. */
-export function formatStatus (s: ClusterStatus): string {
-  const lines = [
-    `cluster ${s.cluster} (seen from ${s.node})`,
-    `leader: ${s.leader ?? '-'}   coordinator: ${s.coordinator ?? '-'}`,
-    `running: ${s.running.join(', ') || '-'}`,
-    `stopped: ${s.stopped.join(', ') || '-'}`,
-    `partitions: ${s.partitions.join(', ') || '-'}`,
-    'members (oldest first):'
-  ]
-  for (const m of s.members) lines.push(`  ${m.node.padEnd(32)} ${m.status.padEnd(8)} ${m.guid}`)
-  return lines.join('\n')
 }
 
 export { byAge }

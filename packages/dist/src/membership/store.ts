@@ -7,18 +7,11 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { TekkaError } from '@tekka/actors'
+import { MembershipStoreError } from '../errors.js'
 import { parseEntry, type Entry } from './member-table.js'
 
 const FORMAT = 'tekka-membership/1'
 
-export class MembershipStoreError extends TekkaError {
-  readonly file: string
-  constructor (file: string, why: string, cause?: unknown) {
-    super(`membership file ${file}: ${why}. Fix it, or remove it to start this node as a cluster of its own.`, 'ERR_MEMBERSHIP_STORE', cause === undefined ? undefined : { cause })
-    this.file = file
-  }
-}
 
 export interface StoredMembership {
   node: string

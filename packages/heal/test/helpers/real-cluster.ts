@@ -14,9 +14,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type ApplicationInfo, type ClusterStatus, type CtlResult, type DistNode } from '@tekka/dist'
-import { ports, procs, wait, type NodeProcess } from './dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as procs from '@tekka/testing/procs'
+import * as wait from '@tekka/testing/wait'
+import type { NodeProcess } from '@tekka/testing/procs'
 
-const BIN = fileURLToPath(new URL('../../../../dist/dist/src/bin.js', import.meta.url))
+const BIN = procs.TEKKA_BIN
 const APP = fileURLToPath(new URL('../fixtures/app.js', import.meta.url))
 const COOKIE = 'heal-test-cookie'
 export const APP_NAME = `app:${APP}`

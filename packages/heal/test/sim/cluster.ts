@@ -11,9 +11,9 @@ import { join } from 'node:path'
 import { createLogger, formatRecord, type LogLevel, type LogRecord, type Logger } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
 import { HealService, type HealEvent, type HealInit } from '../../src/index.js'
-import { NodeClock, SimClock } from './clock.js'
-import { SimNetwork } from './network.js'
-import { Rng } from './rng.js'
+import { NodeClock, SimClock } from '@tekka/testing/sim/clock'
+import { SimNetwork } from '@tekka/testing/sim/network'
+import { Rng } from '@tekka/testing/sim/rng'
 
 export interface SimConfig {
   seed: number

@@ -16,7 +16,7 @@
  * (TEKKA_SIM_VERBOSE=1 prints every log line with its simulated time).
  */
 import { SimCluster, type SimConfig } from './cluster.js'
-import { Rng } from './rng.js'
+import { Rng } from '@tekka/testing/sim/rng'
 import { describe, makeSchedule, type Episode, type HealFault, type Schedule } from './schedule.js'
 
 export const TICK = 2000

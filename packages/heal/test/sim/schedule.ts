@@ -5,7 +5,7 @@
  * separated by gaps that are either long (the cluster must have healed by
  * their end) or short (the next fault lands on a heal in progress).
  */
-import type { Rng } from './rng.js'
+import type { Rng } from '@tekka/testing/sim/rng'
 
 export type Action =
   | { at: number, do: 'cut', pairs: Array<[string, string]> }

@@ -6,7 +6,8 @@
 import { memoryLogger, silentLogger, type Clock, type Logger, type Pid, type ProcessContext } from '@tekka/actors'
 import { startNode, type DistNode, type NodeOptions } from '@tekka/dist'
 import { acquire, createLockService, lockerInfo, release, type LockEvent, type LockResult, type LockService, type LockType, type LockerInit, type Piggyback } from '../../src/index.js'
-import { ports, wait } from './dist-helpers.js'
+import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 export const eventually: typeof wait.eventually = wait.eventually
 export const sleep: typeof wait.sleep = wait.sleep

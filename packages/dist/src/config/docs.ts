@@ -1,0 +1,30 @@
+/**
+ * The configuration as documentation: a key's default as an operator writes
+ * it, and a Markdown table of every key (the README's table is this output,
+ * checked by a test).
+ */
+import { formatDuration } from './duration.js'
+import { envVarName } from './load.js'
+import { allowedText } from './values.js'
+import type { ConfigKeySpec } from './schema.js'
+
+/** A default as an operator would write it in `tekka.conf`. */
+export function formatDefault (spec: ConfigKeySpec): string {
+  const d = spec.default
+  if (spec.defaultText !== undefined && (d === undefined || (Array.isArray(d) && d.length === 0))) return spec.defaultText
+  if (d === undefined) return ''
+  if (typeof d === 'boolean') return d ? 'on' : 'off'
+  if (spec.type === 'duration' && typeof d === 'number') return formatDuration(d)
+  if (Array.isArray(d)) return d.join(',')
+  return String(d)
+}
+
+/** Keys as a Markdown table (key, environment variable, type, default, allowed, description), for READMEs. */
+export function renderConfigTable (keys: readonly ConfigKeySpec[]): string {
+  const esc = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ')
+  const rows = keys.map((s) => {
+    const type = s.type === 'list' ? `list of ${s.items ?? 'string'}` : s.type
+    return `| \`${s.key}\` | \`${envVarName(s.key)}\` | ${type} | ${esc(formatDefault(s))} | ${esc(allowedText(s))} | ${esc(s.doc)} |`
+  })
+  return ['| key | environment | type | default | allowed | description |', '|---|---|---|---|---|---|', ...rows].join('\n') + '\n'
+}

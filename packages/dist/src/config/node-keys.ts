@@ -1,0 +1,120 @@
+/**
+ * dist's own config section: the node's identity, its listener and its
+ * links (`node.*`), and the cluster name it shows in the handshake
+ * (`cluster.name`). `nodeOptions` turns a loaded configuration into the
+ * options of `startNode`.
+ */
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { ConfigError } from '../errors.js'
+import type { NodeOptions } from '../node.js'
+import type { TlsOptions } from '../transport.js'
+import type { Logger } from '@tekka/actors'
+import type { Config, ConfigKeySpec, ConfigSection } from './schema.js'
+
+const SECONDS = 1000
+const MINUTES = 60 * SECONDS
+const HOURS = 60 * MINUTES
+
+/** dist's settings, typed: what `read` gives. Durations are ms, paths absolute. */
+export interface DistSettings {
+  readonly node: {
+    readonly name: string
+    readonly cookie: string | undefined
+    readonly dist_base_port: number
+    readonly listen_port: number | undefined
+    readonly listen_host: string
+    readonly hidden: boolean
+    readonly tick_time: number
+    /** 0: off. */
+    readonly send_timeout: number
+    readonly handshake_timeout: number
+    readonly max_frame_size: number
+    readonly data_dir: string
+    readonly ssl: {
+      readonly enable: boolean
+      readonly keyfile: string | undefined
+      readonly certfile: string | undefined
+      readonly cacertfile: string | undefined
+    }
+  }
+  readonly cluster: { readonly name: string }
+}
+
+const keys: readonly ConfigKeySpec[] = [
+  // -- node identity and the dist listener
+  { key: 'node.name', type: 'nodeName', default: 'tekka@127.0.0.1', doc: 'This node\'s name, `name@host`. The host is how peers reach it; the trailing digits of the name pick its port (ekka_dist).' },
+  { key: 'node.cookie', type: 'string', secret: true, pattern: /^[^\p{Cc}]{1,255}$/u, patternText: '1 to 255 characters, no control characters', default: undefined, defaultText: 'unset: --cookie, TEKKA_COOKIE, then ~/.tekka.cookie', doc: 'Shared secret proved (never sent) in the handshake. Nodes with different cookies refuse each other. Prefer TEKKA_COOKIE or the cookie file to keep it out of config files.' },
+  { key: 'node.dist_base_port', type: 'int', default: 4370, min: 1, max: 65535, doc: 'Port mapper base: a node listens on base + (trailing digits of its short name) mod 60000, so no epmd is needed (`node1@h` -> 4371).' },
+  { key: 'node.listen_port', type: 'int', default: undefined, min: 0, max: 65535, defaultText: 'unset: derived from node.name and node.dist_base_port', doc: 'Explicit listen port, overriding the derived one (peers must then be told the port). 0 lets the OS choose, for tests.' },
+  { key: 'node.listen_host', type: 'ip', default: undefined, defaultText: 'host of node.name if it is an IP address, 127.0.0.1 for localhost, else 0.0.0.0', doc: 'Address the dist listener binds. Binding the node\'s own IP lets several nodes share a port on different loopback addresses (127.0.0.2, 127.0.0.3) in partition tests. A hostname is not resolved at start (it may have several addresses, or change), so such a node listens on every IPv4 interface, as Erlang does; `localhost` only on 127.0.0.1, since peers cannot reach it elsewhere.' },
+  { key: 'node.hidden', type: 'bool', default: false, doc: 'A hidden node connects to the nodes it talks to but is not shared into the full mesh and is not a cluster member (as Erlang -hidden; used by `tekka ctl`).' },
+  { key: 'node.tick_time', type: 'duration', default: 8 * SECONDS, min: 100, max: 1 * HOURS, doc: 'Erlang net_ticktime: an idle link ticks every tick_time / 4; a link silent for tick_time is down (net_tick_timeout). Lower detects partitions sooner, at the cost of false alarms under load.' },
+  { key: 'node.send_timeout', type: 'duration', default: undefined, min: 100, max: 24 * HOURS, off: true, defaultText: '4 × node.tick_time', doc: 'A link whose socket has taken none of our bytes for this long (the peer stopped reading) is closed (send_timeout), so a peer that never reads cannot make the node queue for it without bound. A slow reader behind a full socket buffer looks the same: keep it well above buffer size / slowest read rate. 0 or off disables it.' },
+  { key: 'node.handshake_timeout', type: 'duration', default: 5 * SECONDS, min: 10, max: 10 * MINUTES, doc: 'Deadline for each handshake step, so a half-open or hostile peer cannot hold a connection slot.' },
+  { key: 'node.max_frame_size', type: 'int', default: 64 * 1024 * 1024, min: 1024, max: 0x7fffffff, doc: 'Largest frame in bytes (default 64 MiB) sent or accepted; a bigger one closes the link as a protocol error rather than exhausting memory.' },
+  { key: 'node.data_dir', type: 'path', default: './data', doc: 'Where the node keeps state across restarts (the cluster member list, so a restarted node rejoins its cluster). Relative paths are resolved against the working directory.' },
+  { key: 'node.ssl.enable', type: 'bool', default: false, doc: 'Wrap dist links in TLS with mutual certificate authentication (the handshake still checks the cookie). Needs node.ssl.keyfile, certfile and cacertfile.' },
+  { key: 'node.ssl.keyfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'PEM private key of this node, for dist TLS.' },
+  { key: 'node.ssl.certfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'PEM certificate of this node, presented to peers in both directions.' },
+  { key: 'node.ssl.cacertfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'PEM CA bundle that peer certificates must chain to.' },
+
+  // -- cluster
+]
+
+/** The section: `node.*` and `cluster.name`. */
+export const distConfig: ConfigSection<DistSettings> = {
+  owner: '@tekka/dist',
+  keys,
+  derive (v) {
+    if (v.get('node.listen_host') === undefined) {
+      const name = v.get('node.name') as string
+      const host = name.slice(name.indexOf('@') + 1)
+      v.set('node.listen_host', isIP(host) !== 0 ? host : host.toLowerCase() === 'localhost' ? '127.0.0.1' : '0.0.0.0')
+    }
+    if (v.get('node.send_timeout') === undefined) v.set('node.send_timeout', 4 * (v.get('node.tick_time') as number))
+  },
+  check (v) {
+    if (v.get('node.ssl.enable') !== true) return
+    for (const k of ['node.ssl.keyfile', 'node.ssl.certfile', 'node.ssl.cacertfile']) {
+      if (v.get(k) === undefined) v.fail(k, 'required when node.ssl.enable = on')
+      v.requireReadable(k)
+    }
+  },
+  read: (config) => ({ node: config.node, cluster: { name: (config.cluster as { name: string }).name } }) as unknown as DistSettings
+}
+
+function tlsFrom (ssl: DistSettings['node']['ssl']): TlsOptions | undefined {
+  if (!ssl.enable) return undefined
+  const need = (key: string, file: string | undefined): Buffer => {
+    if (file === undefined) throw new ConfigError(`node.ssl.${key} must be set when node.ssl.enable is on`, { key: `node.ssl.${key}` })
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      throw new ConfigError(`node.ssl.${key}: cannot read ${file}: ${(err as Error).message}`, { key: `node.ssl.${key}`, cause: err })
+    }
+  }
+  return { key: need('keyfile', ssl.keyfile), cert: need('certfile', ssl.certfile), ca: need('cacertfile', ssl.cacertfile) }
+}
+
+/** The options of `startNode` that a loaded configuration sets. */
+export function nodeOptions (config: Config, cookie: string, logger: Logger): NodeOptions {
+  const { node, cluster } = distConfig.read(config)
+  const tls = tlsFrom(node.ssl)
+  return {
+    name: node.name,
+    cookie,
+    cluster: cluster.name,
+    hidden: node.hidden,
+    basePort: node.dist_base_port,
+    ...(node.listen_port !== undefined ? { port: node.listen_port } : {}),
+    host: node.listen_host,
+    tickTime: node.tick_time,
+    sendTimeout: node.send_timeout,
+    handshakeTimeout: node.handshake_timeout,
+    maxFrameSize: node.max_frame_size,
+    ...(tls !== undefined ? { tls } : {}),
+    dataDir: node.data_dir,
+    logger
+  }
+}

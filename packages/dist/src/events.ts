@@ -1,0 +1,33 @@
+/**
+ * The events @tekka/dist adds to a node's stream (`node.events`, the
+ * runtime's EventStream): links coming up and going down, nodes that could
+ * not be reached, membership changes and partitions, the node stopping.
+ * Types only; the net kernel and the membership publish them.
+ *
+ * ```ts
+ * node.events.on('dist.nodedown', (e) => { console.log(`${e.node} lost ${e.peer}: ${e.reason}`) })
+ * node.events.on(['membership.change', 'membership.partition'], (e) => { ... })
+ * ```
+ */
+import type { MemberStatus, PartitionEventType } from './membership/types.js'
+
+declare module '@tekka/actors' {
+  interface TekkaEvents {
+    /** A link to `peer` is up (after the handshake). */
+    'dist.nodeup': { peer: string, creation: number, hidden: boolean }
+    /** The link to `peer` is gone; `reason` as Erlang's nodedown reasons (`connection_closed`, `net_tick_timeout`, `disconnect`, ...). */
+    'dist.nodedown': { peer: string, reason: string, hidden: boolean, error?: string }
+    /** A dial to `peer` failed: signals queued for it were dropped. */
+    'dist.unreachable': { peer: string, error?: string }
+    /** A member's status changed as this node sees it (ekka's membership events). */
+    'membership.change': { member: string, status: MemberStatus }
+    /** A partition with `peer` was recorded, or is over. */
+    'membership.partition': { peer: string, event: PartitionEventType }
+    /** An application (the app module, the lock service) was started or stopped, by the node or by autoheal. */
+    'node.application': { app: string, event: 'started' | 'stopped' | 'start_failed' | 'stop_failed', error?: string }
+    /** The node stopped: every link closed, every process killed. */
+    'node.stopped': Record<string, never>
+  }
+}
+
+export {}

@@ -1,0 +1,19 @@
+/**
+ * The plugins a tekka node runs by default, in start order (stopped in
+ * reverse): discovery finds and joins the cluster, heal watches it for
+ * partitions, lock serves locks once the node is in its cluster. This list
+ * is the only place that names them: dist knows none of them.
+ */
+import { plugin as discovery } from '@tekka/discovery'
+import { plugin as heal } from '@tekka/heal'
+import { plugin as lock } from '@tekka/lock'
+import { distConfig, type ConfigSection, type TekkaPlugin } from '@tekka/dist'
+
+export function defaultPlugins (): TekkaPlugin[] {
+  return [discovery as TekkaPlugin, heal as TekkaPlugin, lock as TekkaPlugin]
+}
+
+/** Every config section of a node with `plugins`: dist's own, then each plugin's. */
+export function configSections (plugins: readonly TekkaPlugin[] = defaultPlugins()): ConfigSection[] {
+  return [distConfig as ConfigSection, ...plugins.map((p) => p.config)]
+}

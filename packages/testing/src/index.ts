@@ -1,0 +1,28 @@
+/**
+ * @tekka/testing — what every tekka package's tests share (private, never
+ * published).
+ *
+ * The root export has only modules without side effects; the others are
+ * subpaths, since some install exit hooks when loaded:
+ *
+ * - `@tekka/testing/wait`: `sleep`, `eventually` (until a check passes), `withTimeout`, `rejects`
+ * - `@tekka/testing/ports`: free TCP ports and port ranges on loopback addresses
+ * - `@tekka/testing/procs`: real OS processes (`spawnNode`, the `tekka` command's path), killed on every exit path
+ * - `@tekka/testing/exit-hooks`: clean-ups that run however the test process ends
+ * - `@tekka/testing/iptables`: real partitions between loopback addresses (root), removed on every exit path
+ * - `@tekka/testing/netns`: network namespaces joined by a bridge (root), for multicast tests
+ * - `@tekka/testing/certs`: a CA and node certificates made with openssl
+ * - `@tekka/testing/etcd-server`, `/dnsmasq`, `/k8s-apiserver`, `/server-process`: the discovery strategies' real servers
+ * - `@tekka/testing/sim/clock`, `/sim/network`, `/sim/rng`: a simulated clock and an in-memory network for deterministic cluster simulations
+ * - `@tekka/testing/bench`: the benchmark harness (JSON lines, medians, baselines)
+ *
+ * ```ts
+ * import { eventually } from '@tekka/testing/wait'
+ * import { freePortRange } from '@tekka/testing/ports'
+ *
+ * const base = await freePortRange(3)
+ * await eventually(() => node.nodes().length === 2, { timeout: 5000, message: 'both peers up' })
+ * ```
+ */
+export * from './wait.js'
+export * from './ports.js'
