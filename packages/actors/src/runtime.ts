@@ -14,6 +14,7 @@ import { Pid, Ref, isRemoteName, type Dest, type RemoteName } from './pid.js'
 import { Proc, TIMEOUT, type HeldMonitor, type ProcessContext, type ProcessFn, type ProcessStatus, type SpawnOptions } from './process.js'
 import { KILL, KILLED, NOCONNECTION, NOPROC, NORMAL, isDownMessage, type DownMessage, type ExitMessage } from './reasons.js'
 import { Scheduler, type SchedulerOptions } from './scheduler.js'
+import { NamedTables } from './tables.js'
 
 /**
  * How signals reach other nodes. Implemented by @tekka/dist; without one,
@@ -91,6 +92,8 @@ export class Runtime {
   readonly log: Logger
   /** This node's event stream: what every layer saw and decided (its log is one reader). */
   readonly events: EventStream
+  /** Named tables: state a service shares with the processes of this node (Erlang's named ETS tables). */
+  readonly tables = new NamedTables()
   readonly scheduler: Scheduler
   /** Stands for code outside any process: the `from` of its exit signals. */
   readonly rootPid: Pid
