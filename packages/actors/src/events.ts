@@ -124,9 +124,39 @@ export class EventStream {
     if (channel.hasSubscribers) channel.publish(e)
   }
 
-  /** Where a subscriber's exception goes (default: dropped; `logEvents` reports them). */
-  onSubscriberError (fn: (err: unknown, e: TekkaEvent) => void): void {
+  /**
+   * Where a subscriber's exception goes (default: dropped; `logEvents`
+   * reports them). Returns the function that removes it again.
+   */
+  onSubscriberError (fn: (err: unknown, e: TekkaEvent) => void): () => void {
     this.#onError = fn
+    return () => { if (this.#onError === fn) this.#onError = undefined }
+  }
+
+  /**
+   * The next event of `type` that `match` accepts (any, without one);
+   * rejects with TimeoutError after `timeout` ms of this stream's clock, or
+   * when `signal` aborts. For tests and tools that wait for the cluster to
+   * do something.
+   */
+  async next<K extends TekkaEventType> (type: K, opts: { match?: (e: TekkaEvent<K>) => boolean, timeout?: number, signal?: AbortSignal } = {}): Promise<TekkaEvent<K>> {
+    opts.signal?.throwIfAborted()
+    const clock = this.#clock
+    return await new Promise<TekkaEvent<K>>((resolve, reject) => {
+      const done = (): void => {
+        off()
+        if (timer !== undefined) clock.clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', onAbort)
+      }
+      const off = this.on(type, (e) => {
+        if (opts.match !== undefined && !opts.match(e)) return
+        done()
+        resolve(e)
+      })
+      const onAbort = (): void => { done(); reject(opts.signal?.reason) }
+      const timer = opts.timeout === undefined ? undefined : clock.setTimeout(() => { done(); reject(new TimeoutError(`a ${type} event`, opts.timeout as number)) }, opts.timeout)
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+    })
   }
 
   #deliver (l: Listener, e: TekkaEvent): void {
@@ -144,33 +174,17 @@ export class EventStream {
  * unsubscribe.
  */
 export function logEvents (events: EventStream, logger: Logger): () => void {
-  events.onSubscriberError((err, e) => { logger.error('event subscriber failed', { event: e.type, error: err as Error }) })
-  return events.subscribe((e) => {
+  const offErrors = events.onSubscriberError((err, e) => { logger.error('event subscriber failed', { event: e.type, error: err as Error }) })
+  const off = events.subscribe((e) => {
     const { type, node: _node, time: _time, level, ...fields } = e as unknown as EventHeader & Record<string, unknown>
     logger[level](type, fields)
   })
+  return () => { off(); offErrors() }
 }
 
-/**
- * The next event of `type` that `match` accepts (any, without one); rejects
- * after `timeout` ms or when `signal` aborts. For tests and tools that wait
- * for the cluster to do something.
- */
+/** `events.next(type, opts)`: the next event of `type` (see EventStream.next). */
 export async function nextEvent<K extends TekkaEventType> (events: EventStream, type: K, opts: { match?: (e: TekkaEvent<K>) => boolean, timeout?: number, signal?: AbortSignal } = {}): Promise<TekkaEvent<K>> {
-  opts.signal?.throwIfAborted()
-  return await new Promise<TekkaEvent<K>>((resolve, reject) => {
-    const done = (): void => {
-      off()
-      clearTimeout(timer)
-      opts.signal?.removeEventListener('abort', onAbort)
-    }
-    const off = events.on(type, (e) => {
-      if (opts.match !== undefined && !opts.match(e)) return
-      done()
-      resolve(e)
-    })
-    const onAbort = (): void => { done(); reject(opts.signal?.reason) }
-    const timer = opts.timeout === undefined ? undefined : setTimeout(() => { done(); reject(new TimeoutError(`a ${type} event`, opts.timeout as number)) }, opts.timeout)
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
-  })
+  return await events.next(type, opts)
 }
+
+

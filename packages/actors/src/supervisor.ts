@@ -279,7 +279,7 @@ async function restartMultiple (ctx: ProcessContext, st: State, group: readonly 
     if (!st.children.includes(c)) continue
     const r = await startOne(ctx, c.spec)
     if (!r.ok) {
-      st.log.error('child failed to restart', { supervisor: st.label, id: c.spec.id, reason: r.reason })
+      // Reported by the caller, as restart_failed on the event stream.
       c.startError = r.reason
       return c
     }

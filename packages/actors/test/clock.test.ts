@@ -5,7 +5,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SimulatedClock, TIMEOUT, systemClock } from '../src/index.js'
-import { pause, runtime, within } from './support/bounded.js'
+import { runtime } from './support/bounded.js'
+import { sleep, withTimeout } from '@tekka/testing/wait'
 
 test('timers fire in time order on advance, ties in the order they were set', async () => {
   const clock = new SimulatedClock(1000)
@@ -26,7 +27,7 @@ test('nothing fires without advance, however much real time passes', async () =>
   const clock = new SimulatedClock()
   let fired = false
   clock.setTimeout(() => { fired = true }, 1)
-  await pause(20)
+  await sleep(20)
   assert.not.ok(fired)
   assert.is(clock.now(), 0)
 })
@@ -66,7 +67,7 @@ test('sleep in a process waits on the simulated clock', async () => {
   assert.equal(log, [100])
   await clock.advance(1)
   assert.equal(log, [100, 150])
-  await within(rt.wait(pid), 1000, 'exit')
+  await withTimeout(rt.wait(pid), 1000, 'exit')
 })
 
 test('receive timeouts on the simulated clock, and a message in time cancels the timer', async () => {
@@ -90,7 +91,7 @@ test('receive timeouts on the simulated clock, and a message in time cancels the
   rt.send(pid, 'not wanted')
   await clock.advance(200)
   assert.equal(got, ['in time', TIMEOUT, TIMEOUT], 'a non-matching message does not end the wait')
-  await within(rt.wait(pid), 1000, 'exit')
+  await withTimeout(rt.wait(pid), 1000, 'exit')
 })
 
 test('a killed sleeper leaves no timer behind', async () => {
@@ -106,11 +107,11 @@ test('a killed sleeper leaves no timer behind', async () => {
 test('systemClock: monotonic now and real timers', async () => {
   const clock = systemClock()
   const t0 = clock.now()
-  const fired = await within(new Promise<number>((resolve) => { clock.setTimeout(() => { resolve(clock.now()) }, 5) }), 1000, 'real timer')
+  const fired = await withTimeout(new Promise<number>((resolve) => { clock.setTimeout(() => { resolve(clock.now()) }, 5) }), 1000, 'real timer')
   assert.ok(fired - t0 >= 4, `${fired - t0} ms`)
   let cancelled = true
   clock.clearTimeout(clock.setTimeout(() => { cancelled = false }, 1))
-  await pause(10)
+  await sleep(10)
   assert.ok(cancelled)
 })
 

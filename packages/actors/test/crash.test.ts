@@ -5,8 +5,9 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { TIMEOUT, isExitMessage, memoryLogger, type ProcessFn } from '../src/index.js'
-import { downFor, pause, runtime, within } from './support/bounded.js'
+import { TIMEOUT, isExitMessage, memoryLogger, type ProcessFn, downFor } from '../src/index.js'
+import { runtime } from './support/bounded.js'
+import { sleep, withTimeout } from '@tekka/testing/wait'
 
 // Anything that escaped into the event loop would land here (and, without
 // these handlers, end this test process).
@@ -17,7 +18,7 @@ process.on('unhandledRejection', (e) => { escaped.push(e) })
 /** The exit reason of a process running `fn`, seen through a monitor and a trapped link. */
 async function reasonOf (fn: ProcessFn): Promise<{ down: unknown, exit: unknown }> {
   const rt = runtime()
-  return await within(rt.run(async (ctx) => {
+  return await withTimeout(rt.run(async (ctx) => {
     ctx.trapExit(true)
     const pid = ctx.spawnLink(fn)
     const ref = ctx.monitor(pid)
@@ -83,7 +84,7 @@ test('a thrown non-Error value is the reason as is', async () => {
 
 test('a throwing match function ends the receiving process, not the sender', async () => {
   const rt = runtime()
-  const out = await within(rt.run(async (ctx) => {
+  const out = await withTimeout(rt.run(async (ctx) => {
     const victim = ctx.spawn(async (c) => {
       await c.receive((m) => { if (m === 'poison') throw new Error('bad match'); return false }, { timeout: 10_000 })
     })
@@ -117,7 +118,7 @@ test('a crash is logged as a warning with the stack, through the injected logger
   const log = memoryLogger()
   const rt = runtime({ logger: log })
   const pid = rt.spawn(async () => { throw new Error('logged crash') })
-  await within(rt.wait(pid), 1000, 'crash')
+  await withTimeout(rt.wait(pid), 1000, 'crash')
   const rec = log.records.find((r) => r.msg === 'process crashed')
   assert.ok(rec !== undefined, 'a record was written')
   assert.is(rec!.level, 'warn')
@@ -141,7 +142,7 @@ test('many kinds of failure at once: the node (this test process) survives and n
     // exit() thrown and caught by user code: the process is dead anyway, and stays so
     async (ctx) => { try { ctx.exit('caught') } catch { /* ignore */ } await ctx.receive(undefined, { timeout: 5 }); throw new Error('never seen') }
   ]
-  const reasons = await within(rt.run(async (ctx) => {
+  const reasons = await withTimeout(rt.run(async (ctx) => {
     const refs = fns.map((fn) => ctx.spawnMonitor(fn).ref)
     const out: unknown[] = []
     for (const ref of refs) {
@@ -150,7 +151,7 @@ test('many kinds of failure at once: the node (this test process) survives and n
     }
     return out
   }), 2000, 'all exit')
-  await pause(20)
+  await sleep(20)
   assert.equal(escaped, [], 'no uncaught exception or unhandled rejection')
   assert.is(rt.processCount, 0)
   assert.not.ok(reasons.includes(TIMEOUT))

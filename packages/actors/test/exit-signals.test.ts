@@ -5,8 +5,9 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { TIMEOUT, isDownMessage, isExitMessage, type Pid, type ProcessContext, type Runtime } from '../src/index.js'
-import { downFor, runtime, within } from './support/bounded.js'
+import { TIMEOUT, isDownMessage, isExitMessage, type Pid, type ProcessContext, type Runtime, downFor } from '../src/index.js'
+import { runtime } from './support/bounded.js'
+import { withTimeout } from '@tekka/testing/wait'
 
 /** How the victim process ends (or does not). */
 interface Death {
@@ -56,7 +57,7 @@ interface Outcome {
  */
 async function cell (path: 'link' | 'monitor', death: Death, trap: boolean): Promise<Outcome> {
   const rt = runtime()
-  return await within(rt.run(async (ctx) => {
+  return await withTimeout(rt.run(async (ctx) => {
     const me = ctx.self
     const v = ctx.spawn(victim, { trapExit: death.victimTraps === true })
     const vRef = ctx.monitor(v)
@@ -229,7 +230,7 @@ interface Direct { alive: boolean, reason: unknown, got: unknown[], sender: Pid 
 /** A process `s` sends exit(r, reason) to a receiver `r` that traps or not. */
 async function direct (reason: unknown, trap: boolean, self = false): Promise<Direct> {
   const rt = runtime()
-  return await within(rt.run(async (ctx) => {
+  return await withTimeout(rt.run(async (ctx) => {
     const me = ctx.self
     const r = ctx.spawn(async (c) => {
       c.send(me, 'ready')
@@ -330,7 +331,7 @@ test("exit(pid, 'kill'), trapping: cannot be trapped, dies as killed", async () 
 
 test('runtime.exit from outside any process: EXIT comes from the root pid', async () => {
   const rt = runtime()
-  const got = await within(rt.run(async (ctx) => {
+  const got = await withTimeout(rt.run(async (ctx) => {
     ctx.trapExit(true)
     rt.exit(ctx.self, 'stop')
     return await ctx.receive(isExitMessage, { timeout: 1000 })
@@ -342,7 +343,7 @@ test('runtime.exit from outside any process: EXIT comes from the root pid', asyn
 
 test('trapExit returns the previous setting and can be turned off again', async () => {
   const rt = runtime()
-  const reason = await within(rt.run(async (ctx) => {
+  const reason = await withTimeout(rt.run(async (ctx) => {
     const me = ctx.self
     const r = ctx.spawn(async (c) => {
       const was = c.trapExit(true)

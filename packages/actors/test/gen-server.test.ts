@@ -7,6 +7,7 @@ import {
   isExitMessage, isDownMessage
 } from '../src/index.js'
 import type { GenServer, From, ProcessContext, RemoteRouter } from '../src/index.js'
+import { rejects, until } from '@tekka/testing/wait'
 
 const rt = (clock?: SimulatedClock) => createRuntime({ node: 'a@host', logger: silentLogger(), ...(clock !== undefined ? { clock } : {}) })
 
@@ -19,25 +20,6 @@ const counter: GenServer<number, CounterCall, unknown, 'inc' | 'dec', number> = 
     return reply(n + req.n, n + req.n)
   },
   handleCast: (msg, n) => noreply(msg === 'inc' ? n + 1 : n - 1)
-}
-
-/** Lets the runtime run until `cond` holds. */
-async function until (cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (cond()) return
-    await settle()
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-/** Rejects with what `p` rejected with, or fails the test if it resolved. */
-async function rejection (p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected a rejection')
 }
 
 test('start, call and cast keep the state; init runs in the server process', async () => {
@@ -104,13 +86,11 @@ test('init that throws fails the start with its error; the process is gone and i
   const r = rt()
   const boom = new Error('bad config')
   let spawned: Pid | undefined
-  const err = await rejection(startGenServer(r, {
+  const err = await rejects(startGenServer(r, {
     init (_: undefined, ctx: ProcessContext): never { spawned = ctx.self; throw boom }
-  }, undefined, { name: 'svc' }))
-  assert.instance(err, StartError)
-  assert.is((err as StartError).code, 'ERR_START_FAILED')
-  assert.is((err as StartError).reason, boom)
-  assert.match((err as StartError).message, 'bad config')
+  }, undefined, { name: 'svc' }), StartError, 'bad config')
+  assert.is(err.code, 'ERR_START_FAILED')
+  assert.is(err.reason, boom)
   assert.ok(spawned !== undefined && !r.isAlive(spawned))
   assert.is(r.whereis('svc'), undefined)
   // The name can be taken again at once.
@@ -122,14 +102,14 @@ test('a linked start whose init fails does not kill the caller, and leaves no EX
   const r = rt()
   const failing: GenServer<never> = { init () { throw new Error('nope') } }
   const plain = await r.run(async (ctx) => {
-    const err = await rejection(startGenServer(ctx, failing, undefined, { link: true }))
+    const err = await rejects(startGenServer(ctx, failing, undefined, { link: true }), StartError)
     return { err, alive: ctx.alive }
   })
   assert.instance(plain.err, StartError)
   assert.ok(plain.alive)
   const trapping = await r.run(async (ctx) => {
     ctx.trapExit(true)
-    const err = await rejection(startGenServer(ctx, failing, undefined, { link: true }))
+    const err = await rejects(startGenServer(ctx, failing, undefined, { link: true }), StartError)
     await settle()
     const left = await ctx.receive(undefined, { timeout: 0 })
     return { err, left }
@@ -145,9 +125,9 @@ test('start timeout kills a server whose init takes too long (simulated clock)',
   let outcome: unknown = 'pending'
   const p = r.run(async (ctx) => {
     ctx.trapExit(true)
-    const err = await rejection(startGenServer(ctx, {
+    const err = await rejects(startGenServer(ctx, {
       async init (_: undefined, c: ProcessContext) { server = c.self; await c.sleep(10_000); return 0 }
-    }, undefined, { link: true, timeout: 500 }))
+    }, undefined, { link: true, timeout: 500 }), StartError)
     const left = await ctx.receive(undefined, { timeout: 0 })
     return { err, left }
   }).then((x) => { outcome = x; return x })
@@ -169,13 +149,11 @@ test('names: call and cast by name; a taken name rejects with NameTakenError', a
   cast(r, 'counter', 'inc')
   assert.is(await call(r, 'counter', { op: 'get' }), 1)
   assert.is(await call(r, { name: 'counter', node: 'a@host' }, { op: 'get' }), 1)
-  const err = await rejection(startGenServer(r, counter, 0, { name: 'counter' }))
-  assert.instance(err, NameTakenError)
+  const err = await rejects(startGenServer(r, counter, 0, { name: 'counter' }), NameTakenError)
 })
 
 test('link: true from a Runtime is refused', async () => {
-  const err = await rejection(startGenServer(rt(), counter, 0, { link: true }))
-  assert.instance(err, BadArgError)
+  const err = await rejects(startGenServer(rt(), counter, 0, { link: true }), BadArgError)
 })
 
 test('call timeout throws CallTimeoutError on the simulated clock and removes the monitor', async () => {
@@ -216,7 +194,7 @@ test('the default call timeout is 5000 ms', async () => {
   const r = rt(clock)
   const server = await startGenServer(r, { init: () => null, handleCall: (_q: unknown, _f: From, s: null) => noreply(s) }, undefined)
   let outcome: unknown = 'pending'
-  const p = rejection(call(r, server, 'x')).then((e) => { outcome = e; return e })
+  const p = rejects(call(r, server, 'x'), CallTimeoutError).then((e) => { outcome = e; return e })
   await clock.advance(4999)
   assert.is(outcome, 'pending')
   await clock.advance(1)
@@ -232,7 +210,7 @@ test('a reply that comes after the timeout stays in the caller\'s mailbox (as in
     handleCall (_req: unknown, from: From, s: null) { froms.push(from); return noreply(s) }
   }, undefined)
   const p = r.run(async (ctx) => {
-    const err = await rejection(call(ctx, server, 'q', { timeout: 10 }))
+    const err = await rejects(call(ctx, server, 'q', { timeout: 10 }), CallTimeoutError)
     replyTo(r, froms[0]!, 'late')
     const late = await ctx.receive(undefined, { timeout: 0 })
     return { err, late }
@@ -247,13 +225,11 @@ test('call to a dead pid or an unknown name throws CallExitError noproc', async 
   const r = rt()
   const pid = await startGenServer(r, counter, 0)
   await stopServer(r, pid)
-  const e1 = await rejection(call(r, pid, { op: 'get' }))
-  assert.instance(e1, CallExitError)
-  assert.is((e1 as CallExitError).code, 'ERR_CALL_EXIT')
-  assert.is((e1 as CallExitError).reason, 'noproc')
-  const e2 = await rejection(call(r, 'nobody', { op: 'get' }))
-  assert.instance(e2, CallExitError)
-  assert.is((e2 as CallExitError).reason, 'noproc')
+  const e1 = await rejects(call(r, pid, { op: 'get' }), CallExitError)
+  assert.is(e1.code, 'ERR_CALL_EXIT')
+  assert.is(e1.reason, 'noproc')
+  const e2 = await rejects(call(r, 'nobody', { op: 'get' }), CallExitError)
+  assert.is(e2.reason, 'noproc')
 })
 
 test('call to a server that dies while handling it throws CallExitError with its reason', async () => {
@@ -263,29 +239,27 @@ test('call to a server that dies while handling it throws CallExitError with its
     init: () => 0,
     handleCall () { throw boom }
   }, undefined)
-  const err = await rejection(call(r, pid, 'x'))
-  assert.instance(err, CallExitError)
-  assert.is((err as CallExitError).reason, boom)
-  assert.match((err as CallExitError).message, 'handler exploded')
+  const err = await rejects(call(r, pid, 'x'), CallExitError)
+  assert.is(err.reason, boom)
+  assert.match(err.message, 'handler exploded')
 })
 
 test('call to a server on a lost node throws CallExitError noconnection', async () => {
   const r = rt()
   const remote = new Pid('b@host', 7, 1)
   // Without a router, another node is unreachable.
-  const e1 = await rejection(call(r, remote, 'x'))
-  assert.is((e1 as CallExitError).reason, 'noconnection')
+  const e1 = await rejects(call(r, remote, 'x'), CallExitError)
+  assert.is(e1.reason, 'noconnection')
   // With a router that delivers nothing, the node going down ends the call.
   const router: RemoteRouter = {
     send: () => undefined, link: () => {}, unlink: () => {}, exit: () => {}, monitor: () => {}, demonitor: () => {}, down: () => {}
   }
   const inbound = r.attachRouter(router)
-  const p = rejection(call(r, remote, 'x', { timeout: Infinity }))
+  const p = rejects(call(r, remote, 'x', { timeout: Infinity }), CallExitError)
   await until(() => r.processes().some((pid) => r.processInfo(pid)!.monitors.length === 1), 'the call waiting')
   inbound.nodeDown('b@host')
   const e2 = await p
-  assert.instance(e2, CallExitError)
-  assert.is((e2 as CallExitError).reason, 'noconnection')
+  assert.is(e2.reason, 'noconnection')
 })
 
 test('a call leaves the caller\'s other messages in place and in order', async () => {
@@ -449,8 +423,8 @@ test('a bad return value ends the server with BadReturnError', async () => {
 test('a call to a behaviour without handleCall crashes the server with NoHandlerError', async () => {
   const r = rt()
   const pid = await startGenServer(r, { init: () => 0 }, undefined)
-  const err = await rejection(call(r, pid, 'x'))
-  assert.instance((err as CallExitError).reason, NoHandlerError)
+  const err = await rejects(call(r, pid, 'x'), CallExitError)
+  assert.instance(err.reason, NoHandlerError)
 })
 
 test('other messages go to handleInfo; without handleInfo they are logged and dropped', async () => {
@@ -489,23 +463,22 @@ test('stopServer runs terminate and waits for the exit', async () => {
 test('stopServer: noproc for a missing server, the other reason when terminate fails, timeout when busy', async () => {
   const clock = new SimulatedClock()
   const r = rt(clock)
-  const e1 = await rejection(stopServer(r, 'ghost'))
-  assert.is((e1 as CallExitError).reason, 'noproc')
+  const e1 = await rejects(stopServer(r, 'ghost'), CallExitError)
+  assert.is(e1.reason, 'noproc')
   const dead = await startGenServer(r, counter, 0)
   await stopServer(r, dead)
-  const e1b = await rejection(stopServer(r, dead))
-  assert.is((e1b as CallExitError).reason, 'noproc')
+  const e1b = await rejects(stopServer(r, dead), CallExitError)
+  assert.is(e1b.reason, 'noproc')
   const bad = await startGenServer(r, { init: () => 0, terminate (): never { throw new Error('no cleanup') } }, undefined)
-  const e2 = await rejection(stopServer(r, bad))
-  assert.instance(e2, CallExitError)
-  assert.is(((e2 as CallExitError).reason as Error).message, 'no cleanup')
+  const e2 = await rejects(stopServer(r, bad), CallExitError)
+  assert.is((e2.reason as Error).message, 'no cleanup')
   const busy = await startGenServer(r, {
     init: () => 0,
     async handleCast (_m: unknown, s: number, ctx: ProcessContext) { await ctx.sleep(60_000); return noreply(s) }
   }, undefined)
   cast(r, busy, 'sleep')
   let outcome: unknown = 'pending'
-  const p = rejection(stopServer(r, busy, 'normal', 1000)).then((e) => { outcome = e; return e })
+  const p = rejects(stopServer(r, busy, 'normal', 1000), CallTimeoutError).then((e) => { outcome = e; return e })
   await clock.advance(999)
   assert.is(outcome, 'pending')
   await clock.advance(1)
@@ -604,10 +577,29 @@ test('a non-trapping server dies with its parent without terminate; kill skips t
   assert.equal(seen, [])
 })
 
-test('cast to a name nobody holds does nothing', () => {
-  const r = rt()
-  cast(r, 'nobody', 'hello')
-  cast(r, { name: 'nobody', node: 'a@host' }, 'hello')
+test('cast to a name nobody holds does nothing: no throw, the caster lives on, nothing kept for a later holder', async () => {
+  const log = memoryLogger()
+  const r = createRuntime({ node: 'a@host', logger: log })
+  cast(r, 'nobody', 'from outside')
+  cast(r, { name: 'nobody', node: 'a@host' }, 'from outside')
+  // Unlike a send to an unknown name, a cast never ends the caster (gen_server:cast always returns ok).
+  const alive = await r.run(async (ctx) => {
+    cast(ctx, 'nobody', 'from a process')
+    cast(ctx, { name: 'nobody', node: 'a@host' }, 'from a process')
+    await ctx.yield()
+    return ctx.alive
+  })
+  assert.ok(alive, 'the casting process is still alive')
+  const seen: unknown[] = []
+  await startGenServer(r, {
+    init: () => null,
+    handleCast: (msg: unknown, s: null) => { seen.push(msg); return noreply(s) },
+    handleCall: (_q: unknown, _f: From, s: null) => reply('ok', s)
+  }, undefined, { name: 'nobody' })
+  cast(r, 'nobody', 'after')
+  await call(r, 'nobody', 'sync')
+  assert.equal(seen, ['after'], 'the server that took the name got only the cast sent after')
+  assert.equal(log.records.filter((x) => x.level === 'warn' || x.level === 'error').map((x) => x.msg), [], 'nothing crashed')
 })
 
 test.run()

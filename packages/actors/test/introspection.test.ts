@@ -5,7 +5,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SimulatedClock, isRemoteName, type Pid } from '../src/index.js'
-import { pause, runtime, until, within } from './support/bounded.js'
+import { runtime } from './support/bounded.js'
+import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
 
 const keys = (ps: Pid[]): string[] => ps.map(String).sort()
 
@@ -17,7 +18,7 @@ test('processCount and processes() follow spawns and exits', async () => {
   assert.equal(keys(rt.processes()), keys(pids))
   rt.send(pids[0]!, 'go')
   rt.exit(pids[1]!, 'kill')
-  await within(rt.wait(pids[0]!), 1000, 'exit')
+  await withTimeout(rt.wait(pids[0]!), 1000, 'exit')
   assert.is(rt.processCount, 3)
   assert.not.ok(rt.isAlive(pids[0]!))
   assert.not.ok(rt.isAlive(pids[1]!))
@@ -40,10 +41,10 @@ test("status: 'runnable' before it starts, 'running' while it runs, 'waiting' in
     await ctx.receive()
   })
   assert.is(rt.processInfo(pid)!.status, 'runnable')
-  await pause(1)
+  await sleep(1)
   assert.is(rt.processInfo(pid)!.status, 'waiting', 'in receive')
   rt.send(pid, 'wake')
-  await pause(1)
+  await sleep(1)
   assert.is(rt.processInfo(pid)!.status, 'waiting', 'sleeping')
   await clock.advance(500)
   assert.is(rt.processInfo(pid)!.status, 'waiting', 'in the last receive')
@@ -57,33 +58,33 @@ test("status: 'runnable' while deferred by the scheduler", async () => {
   let stop = false
   const pid = rt.spawn(async (ctx) => { while (!stop) await ctx.yield() })
   // Sample from a timer: between batches, the yielding process waits its turn.
-  await within((async () => {
+  await withTimeout((async () => {
     for (let i = 0; i < 50 && !statuses.has('runnable'); i++) {
       statuses.add(rt.processInfo(pid)!.status)
-      await pause(1)
+      await sleep(1)
     }
   })(), 2000, 'sampling')
   stop = true
   assert.ok(statuses.has('runnable'), [...statuses].join(','))
-  await within(rt.wait(pid), 1000, 'stop')
+  await withTimeout(rt.wait(pid), 1000, 'stop')
 })
 
 test('mailboxLength and messages show what waits, oldest first, skipped by a selective receive', async () => {
   const rt = runtime()
   const pid = rt.spawn(async (ctx) => { await ctx.receive((m) => m === 'wanted', { timeout: 10_000 }) })
-  await pause(1)
+  await sleep(1)
   for (const m of ['a', 'b', { c: 1 }]) rt.send(pid, m)
   const info = rt.processInfo(pid)!
   assert.is(info.status, 'waiting')
   assert.is(info.mailboxLength, 3)
   assert.equal(info.messages, ['a', 'b', { c: 1 }])
   rt.send(pid, 'wanted')
-  await within(rt.wait(pid), 1000, 'exit')
+  await withTimeout(rt.wait(pid), 1000, 'exit')
 })
 
 test('links, monitors, monitoredBy, trapExit and name', async () => {
   const rt = runtime()
-  const out = await within(rt.run(async (ctx) => {
+  const out = await withTimeout(rt.run(async (ctx) => {
     const a = ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }) }, { name: 'a', trapExit: true })
     const b = ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }) })
     ctx.link(a)
@@ -128,7 +129,7 @@ test('links, monitors, monitoredBy, trapExit and name', async () => {
 test('processInfo is a snapshot: mutating it does not touch the process', async () => {
   const rt = runtime()
   const pid = rt.spawn(async (ctx) => { await ctx.receive((m) => m === 'x', { timeout: 10_000 }) })
-  await pause(1)
+  await sleep(1)
   rt.send(pid, 'kept')
   const info = rt.processInfo(pid)!
   info.messages.length = 0
@@ -142,7 +143,7 @@ test('processCount returns to zero after every process has ended', async () => {
   const rt = runtime()
   for (let i = 0; i < 100; i++) rt.spawn(async (c) => { await c.sleep(i % 5) })
   assert.is(rt.processCount, 100)
-  await until(() => rt.processCount === 0, 1000, 'all exited')
+  await eventually(() => rt.processCount === 0, { timeout: 1000, interval: 2, message: 'all exited' })
 })
 
 test.run()

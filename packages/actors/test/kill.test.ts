@@ -7,8 +7,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { TIMEOUT, type ProcessContext } from '../src/index.js'
-import { downFor, pause, runtime, within } from './support/bounded.js'
+import { TIMEOUT, type ProcessContext, downFor } from '../src/index.js'
+import { runtime } from './support/bounded.js'
+import { sleep, until, withTimeout } from '@tekka/testing/wait'
 
 /** global.gc, with or without --expose-gc on the command line. */
 function gc (): () => void {
@@ -26,12 +27,12 @@ test('a process killed while waiting in receive never runs again', async () => {
     await ctx.receive((m) => m === 'wake', { timeout: 10_000 })
     ran.push('after receive')
   })
-  await pause(5)
+  await sleep(5)
   assert.is(rt.processInfo(pid)?.status, 'waiting')
   rt.exit(pid, 'kill')
   assert.not.ok(rt.isAlive(pid), 'dead at once')
   rt.send(pid, 'wake') // dropped: sending to a dead pid is not an error
-  await pause(20)
+  await sleep(20)
   assert.equal(ran, ['before'])
 })
 
@@ -39,9 +40,9 @@ test('a process killed while sleeping never wakes', async () => {
   const rt = runtime()
   let woke = false
   const pid = rt.spawn(async (ctx) => { await ctx.sleep(10); woke = true })
-  await pause(2)
+  await sleep(2)
   rt.exit(pid, 'kill')
-  await pause(40)
+  await sleep(40)
   assert.not.ok(woke)
 })
 
@@ -52,10 +53,10 @@ test('a process killed while runnable (deferred by the scheduler) does not resum
   const pid = rt.spawn(async (ctx) => {
     for (let i = 0; i < 1000; i++) { steps.push(i); await ctx.yield() }
   })
-  await within((async () => { while (steps.length < 3) await new Promise((resolve) => setImmediate(resolve)) })(), 1000, 'a few steps')
+  await until(() => steps.length >= 3, 'a few steps')
   rt.exit(pid, 'kill')
   const at = steps.length
-  await pause(20)
+  await sleep(20)
   assert.is(steps.length, at, 'no step after the kill')
   assert.ok(at < 1000)
 })
@@ -65,7 +66,7 @@ test('a process killed while awaiting a foreign promise is cut off at its next r
   const seen: unknown[] = []
   let release: () => void = () => {}
   const gate = new Promise<void>((resolve) => { release = resolve })
-  const got = await within(rt.run(async (ctx) => {
+  const got = await withTimeout(rt.run(async (ctx) => {
     const me = ctx.self
     const pid = ctx.spawn(async (c) => {
       await gate // not a runtime suspension point: the kill cannot stop this await
@@ -95,12 +96,12 @@ test("a killed process's mailbox is dropped (its messages become garbage)", asyn
     weak = new WeakRef(big)
     rt.send(pid, big)
   })()
-  await pause(5)
+  await sleep(5)
   assert.is(rt.processInfo(pid)?.mailboxLength, 1)
   rt.exit(pid, 'kill')
   let freed = false
   for (let i = 0; i < 20 && !freed; i++) {
-    await pause(5) // WeakRef targets are kept until the current job ends
+    await sleep(5) // WeakRef targets are kept until the current job ends
     collect()
     freed = weak!.deref() === undefined
   }
@@ -111,7 +112,7 @@ test("a killed process's mailbox is dropped (its messages become garbage)", asyn
 
 test('a kill is seen by everyone at once: name freed, links and monitors fired before exit() returns', async () => {
   const rt = runtime()
-  const out = await within(rt.run(async (ctx) => {
+  const out = await withTimeout(rt.run(async (ctx) => {
     ctx.trapExit(true)
     const victim = ctx.spawnLink(async (c) => { await c.receive(undefined, { timeout: 10_000 }) }, { name: 'victim' })
     const ref = ctx.monitor(victim)

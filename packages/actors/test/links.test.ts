@@ -4,12 +4,13 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { TIMEOUT, isExitMessage, type Pid } from '../src/index.js'
-import { downFor, runtime, within } from './support/bounded.js'
+import { TIMEOUT, isExitMessage, type Pid, downFor } from '../src/index.js'
+import { runtime } from './support/bounded.js'
+import { withTimeout } from '@tekka/testing/wait'
 
 test('a link works both ways: the linker dies when the linked process crashes, and the reverse', async () => {
   const rt = runtime()
-  const reasons = await within(rt.run(async (ctx) => {
+  const reasons = await withTimeout(rt.run(async (ctx) => {
     const out: unknown[] = []
     for (const crash of ['linker', 'linked'] as const) {
       const me = ctx.self
@@ -38,7 +39,7 @@ test('a link works both ways: the linker dies when the linked process crashes, a
 
 test('spawnLink links parent and child', async () => {
   const rt = runtime()
-  const got = await within(rt.run(async (ctx) => {
+  const got = await withTimeout(rt.run(async (ctx) => {
     ctx.trapExit(true)
     const child = ctx.spawnLink(async (c) => { await c.receive(undefined, { timeout: 10_000 }); throw new Error('child failed') })
     const info = rt.processInfo(child)!
@@ -56,7 +57,7 @@ test('spawnLink links parent and child', async () => {
 
 test('link to a dead pid, trapping: an EXIT noproc message', async () => {
   const rt = runtime()
-  const got = await within(rt.run(async (ctx) => {
+  const got = await withTimeout(rt.run(async (ctx) => {
     const dead = ctx.spawn(() => {})
     await rt.wait(dead)
     ctx.trapExit(true)
@@ -73,7 +74,7 @@ test('link to a dead pid, trapping: an EXIT noproc message', async () => {
 test('link to a dead pid, not trapping: the caller dies with noproc', async () => {
   const rt = runtime()
   let after = false
-  const reason = await within(rt.run(async (ctx) => {
+  const reason = await withTimeout(rt.run(async (ctx) => {
     const dead = ctx.spawn(() => {})
     await rt.wait(dead)
     const caller = ctx.spawn(async (c) => {
@@ -90,7 +91,7 @@ test('link to a dead pid, not trapping: the caller dies with noproc', async () =
 
 test('unlink stops propagation, whichever side unlinks', async () => {
   const rt = runtime()
-  const survived = await within(rt.run(async (ctx) => {
+  const survived = await withTimeout(rt.run(async (ctx) => {
     const out: boolean[] = []
     for (const side of ['linker', 'linked'] as const) {
       const me = ctx.self
@@ -128,7 +129,7 @@ test('unlink stops propagation, whichever side unlinks', async () => {
 
 test('a link is removed from the survivor when the other end dies', async () => {
   const rt = runtime()
-  const links = await within(rt.run(async (ctx) => {
+  const links = await withTimeout(rt.run(async (ctx) => {
     ctx.trapExit(true)
     const child = ctx.spawnLink(async () => {})
     await ctx.receive(isExitMessage, { timeout: 1000 })
@@ -140,7 +141,7 @@ test('a link is removed from the survivor when the other end dies', async () => 
 
 test('linking twice makes one link: one EXIT on death', async () => {
   const rt = runtime()
-  const n = await within(rt.run(async (ctx) => {
+  const n = await withTimeout(rt.run(async (ctx) => {
     ctx.trapExit(true)
     const child = ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }); c.exit('bye') })
     ctx.link(child)
@@ -156,7 +157,7 @@ test('linking twice makes one link: one EXIT on death', async () => {
 
 test('a process linked to itself is a no-op', async () => {
   const rt = runtime()
-  const links = await within(rt.run(async (ctx) => {
+  const links = await withTimeout(rt.run(async (ctx) => {
     ctx.link(ctx.self)
     return rt.processInfo(ctx.self)!.links
   }), 1000, 'self link')

@@ -4,12 +4,13 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { TIMEOUT, isDownMessage } from '../src/index.js'
-import { downFor, runtime, within } from './support/bounded.js'
+import { TIMEOUT, isDownMessage, downFor } from '../src/index.js'
+import { runtime } from './support/bounded.js'
+import { withTimeout } from '@tekka/testing/wait'
 
 test('monitor of a dead pid: DOWN noproc at once', async () => {
   const rt = runtime()
-  const got = await within(rt.run(async (ctx) => {
+  const got = await withTimeout(rt.run(async (ctx) => {
     const dead = ctx.spawn(() => {})
     await rt.wait(dead)
     const ref = ctx.monitor(dead)
@@ -23,7 +24,7 @@ test('monitor of a dead pid: DOWN noproc at once', async () => {
 
 test('monitor of a name nobody holds: DOWN noproc naming { name, node }', async () => {
   const rt = runtime()
-  const m = await within(rt.run(async (ctx) => {
+  const m = await withTimeout(rt.run(async (ctx) => {
     const ref = ctx.monitor('nobody')
     return await ctx.receive(downFor(ref), { timeout: 1000 })
   }), 2000, 'noproc by name')
@@ -34,7 +35,7 @@ test('monitor of a name nobody holds: DOWN noproc naming { name, node }', async 
 
 test('monitor by registered name: DOWN names { name, node } and carries the reason', async () => {
   const rt = runtime()
-  const m = await within(rt.run(async (ctx) => {
+  const m = await withTimeout(rt.run(async (ctx) => {
     const srv = ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }); c.exit('stopped') }, { name: 'srv' })
     const ref = ctx.monitor('srv')
     assert.equal(rt.processInfo(srv)!.monitoredBy.map(String), [String(ctx.self)])
@@ -48,7 +49,7 @@ test('monitor by registered name: DOWN names { name, node } and carries the reas
 
 test('monitor by { name, node } on this node works as by name', async () => {
   const rt = runtime()
-  const m = await within(rt.run(async (ctx) => {
+  const m = await withTimeout(rt.run(async (ctx) => {
     ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }) }, { name: 'srv2' })
     const ref = ctx.monitor({ name: 'srv2', node: 'a@host' })
     ctx.send('srv2', 'stop')
@@ -60,7 +61,7 @@ test('monitor by { name, node } on this node works as by name', async () => {
 
 test('each monitor gets its own DOWN; the monitored process is not affected by the watcher dying', async () => {
   const rt = runtime()
-  const out = await within(rt.run(async (ctx) => {
+  const out = await withTimeout(rt.run(async (ctx) => {
     const target = ctx.spawn(async (c) => { await c.receive((m) => m === 'stop', { timeout: 10_000 }); c.exit('done') })
     const r1 = ctx.monitor(target)
     const r2 = ctx.monitor(target)
@@ -81,7 +82,7 @@ test('each monitor gets its own DOWN; the monitored process is not affected by t
 
 test('spawnMonitor: DOWN for the child', async () => {
   const rt = runtime()
-  const reason = await within(rt.run(async (ctx) => {
+  const reason = await withTimeout(rt.run(async (ctx) => {
     const { ref } = ctx.spawnMonitor(async () => { throw new Error('x') })
     const d = await ctx.receive(downFor(ref), { timeout: 1000 })
     return d === TIMEOUT ? d : d.reason
@@ -91,7 +92,7 @@ test('spawnMonitor: DOWN for the child', async () => {
 
 test('demonitor before the target dies: no DOWN, returns true, the target forgets the watcher', async () => {
   const rt = runtime()
-  const out = await within(rt.run(async (ctx) => {
+  const out = await withTimeout(rt.run(async (ctx) => {
     const target = ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }) })
     const ref = ctx.monitor(target)
     const active = ctx.demonitor(ref)
@@ -106,7 +107,7 @@ test('demonitor before the target dies: no DOWN, returns true, the target forget
 
 test('demonitor after DOWN was queued, without flush: DOWN stays in the mailbox', async () => {
   const rt = runtime()
-  const out = await within(rt.run(async (ctx) => {
+  const out = await withTimeout(rt.run(async (ctx) => {
     const target = ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }) })
     const ref = ctx.monitor(target)
     ctx.exit(target, 'kill') // DOWN is in our mailbox now (signals are synchronous)
@@ -120,7 +121,7 @@ test('demonitor after DOWN was queued, without flush: DOWN stays in the mailbox'
 
 test('demonitor with flush removes an already-queued DOWN, and only that one', async () => {
   const rt = runtime()
-  const out = await within(rt.run(async (ctx) => {
+  const out = await withTimeout(rt.run(async (ctx) => {
     const a = ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }) })
     const b = ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }) })
     const ra = ctx.monitor(a)
@@ -144,7 +145,7 @@ test('demonitor with flush removes an already-queued DOWN, and only that one', a
 
 test('demonitor with flush of an active monitor: true, and no DOWN ever', async () => {
   const rt = runtime()
-  const out = await within(rt.run(async (ctx) => {
+  const out = await withTimeout(rt.run(async (ctx) => {
     const t = ctx.spawn(async (c) => { await c.receive(undefined, { timeout: 10_000 }) })
     const ref = ctx.monitor(t)
     const active = ctx.demonitor(ref, { flush: true })
@@ -156,7 +157,7 @@ test('demonitor with flush of an active monitor: true, and no DOWN ever', async 
 
 test('a monitor is removed from the watcher once DOWN is delivered', async () => {
   const rt = runtime()
-  const monitors = await within(rt.run(async (ctx) => {
+  const monitors = await withTimeout(rt.run(async (ctx) => {
     const t = ctx.spawn(() => {})
     const ref = ctx.monitor(t)
     assert.is(rt.processInfo(ctx.self)!.monitors.length, 1)

@@ -6,7 +6,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { TIMEOUT, type Pid } from '../src/index.js'
-import { runtime, within } from './support/bounded.js'
+import { runtime } from './support/bounded.js'
+import { withTimeout } from '@tekka/testing/wait'
 
 interface Seq { from: number, n: number }
 const isSeq = (m: unknown): m is Seq => typeof m === 'object' && m !== null && 'from' in m && 'n' in m
@@ -14,7 +15,7 @@ const isSeq = (m: unknown): m is Seq => typeof m === 'object' && m !== null && '
 /** `senders` processes each send `count` numbered messages (yielding now and then) to one receiver. */
 async function manySenders (budget: number | undefined, senders: number, count: number): Promise<{ inOrder: boolean, total: number, interleaved: boolean }> {
   const rt = runtime(budget === undefined ? {} : { scheduler: { budget } })
-  return await within(rt.run(async (ctx) => {
+  return await withTimeout(rt.run(async (ctx) => {
     const me = ctx.self
     const receiver = ctx.spawn(async (c) => {
       const next = new Array<number>(senders).fill(0)
@@ -62,7 +63,7 @@ test('the same with a scheduler budget of 3 (every few steps deferred)', async (
 
 test('order holds across selective receive: skipped messages keep their place', async () => {
   const rt = runtime()
-  const got = await within(rt.run(async (ctx) => {
+  const got = await withTimeout(rt.run(async (ctx) => {
     const me = ctx.self
     const r = ctx.spawn(async (c) => {
       // take every odd number first, then the rest
@@ -90,12 +91,12 @@ test('messages from outside any process (runtime.send) also keep their order', a
     })
   })
   for (let i = 0; i < 50_000; i++) rt.send(target!, i)
-  assert.ok(await within(result, 10_000, 'runtime.send order'))
+  assert.ok(await withTimeout(result, 10_000, 'runtime.send order'))
 })
 
 test('a message sent to oneself comes after those already queued', async () => {
   const rt = runtime()
-  const got = await within(rt.run(async (ctx) => {
+  const got = await withTimeout(rt.run(async (ctx) => {
     const me = ctx.self
     ctx.spawn((c) => { c.send(me, 1); c.send(me, 2) })
     await ctx.sleep(1)

@@ -4,8 +4,9 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { NameTakenError, NoProcError, TIMEOUT, TekkaError, type ProcessContext } from '../src/index.js'
-import { downFor, runtime, within } from './support/bounded.js'
+import { NameTakenError, NoProcError, TIMEOUT, TekkaError, type ProcessContext, downFor } from '../src/index.js'
+import { runtime } from './support/bounded.js'
+import { withTimeout } from '@tekka/testing/wait'
 
 const idle = async (ctx: ProcessContext): Promise<void> => {
   await ctx.receive(undefined, { timeout: 10_000 })
@@ -13,7 +14,7 @@ const idle = async (ctx: ProcessContext): Promise<void> => {
 
 test('register, whereis, send by name, unregister', async () => {
   const rt = runtime()
-  const got = await within(rt.run(async (ctx) => {
+  const got = await withTimeout(rt.run(async (ctx) => {
     ctx.register('me')
     assert.ok(rt.whereis('me')!.equals(ctx.self))
     assert.equal(rt.registered(), ['me'])
@@ -57,7 +58,7 @@ test('a process holds one name: registering it again under another name fails', 
 test('register of a dead pid: NoProcError', async () => {
   const rt = runtime()
   const dead = rt.spawn(() => {})
-  await within(rt.wait(dead), 1000, 'dead')
+  await withTimeout(rt.wait(dead), 1000, 'dead')
   assert.throws(() => { rt.register('ghost', dead) }, (e: unknown) => e instanceof NoProcError && e.code === 'ERR_NOPROC')
   assert.is(rt.whereis('ghost'), undefined)
 })
@@ -72,7 +73,7 @@ test('the name is freed when the process dies, and can be taken again', async ()
     const done = rt.wait(a)
     if (how === 'kill') rt.exit(a, 'kill')
     else rt.send('svc', 'go')
-    await within(done, 1000, `exit by ${how}`)
+    await withTimeout(done, 1000, `exit by ${how}`)
     assert.is(rt.whereis('svc'), undefined, `freed after ${how}`)
     assert.not.ok(rt.registered().includes('svc'))
   }
@@ -85,7 +86,7 @@ test('the name is freed when the process dies, and can be taken again', async ()
 test('send to an unknown name throws NoProcError (ERR_NOPROC); inside a process that is its exit reason', async () => {
   const rt = runtime()
   assert.throws(() => { rt.send('nobody', 1) }, (e: unknown) => e instanceof NoProcError && e.code === 'ERR_NOPROC')
-  const reason = await within(rt.run(async (ctx) => {
+  const reason = await withTimeout(rt.run(async (ctx) => {
     const p = ctx.spawn((c) => { c.send('nobody', 'x') })
     const d = await ctx.receive(downFor(ctx.monitor(p)), { timeout: 1000 })
     return d === TIMEOUT ? d : d.reason
@@ -93,9 +94,28 @@ test('send to an unknown name throws NoProcError (ERR_NOPROC); inside a process 
   assert.instance(reason, NoProcError)
 })
 
-test('send to { name, node } of this node with nobody registered is dropped silently', () => {
+test('send to { name, node } of this node with nobody registered is dropped: no throw, not routed, not kept for a later holder', async () => {
   const rt = runtime()
+  const routed: unknown[] = []
+  rt.attachRouter({
+    send: (_from, to, msg) => { routed.push([to, msg]); return undefined },
+    link () {}, unlink () {}, exit () {}, monitor () {}, demonitor () {}, down () {}
+  })
   rt.send({ name: 'nobody', node: 'a@host' }, 1)
+  // Inside a process the sender lives on (a send to a bare unknown name ends it with NoProcError, see above).
+  const alive = await withTimeout(rt.run(async (ctx) => {
+    ctx.send({ name: 'nobody', node: 'a@host' }, 2)
+    await ctx.yield()
+    return ctx.alive
+  }), 2000, 'send in process')
+  assert.ok(alive, 'the sender is still alive')
+  assert.equal(routed, [], 'a name of this node never goes to the router')
+  // Whoever takes the name afterwards gets only what is sent after that.
+  const holder = rt.spawn(async (ctx) => { await ctx.receive((m) => m === 'stop', { timeout: 10_000 }) })
+  rt.register('nobody', holder)
+  rt.send({ name: 'nobody', node: 'a@host' }, 3)
+  assert.equal(rt.processInfo(holder)!.messages, [3])
+  rt.exit(holder, 'kill')
 })
 
 test('unregister of an unknown name throws NoProcError; whereis of it is undefined', () => {

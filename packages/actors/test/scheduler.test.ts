@@ -6,12 +6,13 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { TIMEOUT, type Pid } from '../src/index.js'
-import { runtime, within } from './support/bounded.js'
+import { runtime } from './support/bounded.js'
+import { withTimeout } from '@tekka/testing/wait'
 
 test('receive with timeout 0 (polling an empty mailbox) spends reductions and is deferred past the budget', async () => {
   const rt = runtime({ scheduler: { budget: 10 } })
   const b0 = rt.scheduler.batches
-  const got = await within(rt.run(async (ctx) => {
+  const got = await withTimeout(rt.run(async (ctx) => {
     let timeouts = 0
     for (let i = 0; i < 200; i++) if (await ctx.receive(undefined, { timeout: 0 }) === TIMEOUT) timeouts++
     return timeouts
@@ -23,7 +24,7 @@ test('receive with timeout 0 (polling an empty mailbox) spends reductions and is
 test('a receiver woken by a message past the budget resumes in a later batch (ping-pong yields)', async () => {
   const rt = runtime({ scheduler: { budget: 10 } })
   const b0 = rt.scheduler.batches
-  const n = await within(rt.run(async (ctx) => {
+  const n = await withTimeout(rt.run(async (ctx) => {
     const pong = ctx.spawn(async (c) => {
       for (;;) { const from = await c.receive() as Pid; c.send(from, 'pong') }
     })
@@ -38,7 +39,7 @@ test('a receiver woken by a message past the budget resumes in a later batch (pi
 
 test('sends cost reductions: a yield after many sends waits for the next batch', async () => {
   const rt = runtime({ scheduler: { budget: 100 } })
-  const out = await within(rt.run(async (ctx) => {
+  const out = await withTimeout(rt.run(async (ctx) => {
     const sink = ctx.spawn(async (c) => { await c.receive((m) => m === 'never', { timeout: 10_000 }) })
     await ctx.sleep(1) // start from a fresh batch count
     const b0 = rt.scheduler.batches
@@ -54,7 +55,7 @@ test('sends cost reductions: a yield after many sends waits for the next batch',
 test('a process that spends its slice lets the others run before its next step', async () => {
   async function interleave (slice: number): Promise<number> {
     const rt = runtime({ scheduler: { budget: 100_000, slice } })
-    return await within(rt.run(async (ctx) => {
+    return await withTimeout(rt.run(async (ctx) => {
       const sink = ctx.spawn(async (c) => { await c.receive((m) => m === 'never', { timeout: 10_000 }) })
       let other = 0
       let stop = false

@@ -5,16 +5,9 @@ import {
   StartError, BadArgError, ChildExistsError, ChildNotFoundError, ChildRunningError, ChildRestartingError
 } from '../src/index.js'
 import type { ChildSpec, ProcessContext } from '../src/index.js'
-import { runtime, child, worker, exitWith, pidOf, until } from './supervisor-fixtures.js'
+import { rejects, until } from '@tekka/testing/wait'
+import { runtime, child, worker, exitWith, pidOf } from './supervisor-fixtures.js'
 
-async function rejection (p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected a rejection')
-}
 
 test('startChild starts and links a child, after the existing ones', async () => {
   const r = runtime()
@@ -36,14 +29,12 @@ test('startChild with an id in use: ChildExistsError with the pid if running, wi
   const events: string[] = []
   const sup = await startSupervisor(r, { children: [child(events, 'a')] })
   const a = await pidOf(r, sup, 'a') as Pid
-  const e1 = await rejection(startChild(r, sup, child(events, 'a')))
-  assert.instance(e1, ChildExistsError)
-  assert.is((e1 as ChildExistsError).code, 'ERR_CHILD_EXISTS')
-  assert.ok((e1 as ChildExistsError).pid?.equals(a))
+  const e1 = await rejects(startChild(r, sup, child(events, 'a')), ChildExistsError)
+  assert.is(e1.code, 'ERR_CHILD_EXISTS')
+  assert.ok(e1.pid?.equals(a))
   await terminateChild(r, sup, 'a')
-  const e2 = await rejection(startChild(r, sup, child(events, 'a')))
-  assert.instance(e2, ChildExistsError)
-  assert.is((e2 as ChildExistsError).pid, undefined)
+  const e2 = await rejects(startChild(r, sup, child(events, 'a')), ChildExistsError)
+  assert.is(e2.pid, undefined)
   assert.equal(events, ['start a'])
 })
 
@@ -52,11 +43,10 @@ test('startChild that fails to start rejects with StartError and adds nothing; a
   const sup = await startSupervisor(r, {})
   const boom = new Error('cannot start')
   const failing: ChildSpec = { id: 'f', start: (ctx: ProcessContext) => startGenServer(ctx, { init (): never { throw boom } }, undefined, { link: true }) }
-  const err = await rejection(startChild(r, sup, failing))
-  assert.instance(err, StartError)
-  assert.is((err as StartError).reason, boom)
+  const err = await rejects(startChild(r, sup, failing), StartError)
+  assert.is(err.reason, boom)
   assert.equal(await whichChildren(r, sup), [])
-  assert.instance(await rejection(startChild(r, sup, { id: 'x' } as ChildSpec)), BadArgError)
+  await rejects(startChild(r, sup, { id: 'x' } as ChildSpec), BadArgError)
   assert.ok(r.isAlive(sup))
 })
 
@@ -73,9 +63,8 @@ test('terminateChild stops a child with its shutdown and keeps the spec; a perma
   assert.equal(await countChildren(r, sup), { specs: 2, active: 1, supervisors: 0, workers: 2 })
   // Terminating it again is fine; an unknown id is not.
   await terminateChild(r, sup, 'a')
-  const err = await rejection(terminateChild(r, sup, 'zz'))
-  assert.instance(err, ChildNotFoundError)
-  assert.is((err as ChildNotFoundError).code, 'ERR_CHILD_NOT_FOUND')
+  const err = await rejects(terminateChild(r, sup, 'zz'), ChildNotFoundError)
+  assert.is(err.code, 'ERR_CHILD_NOT_FOUND')
 })
 
 test('terminateChild forgets a temporary child', async () => {
@@ -94,14 +83,13 @@ test('restartChild starts a stopped child again; a running one is refused', asyn
   const events: string[] = []
   const sup = await startSupervisor(r, { children: [child(events, 'a')] })
   const a1 = await pidOf(r, sup, 'a') as Pid
-  const e1 = await rejection(restartChild(r, sup, 'a'))
-  assert.instance(e1, ChildRunningError)
-  assert.is((e1 as ChildRunningError).code, 'ERR_CHILD_RUNNING')
+  const e1 = await rejects(restartChild(r, sup, 'a'), ChildRunningError)
+  assert.is(e1.code, 'ERR_CHILD_RUNNING')
   await terminateChild(r, sup, 'a')
   const a2 = await restartChild(r, sup, 'a')
   assert.ok(a2 instanceof Pid && r.isAlive(a2) && !a2.equals(a1))
   assert.ok((await pidOf(r, sup, 'a') as Pid).equals(a2))
-  assert.instance(await rejection(restartChild(r, sup, 'nope')), ChildNotFoundError)
+  await rejects(restartChild(r, sup, 'nope'), ChildNotFoundError)
 })
 
 test('restartChild whose start fails rejects with StartError and leaves the child stopped', async () => {
@@ -119,9 +107,8 @@ test('restartChild whose start fails rejects with StartError and leaves the chil
   })
   await terminateChild(r, sup, 'f')
   fail = true
-  const err = await rejection(restartChild(r, sup, 'f'))
-  assert.instance(err, StartError)
-  assert.is(((err as StartError).reason as Error).message, 'not now')
+  const err = await rejects(restartChild(r, sup, 'f'), StartError)
+  assert.is((err.reason as Error).message, 'not now')
   assert.is(await pidOf(r, sup, 'f'), undefined)
 })
 
@@ -129,11 +116,11 @@ test('deleteChild removes a stopped child\'s spec; a running one is refused', as
   const r = runtime()
   const events: string[] = []
   const sup = await startSupervisor(r, { children: [child(events, 'a'), child(events, 'b')] })
-  assert.instance(await rejection(deleteChild(r, sup, 'a')), ChildRunningError)
+  await rejects(deleteChild(r, sup, 'a'), ChildRunningError)
   await terminateChild(r, sup, 'a')
   await deleteChild(r, sup, 'a')
   assert.equal((await whichChildren(r, sup)).map((k) => k.id), ['b'])
-  assert.instance(await rejection(deleteChild(r, sup, 'a')), ChildNotFoundError)
+  await rejects(deleteChild(r, sup, 'a'), ChildNotFoundError)
   // The id is free again.
   await startChild(r, sup, child(events, 'a'))
   assert.equal((await whichChildren(r, sup)).map((k) => k.id), ['b', 'a'])
@@ -153,8 +140,8 @@ test('while a failed restart waits for its retry the child is restarting, and ot
       if (attempts === 2) {
         // Requests made while this attempt runs wait in the mailbox ahead of the retry.
         during.push(whichChildren(r, sup!).then((kids) => seen.push(kids[0]!.pid)))
-        during.push(rejection(restartChild(r, sup!, 'f')).then((e) => seen.push(e)))
-        during.push(rejection(deleteChild(r, sup!, 'f')).then((e) => seen.push(e)))
+        during.push(rejects(restartChild(r, sup!, 'f')).then((e) => seen.push(e)))
+        during.push(rejects(deleteChild(r, sup!, 'f')).then((e) => seen.push(e)))
         during.push(terminateChild(r, sup!, 'f'))
         await settle()
         throw new Error('second start fails')

@@ -77,15 +77,6 @@ export async function pidsOf (rt: Runtime, sup: Pid | string): Promise<Record<st
   return Object.fromEntries((await whichChildren(rt, sup)).map((c) => [c.id, c.pid]))
 }
 
-/** Lets the runtime run until `cond` holds (it fails the test after many rounds). */
-export async function until (cond: () => boolean | Promise<boolean>, what = 'condition'): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await cond()) return
-    await settle()
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
 /** Resolves with `pid`'s exit reason; the monitor is in place when this resolves. */
 export async function watch (rt: Runtime, pid: Pid): Promise<{ exited: Promise<unknown> }> {
   const exited = rt.wait(pid)

@@ -2,7 +2,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SimulatedClock, memoryLogger, startSupervisor, stopServer, whichChildren, isDownMessage } from '../src/index.js'
 import type { Pid, ProcessContext } from '../src/index.js'
-import { runtime, child, stubborn, pidOf, pidsOf, watch, until } from './supervisor-fixtures.js'
+import { until } from '@tekka/testing/wait'
+import { runtime, child, stubborn, pidOf, pidsOf, watch } from './supervisor-fixtures.js'
 
 /** Resolves to true when `p` has settled, without waiting for it. */
 function tracker (p: Promise<unknown>): () => boolean {

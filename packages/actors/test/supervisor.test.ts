@@ -5,11 +5,15 @@ import {
   StartError, BadArgError
 } from '../src/index.js'
 import type { ChildSpec, Strategy, ProcessContext } from '../src/index.js'
-import { runtime, child, worker, exitWith, pidOf, pidsOf, until, watch } from './supervisor-fixtures.js'
-import * as diagnosticsChannel from 'node:diagnostics_channel'
-import type { SupervisorChildEvent } from '../src/index.js'
+import { until } from '@tekka/testing/wait'
+import { runtime, child, worker, exitWith, pidOf, pidsOf, watch } from './supervisor-fixtures.js'
+import type { LogRecord, TekkaEvent } from '../src/index.js'
 
 const isPid = (x: unknown): x is Pid => x instanceof Pid
+
+/** The log lines of supervisor.child events (each event is its own log line: `logEvents`). */
+const childLines = (records: LogRecord[], event: string): LogRecord[] =>
+  records.filter((x) => x.name === 'tekka:event' && x.msg === 'supervisor.child' && x.fields?.event === event)
 
 test('starts children in order, links to each and traps exits', async () => {
   const r = runtime()
@@ -27,29 +31,40 @@ test('starts children in order, links to each and traps exits', async () => {
   assert.equal(await countChildren(r, sup), { specs: 3, active: 3, supervisors: 0, workers: 3 })
 })
 
-test('restarts and the intensity limit are published on diagnostics channel tekka:supervisor:child', async () => {
+test('restarts and the intensity limit are published as supervisor.child events, each with its level', async () => {
   const r = runtime()
-  const seen: SupervisorChildEvent[] = []
-  const onEvent = (m: unknown): void => { seen.push(m as SupervisorChildEvent) }
-  diagnosticsChannel.subscribe('tekka:supervisor:child', onEvent)
-  try {
-    const events: string[] = []
-    const sup = await startSupervisor(r, { strategy: 'one_for_one', intensity: 1, period: 60_000, children: [child(events, 'a', { trap: true })] })
-    const first = await pidOf(r, sup, 'a') as Pid
-    exitWith(r, first, 'boom')
-    await until(() => seen.some((e) => e.event === 'restarted'), 'restart published')
-    assert.equal(seen.map((e) => [e.id, e.event]), [['a', 'exited'], ['a', 'restarted']])
-    assert.is(seen[0]!.reason, 'boom')
-    assert.is(seen[0]!.restart, true)
-    assert.is(seen[0]!.pid, first.toString())
-    const second = await pidOf(r, sup, 'a') as Pid
-    assert.is(seen[1]!.pid, second.toString())
-    exitWith(r, second, 'boom again')
-    await until(() => seen.some((e) => e.event === 'intensity'), 'intensity published')
-    assert.equal(seen.slice(2).map((e) => [e.id, e.event, e.reason]), [['a', 'exited', 'boom again'], ['a', 'intensity', 'boom again']])
-  } finally {
-    diagnosticsChannel.unsubscribe('tekka:supervisor:child', onEvent)
-  }
+  const seen: Array<TekkaEvent<'supervisor.child'>> = []
+  const off = r.events.on('supervisor.child', (e) => { seen.push(e) })
+  const events: string[] = []
+  const sup = await startSupervisor(r, { strategy: 'one_for_one', intensity: 1, period: 60_000, children: [child(events, 'a', { trap: true })] }, { name: 'top' })
+  const first = await pidOf(r, sup, 'a') as Pid
+  exitWith(r, first, 'boom')
+  await until(() => seen.some((e) => e.event === 'restarted'), 'restart published')
+  assert.equal(seen.map((e) => [e.supervisor, e.id, e.event, e.level]), [['top', 'a', 'exited', 'error'], ['top', 'a', 'restarted', 'info']])
+  assert.is(seen[0]!.node, 'a@host')
+  assert.is(seen[0]!.reason, 'boom')
+  assert.is(seen[0]!.restart, true)
+  assert.is(seen[0]!.pid, first.toString())
+  const second = await pidOf(r, sup, 'a') as Pid
+  assert.is(seen[1]!.pid, second.toString())
+  exitWith(r, second, 'boom again')
+  await until(() => seen.some((e) => e.event === 'intensity'), 'intensity published')
+  assert.equal(seen.slice(2).map((e) => [e.id, e.event, e.reason, e.level]), [['a', 'exited', 'boom again', 'error'], ['a', 'intensity', 'boom again', 'error']])
+  assert.is(seen[3]!.intensity, 1)
+  assert.is(seen[3]!.period, 60_000)
+  off()
+})
+
+test('a child exiting normally is published at debug level, and not restarted when transient', async () => {
+  const r = runtime()
+  const seen: Array<TekkaEvent<'supervisor.child'>> = []
+  r.events.on('supervisor.child', (e) => { seen.push(e) })
+  const events: string[] = []
+  const sup = await startSupervisor(r, { children: [child(events, 't', { restart: 'transient' })] })
+  exitWith(r, await pidOf(r, sup, 't') as Pid, 'normal')
+  await until(() => seen.length === 1, 'the exit published')
+  await settle()
+  assert.equal(seen.map((e) => [e.id, e.event, e.reason, e.restart, e.level]), [['t', 'exited', 'normal', false, 'debug']])
 })
 
 test('one_for_one restarts only the child that failed', async () => {
@@ -182,10 +197,13 @@ test('more than intensity restarts within period: children stopped, supervisor e
   assert.not.ok(r.isAlive(a))
   assert.not.ok(r.isAlive(b))
   assert.equal(events.slice(-2), ['stop a boom2', 'stop b shutdown'])
-  const rec = log.records.find((x) => x.msg === 'restart intensity reached, shutting down')
-  assert.ok(rec !== undefined)
+  const [rec] = childLines(log.records, 'intensity')
+  assert.ok(rec !== undefined, 'the intensity event is logged')
+  assert.is(rec.level, 'error')
   assert.is(rec.fields?.id, 'a')
   assert.is(rec.fields?.reason, 'boom2')
+  assert.is(rec.fields?.intensity, 2)
+  assert.is(rec.fields?.period, 5000)
 })
 
 test('restarts spread over more than period do not exhaust the intensity', async () => {
@@ -233,14 +251,17 @@ test('each restart is logged with the child id and reason', async () => {
   r.send(a, 'ignored')
   exitWith(r, a, { reason: 'bad state' })
   await until(() => events.filter((e) => e === 'start a').length === 2)
-  const rec = log.records.find((x) => x.msg === 'child terminated, restarting')
-  assert.ok(rec !== undefined)
+  const [rec] = childLines(log.records, 'exited')
+  assert.ok(rec !== undefined, 'the exit is logged')
   assert.is(rec.level, 'error')
-  assert.is(rec.name, 'tekka:supervisor')
   assert.is(rec.fields?.id, 'a')
   assert.is(rec.fields?.supervisor, 'top')
+  assert.is(rec.fields?.restart, true)
   assert.equal(rec.fields?.reason, { reason: 'bad state' })
-  assert.ok(log.records.some((x) => x.msg === 'child restarted' && x.fields?.id === 'a'))
+  const [restarted] = childLines(log.records, 'restarted')
+  assert.is(restarted?.level, 'info')
+  assert.is(restarted?.fields?.id, 'a')
+  assert.is(restarted?.fields?.pid, String(await pidOf(r, sup, 'a')))
 })
 
 test('a child that fails to start fails the supervisor; children already started are shut down in reverse', async () => {
@@ -347,8 +368,9 @@ test('a failed restart is retried through the mailbox, and every attempt counts 
   exitWith(r, await pidOf(r, sup2, 'f') as Pid, 'boom')
   assert.is(await exited, 'shutdown')
   assert.is(attempts, 4) // the first start, then one restart per intensity unit
-  const rec = log.records.find((x) => x.msg === 'restart intensity reached, shutting down')
+  const [rec] = childLines(log.records, 'intensity')
   assert.is((rec?.fields?.reason as Error).message, 'attempt 4')
+  assert.is(childLines(log.records, 'restart_failed').length, 5, 'attempts 2 and 3 of the first supervisor, 2 to 4 of the second')
 })
 
 test('nested supervisors: a child supervisor exhausting its intensity is one failure for its parent', async () => {
@@ -380,7 +402,7 @@ test('nested supervisors: a child supervisor exhausting its intensity is one fai
   assert.not.ok(r.isAlive(sub1))
   assert.ok(same(await pidOf(r, top, 'x'), x))
   assert.equal(events, ['stop w boom', 'start w'])
-  const parentRec = log.records.find((rec) => rec.msg === 'child terminated, restarting' && rec.fields?.id === 'sub')
+  const parentRec = childLines(log.records, 'exited').find((rec) => rec.fields?.id === 'sub')
   assert.is(parentRec?.fields?.reason, 'shutdown')
   // A second exhaustion within the period exceeds the parent's intensity of 1.
   await clock.advance(1000)

@@ -59,7 +59,7 @@ const APP = fileURLToPath(new URL('./peers/app.js', import.meta.url))
 
 async function benchLocal (): Promise<void> {
   const node = await startNode({ name: 'lockl0@127.0.0.1', cookie: COOKIE, listen: false, logger: silentLogger() })
-  const locks = createLockService({})({ node })
+  const locks = createLockService({})(node.components)
   await locks.start()
   const cpuRates: number[] = []
   const runLocks = async (): Promise<number> => await node.run(async (ctx) => {
@@ -161,7 +161,7 @@ async function startCluster (): Promise<Cluster> {
   const peers = ['lockb1@127.0.0.1', 'lockb2@127.0.0.1']
   await node.call(peers[1]!, 'lockbench.join', [peers[0]], { timeout: 15_000 })
   await node.membership.join(peers[0]!)
-  const locks = createLockService({})({ node })
+  const locks = createLockService({})(node.components)
   await locks.start()
   // Every locker confirms the others before granting leader / quorum locks: wait until they do.
   await withTimeout('cluster ready', (async () => {

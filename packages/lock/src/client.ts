@@ -1,15 +1,19 @@
 /**
  * The calls an owner makes: `acquire`, `release` and `withLock`, run in the
  * owner's own process (the lock's owner is the calling process, `ctx.self`,
- * as in ekka where it is `self()`). Local locks are taken directly in the
- * table; the other types go through this node's locker.
+ * as in ekka where it is `self()`). They find the locker through the
+ * caller's node (its slot in `ctx.runtime.tables`, see slot.ts). Local locks
+ * are taken directly in the table; the other types go through this node's
+ * locker.
  */
 import { TIMEOUT, type ProcessContext, type Ref } from '@tekka/actors'
 import { LockAbortedError, LockArgumentError, LockTimeoutError, LockerNotRunningError } from './errors.js'
-import { DEFAULT_LOCKER, REQUEST, RESPONSE, type LockerRefusal, type LockerRequest, type RequestMsg, type ResponseMsg } from './locker.js'
-import { isLockType, isPiggyback, isResource } from './protocol.js'
-import { lockerHandle, type LockerHandle } from './registry.js'
-import type { HeldLock, LockCallOptions, LockResult, LockType, Piggyback, WithLockOptions } from './types.js'
+import {
+  REQUEST, RESPONSE, isLockType, isPiggyback, isResource,
+  type LockerRefusal, type LockerRequest, type RequestMsg, type ResponseMsg
+} from './protocol.js'
+import { lockerHandle, type LockerHandle } from './slot.js'
+import { DEFAULT_LOCKER, type HeldLock, type LockCallOptions, type LockResult, type LockType, type Piggyback, type WithLockOptions } from './types.js'
 
 /** Extra time the caller waits for the locker beyond the locker's own bound on the request. */
 const CALL_MARGIN = 2000

@@ -3,9 +3,9 @@
  * operators and apps whose lock service the `tekka` command started.
  */
 import type { ProcessContext, Runtime } from '@tekka/actors'
-import { DEFAULT_LOCKER } from './locker.js'
-import { lockerHandle, slotFor } from './registry.js'
-import type { LockEvent, LockerInfo } from './types.js'
+import { LOCK_EVENTS, type LockEvent } from './events.js'
+import { lockerHandle } from './slot.js'
+import { DEFAULT_LOCKER, type LockerInfo } from './types.js'
 
 type On = { runtime: Runtime } | Runtime | ProcessContext
 
@@ -20,12 +20,11 @@ export function lockerInfo (on: On, name = DEFAULT_LOCKER): LockerInfo | undefin
 
 /**
  * Calls `fn` with every event of the locker `name` on that node (across its
- * restarts; it may be called before the locker starts). Returns the
- * unsubscribe. `fn` runs synchronously where the event happens: a `lost`
- * event comes before its owner is killed.
+ * restarts; it may be called before the locker starts): a reader of the
+ * node's event stream (`runtime.events`), filtered by locker. Returns the
+ * unsubscribe. `fn` runs synchronously where the event happens: a
+ * `lock.lost` event comes before its owner is killed.
  */
 export function subscribeLocks (on: On, fn: (e: LockEvent) => void, name = DEFAULT_LOCKER): () => void {
-  const slot = slotFor(runtimeOf(on), name)
-  slot.subscribers.add(fn)
-  return () => { slot.subscribers.delete(fn) }
+  return runtimeOf(on).events.on(LOCK_EVENTS, (e) => { if (e.locker === name) fn(e) })
 }

@@ -1,17 +1,23 @@
 /**
- * The plugin the `tekka` command loads: it starts the lock service on the
+ * The plugin the `tekka` command runs: it starts the lock service on the
  * node from the `lock.` keys of the configuration (`lock.lease`,
- * `lock.lease_check`), with the safety margin derived from `node.tick_time`.
+ * `lock.lease_check`), with the safety margin derived from the node's tick
+ * time. The running service is the plugin's instance.
  */
 import type { TekkaPlugin } from '@tekka/dist'
-import { createLockService } from './service.js'
+import { lockConfig } from './config.js'
+import { LOCK_ERRORS } from './errors.js'
+import { createLockService, type LockService } from './service.js'
+import type { LockerInit } from './types.js'
 
-export const plugin: TekkaPlugin = {
+export const plugin: TekkaPlugin<LockerInit, LockService> = {
   name: '@tekka/lock',
-  configKeys: ['lock.'],
-  async start (node, config) {
-    const service = createLockService({ lease: config.lock.lease, leaseCheck: config.lock.lease_check })({ node })
+  description: 'the lock service',
+  config: lockConfig,
+  errors: LOCK_ERRORS,
+  async start (components, settings) {
+    const service = createLockService(settings)(components)
     await service.start()
-    return { stop: async () => { await service.stop() } }
+    return service
   }
 }

@@ -1,5 +1,15 @@
 /**
- * What lockers say to each other. Requests and replies travel in batches,
+ * What a caller says to its node's locker, and what lockers say to each
+ * other.
+ *
+ * A caller's leader / quorum / all request (see LockerRequest) goes to the
+ * locker as `{ t: 'tekka_lock_req', ref, from, req }` and is answered with
+ * `{ t: 'tekka_lock_res', ref, result }`: gen:call's exchange without its
+ * monitor, which would cost two table updates on the hot path; a caller
+ * bounds its wait instead, and a locker that dies answers its pending
+ * callers from its exit hook.
+ *
+ * Between lockers, requests and replies travel in batches,
  * one message per peer per turn of the event loop, so a busy locker sends a
  * few large frames rather than many small ones:
  *
@@ -21,8 +31,29 @@
  *
  * Everything from a peer is checked before use; a malformed op is dropped.
  */
-import { Pid } from '@tekka/actors'
-import { LOCK_TYPES, type LockFailure, type LockType, type Piggyback, type PiggybackResult } from './types.js'
+import { Pid, Ref } from '@tekka/actors'
+import { LOCK_TYPES, type LockFailure, type LockResult, type LockType, type Piggyback, type PiggybackResult } from './types.js'
+
+// ---- caller <-> its locker ---------------------------------------------------------
+
+/** A caller's request to its node's locker (local locks never take this path). */
+export type LockerRequest =
+  | { op: 'acquire', resource: string, type: Exclude<LockType, 'local'>, piggyback: Piggyback | null, timeout: number }
+  | { op: 'release', resource: string, type: Exclude<LockType, 'local'>, timeout: number }
+
+export const REQUEST = 'tekka_lock_req'
+export const RESPONSE = 'tekka_lock_res'
+
+export interface RequestMsg { readonly t: typeof REQUEST, readonly ref: Ref, readonly from: Pid, readonly req: LockerRequest }
+export interface ResponseMsg { readonly t: typeof RESPONSE, readonly ref: Ref, readonly result: LockResult | LockerRefusal }
+
+/** A refusal of a request that must not be made (a caller on another node). */
+export interface LockerRefusal { readonly error: string }
+
+export const isRequest = (m: unknown): m is RequestMsg =>
+  typeof m === 'object' && m !== null && (m as RequestMsg).t === REQUEST && (m as RequestMsg).ref instanceof Ref && (m as RequestMsg).from instanceof Pid
+
+// ---- locker <-> locker ---------------------------------------------------------------
 
 export const ACQUIRE = 0
 export const RELEASE = 1

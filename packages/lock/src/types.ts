@@ -1,9 +1,10 @@
 /**
- * The lock service's contract: lock types, results, options and events.
- * Types only, no runtime dependencies (besides the list of lock types).
+ * The lock service's contract: lock types, results, options, what it is
+ * built from. Types only, no runtime dependencies (besides the list of lock
+ * types). Its events are in events.ts.
  */
-import type { Clock, Logger, Pid } from '@tekka/actors'
-import type { DistNode } from '@tekka/dist'
+import type { EventStream, Pid, Runtime } from '@tekka/actors'
+import type { ApplicationRegistry, MembershipView, NetView, NodeComponents, RpcService } from '@tekka/dist'
 
 /**
  * Where a lock lives (ekka_locker's types):
@@ -19,10 +20,13 @@ export type LockType = 'local' | 'leader' | 'quorum' | 'all'
 
 export const LOCK_TYPES: readonly LockType[] = Object.freeze(['local', 'leader', 'quorum', 'all'])
 
+/** The name of the locker the lock functions use unless told another (`{ locker }`). */
+export const DEFAULT_LOCKER = 'tekka_locker'
+
 /**
  * A function run on each node that grants the lock, right after it granted
  * it (ekka's `{M, F, A}`): the name of an RPC function registered on every
- * node with `node.register(fn, impl)`, and its arguments.
+ * node (`rpc.register(fn, impl)`), and its arguments.
  */
 export interface Piggyback {
   readonly fn: string
@@ -124,19 +128,32 @@ export interface LockerInit {
   timeout?: number
 }
 
-/** What a locker is given (two-step construction: init, then components). */
+/**
+ * What a locker is built from (two-step construction: init, then
+ * components): the parts of the node's `NodeComponents` it uses, so
+ * `node.components` fits, and so does an in-memory stand-in. Leases, grace
+ * periods and timeouts read `clock`.
+ */
 export interface LockerComponents {
-  /** The distributed node (from @tekka/dist). */
-  node: DistNode
-  /** Default: the node's runtime clock. Leases, grace periods and timeouts read it. */
-  clock?: Clock
-  logger?: Logger
+  readonly node: Pick<NodeComponents['node'], 'name'>
+  readonly clock: NodeComponents['clock']
+  readonly logger: NodeComponents['logger']
+  /** Where its events go (see events.ts); node up / down and membership changes come from here too. */
+  readonly events: EventStream
+  /** The node's processes, and its named tables (the locker's slot: see slot.ts). */
+  readonly runtime: Runtime
+  readonly net: Pick<NetView, 'isConnected' | 'connect' | 'tickTime'>
+  /** Runs piggybacks. */
+  readonly rpc: Pick<RpcService, 'call'>
+  readonly membership: Pick<MembershipView, 'leader' | 'nodelist'>
+  /** The service registers itself, so autoheal stops and starts it. */
+  readonly applications: Pick<ApplicationRegistry, 'register' | 'unregister'>
   /**
    * Milliseconds since the epoch, with a fraction: seeds fencing tokens so a
    * restarted node (which forgot its counters) still issues larger ones.
    * Default `performance.timeOrigin + performance.now()`.
    */
-  wallClock?: () => number
+  readonly wallClock?: () => number
 }
 
 /** Config with defaults applied. */
@@ -146,34 +163,6 @@ export interface LockerConfig {
   readonly leaseCheck: number
   readonly grace: number
   readonly timeout: number
-}
-
-/**
- * Events a locker publishes (and logs), so an operator can see why a lock
- * went away or an owner was killed:
- *
- * - `ready`: this locker grants leader / quorum locks from now on.
- * - `lease_expired`: a lock outlived its lease; its owner is watched.
- * - `lease_kill`: still held at the next check, the owner is killed.
- * - `lost`: too few of the nodes that granted a leader / quorum lock are
- *   still reachable from the owner's node, so the owner is killed before
- *   another owner can get the lock.
- * - `owner_down`: an owner died; its locks in this node's table are freed.
- * - `orphaned`: the link to an owner's node went down; its locks here are
- *   kept for `grace` ms, then freed unless the owner is reachable again.
- */
-export type LockEventName = 'ready' | 'lease_expired' | 'lease_kill' | 'lost' | 'owner_down' | 'orphaned'
-
-export interface LockEvent {
-  readonly type: 'lock'
-  readonly event: LockEventName
-  /** The locker's node. */
-  readonly node: string
-  readonly locker: string
-  readonly resource?: string
-  readonly owner?: Pid
-  readonly lockType?: LockType
-  readonly reason?: string
 }
 
 /** A snapshot of one locker, for tests and operators. */

@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildRing, findNodes, lockerInfo, type LockType } from '../src/index.js'
-import { eventually, owner, startCluster, startTestNode, stopAll, stopNode, type TestNode } from './helpers/cluster.js'
-import * as ports from '@tekka/testing/ports'
+import { eventually } from '@tekka/testing/wait'
+import { owner, startCluster, startTestNode, stopAll, stopNode, type TestNode } from './helpers/cluster.js'
+import { freePortRange } from '@tekka/testing/ports'
 
 test.after.each(async () => { await stopAll() })
 
@@ -53,7 +54,7 @@ test('a quorum acquire tells its replicas the token: every replica\'s high-water
 test('leader change: the leader restarts (a new, younger incarnation); the next leader issues larger tokens', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tekka-lock-fence-'))
   try {
-    const base = await ports.freePortRange(10)
+    const base = await freePortRange(10)
     const a = await startTestNode('a1', base, { node: { dataDir } })
     const b = await startTestNode('b2', base, { node: { dataDir } })
     const c = await startTestNode('c3', base, { node: { dataDir } })
@@ -80,7 +81,7 @@ test('leader change: the leader restarts (a new, younger incarnation); the next 
 test('a quorum replica restarts with an empty table: tokens still increase', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tekka-lock-fence-'))
   try {
-    const base = await ports.freePortRange(10)
+    const base = await freePortRange(10)
     const names = ['a1', 'b2', 'c3']
     const nodes: TestNode[] = []
     for (const n of names) nodes.push(await startTestNode(n, base, { node: { dataDir } }))

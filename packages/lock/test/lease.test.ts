@@ -7,8 +7,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SimulatedClock } from '@tekka/actors'
 import { lockerInfo } from '../src/index.js'
-import { eventually, owner, startTestNode, stopAll, type TestNode } from './helpers/cluster.js'
-import * as ports from '@tekka/testing/ports'
+import { eventually } from '@tekka/testing/wait'
+import { owner, startTestNode, stopAll, type TestNode } from './helpers/cluster.js'
+import { freePortRange } from '@tekka/testing/ports'
 
 const LEASE = 1000
 const CHECK = 2000
@@ -18,7 +19,7 @@ let n: TestNode
 
 test.before.each(async () => {
   clock = new SimulatedClock(0)
-  n = await startTestNode('l1', await ports.freePortRange(3), { clock, lock: { lease: LEASE } })
+  n = await startTestNode('l1', await freePortRange(3), { clock, lock: { lease: LEASE } })
 })
 test.after.each(async () => { await stopAll() })
 
@@ -29,11 +30,11 @@ test('held past the lease: watched at the first check, killed at the next', asyn
   assert.is((await a.acquire('L')).ok, true)
   await clock.advance(CHECK)
   assert.ok(a.alive, 'alive after the first check')
-  assert.ok(n.events.some((e) => e.event === 'lease_expired' && e.resource === 'L' && e.owner?.equals(a.pid) === true), 'lease_expired published')
+  assert.ok(n.events.some((e) => e.type === 'lock.lease_expired' && e.resource === 'L' && e.owner?.equals(a.pid) === true), 'lease_expired published')
   assert.ok(held('L'))
   await clock.advance(CHECK)
   await eventually(() => !a.alive, { timeout: 2000, message: 'owner killed at the second check' })
-  assert.ok(n.events.some((e) => e.event === 'lease_kill' && e.resource === 'L'))
+  assert.ok(n.events.some((e) => e.type === 'lock.lease_kill' && e.resource === 'L'))
   await eventually(() => !held('L'), { timeout: 2000, message: 'lock freed with its owner' })
 })
 
@@ -42,9 +43,9 @@ test('a lock younger than the lease at a check is left alone', async () => {
   const a = owner(n)
   assert.is((await a.acquire('young')).ok, true)
   await clock.advance(500)
-  assert.not.ok(n.events.some((e) => e.event === 'lease_expired'), 'age 500 < lease')
+  assert.not.ok(n.events.some((e) => e.type === 'lock.lease_expired'), 'age 500 < lease')
   await clock.advance(CHECK)
-  assert.ok(n.events.some((e) => e.event === 'lease_expired' && e.resource === 'young'))
+  assert.ok(n.events.some((e) => e.type === 'lock.lease_expired' && e.resource === 'young'))
   assert.ok(a.alive)
 })
 
@@ -52,11 +53,11 @@ test('released between the checks: the owner is not killed', async () => {
   const a = owner(n)
   assert.is((await a.acquire('R')).ok, true)
   await clock.advance(CHECK)
-  assert.ok(n.events.some((e) => e.event === 'lease_expired' && e.resource === 'R'))
+  assert.ok(n.events.some((e) => e.type === 'lock.lease_expired' && e.resource === 'R'))
   assert.is((await a.release('R')).ok, true)
   await clock.advance(3 * CHECK)
   assert.ok(a.alive, 'alive: it let go')
-  assert.not.ok(n.events.some((e) => e.event === 'lease_kill'))
+  assert.not.ok(n.events.some((e) => e.type === 'lock.lease_kill'))
 })
 
 test('a re-acquire does not renew the lease (as ekka)', async () => {
@@ -71,13 +72,13 @@ test('a re-acquire does not renew the lease (as ekka)', async () => {
 test('lease 0 turns the check off', async () => {
   await stopAll()
   clock = new SimulatedClock(0)
-  n = await startTestNode('l2', await ports.freePortRange(3), { clock, lock: { lease: 0 } })
+  n = await startTestNode('l2', await freePortRange(3), { clock, lock: { lease: 0 } })
   const a = owner(n)
   assert.is((await a.acquire('forever')).ok, true)
   await clock.advance(10 * 60_000)
   assert.ok(a.alive)
   assert.ok(held('forever'))
-  assert.not.ok(n.events.some((e) => e.event === 'lease_expired' || e.event === 'lease_kill'))
+  assert.not.ok(n.events.some((e) => e.type === 'lock.lease_expired' || e.type === 'lock.lease_kill'))
 })
 
 test.run()

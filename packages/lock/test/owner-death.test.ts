@@ -3,9 +3,10 @@
 // leader / quorum lock has fewer live grants than it needs is killed.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { KILL } from '@tekka/actors'
+import { KILL, nextEvent } from '@tekka/actors'
+import { eventually } from '@tekka/testing/wait'
 import { buildRing, findNodes, lockerInfo } from '../src/index.js'
-import { eventually, owner, sleep, startCluster, stopAll, stopNode, type TestNode } from './helpers/cluster.js'
+import { lockerSettled, owner, startCluster, stopAll, stopNode, type TestNode } from './helpers/cluster.js'
 
 test.after.each(async () => { await stopAll() })
 
@@ -33,13 +34,13 @@ test('the owner\'s node goes away: its locks are kept for grace ms, then freed',
   assert.is((await oc.acquire('L', 'leader')).ok, true)
   const stopped = Date.now()
   await stopNode(c!)
-  await eventually(() => a!.events.some((e) => e.event === 'orphaned'), { timeout: 5000, message: 'orphaned on the leader' })
+  await eventually(() => a!.events.some((e) => e.type === 'lock.orphaned'), { timeout: 5000, message: 'orphaned on the leader' })
   const ob = owner(b!)
   const early = await ob.acquire('L', 'leader')
   if (Date.now() - stopped < GRACE * 0.8) assert.is(early.reason, 'held', 'still held within the grace period')
   await eventually(async () => (await ob.acquire('L', 'leader')).ok, { timeout: 10_000, interval: 100, message: 'freed after the grace period' })
   assert.ok(Date.now() - stopped >= GRACE * 0.9, `not before grace (${Date.now() - stopped} ms)`)
-  assert.ok(a!.events.some((e) => e.event === 'owner_down' && e.resource === 'L'))
+  assert.ok(a!.events.some((e) => e.type === 'lock.owner_down' && e.resource === 'L'))
 })
 
 test('rule 1: the locker that granted a leader lock dies: the owner is killed (lost)', async () => {
@@ -49,7 +50,7 @@ test('rule 1: the locker that granted a leader lock dies: the owner is killed (l
   const leaderLocker = lockerInfo(a!.node)!.pid
   a!.node.runtime.exit(leaderLocker, KILL)
   await eventually(() => !ob.alive, { timeout: 5000, message: 'owner killed' })
-  assert.ok(b!.events.some((e) => e.event === 'lost' && e.resource === 'L' && e.lockType === 'leader'), 'lost published on the owner\'s node')
+  assert.ok(b!.events.some((e) => e.type === 'lock.lost' && e.resource === 'L' && e.lockType === 'leader'), 'lost published on the owner\'s node')
   // The leader's locker came back (supervised), with an empty table.
   await eventually(() => lockerInfo(a!.node) !== undefined && !lockerInfo(a!.node)!.pid.equals(leaderLocker), { timeout: 5000, message: 'leader locker restarted' })
 })
@@ -67,13 +68,19 @@ test('rule 1 with five members: losing one of three quorum grants is fine, losin
   await eventually(() => lockerInfo(home.node)!.holdings[0]?.grants.length === 3, { timeout: 3000, message: 'three grants recorded' })
   const granted = lockerInfo(home.node)!.holdings[0]!.grants
   const byName = new Map(nodes.map((n) => [n.name, n]))
+  const lost = (): boolean => home.events.some((e) => e.type === 'lock.lost' && e.resource === resource)
+  const first = nextEvent(home.node.events, 'dist.nodedown', { match: (e) => e.peer === granted[0], timeout: 5000 })
   await stopNode(byName.get(granted[0]!)!)
+  await first
   await eventually(() => lockerInfo(home.node)!.holdings[0]?.grants.length === 2, { timeout: 5000, message: 'the lost grant is dropped' })
-  await sleep(200)
+  // Everything the loss of that node sent the locker (the DOWN of its locker, the nodedown) is handled by now.
+  await lockerSettled(home)
   assert.ok(o.alive, 'two grants of three left: still a majority')
+  assert.not.ok(lost(), 'no lost event')
+  assert.equal(lockerInfo(home.node)!.holdings.map((h) => [h.resource, h.grants.length, h.need]), [[resource, 2, 2]])
   await stopNode(byName.get(granted[1]!)!)
   await eventually(() => !o.alive, { timeout: 5000, message: 'owner killed once the majority is gone' })
-  assert.ok(home.events.some((e) => e.event === 'lost' && e.resource === resource))
+  assert.ok(lost(), 'lost published on the owner\'s node')
   assert.is(lockerInfo(home.node)!.holdings.length, 0)
 })
 
@@ -81,19 +88,33 @@ test('the owner\'s own locker restarts: remote grants are taken over, the owner 
   const nodes = await startCluster({ names: ['a1', 'b2', 'c3', 'd4', 'e5'] })
   const ring = buildRing(nodes.map((n) => n.name))
   const home = nodes[0]!
-  let resource: string | undefined
-  for (let i = 0; resource === undefined; i++) if (!findNodes(`k${i}`, ring).includes(home.name)) resource = `k${i}`
+  // Two resources whose replicas are all other nodes: one to release after the restart, one whose grants the new incarnation must watch.
+  const away: string[] = []
+  for (let i = 0; away.length < 2; i++) if (!findNodes(`k${i}`, ring).includes(home.name)) away.push(`k${i}`)
+  const [released, watched] = away as [string, string]
   const o = owner(home)
-  assert.is((await o.acquire(resource, 'quorum')).ok, true)
+  assert.is((await o.acquire(released, 'quorum')).ok, true)
+  assert.is((await o.acquire(watched, 'quorum')).ok, true)
+  const grantsOf = (resource: string): string[] => lockerInfo(home.node)?.holdings.find((h) => h.resource === resource)?.grants ?? []
+  await eventually(() => grantsOf(watched).length === 3, { timeout: 3000, message: 'three grants recorded' })
   const old = lockerInfo(home.node)!.pid
   home.node.runtime.exit(old, KILL)
   await eventually(() => lockerInfo(home.node) !== undefined && !lockerInfo(home.node)!.pid.equals(old), { timeout: 5000, message: 'locker restarted' })
-  await sleep(200)
-  assert.ok(o.alive, 'the owner keeps its quorum lock')
-  assert.is(lockerInfo(home.node)!.holdings.length, 1, 'the holding was taken over')
-  const rel = await o.release(resource, 'quorum')
+  // The new incarnation took the holdings over in its init, and has handled what it was sent since.
+  await lockerSettled(home)
+  assert.ok(o.alive, 'the owner keeps its quorum locks')
+  assert.not.ok(home.events.some((e) => e.type === 'lock.lost'), 'no lost event')
+  assert.equal(lockerInfo(home.node)!.holdings.map((h) => h.resource).sort(), [released, watched].sort(), 'the holdings were taken over')
+  const rel = await o.release(released, 'quorum')
   assert.is(rel.ok, true, JSON.stringify(rel))
-  for (const n of nodes) assert.not.ok(tableHas(n, resource))
+  for (const n of nodes) assert.not.ok(tableHas(n, released))
+  // Taken over means watched again: losing two of the three grants kills the owner (rule 1).
+  const byName = new Map(nodes.map((n) => [n.name, n]))
+  const [g1, g2] = grantsOf(watched)
+  await stopNode(byName.get(g1!)!)
+  await stopNode(byName.get(g2!)!)
+  await eventually(() => !o.alive, { timeout: 5000, message: 'owner killed: the new incarnation watched the grants it took over' })
+  assert.ok(home.events.some((e) => e.type === 'lock.lost' && e.resource === watched))
 })
 
 test.run()

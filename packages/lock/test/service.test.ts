@@ -4,16 +4,17 @@
 // quorum locks its node's owners hold.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { KILL, isDownMessage, type Pid } from '@tekka/actors'
-import { loadConfig } from '@tekka/dist'
-import { LockerNotRunningError, acquire, lockerInfo, plugin, type LockEvent } from '../src/index.js'
-import { eventually, inProcess, owner, startCluster, startTestNode, stopAll } from './helpers/cluster.js'
-import * as ports from '@tekka/testing/ports'
+import { KILL, isDownMessage } from '@tekka/actors'
+import { distConfig, loadConfig } from '@tekka/dist'
+import { freePortRange } from '@tekka/testing/ports'
+import { eventually, rejects } from '@tekka/testing/wait'
+import { LOCK_ERRORS, LockerNotRunningError, acquire, lockConfig, lockerInfo, plugin, type LockEvent } from '../src/index.js'
+import { inProcess, owner, startCluster, startTestNode, stopAll } from './helpers/cluster.js'
 
 test.after.each(async () => { await stopAll() })
 
 test('supervised: a killed locker is restarted under the same name', async () => {
-  const n = await startTestNode('v1', await ports.freePortRange(3))
+  const n = await startTestNode('v1', await freePortRange(3))
   const first = n.locks.pid!
   n.node.runtime.exit(first, KILL)
   await eventually(() => n.locks.pid !== undefined && !n.locks.pid.equals(first), { timeout: 5000, message: 'restarted' })
@@ -22,16 +23,11 @@ test('supervised: a killed locker is restarted under the same name', async () =>
 })
 
 test('an application of the node: stopAll / startAll (what autoheal does) stop and start it', async () => {
-  const n = await startTestNode('v2', await ports.freePortRange(3))
+  const n = await startTestNode('v2', await freePortRange(3))
   assert.ok(n.node.applications.list().some((a) => a.name === 'lock:tekka_locker' && a.running))
   await n.node.applications.stopAll()
   assert.not.ok(n.locks.running)
-  try {
-    await inProcess(n, async (ctx) => await acquire(ctx, 'x'))
-    assert.unreachable()
-  } catch (err) {
-    assert.instance(err, LockerNotRunningError)
-  }
+  await rejects(inProcess(n, async (ctx) => await acquire(ctx, 'x')), LockerNotRunningError)
   await n.node.applications.startAll()
   assert.ok(n.locks.running)
   assert.is((await owner(n).acquire('x')).ok, true)
@@ -55,23 +51,36 @@ test('stopping the service kills the owners of leader / quorum locks on its node
 })
 
 test('the plugin starts the service from the config (lock.lease, lock.lease_check; lease off)', async () => {
-  const n = await startTestNode('v3', await ports.freePortRange(4))
+  const n = await startTestNode('v3', await freePortRange(4))
   await n.locks.stop()
-  const config = loadConfig({ env: {}, overrides: { 'node.name': n.name, 'lock.lease': 'off' } })
   assert.is(plugin.name, '@tekka/lock')
-  assert.equal(plugin.configKeys, ['lock.'])
-  const inst = await plugin.start(n.node, config)
+  assert.is(plugin.description, 'the lock service')
+  assert.is(plugin.config, lockConfig)
+  assert.is(plugin.errors, LOCK_ERRORS)
+  assert.equal(lockConfig.keys.map((k) => k.key), ['lock.lease', 'lock.lease_check'])
+  const load = (overrides: Record<string, string>): ReturnType<typeof loadConfig> =>
+    loadConfig({ sections: [distConfig, lockConfig], env: {}, overrides: { 'node.name': n.name, ...overrides } })
+  // Lease off: the service runs without lease checks (lockerConfig turns 0 into Infinity).
+  const off = lockConfig.read(load({ 'lock.lease': 'off' }))
+  assert.equal(off, { lease: 0, leaseCheck: 30_000 })
+  const inst = await plugin.start(n.node.components, off)
+  assert.is(inst.config.lease, Infinity)
   assert.ok(lockerInfo(n.node) !== undefined)
   assert.is((await owner(n).acquire('p')).ok, true)
   await inst.stop()
   assert.is(lockerInfo(n.node), undefined)
-  const c2 = loadConfig({ env: {}, overrides: { 'node.name': n.name, 'lock.lease': '2s', 'lock.lease_check': '500ms' } })
-  const inst2 = await plugin.start(n.node, c2)
+  // lease_check is 2 × lease unless set.
+  assert.equal(lockConfig.read(load({ 'lock.lease': '2s' })), { lease: 2000, leaseCheck: 4000 })
+  const set = lockConfig.read(load({ 'lock.lease': '2s', 'lock.lease_check': '500ms' }))
+  assert.equal(set, { lease: 2000, leaseCheck: 500 })
+  const inst2 = await plugin.start(n.node.components, set)
+  assert.equal([inst2.config.lease, inst2.config.leaseCheck], [2000, 500])
+  await inst2.stop()
   await inst2.stop()
 })
 
 test('events go to a subscribed pid too', async () => {
-  const n = await startTestNode('v4', await ports.freePortRange(3))
+  const n = await startTestNode('v4', await freePortRange(3))
   const got = await n.node.run(async (ctx) => {
     const unsubscribe = n.locks.subscribe(ctx.self)
     const o = owner(n)
@@ -79,13 +88,17 @@ test('events go to a subscribed pid too', async () => {
     const ref = ctx.monitor(o.pid)
     ctx.exit(o.pid, KILL)
     await ctx.receive((m) => isDownMessage(m) && m.ref.equals(ref))
-    const e = await ctx.receive<LockEvent>((m) => (m as LockEvent).type === 'lock' && (m as LockEvent).event === 'owner_down', { timeout: 5000 })
+    const e = await ctx.receive<LockEvent>((m) => (m as LockEvent).type === 'lock.owner_down', { timeout: 5000 })
     unsubscribe()
-    return e as LockEvent
+    return { e: e as LockEvent, owner: o.pid }
   })
-  assert.is(got.event, 'owner_down')
-  assert.is(got.resource, 'ev')
-  assert.ok((got.owner as Pid | undefined) !== undefined)
+  const e = got.e
+  assert.is(e.type, 'lock.owner_down')
+  if (e.type !== 'lock.owner_down') return
+  assert.is(e.resource, 'ev')
+  assert.ok(e.owner.equals(got.owner), 'the owner that died')
+  assert.is(e.locker, 'tekka_locker')
+  assert.is(e.node, n.name)
 })
 
 test.run()

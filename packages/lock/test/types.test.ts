@@ -6,7 +6,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildRing, findNodes, lockerInfo, type LockType } from '../src/index.js'
-import { eventually, owner, startCluster, stopAll, stopNode, type TestNode } from './helpers/cluster.js'
+import { eventually } from '@tekka/testing/wait'
+import { owner, startCluster, stopAll, stopNode, type TestNode } from './helpers/cluster.js'
 
 test.after.each(async () => { await stopAll() })
 

@@ -4,7 +4,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LockAbortedError, LockTimeoutError, lockerInfo, withLock } from '../src/index.js'
-import { inProcess, owner, sleep, startCluster, stopAll, type TestNode } from './helpers/cluster.js'
+import { rejects, sleep } from '@tekka/testing/wait'
+import { inProcess, owner, startCluster, stopAll, type TestNode } from './helpers/cluster.js'
 
 let nodes: TestNode[]
 
@@ -22,12 +23,7 @@ test('returns what the function returns, with the token, and releases', async ()
 })
 
 test('releases when the function throws, and rethrows', async () => {
-  try {
-    await inProcess(nodes[0]!, async (ctx) => await withLock(ctx, 'w2', async () => { await sleep(10); throw new Error('inside') }, { type: 'leader' }))
-    assert.unreachable()
-  } catch (err) {
-    assert.is((err as Error).message, 'inside')
-  }
+  await rejects(inProcess(nodes[0]!, async (ctx) => await withLock(ctx, 'w2', async () => { await sleep(10); throw new Error('inside') }, { type: 'leader' })), Error, /^inside$/)
   assert.not.ok(anywhere('w2'))
 })
 
@@ -46,14 +42,9 @@ test('gives up at its timeout with LockTimeoutError (the last answer attached)',
   const holder = owner(nodes[0]!)
   assert.is((await holder.acquire('w4', 'quorum')).ok, true)
   const t0 = Date.now()
-  try {
-    await inProcess(nodes[1]!, async (ctx) => await withLock(ctx, 'w4', () => 'never', { type: 'quorum', timeout: 400 }))
-    assert.unreachable()
-  } catch (err) {
-    assert.instance(err, LockTimeoutError)
-    assert.is((err as LockTimeoutError).code, 'ERR_LOCK_TIMEOUT')
-    assert.is((err as LockTimeoutError).last?.reason, 'held')
-  }
+  const err = await rejects(inProcess(nodes[1]!, async (ctx) => await withLock(ctx, 'w4', () => 'never', { type: 'quorum', timeout: 400 })), LockTimeoutError)
+  assert.is(err.code, 'ERR_LOCK_TIMEOUT')
+  assert.is(err.last?.reason, 'held')
   const took = Date.now() - t0
   assert.ok(took >= 350 && took < 10_000, `gave up after ${took} ms`)
   await holder.exit()
@@ -65,20 +56,10 @@ test('an abort signal ends the wait with LockAbortedError; an aborted signal doe
   const ac = new AbortController()
   setTimeout(() => { ac.abort(new Error('enough')) }, 200)
   const t0 = Date.now()
-  try {
-    await inProcess(nodes[0]!, async (ctx) => await withLock(ctx, 'w5', () => 'never', { timeout: 10_000, signal: ac.signal, backoff: { min: 50, max: 100 } }))
-    assert.unreachable()
-  } catch (err) {
-    assert.instance(err, LockAbortedError)
-    assert.is((err as LockAbortedError).code, 'ERR_LOCK_ABORTED')
-  }
+  const err = await rejects(inProcess(nodes[0]!, async (ctx) => await withLock(ctx, 'w5', () => 'never', { timeout: 10_000, signal: ac.signal, backoff: { min: 50, max: 100 } })), LockAbortedError)
+  assert.is(err.code, 'ERR_LOCK_ABORTED')
   assert.ok(Date.now() - t0 < 10_000, "the abort ended the wait")
-  try {
-    await inProcess(nodes[0]!, async (ctx) => await withLock(ctx, 'w6', () => 'never', { signal: ac.signal }))
-    assert.unreachable()
-  } catch (err) {
-    assert.instance(err, LockAbortedError)
-  }
+  await rejects(inProcess(nodes[0]!, async (ctx) => await withLock(ctx, 'w6', () => 'never', { signal: ac.signal })), LockAbortedError)
   assert.not.ok(anywhere('w6'))
   await holder.exit()
 })

@@ -35,7 +35,7 @@
  *   }
  */
 import type { ChildProcess } from 'node:child_process'
-import { TekkaError } from '@tekka/actors'
+import { BenchError, BenchTimeoutError } from './errors.js'
 
 /** Defaults, in one place. */
 const DEFAULTS = {
@@ -47,15 +47,7 @@ const DEFAULTS = {
   timeoutMs: 120_000
 } as const
 
-/** A benchmark was given something it cannot work with (a bad environment value, no samples). */
-export class BenchError extends TekkaError<'ERR_BENCH'> {
-  constructor (message: string) { super(message, 'ERR_BENCH') }
-}
-
-/** A run that did not finish in time: it has lost messages or hangs. */
-export class BenchTimeoutError extends TekkaError<'ERR_BENCH_TIMEOUT'> {
-  constructor (message: string) { super(message, 'ERR_BENCH_TIMEOUT') }
-}
+export { BenchError, BenchTimeoutError } from './errors.js'
 
 // ---- environment ------------------------------------------------------------------
 

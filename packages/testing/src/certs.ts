@@ -1,10 +1,13 @@
 // Test certificates made with the openssl CLI in a temp dir: a cluster CA
 // with one node certificate (IP 127.0.0.1, DNS localhost, client and server
-// use), and a rogue CA with a certificate of its own.
+// use), and a rogue CA with a certificate of its own. `requireOpenssl()`
+// (which makeCerts calls first) throws a MissingSystemError naming the
+// Debian package when the openssl command is missing.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { requireCommand } from './system.js'
 
 export interface Certs {
   ca: string
@@ -37,7 +40,13 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 `
 
+/** Throws a MissingSystemError unless the openssl command is installed (Debian openssl). */
+export function requireOpenssl (what = 'this test'): void {
+  requireCommand('openssl', 'openssl', what)
+}
+
 export function makeCerts (): Certs {
+  requireOpenssl('test certificates')
   const dir = mkdtempSync(join(tmpdir(), 'tekka-certs-'))
   try {
     const cnf = join(dir, 'openssl.cnf')

@@ -16,6 +16,9 @@
 // version of the records carries a sentinel name that the fixture itself
 // looks up (with node:dns, not the code under test).
 //
+// `requireDnsmasq()` (which start() calls first) throws a MissingSystemError
+// naming the Debian package when dnsmasq is not installed.
+//
 // It never outlives the test file: an exit hook kills it (and removes its
 // files) however the test process ends, and a watchdog shell does the same
 // if the test process dies by SIGKILL (which no hook survives).
@@ -28,8 +31,17 @@ import * as hooks from './exit-hooks.js'
 import * as ports from './ports.js'
 import * as wait from './wait.js'
 import { ServerProcess } from './server-process.js'
+import { NoFreePortError, TestServerError } from './errors.js'
+import { requireCommand } from './system.js'
+
+export { TestServerError } from './errors.js'
 
 export const DNSMASQ_BIN = process.env.TEKKA_DNSMASQ_BIN ?? (existsSync('/usr/sbin/dnsmasq') ? '/usr/sbin/dnsmasq' : 'dnsmasq')
+
+/** Throws a MissingSystemError unless dnsmasq is installed (Debian dnsmasq-base); returns its path. */
+export function requireDnsmasq (what = 'this test'): string {
+  return requireCommand(DNSMASQ_BIN, 'dnsmasq-base', what)
+}
 
 export interface SrvTarget {
   target: string
@@ -74,6 +86,7 @@ export class Dnsmasq {
 
   /** Starts it serving `zone`; resolves once it answers with those records. */
   static async start (zone: DnsZone = {}, opts: DnsmasqOptions = {}): Promise<Dnsmasq> {
+    requireDnsmasq('a dnsmasq test server')
     let last: unknown
     // A port free now can be taken before dnsmasq binds it: then another one.
     for (let i = 0; i < 5; i++) {
@@ -160,8 +173,8 @@ export class Dnsmasq {
     const proc = new ServerProcess(DNSMASQ_BIN, args, { orphanDir: this.dir })
     this.#proc = proc
     await this.#served(sentinel, () => {
-      if (proc.spawnError !== undefined) throw new Error(`cannot run ${DNSMASQ_BIN}: ${proc.spawnError.message} (is dnsmasq-base installed?)`)
-      if (!this.running) throw new Error(`dnsmasq exited: ${this.output()}`)
+      if (proc.spawnError !== undefined) throw new TestServerError(`cannot run ${DNSMASQ_BIN}: ${proc.spawnError.message} (is dnsmasq-base installed?)`)
+      if (!this.running) throw new TestServerError(`dnsmasq exited: ${this.output()}`)
     })
   }
 
@@ -171,11 +184,11 @@ export class Dnsmasq {
     r.setServers([`${this.host}:${this.#port}`])
     await wait.eventually(async () => {
       check?.()
-      if (!this.running) throw new Error(`dnsmasq exited: ${this.output()}`)
+      if (!this.running) throw new TestServerError(`dnsmasq exited: ${this.output()}`)
       const ips = await r.resolve4(sentinel)
       return ips.includes('127.0.0.1')
     }, { timeout: 10_000, interval: 50, message: `dnsmasq on ${this.host}:${this.#port} serving ${sentinel}` }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${this.output()}`)
+      throw new TestServerError(`${err.message}\n${this.output()}`)
     })
   }
 }
@@ -191,5 +204,5 @@ async function freeUdpTcpPort (): Promise<number> {
     })
     if (free) return port
   }
-  throw new Error('no port free for both UDP and TCP on 127.0.0.1')
+  throw new NoFreePortError('no port free for both UDP and TCP on 127.0.0.1')
 }

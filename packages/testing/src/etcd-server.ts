@@ -8,6 +8,9 @@
 //   await etcd.restart()               // same ports, same data (or { fresh: true })
 //   await etcd.destroy()               // stopped, temp dir removed
 //
+// `requireEtcd()` (which start() calls first) throws a MissingSystemError
+// naming the Debian package when etcd is not installed.
+//
 // It never outlives the test file: an exit hook kills it however the test
 // process ends, and a watchdog shell kills it if the test process dies by
 // SIGKILL (which no hook survives).
@@ -21,9 +24,18 @@ import * as hooks from './exit-hooks.js'
 import * as ports from './ports.js'
 import * as wait from './wait.js'
 import { ServerProcess } from './server-process.js'
+import { TestServerError } from './errors.js'
+import { requireCommand } from './system.js'
+
+export { TestServerError } from './errors.js'
 
 
 export const ETCD_BIN = process.env.TEKKA_ETCD_BIN ?? 'etcd'
+
+/** Throws a MissingSystemError unless the etcd server binary is installed (Debian etcd-server); returns its path. */
+export function requireEtcd (what = 'this test'): string {
+  return requireCommand(ETCD_BIN, 'etcd-server', what)
+}
 
 export interface EtcdTlsFiles {
   /** PEM server certificate and key (also what clients present, in tests). */
@@ -72,6 +84,7 @@ export class EtcdServer {
 
   /** Starts a member and resolves once it answers. */
   static async start (opts: EtcdServerOptions = {}): Promise<EtcdServer> {
+    requireEtcd('an etcd test server')
     const [client, peer] = await ports.freePorts(2)
     const s = new EtcdServer(client as number, peer as number, opts)
     try {
@@ -120,11 +133,11 @@ export class EtcdServer {
     this.#proc = proc
     const gen = ++this.#generation
     await wait.eventually(async () => {
-      if (proc.spawnError !== undefined) throw new Error(`cannot run ${ETCD_BIN}: ${proc.spawnError.message} (is etcd-server installed?)`)
-      if (gen === this.#generation && !this.running) throw new Error(`etcd exited: ${this.output()}`)
+      if (proc.spawnError !== undefined) throw new TestServerError(`cannot run ${ETCD_BIN}: ${proc.spawnError.message} (is etcd-server installed?)`)
+      if (gen === this.#generation && !this.running) throw new TestServerError(`etcd exited: ${this.output()}`)
       return await this.answers()
     }, { timeout: this.#startTimeout, interval: 100, message: `etcd ${this.name} answering on ${this.url}` }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${this.output()}`)
+      throw new TestServerError(`${err.message}\n${this.output()}`)
     })
   }
 
@@ -154,12 +167,12 @@ export class EtcdServer {
         let text = ''
         res.on('data', (d: Buffer) => { text += d.toString() })
         res.on('end', () => {
-          if (res.statusCode !== 200) { reject(new Error(`etcd ${path}: ${res.statusCode ?? 0} ${text}`)); return }
+          if (res.statusCode !== 200) { reject(new TestServerError(`etcd ${path}: ${res.statusCode ?? 0} ${text}`)); return }
           try { resolve(JSON.parse(text) as Record<string, any>) } catch (err) { reject(err as Error) }
         })
         res.on('error', reject)
       })
-      req.setTimeout(5000, () => { req.destroy(new Error(`etcd ${path}: no answer in 5 s`)) })
+      req.setTimeout(5000, () => { req.destroy(new TestServerError(`etcd ${path}: no answer in 5 s`)) })
       req.on('error', reject)
       req.end(JSON.stringify(body))
     })

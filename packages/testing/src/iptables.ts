@@ -3,11 +3,10 @@
  * rules, for partition, autoheal and tick-timeout tests on one machine.
  *
  * ```ts
- * if (await iptablesAvailable()) {
- *   const p = await partition('127.0.0.2', '127.0.0.3')   // both directions
- *   ...                                                    // packets vanish: connects time out, links tick out
- *   await p.heal()
- * }
+ * await requireIptables('the partition tests')      // fails the test (never skips) without root and iptables
+ * const p = await partition('127.0.0.2', '127.0.0.3')   // both directions
+ * ...                                                    // packets vanish: connects time out, links tick out
+ * await p.heal()
  * ```
  *
  * Rules live in one chain per test process, `TEKKA-TEST-<pid>`, jumped to from
@@ -30,13 +29,16 @@
  * rules but does not enforce them (some sandboxes) is thus never chosen.
  */
 import { execFile, spawnSync } from 'node:child_process'
-import { accessSync, constants as fsConstants, realpathSync } from 'node:fs'
+import { realpathSync } from 'node:fs'
 import { connect, createServer, type Server } from 'node:net'
-import { join } from 'node:path'
-import { BadArgError, TekkaError } from '@tekka/actors'
+import { BadArgError } from '@tekka/actors'
+import { IptablesError, MissingSystemError } from './errors.js'
 import { onExit } from './exit-hooks.js'
 import { isLoopbackV4 } from './ports.js'
 import { pidAlive as alive } from './procs.js'
+import { INSTALL_HINT, findCommand, requireRoot } from './system.js'
+
+export { IptablesError } from './errors.js'
 
 /** Prefix of the chains this helper creates (`TEKKA-TEST-<pid>`, and `TEKKA-PROBE-<pid>` while probing). */
 export const CHAIN_PREFIX = 'TEKKA-'
@@ -50,30 +52,7 @@ export function chainName (pid: number = process.pid): string {
   return `TEKKA-TEST-${pid}`
 }
 
-/** An iptables command failed. */
-export class IptablesError extends TekkaError {
-  readonly args: readonly string[]
-  readonly stderr: string
-  constructor (message: string, args: readonly string[] = [], stderr = '') {
-    super(message, 'ERR_IPTABLES')
-    this.args = args
-    this.stderr = stderr
-  }
-}
-
 // ---------------------------------------------------------------- running iptables
-
-/** Full path of an executable, looking in sbin directories too (they are not on every PATH). */
-function which (bin: string): string | undefined {
-  if (bin.includes('/')) return bin
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin']
-  for (const d of dirs) {
-    if (d === '') continue
-    const p = join(d, bin)
-    try { accessSync(p, fsConstants.X_OK); return p } catch {}
-  }
-  return undefined
-}
 
 function runSync (bin: string, args: readonly string[]): { ok: boolean, stdout: string, stderr: string } {
   const r = spawnSync(bin, [...WAIT, ...args], { encoding: 'utf8', timeout: 30_000 })
@@ -131,7 +110,7 @@ function installedBackends (): string[] {
   const seen = new Set<string>()
   const out: string[] = []
   for (const c of ['iptables', 'iptables-nft', 'iptables-legacy', ...candidates()]) {
-    const p = which(c)
+    const p = findCommand(c)
     if (p === undefined) continue
     let real = p
     // xtables-*-multi picks its mode from argv[0], so dedupe on the link name's target family.
@@ -162,7 +141,7 @@ export async function tryConnect (from: string, host: string, port: number, ms: 
 }
 
 async function probe (bin: string): Promise<BackendProbe> {
-  const path = which(bin)
+  const path = findCommand(bin)
   if (path === undefined) return { bin, ok: false, reason: 'not installed' }
   const list = runSync(path, ['-L', 'INPUT', '-n'])
   if (!list.ok) return { bin, ok: false, reason: `cannot list rules: ${list.stderr.trim()}` }
@@ -220,7 +199,23 @@ export async function iptablesBackend (): Promise<string> {
   return b
 }
 
-/** Why iptables is unavailable (after `iptablesAvailable()` returned false), for skip messages. */
+/**
+ * The working iptables binary, or a MissingSystemError naming what is
+ * missing (root, the iptables package, a backend that enforces its rules)
+ * and how to get it. Tests that partition call this first, so without root
+ * they fail with that message instead of skipping.
+ */
+export async function requireIptables (what = 'this test'): Promise<string> {
+  requireRoot(`${what} (iptables partitions)`)
+  const b = await (backend ??= chooseBackend())
+  if (b !== undefined) return b
+  if (probes.every((p) => p.reason === 'not installed')) {
+    throw new MissingSystemError(what, 'the iptables command', `install the Debian package iptables (apt-get install iptables); ${INSTALL_HINT}`)
+  }
+  throw new MissingSystemError(what, 'an iptables whose DROP rules take effect on loopback', 'run it on a Linux machine (not a sandbox that ignores netfilter rules), or set TEKKA_IPTABLES to a working binary', unavailableReason())
+}
+
+/** Why iptables is unavailable (after `iptablesAvailable()` returned false). */
 export function unavailableReason (): string {
   return probes.filter((p) => !p.ok).map((p) => `${p.bin}: ${p.reason ?? '?'}`).join('; ')
 }

@@ -1,7 +1,9 @@
 // Private networks in Linux network namespaces, for tests that need real
 // multicast (the mdns strategy) without sending a packet on the host's own
-// interfaces. Needs root and iproute2 (`ip netns`).
+// interfaces. Needs root and iproute2 (`ip netns`): `requireNetns()` throws a
+// MissingSystemError saying which is missing, so such a test fails, never skips.
 //
+//   requireNetns('the mdns tests')
 //   const net = createNetwork({ hosts: 3 })    // 10.77.0.11, .12, .13 on one bridge
 //   const p = spawnInNetns(net.hosts[0].ns, { entry, args })
 //   ...
@@ -29,10 +31,13 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { accessSync, constants as fsConstants } from 'node:fs'
 import { basename } from 'node:path'
+import { MissingSystemError, NetnsError } from './errors.js'
 import { onExit } from './exit-hooks.js'
 import * as procs from './procs.js'
 import type { NodeProcess } from './procs.js'
-import { TekkaError } from '@tekka/actors'
+import { INSTALL_HINT, requireCommand, requireRoot } from './system.js'
+
+export { NetnsError } from './errors.js'
 
 const ORPHAN_GUARD = new URL('./orphan-guard.js', import.meta.url).href
 
@@ -44,11 +49,6 @@ let seq = 0
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => {
   try { accessSync(p, fsConstants.X_OK); return true } catch { return false }
 }) ?? 'ip'
-
-/** An `ip` command failed. */
-export class NetnsError extends TekkaError<'ERR_NETNS'> {
-  constructor (message: string) { super(message, 'ERR_NETNS') }
-}
 
 /** Runs `ip ARGS`; returns stdout, throws NetnsError with stderr when it fails. */
 export function ip (...args: string[]): string {
@@ -64,6 +64,19 @@ export function netnsProblem (): string | undefined {
   const r = spawnSync(IP, ['netns', 'list'], { encoding: 'utf8' })
   if (r.status !== 0) return `ip netns does not work: ${(r.stderr ?? '').trim()}${r.error !== undefined ? String(r.error) : ''}`
   return undefined
+}
+
+/**
+ * Throws a MissingSystemError unless network namespaces can be made here:
+ * Linux, root, the `ip` command (Debian iproute2), and `ip netns` working.
+ */
+export function requireNetns (what = 'this test'): void {
+  requireRoot(`${what} (network namespaces)`)
+  requireCommand(IP, 'iproute2', what)
+  const r = spawnSync(IP, ['netns', 'list'], { encoding: 'utf8' })
+  if (r.status !== 0) {
+    throw new MissingSystemError(what, 'working network namespaces (ip netns)', `run it where root may create network namespaces (not a container without CAP_SYS_ADMIN); ${INSTALL_HINT}`, `${(r.stderr ?? '').trim()}${r.error !== undefined ? String(r.error) : ''}`)
+  }
 }
 
 /** Deletes namespaces left by test processes that are gone. */

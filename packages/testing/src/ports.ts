@@ -11,6 +11,7 @@
 import { createServer } from 'node:net'
 import { isIP } from 'node:net'
 import { BadArgError } from '@tekka/actors'
+import { NoFreePortError } from './errors.js'
 
 const handedOut = new Set<string>()
 
@@ -52,7 +53,7 @@ export async function freePort (host = '127.0.0.1'): Promise<number> {
     handedOut.add(key)
     return port
   }
-  throw new Error(`no free port found on ${host}`)
+  throw new NoFreePortError(`no free port found on ${host}`)
 }
 
 /** `count` distinct free ports on `host`. */
@@ -85,5 +86,5 @@ export async function freePortRange (count: number, hosts: readonly string[] = [
       return start
     }
   }
-  throw new Error(`no ${count} consecutive free ports found on ${hosts.join(', ')}`)
+  throw new NoFreePortError(`no ${count} consecutive free ports found on ${hosts.join(', ')}`)
 }

@@ -23,7 +23,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { onExit } from './exit-hooks.js'
-import { TekkaError } from '@tekka/actors'
+import { SpawnError, WaitForLineError } from './errors.js'
+
+export { SpawnError, WaitForLineError } from './errors.js'
 
 /** Whether a process with this pid exists (EPERM: it does, but is not ours to signal). */
 export function pidAlive (pid: number): boolean {
@@ -83,10 +85,6 @@ export interface WaitForLineOptions {
   signal?: AbortSignal
 }
 
-/** A line did not appear in time, or the process ended first. */
-export class WaitForLineError extends TekkaError<'ERR_WAIT_FOR_LINE'> {
-  constructor (message: string) { super(message, 'ERR_WAIT_FOR_LINE') }
-}
 
 interface Waiter {
   readonly pattern: RegExp
@@ -121,7 +119,7 @@ export class NodeProcess {
 
   /** @internal use spawnNode */
   constructor (child: ChildProcess, name: string, opts: { echo: boolean, maxLines: number, exitSignal: NodeJS.Signals }) {
-    if (child.pid === undefined) throw new Error(`${name}: spawn failed`)
+    if (child.pid === undefined) throw new SpawnError(`${name}: spawn failed`)
     this.child = child
     this.pid = child.pid
     this.name = name
@@ -304,7 +302,7 @@ export function spawnNode (opts: SpawnNodeOptions): NodeProcess {
   child.stdin?.on('error', () => {})
   const label = opts.name ?? `${basename(opts.entry)}#${String(child.pid)}`
   if (child.pid === undefined) {
-    throw new Error(`${label}: cannot start ${process.execPath} ${opts.entry}`)
+    throw new SpawnError(`${label}: cannot start ${process.execPath} ${opts.entry}`)
   }
   const proc = new NodeProcess(child, label, {
     echo: opts.echo ?? process.env.TEKKA_TEST_ECHO === '1',

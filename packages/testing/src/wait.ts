@@ -5,7 +5,10 @@
  * loop alone in tests of in-process code (`until`); and for a promise that
  * must reject (`rejects`).
  */
-import { TekkaError, TimeoutError } from '@tekka/actors'
+import { TimeoutError } from '@tekka/actors'
+import { EventuallyTimeoutError, ResolvedError, WrongRejectionError } from './errors.js'
+
+export { EventuallyTimeoutError, ResolvedError, WrongRejectionError } from './errors.js'
 
 export interface EventuallyOptions {
   /** Give up after this many ms. Default 5000. */
@@ -15,24 +18,6 @@ export interface EventuallyOptions {
   /** What is being waited for, for the error message. */
   message?: string
   signal?: AbortSignal
-}
-
-/** `eventually` gave up; `cause` is the last failure of the checked function. */
-export class EventuallyTimeoutError extends TekkaError<'ERR_EVENTUALLY_TIMEOUT'> {
-  constructor (message: string, cause: unknown) {
-    super(message, 'ERR_EVENTUALLY_TIMEOUT', { cause })
-  }
-}
-
-/** A promise that `rejects` expected to reject resolved instead. */
-export class ResolvedError extends TekkaError<'ERR_RESOLVED'> {
-  readonly value: unknown
-  constructor (what: string, value: unknown) {
-    let shown: string
-    try { shown = JSON.stringify(value) ?? String(value) } catch { shown = String(value) }
-    super(`${what} resolved (with ${shown.slice(0, 200)}) where it should have rejected`, 'ERR_RESOLVED')
-    this.value = value
-  }
 }
 
 export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
@@ -113,12 +98,12 @@ export async function rejects<E extends Error = Error> (p: Promise<unknown>, cls
     value = await p
   } catch (err) {
     if (cls !== undefined && !(err instanceof cls)) {
-      throw new TekkaError(`rejected with ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}, not a ${cls.name}`, 'ERR_WRONG_REJECTION', { cause: err })
+      throw new WrongRejectionError(`rejected with ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}, not a ${cls.name}`, err)
     }
     for (const pat of patterns) {
       const msg = err instanceof Error ? err.message : String(err)
       if (typeof pat === 'string' ? !msg.includes(pat) : !pat.test(msg)) {
-        throw new TekkaError(`rejection message ${JSON.stringify(msg)} does not match ${String(pat)}`, 'ERR_WRONG_REJECTION', { cause: err })
+        throw new WrongRejectionError(`rejection message ${JSON.stringify(msg)} does not match ${String(pat)}`, err)
       }
     }
     return err as E

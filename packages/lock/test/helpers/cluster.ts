@@ -3,19 +3,16 @@
  * sockets, joined into one cluster, each with a lock service. Everything is
  * bounded: every wait has a deadline.
  */
-import { memoryLogger, silentLogger, type Clock, type Logger, type Pid, type ProcessContext } from '@tekka/actors'
+import { call, silentLogger, type Clock, type Logger, type Pid, type ProcessContext } from '@tekka/actors'
 import { startNode, type DistNode, type NodeOptions } from '@tekka/dist'
-import { acquire, createLockService, lockerInfo, release, type LockEvent, type LockResult, type LockService, type LockType, type LockerInit, type Piggyback } from '../../src/index.js'
-import * as ports from '@tekka/testing/ports'
-import * as wait from '@tekka/testing/wait'
-
-export const eventually: typeof wait.eventually = wait.eventually
-export const sleep: typeof wait.sleep = wait.sleep
-export const withTimeout: typeof wait.withTimeout = wait.withTimeout
+import { freePortRange } from '@tekka/testing/ports'
+import { eventually, withTimeout } from '@tekka/testing/wait'
+import { acquire, createLockService, lockerInfo, release, type LockEvent, type LockResult, type LockService, type LockType, type LockerInfo, type LockerInit, type Piggyback } from '../../src/index.js'
 
 export interface TestNode {
   readonly node: DistNode
   readonly locks: LockService
+  /** The lock events of its default locker, from the node's stream. */
   readonly events: LockEvent[]
   readonly name: string
 }
@@ -39,7 +36,7 @@ export async function startTestNode (name: string, base: number, opts: ClusterOp
     membership: fast, tickTime: 2000, ...(opts.clock !== undefined ? { clock: opts.clock } : {}), ...opts.node
   })
   running.add(node)
-  const locks = createLockService({ grace: 1000, ...opts.lock })({ node })
+  const locks = createLockService({ grace: 1000, ...opts.lock })(node.components)
   const events: LockEvent[] = []
   locks.subscribe((e) => { events.push(e) })
   await locks.start()
@@ -49,7 +46,7 @@ export async function startTestNode (name: string, base: number, opts: ClusterOp
 /** Starts the nodes, joins them all to the first, waits until every one sees every other up. */
 export async function startCluster (opts: ClusterOptions = {}): Promise<TestNode[]> {
   const names = opts.names ?? ['a1', 'b2', 'c3']
-  const base = await ports.freePortRange(10)
+  const base = await freePortRange(10)
   const nodes: TestNode[] = []
   for (const n of names) nodes.push(await startTestNode(n, base, opts))
   for (const n of nodes.slice(1)) await n.node.membership.join(nodes[0]!.name)
@@ -68,6 +65,16 @@ export async function stopAll (): Promise<void> {
 export async function stopNode (n: TestNode): Promise<void> {
   running.delete(n.node)
   await n.node.stop()
+}
+
+/**
+ * A call through the mailbox of `n`'s locker: once it answers, the locker
+ * has handled every message it was sent before (DOWNs, node events, its own
+ * timers that fired), so a test can assert what those led to, without
+ * sleeping. Resolves the locker's info.
+ */
+export async function lockerSettled (n: TestNode): Promise<LockerInfo> {
+  return await n.node.run(async (ctx) => await call<LockerInfo>(ctx, 'tekka_locker', 'info', { timeout: 5000 }))
 }
 
 /** Runs `fn` in a new process on `n` with a deadline. */
@@ -131,5 +138,3 @@ export function owner (n: TestNode): Owner {
     get alive () { return n.node.runtime.isAlive(pid) }
   }
 }
-
-export { memoryLogger }

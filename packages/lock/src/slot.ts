@@ -1,13 +1,19 @@
 /**
- * Per node (runtime) and locker name: the running locker incarnation, and
- * what must outlive one incarnation: the leader / quorum / all locks that
- * owners on this node hold elsewhere ("holdings", with the nodes that granted
- * them) and the event subscribers. A supervisor restarting the locker must
- * not make this node forget that its owners hold locks: the new incarnation
- * takes the holdings over and watches their granting nodes again.
+ * A locker's slot: what the lock functions, run in the owners' own
+ * processes, find of a locker on their node, and what must outlive one
+ * locker incarnation. It lives in the node's named tables
+ * (`runtime.tables`, Erlang's named ETS tables, which is what ekka_locker
+ * uses for its local locks) under `tekka_lock:<locker name>`; the lock
+ * service puts it there at start and takes it away at stop.
+ *
+ * It holds the running incarnation (`handle`), and the leader / quorum / all
+ * locks that owners on this node hold elsewhere ("holdings", with the nodes
+ * that granted them). A supervisor restarting the locker must not make this
+ * node forget that its owners hold locks: the new incarnation takes the
+ * holdings over and watches their granting nodes again.
  */
 import type { Pid, Runtime } from '@tekka/actors'
-import type { LockEvent, LockResult, LockType, LockerInfo, Piggyback } from './types.js'
+import { DEFAULT_LOCKER, type LockResult, type LockType, type LockerInfo, type Piggyback, type PiggybackResult } from './types.js'
 
 /** A lock held by an owner on this node, in the tables of other nodes (or this one). */
 export interface Holding {
@@ -29,14 +35,14 @@ export interface Holding {
   readonly enforce: boolean
 }
 
-/** What the client functions need from the running locker. */
+/** What the lock functions need from the running locker. */
 export interface LockerHandle {
   readonly pid: Pid
   readonly alive: boolean
   readonly defaultTimeout: number
   acquireLocal(owner: Pid, resource: string): LockResult
   releaseLocal(owner: Pid, resource: string): LockResult
-  runPiggyback(pb: Piggyback): Promise<{ node: string, ok: boolean, value?: unknown, error?: string }>
+  runPiggyback(pb: Piggyback): Promise<PiggybackResult>
   info(): LockerInfo
 }
 
@@ -47,7 +53,6 @@ export function holdingKey (type: LockType, resource: string, ownerKey: string):
 export class Slot {
   handle: LockerHandle | undefined
   readonly holdings = new Map<string, Holding>()
-  readonly subscribers = new Set<(e: LockEvent) => void>()
 
   addHolding (h: Holding): void {
     this.holdings.set(h.key, h)
@@ -72,28 +77,24 @@ export class Slot {
     h.grants.delete(node)
     return h.grants.size >= h.need
   }
-
-  publish (e: LockEvent): void {
-    for (const s of this.subscribers) {
-      try {
-        s(e)
-      } catch { /* a subscriber's bug is not the locker's */ }
-    }
-  }
 }
 
-const slots = new WeakMap<Runtime, Map<string, Slot>>()
+const PREFIX = 'tekka_lock:'
+// Built once: the lock functions look the default locker up on every call.
+const DEFAULT_TABLE = PREFIX + DEFAULT_LOCKER
 
-export function slotFor (rt: Runtime, name: string): Slot {
-  let byName = slots.get(rt)
-  if (byName === undefined) slots.set(rt, byName = new Map())
-  let slot = byName.get(name)
-  if (slot === undefined) byName.set(name, slot = new Slot())
-  return slot
+/** The name of locker `name`'s slot in the node's tables. */
+export function slotTable (name: string): string {
+  return name === DEFAULT_LOCKER ? DEFAULT_TABLE : PREFIX + name
+}
+
+/** The slot of locker `name` on `rt`, while its service runs. */
+export function slotOf (rt: Runtime, name: string): Slot | undefined {
+  return rt.tables.get<Slot>(slotTable(name))
 }
 
 /** The running locker `name` on `rt`, if any. */
 export function lockerHandle (rt: Runtime, name: string): LockerHandle | undefined {
-  const h = slots.get(rt)?.get(name)?.handle
+  const h = rt.tables.get<Slot>(slotTable(name))?.handle
   return h !== undefined && h.alive ? h : undefined
 }
