@@ -15,7 +15,7 @@
  * prefix per run): nodes register, discover each other in etcd and join one
  * at a time under the etcd lock. Same goal.
  *
- * Output: one JSON line per bench (format: @tekka/actors/bench-harness), e.g.
+ * Output: one JSON line per bench (format: @tekka/testing/bench), e.g.
  *   {"bench":"cluster.form","value":3.1,"unit":"s","min":...,"max":...,"runs":3,
  *    "baseline":{"name":"16 nodes listening","value":1.9,...},"ratio":1.6,"goal":10}
  *

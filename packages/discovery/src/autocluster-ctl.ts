@@ -2,13 +2,14 @@
  * `tekka ctl ... autocluster status | enable | disable`: the operator's view
  * of the autocluster actor and its switch.
  */
-import type { CtlRegistry } from '@tekka/dist'
-import type { Autocluster, AutoclusterStatus } from './autocluster.js'
+import type { CtlCommands } from '@tekka/dist'
+import type { Autocluster } from './autocluster.js'
+import type { AutoclusterStatus } from './autocluster-types.js'
 
 const COMMANDS = ['autocluster status', 'autocluster enable', 'autocluster disable'] as const
 
 /** Registers the commands; returns what unregisters them. */
-export function registerAutoclusterCtl (ctl: CtlRegistry, ac: Autocluster): () => void {
+export function registerAutoclusterCtl (ctl: CtlCommands, ac: Autocluster): () => void {
   ctl.register('autocluster status', 'strategy, enabled, state, and what the last round discovered and did', () => {
     const s = ac.status()
     return { ok: true, text: formatAutoclusterStatus(s), json: s }

@@ -40,7 +40,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { connect as tcpConnect, isIP, type Socket as TcpSocket } from 'node:net'
 import { randomInt } from 'node:crypto'
-import { TekkaError, type Clock, type Timer } from '@tekka/actors'
+import type { Clock, Timer } from '@tekka/actors'
+import { DnsLookupError, DnsTimeoutError, type DnsFailure } from './errors.js'
 import {
   CLASS_IN, RCODE, TYPE, decodeMessage, encodeQuery, rcodeName, typeName,
   type Message, type QueryType, type ResourceRecord
@@ -74,53 +75,6 @@ export function parseServer (text: string, defaultPort: number): DnsServer | und
     return port >= 1 && port <= 65535 ? { host: v4[1] as string, port } : undefined
   }
   return undefined
-}
-
-/** Every attempt of a lookup went unanswered. */
-export class DnsTimeoutError extends TekkaError {
-  readonly query: string
-  readonly type: QueryType
-  readonly servers: readonly string[]
-  readonly timeout: number
-  /** Packets and records that were ignored on the way. */
-  readonly notes: readonly string[]
-  constructor (query: string, type: QueryType, servers: readonly string[], timeout: number, attempts: number, notes: readonly string[]) {
-    const ignored = notes.length > 0 ? `; ignored: ${notes.join('; ')}` : ''
-    super(`dns: no answer to the ${type} query for ${query} from ${servers.join(', ')} (${attempts} attempt${attempts === 1 ? '' : 's'} within ${timeout} ms; nothing listening there, or the packets are dropped)${ignored}`, 'ERR_DNS_TIMEOUT')
-    this.query = query
-    this.type = type
-    this.servers = servers
-    this.timeout = timeout
-    this.notes = notes
-  }
-}
-
-/** What one server did with one attempt. */
-export interface DnsFailure {
-  readonly server: string
-  readonly problem: string
-}
-
-/** Servers answered, but not with records: an error rcode (SERVFAIL, REFUSED, ...), a malformed packet, a failed TCP retry. */
-export class DnsLookupError extends TekkaError {
-  readonly query: string
-  readonly type: QueryType
-  readonly failures: readonly DnsFailure[]
-  readonly notes: readonly string[]
-  constructor (query: string, type: QueryType, failures: readonly DnsFailure[], notes: readonly string[]) {
-    const seen = new Set<string>()
-    const parts: string[] = []
-    for (const f of failures) {
-      const s = `${f.server} ${f.problem}`
-      if (!seen.has(s)) { seen.add(s); parts.push(s) }
-    }
-    const ignored = notes.length > 0 ? `; ignored: ${notes.join('; ')}` : ''
-    super(`dns: ${type} lookup of ${query} failed: ${parts.join('; ')}${ignored}`, 'ERR_DNS_LOOKUP')
-    this.query = query
-    this.type = type
-    this.failures = failures
-    this.notes = notes
-  }
 }
 
 export interface LookupOptions {

@@ -20,7 +20,7 @@
  * checking `rdlength` and joins labels without escaping dots, so a malformed
  * or crafted answer could decode into a plausible wrong address or name.
  */
-import { TekkaError } from '@tekka/actors'
+import { DnsWireError } from './errors.js'
 
 /** Record type numbers the strategy uses. */
 export const TYPE = { A: 1, CNAME: 5, AAAA: 28, SRV: 33 } as const
@@ -42,11 +42,6 @@ export function typeName (type: number): string {
 /** `SERVFAIL`, or `RCODE12`. */
 export function rcodeName (rcode: number): string {
   return RCODE_NAMES[rcode] ?? `RCODE${rcode}`
-}
-
-/** A packet that is not a well-formed DNS message; the message says where and what. */
-export class DnsWireError extends TekkaError {
-  constructor (message: string) { super(message, 'ERR_DNS_WIRE') }
 }
 
 export interface Question {

@@ -40,12 +40,15 @@
  */
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
-import { BadArgError, TekkaError } from '@tekka/actors'
-import { nodeNameProblem } from '@tekka/dist'
-import { describe } from './names.js'
+import { BadArgError } from '@tekka/actors'
+import { configValue, nodeNameProblem } from '@tekka/dist'
+import { NAME_PART, QUERY_NAME } from './config-patterns.js'
+import { DnsStoppedError } from './errors.js'
+import { describe, shortNameProblem } from './names.js'
 import { formatServer, lookup, parseServer, type DnsServer } from './dns-resolver.js'
 import type { QueryType } from './dns-wire.js'
-import type { Strategy, StrategyCallOptions, StrategyComponents, StrategyFactory } from './strategy.js'
+import { anySignal } from './signals.js'
+import type { Strategy, StrategyCallOptions, StrategyComponents, StrategyDefinition, StrategyFactory } from './strategy.js'
 
 export type DnsType = 'a' | 'aaaa' | 'srv'
 
@@ -72,11 +75,6 @@ export interface DnsInit {
   tries?: number
 }
 
-/** A call on a stopped dns strategy, or a lookup cut short by stop(). */
-export class DnsStoppedError extends TekkaError {
-  constructor () { super('dns strategy stopped', 'ERR_DNS_STOPPED') }
-}
-
 interface Options {
   readonly name: string
   readonly app: string | undefined
@@ -90,7 +88,6 @@ interface Options {
 }
 
 const QUERY_TYPE: Record<DnsType, QueryType> = { a: 'A', aaaa: 'AAAA', srv: 'SRV' }
-const SHORT = /^[A-Za-z0-9_-]+$/
 /** A DNS name; `_` is allowed, as SRV names have it (`_tekka._tcp.example.com`). */
 const DNS_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
 
@@ -131,16 +128,9 @@ class DnsStrategy implements Strategy {
     const servers = o.servers.length > 0 ? o.servers : systemServers()
     const type = QUERY_TYPE[o.type]
     const where = servers.map(formatServer).join(', ')
-    const signals = [this.#life.signal, this.#c.signal]
-    if (options.signal !== undefined) signals.push(options.signal)
     // One signal for the lookup, its listeners removed when it settles (the
     // strategy's and the node's signals live long: nothing may pile up on them).
-    const ac = new AbortController()
-    const onAbort = (e: Event): void => { ac.abort((e.target as AbortSignal).reason) }
-    for (const sig of signals) {
-      if (sig.aborted) ac.abort(sig.reason)
-      else sig.addEventListener('abort', onAbort, { once: true })
-    }
+    const ac = anySignal([this.#life.signal, this.#c.signal, options.signal])
     let res
     try {
       res = await lookup({ name: o.name, type, servers, timeout: o.timeout, attemptTimeout: o.attemptTimeout, tries: o.tries, clock: this.#c.clock, signal: ac.signal })
@@ -150,7 +140,7 @@ class DnsStrategy implements Strategy {
       this.#c.logger.debug(`dns ${type} lookup of ${o.name} at ${where} failed: ${(err as Error).message}`)
       throw err
     } finally {
-      for (const sig of signals) sig.removeEventListener('abort', onAbort)
+      ac.release()
     }
     const nodes: string[] = []
     const skipped: string[] = []
@@ -219,7 +209,7 @@ export const dnsStrategy: StrategyFactory<DnsInit> = (init = {}) => {
   const tries = init.tries ?? 2
 
   if (typeof name !== 'string' || isIP(name) !== 0 || !DNS_NAME.test(name)) throw new BadArgError(`dns strategy: name must be a DNS name, got ${describe(name)}`)
-  if (init.app !== undefined && (typeof init.app !== 'string' || !SHORT.test(init.app))) throw new BadArgError(`dns strategy: app must be a node short name (letters, digits, _ and -), got ${describe(init.app)}`)
+  if (init.app !== undefined && shortNameProblem(init.app) !== undefined) throw new BadArgError(`dns strategy: app must be a node short name (letters, digits, _ and -), got ${describe(init.app)}`)
   if (!Object.hasOwn(QUERY_TYPE, type)) throw new BadArgError(`dns strategy: type must be a, aaaa or srv, got ${describe(type)}`)
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadArgError(`dns strategy: port must be an integer in 1..65535, got ${describe(port)}`)
   if (!Number.isInteger(tries) || tries < 1 || tries > 10) throw new BadArgError(`dns strategy: tries must be an integer in 1..10, got ${describe(tries)}`)
@@ -232,4 +222,24 @@ export const dnsStrategy: StrategyFactory<DnsInit> = (init = {}) => {
   })
   const o: Options = { name, app: init.app, type, servers, port, timeout, attemptTimeout, tries }
   return (components) => new DnsStrategy(o, components)
+}
+
+/** `cluster.discovery = dns`: `cluster.dns.*`. */
+export const dnsDefinition: StrategyDefinition<DnsInit> = {
+  name: 'dns',
+  keys: [
+    { key: 'cluster.dns.name', type: 'string', default: 'localhost', pattern: QUERY_NAME, patternText: 'a DNS name (labels may start with _, as SRV names do)', doc: 'dns: name whose A / AAAA records (or SRV targets) are the nodes\' hosts.' },
+    { key: 'cluster.dns.app', type: 'string', default: 'tekka', pattern: NAME_PART, patternText: 'a node short name: letters, digits, _ or -', doc: 'dns: short name of the discovered nodes (`app@<address>`).' },
+    { key: 'cluster.dns.type', type: 'enum', default: 'a', values: ['a', 'aaaa', 'srv'], doc: 'dns: record type to query.' },
+    { key: 'cluster.dns.servers', type: 'list', items: 'ip', default: [], defaultText: 'empty: the system resolvers', doc: 'dns: comma-separated resolver IP addresses to query instead of the system ones (tests point this at their own server).' },
+    { key: 'cluster.dns.port', type: 'int', default: 53, min: 1, max: 65535, doc: 'dns: port of the resolvers in cluster.dns.servers.' }
+  ],
+  read: (config) => ({
+    name: configValue(config, 'cluster.dns.name') as string,
+    app: configValue(config, 'cluster.dns.app') as string,
+    type: configValue(config, 'cluster.dns.type') as DnsType,
+    servers: configValue(config, 'cluster.dns.servers') as string[],
+    port: configValue(config, 'cluster.dns.port') as number
+  }),
+  create: (init, components) => dnsStrategy(init)(components)
 }

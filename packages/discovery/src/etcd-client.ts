@@ -22,63 +22,10 @@
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { TekkaError, type Clock, type Logger } from '@tekka/actors'
-
-/** etcd answered with an HTTP error status (4xx, 5xx) or an error body: what it said. */
-export class EtcdError extends TekkaError {
-  readonly server: string
-  readonly call: string
-  /** HTTP status of the answer. */
-  readonly status: number
-  /** gRPC code etcd gave (5: not found, 9: failed precondition, 14: unavailable), if any. */
-  readonly grpcCode: number | undefined
-  /** etcd's own words (`etcdserver: requested lease not found`), or the start of the body. */
-  readonly etcdMessage: string
-  constructor (server: string, call: string, status: number, etcdMessage: string, grpcCode?: number) {
-    super(`etcd ${server} ${call}: HTTP ${status}${grpcCode === undefined ? '' : `, code ${grpcCode}`}: ${etcdMessage}`, 'ERR_ETCD')
-    this.server = server
-    this.call = call
-    this.status = status
-    this.grpcCode = grpcCode
-    this.etcdMessage = etcdMessage
-  }
-}
-
-/** etcd (or whatever answered in its place) sent something that is not the answer the call expects. */
-export class EtcdBadResponseError extends TekkaError {
-  readonly server: string
-  readonly call: string
-  /** What is wrong with it. */
-  readonly problem: string
-  constructor (server: string, call: string, problem: string) {
-    super(`etcd ${server} ${call}: bad answer: ${problem}`, 'ERR_ETCD_BAD_RESPONSE')
-    this.server = server
-    this.call = call
-    this.problem = problem
-  }
-}
-
-/** No server of the list could be reached; `failures` says why, server by server. */
-export class EtcdUnreachableError extends TekkaError {
-  readonly call: string
-  readonly failures: ReadonlyArray<{ readonly server: string, readonly reason: string }>
-  constructor (call: string, failures: ReadonlyArray<{ server: string, reason: string }>) {
-    super(`etcd ${call}: no server could be reached: ${failures.map((f) => `${f.server} (${f.reason})`).join('; ')}`, 'ERR_ETCD_UNREACHABLE')
-    this.call = call
-    this.failures = failures
-  }
-}
-
-/** A request did not get its answer within `requestTimeout`, over all its attempts. */
-export class EtcdTimeoutError extends TekkaError {
-  readonly call: string
-  readonly timeout: number
-  constructor (call: string, timeout: number, server: string) {
-    super(`etcd ${call}: no answer within ${timeout} ms (last tried ${server})`, 'ERR_ETCD_TIMEOUT')
-    this.call = call
-    this.timeout = timeout
-  }
-}
+import type { Clock, Logger } from '@tekka/actors'
+import { EtcdBadResponseError, EtcdError, EtcdTimeoutError, EtcdUnreachableError } from './errors.js'
+import { snippet } from './etcd-encoding.js'
+import { anySignal } from './signals.js'
 
 /** PEM material for https servers (read from cluster.etcd.ssl.* files). */
 export interface EtcdTls {
@@ -102,10 +49,15 @@ export interface EtcdClientOptions {
 
 /** Most bytes of an answer read: a node list of 10 000 names fits many times over. */
 const MAX_BODY = 16 * 1024 * 1024
-const CANONICAL_B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
-/** An error that happened before any answer came: the next server is worth a try. */
-class Unreached extends Error {}
+/**
+ * What one attempt at one server came to: an answer (any HTTP status), or
+ * none at all (refused, reset, no answer in time, a TLS handshake that
+ * failed): then the next server is worth a try.
+ */
+type Attempt =
+  | { readonly answered: true, readonly status: number, readonly text: string }
+  | { readonly answered: false, readonly reason: string }
 
 export class EtcdClient {
   readonly servers: readonly URL[]
@@ -135,10 +87,9 @@ export class EtcdClient {
    */
   async post (path: string, body: unknown, signals: ReadonlyArray<AbortSignal | undefined>): Promise<Record<string, unknown>> {
     const call = callOf(path)
-    const { ac, undo } = bind(signals)
+    const ac = anySignal(signals)
     let tried = this.current
     const timer = this.#clock.setTimeout(() => { ac.abort(new EtcdTimeoutError(call, this.#requestTimeout, tried)) }, this.#requestTimeout)
-    undo.push(() => { this.#clock.clearTimeout(timer) })
     try {
       const payload = JSON.stringify(body)
       const failures: Array<{ server: string, reason: string }> = []
@@ -149,14 +100,11 @@ export class EtcdClient {
         const i = (first + k) % n
         const url = this.servers[i] as URL
         tried = url.origin
-        let answer: { status: number, text: string }
-        try {
-          answer = await this.#attempt(url, path, payload, ac.signal)
-        } catch (err) {
+        const answer = await this.#attempt(url, path, payload, ac.signal)
+        if (!answer.answered) {
           ac.signal.throwIfAborted()
-          if (!(err instanceof Unreached)) throw err
-          failures.push({ server: url.origin, reason: err.message })
-          if (k + 1 < n) this.#log.debug(`etcd ${url.origin} cannot be reached (${err.message}): trying ${this.servers[(i + 1) % n]?.origin ?? ''}`, { server: url.origin, call })
+          failures.push({ server: url.origin, reason: answer.reason })
+          if (k + 1 < n) this.#log.debug(`etcd ${url.origin} cannot be reached (${answer.reason}): trying ${this.servers[(i + 1) % n]?.origin ?? ''}`, { server: url.origin, call })
           continue
         }
         if (i !== this.#current) {
@@ -171,7 +119,8 @@ export class EtcdClient {
       if (ac.signal.aborted) throw ac.signal.reason as Error
       throw err
     } finally {
-      for (const u of undo) u()
+      this.#clock.clearTimeout(timer)
+      ac.release()
     }
   }
 
@@ -184,7 +133,7 @@ export class EtcdClient {
    */
   async stream (path: string, body: unknown, signals: ReadonlyArray<AbortSignal | undefined>, onObject: (o: Record<string, unknown>) => boolean): Promise<void> {
     const call = callOf(path)
-    const { ac, undo } = bind(signals)
+    const ac = anySignal(signals)
     const url = this.servers[this.#current] as URL
     try {
       ac.signal.throwIfAborted()
@@ -192,22 +141,26 @@ export class EtcdClient {
         // Errors come inside the stream too: parseAnswer turns them into EtcdError.
         return onObject(parseAnswer(url.origin, call, 200, JSON.stringify(o)))
       })
+      if (!answer.answered) {
+        ac.signal.throwIfAborted()
+        throw new EtcdUnreachableError(call, [{ server: url.origin, reason: answer.reason }])
+      }
       if (answer.status !== 200) parseAnswer(url.origin, call, answer.status, answer.text)
     } catch (err) {
       if (ac.signal.aborted) throw ac.signal.reason as Error
-      if (err instanceof Unreached) throw new EtcdUnreachableError(call, [{ server: url.origin, reason: err.message }])
       throw err
     } finally {
-      for (const u of undo) u()
+      ac.release()
     }
   }
 
   /**
-   * One request to one server: its status and body, or Unreached if no
-   * answer began. With `onObject`, a 200 answer is read as a stream of JSON
+   * One request to one server: its status and body, or why no answer
+   * began. Rejects when an answer began and went wrong, or `signal` was
+   * aborted. With `onObject`, a 200 answer is read as a stream of JSON
    * objects, one a line, until `onObject` answers true.
    */
-  async #attempt (url: URL, path: string, payload: string, signal: AbortSignal, onObject?: (o: unknown) => boolean): Promise<{ status: number, text: string }> {
+  async #attempt (url: URL, path: string, payload: string, signal: AbortSignal, onObject?: (o: unknown) => boolean): Promise<Attempt> {
     const https = url.protocol === 'https:'
     const base = url.pathname.replace(/\/+$/, '')
     const call = callOf(path)
@@ -215,15 +168,16 @@ export class EtcdClient {
       let answered = false
       let settled = false
       let req: ClientRequest | undefined
-      const finish = (err: Error | undefined, v?: { status: number, text: string }): void => {
+      const finish = (err: Error | undefined, v?: Attempt): void => {
         if (settled) return
         settled = true
         signal.removeEventListener('abort', onAbort)
         // Also after a whole answer: a stream (a watch) stays open until the connection goes.
         req?.destroy()
         if (err !== undefined) reject(err)
-        else resolve(v as { status: number, text: string })
+        else resolve(v as Attempt)
       }
+      const unreached = (reason: string): void => { finish(undefined, { answered: false, reason }) }
       const onAbort = (): void => { finish(signal.reason as Error) }
       signal.addEventListener('abort', onAbort, { once: true })
       const opts = {
@@ -253,12 +207,12 @@ export class EtcdClient {
             }
             chunks.push(c)
           })
-          res.on('end', () => { finish(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
+          res.on('end', () => { finish(undefined, { answered: true, status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
           res.on('error', (err) => { finish(new EtcdBadResponseError(url.origin, call, `answer cut short: ${describeNetError(err)}`)) })
         })
       } catch (err) {
         // Bad TLS material (a key that is not PEM) throws here, for every server alike.
-        finish(new Unreached(describeNetError(err)))
+        unreached(describeNetError(err))
         return
       }
       const readStream = (res: IncomingMessage): void => {
@@ -278,7 +232,7 @@ export class EtcdClient {
               return
             }
             try {
-              if (onObject?.(o) === true) finish(undefined, { status: 200, text: '' })
+              if (onObject?.(o) === true) finish(undefined, { answered: true, status: 200, text: '' })
             } catch (err) {
               finish(err as Error)
             }
@@ -290,11 +244,11 @@ export class EtcdClient {
       }
       req.setTimeout(this.#attemptTimeout, () => {
         if (answered) finish(new EtcdBadResponseError(url.origin, call, `answer stalled for ${this.#attemptTimeout} ms`))
-        else finish(new Unreached(`no answer within ${this.#attemptTimeout} ms`))
+        else unreached(`no answer within ${this.#attemptTimeout} ms`)
       })
       req.on('error', (err) => {
         if (answered) finish(new EtcdBadResponseError(url.origin, call, `answer cut short: ${describeNetError(err)}`))
-        else finish(new Unreached(describeNetError(err)))
+        else unreached(describeNetError(err))
       })
       req.end(payload)
     })
@@ -302,20 +256,6 @@ export class EtcdClient {
 }
 
 const callOf = (path: string): string => path.replace(/^\/v3\//, '')
-
-/** An AbortController aborted (with the reason) when any of `signals` is; `undo` removes the listeners. */
-function bind (signals: ReadonlyArray<AbortSignal | undefined>): { ac: AbortController, undo: Array<() => void> } {
-  const ac = new AbortController()
-  const undo: Array<() => void> = []
-  for (const s of signals) {
-    if (s === undefined) continue
-    const onAbort = (): void => { ac.abort(s.reason instanceof Error ? s.reason : new Error('aborted')) }
-    if (s.aborted) { onAbort(); break }
-    s.addEventListener('abort', onAbort, { once: true })
-    undo.push(() => { s.removeEventListener('abort', onAbort) })
-  }
-  return { ac, undo }
-}
 
 /** The answer as a JSON object, or the error it carries. */
 function parseAnswer (server: string, call: string, status: number, text: string): Record<string, unknown> {
@@ -349,11 +289,6 @@ function errorText (o: Record<string, unknown>): string | undefined {
   return undefined
 }
 
-function snippet (text: string, max = 120): string {
-  const t = JSON.stringify(text.length > max ? text.slice(0, max) : text)
-  return text.length > max ? `${t}…` : t
-}
-
 /** What a socket or TLS error means, in words an operator can act on. */
 export function describeNetError (err: unknown): string {
   const e = err as NodeJS.ErrnoException & { reason?: string }
@@ -370,56 +305,4 @@ export function describeNetError (err: unknown): string {
   if (code === 'ECONNREFUSED') return 'connection refused'
   if (code !== undefined) return `${code}${msg.includes(code) ? '' : `: ${msg}`}`
   return msg
-}
-
-// ---- the gateway's encodings ---------------------------------------------------------
-
-export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64')
-
-/** The end of the key range that holds every key starting with `prefix` (etcd's prefix rule: last byte + 1). */
-export function prefixEnd (prefix: string): string {
-  const buf = Buffer.from(prefix, 'utf8')
-  for (let i = buf.length - 1; i >= 0; i--) {
-    if ((buf[i] as number) < 0xff) {
-      const end = Buffer.from(buf.subarray(0, i + 1))
-      end[i] = (buf[i] as number) + 1
-      return end.toString('base64')
-    }
-  }
-  return Buffer.from([0]).toString('base64')
-}
-
-/** A shape error in an answer: thrown by the readers below, made an EtcdBadResponseError by the caller. */
-export class ShapeError extends Error {}
-
-/** A base64 field, decoded (absent: the empty string, as the gateway leaves out empty values). */
-export function unb64 (v: unknown, what: string): string {
-  if (v === undefined || v === null) return ''
-  if (typeof v !== 'string') throw new ShapeError(`${what} is ${typeName(v)}, not a base64 string`)
-  if (!CANONICAL_B64.test(v)) throw new ShapeError(`${what} is not base64: ${snippet(v, 40)}`)
-  return Buffer.from(v, 'base64').toString('utf8')
-}
-
-/** A 64-bit integer field, as its decimal string (etcd's ids do not fit a JS number). */
-export function int64 (v: unknown, what: string, dflt?: string): string {
-  if (v === undefined && dflt !== undefined) return dflt
-  if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) return BigInt(v).toString()
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v)
-  const shown = typeof v === 'string' ? snippet(v, 40) : String(JSON.stringify(v))
-  throw new ShapeError(`${what} is ${v === undefined ? 'missing' : `${typeName(v)} ${shown}`}, not an integer`)
-}
-
-export function object (v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ShapeError(`${what} is ${typeName(v)}, not an object`)
-  return v as Record<string, unknown>
-}
-
-export function list (v: unknown, what: string): unknown[] {
-  if (v === undefined) return []
-  if (!Array.isArray(v)) throw new ShapeError(`${what} is ${typeName(v)}, not a list`)
-  return v
-}
-
-function typeName (v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'a list' : v === undefined ? 'missing' : `a ${typeof v}`
 }

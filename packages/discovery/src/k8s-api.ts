@@ -17,7 +17,7 @@
  * - Every request ends: by its answer, by `timeout` on the injected clock,
  *   or when the caller's signal is aborted; the socket is destroyed and every
  *   listener removed in one place. Answers are bounded (`maxBytes`).
- * - Failures are named errors (k8s-errors.ts) whose message says what was
+ * - Failures are named errors (errors.ts) whose message says what was
  *   wrong: no connection or a refused certificate (K8sRequestError), an error
  *   status with the Kubernetes Status object's reason and message
  *   (K8sApiError), an answer that is not JSON (K8sResponseError).
@@ -28,7 +28,7 @@ import { STATUS_CODES, request as httpRequest, type ClientRequest, type Incoming
 import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import type { Clock, Logger, Timer } from '@tekka/actors'
-import { K8sApiError, K8sCredentialsError, K8sRequestError, K8sResponseError } from './k8s-errors.js'
+import { K8sApiError, K8sCredentialsError, K8sRequestError, K8sResponseError } from './errors.js'
 
 export interface K8sClientOptions {
   /** Base URL of the API server (`https://kubernetes.default.svc`); a path prefix is kept. */

@@ -18,7 +18,7 @@
  * unknown addressType) are the caller's to judge: it skips those items and
  * says why.
  */
-import { K8sResponseError } from './k8s-errors.js'
+import { K8sResponseError } from './errors.js'
 import { describe } from './names.js'
 
 export interface ReadyAddress {

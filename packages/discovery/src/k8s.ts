@@ -45,18 +45,23 @@
  *
  * Any failure (no answer, TLS refused, 401 / 403 / 404 / 5xx, not JSON,
  * JSON of the wrong shape) rejects discover() with a named error
- * (k8s-errors.ts) that says what was wrong; the autocluster actor logs it
+ * (errors.ts) that says what was wrong; the autocluster actor logs it
  * and asks again at its next round. `stop()` aborts a request in flight;
  * discover() on a stopped strategy rejects until `start()`.
  */
 import { isIP } from 'node:net'
 import { BadArgError } from '@tekka/actors'
-import type { K8sAddressType } from '@tekka/dist'
+import { configValue } from '@tekka/dist'
+import { DNS_LABEL, HOSTNAME, NAME_PART } from './config-patterns.js'
 import { K8sClient, type ExplainStatus } from './k8s-api.js'
 import { readyFromEndpoints, readyFromSlicePage, type ReadyAddress } from './k8s-endpoints.js'
-import { K8sRequestError, K8sResponseError } from './k8s-errors.js'
-import { describe, nameProblem } from './names.js'
-import type { Strategy, StrategyCallOptions, StrategyComponents, StrategyFactory } from './strategy.js'
+import { K8sRequestError, K8sResponseError } from './errors.js'
+import { describe, nameProblem, shortNameProblem } from './names.js'
+import { anySignal } from './signals.js'
+import type { Strategy, StrategyCallOptions, StrategyComponents, StrategyDefinition, StrategyFactory } from './strategy.js'
+
+/** How node hosts are built from endpoints (`cluster.k8s.address_type`), as ekka builds them. */
+export type K8sAddressType = 'ip' | 'dns' | 'hostname'
 
 export interface K8sInit {
   /** API server base URL (`cluster.k8s.apiserver`). Default `https://kubernetes.default.svc`. */
@@ -87,8 +92,6 @@ export interface K8sInit {
 
 type Options = Required<K8sInit>
 
-const NAME_PART = /^[A-Za-z0-9_-]+$/
-const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 const ADDRESS_TYPES: readonly K8sAddressType[] = ['ip', 'dns', 'hostname']
 
 interface Skip { readonly item: string, readonly problem: string }
@@ -235,20 +238,6 @@ function checkFamily (a: ReadyAddress): string | undefined {
   }
 }
 
-/** One signal aborted when any of `signals` is; `release` removes the listeners. */
-function anySignal (signals: ReadonlyArray<AbortSignal | undefined>): { signal: AbortSignal, release: () => void } {
-  const ac = new AbortController()
-  const undo: Array<() => void> = []
-  for (const s of signals) {
-    if (s === undefined) continue
-    if (s.aborted) { ac.abort(s.reason); break }
-    const on = (): void => { ac.abort(s.reason) }
-    s.addEventListener('abort', on, { once: true })
-    undo.push(() => { s.removeEventListener('abort', on) })
-  }
-  return { signal: ac.signal, release: () => { for (const u of undo) u() } }
-}
-
 function positiveInt (v: unknown, dflt: number, what: string): number {
   if (v === undefined) return dflt
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new BadArgError(`k8s strategy: ${what} must be a positive integer, got ${describe(v)}`)
@@ -270,7 +259,7 @@ export const k8sStrategy: StrategyFactory<K8sInit> = (init = {}) => {
   const addressType = init.addressType ?? 'ip'
   if (!ADDRESS_TYPES.includes(addressType)) throw new BadArgError(`k8s strategy: addressType must be ip, dns or hostname, got ${describe(addressType)}`)
   const appName = init.appName ?? 'tekka'
-  if (typeof appName !== 'string' || !NAME_PART.test(appName)) throw new BadArgError(`k8s strategy: appName must be a node short name (letters, digits, _ or -), got ${describe(appName)}`)
+  if (shortNameProblem(appName) !== undefined) throw new BadArgError(`k8s strategy: appName must be a node short name (letters, digits, _ or -), got ${describe(appName)}`)
   const suffix = (init.suffix ?? 'pod.cluster.local').replace(/^\.+/, '')
   const dir = init.serviceAccountDir ?? '/var/run/secrets/kubernetes.io/serviceaccount'
   if (typeof dir !== 'string' || dir === '') throw new BadArgError(`k8s strategy: serviceAccountDir must be a directory path, got ${describe(dir)}`)
@@ -289,4 +278,30 @@ export const k8sStrategy: StrategyFactory<K8sInit> = (init = {}) => {
     maxPages: positiveInt(init.maxPages, 1000, 'maxPages')
   }
   return (components) => new K8sStrategy(o, components)
+}
+
+/** `cluster.discovery = k8s`: `cluster.k8s.*`. */
+export const k8sDefinition: StrategyDefinition<K8sInit> = {
+  name: 'k8s',
+  keys: [
+    { key: 'cluster.k8s.apiserver', type: 'url', default: 'https://kubernetes.default.svc', doc: 'k8s: API server URL.' },
+    { key: 'cluster.k8s.service_name', type: 'string', default: 'tekka', pattern: DNS_LABEL, patternText: 'a DNS label: lowercase letters, digits or -', doc: 'k8s: service whose endpoints are the nodes.' },
+    { key: 'cluster.k8s.namespace', type: 'string', default: 'default', pattern: DNS_LABEL, patternText: 'a DNS label: lowercase letters, digits or -', doc: 'k8s: namespace of the service.' },
+    { key: 'cluster.k8s.address_type', type: 'enum', default: 'ip', values: ADDRESS_TYPES, doc: 'k8s: how node hosts are formed from endpoints, as ekka does: the pod IP; `<ip-with-dashes>.<namespace>.<suffix>`; or `<hostname>.<service>.<namespace>.<suffix>` (StatefulSet pods; suffix e.g. svc.cluster.local). With an empty suffix, dns and hostname give `<ip-with-dashes>` and `<hostname>` alone.' },
+    { key: 'cluster.k8s.app_name', type: 'string', default: 'tekka', pattern: NAME_PART, patternText: 'a node short name: letters, digits, _ or -', doc: 'k8s: short name of the discovered nodes (`app_name@<host>`).' },
+    { key: 'cluster.k8s.suffix', type: 'string', default: 'pod.cluster.local', allowEmpty: true, pattern: HOSTNAME, patternText: 'a DNS name, or empty', doc: 'k8s: DNS suffix for the dns and hostname address types.' },
+    { key: 'cluster.k8s.service_account_dir', type: 'path', default: '/var/run/secrets/kubernetes.io/serviceaccount', doc: 'k8s: directory with the pod\'s token, ca.crt and namespace, as Kubernetes mounts it.' },
+    { key: 'cluster.k8s.use_endpoint_slices', type: 'bool', default: true, doc: 'k8s: read discovery.k8s.io/v1 EndpointSlices (the v1 Endpoints API is deprecated since Kubernetes 1.33); off reads v1 Endpoints as ekka does, for old clusters. The RBAC role must allow the chosen resource.' }
+  ],
+  read: (config) => ({
+    apiserver: configValue(config, 'cluster.k8s.apiserver') as string,
+    serviceName: configValue(config, 'cluster.k8s.service_name') as string,
+    namespace: configValue(config, 'cluster.k8s.namespace') as string,
+    addressType: configValue(config, 'cluster.k8s.address_type') as K8sAddressType,
+    appName: configValue(config, 'cluster.k8s.app_name') as string,
+    suffix: configValue(config, 'cluster.k8s.suffix') as string,
+    serviceAccountDir: configValue(config, 'cluster.k8s.service_account_dir') as string,
+    useEndpointSlices: configValue(config, 'cluster.k8s.use_endpoint_slices') as boolean
+  }),
+  create: (init, components) => k8sStrategy(init)(components)
 }

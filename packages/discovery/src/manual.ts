@@ -3,7 +3,7 @@
  * `tekka ctl cluster join NODE` (or `node.membership.join`) only, so
  * discover() finds nobody and the autocluster actor has nothing to do.
  */
-import type { Strategy, StrategyComponents, StrategyFactory } from './strategy.js'
+import type { Strategy, StrategyComponents, StrategyDefinition, StrategyFactory } from './strategy.js'
 
 /** `manual` takes no options. */
 export type ManualInit = Record<string, never>
@@ -16,3 +16,11 @@ class ManualStrategy implements Strategy {
 }
 
 export const manualStrategy: StrategyFactory<ManualInit> = () => (_components: StrategyComponents) => new ManualStrategy()
+
+/** `cluster.discovery = manual` (the default): no keys of its own. */
+export const manualDefinition: StrategyDefinition<ManualInit> = {
+  name: 'manual',
+  keys: [],
+  read: () => ({}),
+  create: (init, components) => manualStrategy(init)(components)
+}

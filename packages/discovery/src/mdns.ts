@@ -52,10 +52,14 @@
 import { isIP } from 'node:net'
 import type { EventEmitter } from 'node:events'
 import { Bonjour, type Service } from 'bonjour-service'
-import { BadArgError, TekkaError, type Timer } from '@tekka/actors'
+import { BadArgError, type Timer } from '@tekka/actors'
+import { ConfigError, configValue } from '@tekka/dist'
+import { MINUTES, SECONDS } from './config-patterns.js'
+import { MdnsSocketError, MdnsStoppedError } from './errors.js'
 import { BrowseWindow, instanceName, serviceType, targetHost, txtOf, type DnsPacket } from './mdns-records.js'
-import { describe } from './names.js'
-import type { Strategy, StrategyCallOptions, StrategyComponents, StrategyFactory } from './strategy.js'
+import { describe, messageOf } from './names.js'
+import { abortReason, untilAborted } from './signals.js'
+import type { Strategy, StrategyCallOptions, StrategyComponents, StrategyDefinition, StrategyFactory } from './strategy.js'
 
 export interface MdnsInit {
   /** `cluster.mdns.service`: the service type is `_<service>._tcp.local`. Default `tekka`. */
@@ -82,16 +86,6 @@ const FIRST_REQUERY = 1000
 /** How many distinct "logged once" keys are kept before forgetting them all. */
 const MAX_SAID = 1024
 
-/** A call on a stopped mdns strategy. */
-export class MdnsStoppedError extends TekkaError {
-  constructor (call: string) { super(`mdns strategy is stopped: ${call}() refused`, 'ERR_MDNS_STOPPED') }
-}
-
-/** The mDNS socket could not be opened or used (no such interface, the port taken, a send refused). */
-export class MdnsSocketError extends TekkaError {
-  constructor (message: string, cause?: unknown) { super(message, 'ERR_MDNS_SOCKET', cause === undefined ? undefined : { cause }) }
-}
-
 /** The part of multicast-dns (under bonjour-service) used here. */
 interface MdnsSocket extends EventEmitter {
   query(q: { questions: Array<{ name: string, type: string }> }, cb: (err: Error | null) => void): void
@@ -100,8 +94,6 @@ interface MdnsSocket extends EventEmitter {
 function socketOf (b: Bonjour): MdnsSocket {
   return (b as unknown as { server: { mdns: MdnsSocket } }).server.mdns
 }
-
-const message = (err: unknown): string => err instanceof Error ? err.message : String(err)
 
 class MdnsStrategy implements Strategy {
   readonly name = 'mdns'
@@ -141,7 +133,7 @@ class MdnsStrategy implements Strategy {
     for (const end of [...this.#windows]) end(new MdnsStoppedError('discover'))
     // A socket still opening sees #stopped and closes itself.
     await this.#opening?.catch(() => undefined)
-    await this.#withdraw().catch((err: unknown) => { this.#c.logger.warn(`mdns goodbye failed: ${message(err)}`) })
+    await this.#withdraw().catch((err: unknown) => { this.#c.logger.warn(`mdns goodbye failed: ${messageOf(err)}`) })
     const b = this.#bonjour
     if (b === undefined) return
     this.#bonjour = undefined
@@ -172,7 +164,7 @@ class MdnsStrategy implements Strategy {
     const log = this.#c.logger
     const opts = { interface: this.#o.interface, bind: '0.0.0.0', port: this.#o.port }
     const b = new Bonjour(opts as unknown as ConstructorParameters<typeof Bonjour>[0], (err: unknown) => {
-      this.#sayOnce(`send:${message(err)}`, 'warn', `mdns answer could not be sent on ${this.#where}: ${message(err)}`)
+      this.#sayOnce(`send:${messageOf(err)}`, 'warn', `mdns answer could not be sent on ${this.#where}: ${messageOf(err)}`)
     })
     const sock = socketOf(b)
     // Listeners for the socket's whole life, set before anything can happen:
@@ -218,7 +210,7 @@ class MdnsStrategy implements Strategy {
     const b = await this.#ready('register')
     if (this.#service !== undefined && this.#publishing === undefined) return
     this.#publishing ??= this.#publish(b).finally(() => { this.#publishing = undefined })
-    await abortable(this.#publishing, options.signal, this.#c.signal)
+    await untilAborted(this.#publishing, options.signal, this.#c.signal)
   }
 
   async #publish (b: Bonjour): Promise<void> {
@@ -240,7 +232,7 @@ class MdnsStrategy implements Strategy {
   }
 
   async unregister (options: StrategyCallOptions = {}): Promise<void> {
-    await abortable(this.#withdraw(), options.signal, this.#c.signal)
+    await untilAborted(this.#withdraw(), options.signal, this.#c.signal)
   }
 
   /** Sends the goodbye of this node's service, if it is announced; resolves once sent. */
@@ -268,12 +260,12 @@ class MdnsStrategy implements Strategy {
         try {
           for (const instance of heard.add(packet)) this.#c.logger.debug(`mdns: heard ${instance}`)
         } catch (err) {
-          this.#sayOnce(`read:${message(err)}`, 'warn', `mdns: could not read a response: ${message(err)}`)
+          this.#sayOnce(`read:${messageOf(err)}`, 'warn', `mdns: could not read a response: ${messageOf(err)}`)
         }
       }
       const onAbort = (): void => {
         const s = signals.find((x) => x.aborted)
-        end(s?.reason instanceof Error ? s.reason : new Error('discover aborted'))
+        end(s === undefined ? new Error('discover aborted') : abortReason(s))
       }
       const end = (err?: Error): void => {
         if (!this.#windows.delete(end)) return
@@ -318,25 +310,6 @@ class MdnsStrategy implements Strategy {
   }
 }
 
-/** `p`, or a rejection with the reason of the first of `signals` aborted before it settles. */
-async function abortable<T> (p: Promise<T>, ...signals: Array<AbortSignal | undefined>): Promise<T> {
-  const live = signals.filter((s): s is AbortSignal => s !== undefined)
-  if (live.length === 0) return await p
-  let onAbort: (() => void) | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => {
-      onAbort = () => {
-        const s = live.find((x) => x.aborted)
-        reject(s?.reason instanceof Error ? s.reason : new Error('aborted'))
-      }
-      if (live.some((s) => s.aborted)) { onAbort(); return }
-      for (const s of live) s.addEventListener('abort', onAbort, { once: true })
-    })])
-  } finally {
-    if (onAbort !== undefined) for (const s of live) s.removeEventListener('abort', onAbort)
-  }
-}
-
 function options (init: MdnsInit): Options {
   const service = init.service ?? DEFAULTS.service
   const browseWindow = init.browseWindow ?? DEFAULTS.browseWindow
@@ -362,10 +335,29 @@ export const mdnsStrategy: StrategyFactory<MdnsInit> = (init = {}) => {
   const o = options(init)
   return (components) => {
     if (components.port === undefined) {
-      throw new BadArgError(`mdns strategy: ${components.node} listens on no port (a client-only node), so it has nothing to announce`)
+      throw new BadArgError(`mdns strategy: ${components.node} listens on no port (a client-only node), so it has nothing to announce`, 'port')
     }
     const host = components.node.slice(components.node.indexOf('@') + 1)
     const iface = o.interface ?? (isIP(host) === 4 ? host : undefined)
     return new MdnsStrategy({ ...o, interface: iface }, components.port, components)
+  }
+}
+
+/** `cluster.discovery = mdns`: `cluster.mdns.*`. */
+export const mdnsDefinition: StrategyDefinition<MdnsInit> = {
+  name: 'mdns',
+  keys: [
+    { key: 'cluster.mdns.service', type: 'string', default: DEFAULTS.service, pattern: SERVICE, patternText: 'a DNS-SD service name: 1 to 15 lowercase letters, digits or -', doc: 'mdns: service type advertised and browsed (`_<service>._tcp.local`).' },
+    { key: 'cluster.mdns.browse_window', type: 'duration', default: 3 * SECONDS, min: 100, max: 10 * MINUTES, doc: 'mdns: how long one discovery round collects answers before reporting the nodes it heard.' }
+  ],
+  read: (config) => ({
+    service: configValue(config, 'cluster.mdns.service') as string,
+    browseWindow: configValue(config, 'cluster.mdns.browse_window') as number
+  }),
+  create (init, components) {
+    if (components.port === undefined) {
+      throw new ConfigError(`cluster.discovery = mdns needs a node that listens on a port: ${components.node} is client-only and cannot announce itself`, { key: 'cluster.discovery' })
+    }
+    return mdnsStrategy(init)(components)
   }
 }

@@ -3,6 +3,7 @@
  * be dialled; everything else is reported (what it was, what is wrong) so the
  * operator can fix the source.
  */
+import { formatReason } from '@tekka/actors'
 import { nodeNameProblem } from '@tekka/dist'
 
 /** More names than this from one discover() is taken as garbage, not a cluster. */
@@ -35,10 +36,22 @@ export function describe (v: unknown, max = 80): string {
   return s.length > max ? `${s.slice(0, max)}…` : s
 }
 
-/** Why `name` is not a node name, or undefined if it is one. */
+/** Why `name` is not a node name, or undefined if it is one (dist's rule; anything from outside may not even be a string). */
 export function nameProblem (name: unknown): string | undefined {
   if (typeof name !== 'string') return `not a string (${name === null ? 'null' : Array.isArray(name) ? 'an array' : typeof name})`
   return nodeNameProblem(name)
+}
+
+/** Why `short` cannot be the part before the `@` of a node name (`app` of dns and k8s), or undefined. */
+export function shortNameProblem (short: unknown): string | undefined {
+  if (typeof short !== 'string') return nameProblem(short)
+  if (short.includes('@')) return 'it has an @'
+  return nodeNameProblem(`${short}@localhost`)
+}
+
+/** The message of an error, or a printable form of whatever else was thrown (a string as it is). */
+export function messageOf (err: unknown): string {
+  return err instanceof Error ? err.message : formatReason(err)
 }
 
 /**

@@ -1,96 +1,127 @@
 /**
- * The `@tekka/discovery` plugin: the `tekka` command starts it once the node
- * and its membership are up. It builds the strategy `cluster.discovery`
- * names and runs the autocluster actor with it.
+ * The `@tekka/discovery` plugin: its config section (`cluster.discovery`,
+ * `cluster.autocluster_interval`, and each strategy's own keys, assembled
+ * from the strategy definitions) and its start: the strategy
+ * `cluster.discovery` names, run by the autocluster actor on the node's
+ * components. The `tekka` package starts it once the node is up.
  */
-import { ConfigError, KNOWN_PLUGINS, type DistNode, type PluginInstance, type TekkaConfig, type TekkaPlugin } from '@tekka/dist'
+import { BadArgError } from '@tekka/actors'
+import {
+  ConfigError, configValue,
+  type Config, type ConfigKeySpec, type ConfigSection, type NodeComponents, type PluginInstance, type TekkaPlugin
+} from '@tekka/dist'
 import { autocluster, type Autocluster } from './autocluster.js'
-import { manualStrategy } from './manual.js'
-import { staticStrategy } from './static.js'
-import { dnsStrategy } from './dns.js'
-import { k8sStrategy } from './k8s.js'
-import { mdnsStrategy } from './mdns.js'
-import { etcdStrategy } from './etcd.js'
-import type { Strategy, StrategyComponents } from './strategy.js'
+import { HOURS, SECONDS } from './config-patterns.js'
+import { DISCOVERY_ERRORS } from './errors.js'
+import { STRATEGIES } from './strategies.js'
+import type { Strategy, StrategyComponents, StrategyDefinition } from './strategy.js'
 
 const NAME = '@tekka/discovery'
 
-/** The components a strategy of `node` gets; `signal` is aborted when discovery stops. */
-export function strategyComponents (node: DistNode, strategy: string, signal: AbortSignal): StrategyComponents {
-  return {
-    node: node.name,
-    cluster: node.membership.cluster,
-    port: node.port,
-    clock: node.runtime.clock,
-    logger: node.log.child('discovery').child(strategy),
-    signal
-  }
+/** What the plugin reads from a loaded configuration. */
+export interface DiscoverySettings {
+  /** `cluster.discovery`: the strategy's name. */
+  readonly discovery: string
+  /** `cluster.autocluster_interval`, ms. */
+  readonly interval: number
+  /** The chosen strategy's init, read from its keys by its definition. */
+  readonly init: unknown
 }
 
-/**
- * The strategy `config.cluster.discovery` names. Throws ConfigError for a
- * strategy this version does not have, naming the key and the value.
- */
-export function strategyFromConfig (config: TekkaConfig, components: StrategyComponents): Strategy {
-  const kind = config.cluster.discovery
-  switch (kind) {
-    case 'manual': return manualStrategy()(components)
-    case 'static': return staticStrategy({ seeds: config.cluster.static.seeds })(components)
-    case 'dns': {
-      const d = config.cluster.dns
-      return dnsStrategy({ name: d.name, app: d.app, type: d.type, servers: d.servers, port: d.port })(components)
-    }
-    case 'k8s': {
-      const k = config.cluster.k8s
-      return k8sStrategy({
-        apiserver: k.apiserver,
-        serviceName: k.service_name,
-        namespace: k.namespace,
-        addressType: k.address_type,
-        appName: k.app_name,
-        suffix: k.suffix,
-        serviceAccountDir: k.service_account_dir,
-        useEndpointSlices: k.use_endpoint_slices
-      })(components)
-    }
-    case 'etcd': {
-      const e = config.cluster.etcd
-      return etcdStrategy({ server: e.server, prefix: e.prefix, nodeTtl: e.node_ttl, ssl: e.ssl })(components)
-    }
-    case 'mdns':
-      if (components.port === undefined) {
-        throw new ConfigError(`cluster.discovery = mdns needs a node that listens on a port: ${components.node} is client-only and cannot announce itself`, { key: 'cluster.discovery' })
-      }
-      return mdnsStrategy({ service: config.cluster.mdns.service, browseWindow: config.cluster.mdns.browse_window })(components)
-    default:
-      throw new ConfigError(`cluster.discovery = ${String(kind)} is not a discovery strategy (manual, static, dns, etcd, k8s or mdns)`, { key: 'cluster.discovery' })
-  }
-}
-
+/** A running discovery: the autocluster actor (for apps, `tekka ctl` and tests). */
 export interface DiscoveryInstance extends PluginInstance {
   readonly autocluster: Autocluster
   stop(): Promise<void>
 }
 
-/** The plugin, with what `start` gives back spelled out (the autocluster, for apps and tests). */
-export interface DiscoveryPlugin extends TekkaPlugin {
-  start(node: DistNode, config: TekkaConfig): Promise<DiscoveryInstance>
+export interface DiscoveryPluginOptions {
+  /** The strategies `cluster.discovery` may name. Default: this package's (manual, static, dns, etcd, k8s, mdns). */
+  strategies?: readonly StrategyDefinition[]
 }
 
-export const plugin: DiscoveryPlugin = {
-  name: NAME,
-  configKeys: KNOWN_PLUGINS.find((p) => p.name === NAME)?.configKeys ?? ['cluster.discovery', 'cluster.autocluster_interval', 'cluster.static.'],
-  async start (node: DistNode, config: TekkaConfig): Promise<DiscoveryInstance> {
-    const abort = new AbortController()
-    const strategy = strategyFromConfig(config, strategyComponents(node, config.cluster.discovery, abort.signal))
-    const ac = autocluster({ interval: config.cluster.autocluster_interval })({ node, strategy })
-    await ac.start()
-    return {
-      autocluster: ac,
-      async stop () {
-        await ac.stop()
-        abort.abort(new Error('discovery stopped'))
+/** The components a strategy gets from the node's; `signal` is aborted when discovery stops. */
+export function strategyComponents (components: Pick<NodeComponents, 'node' | 'clock' | 'logger'>, strategy: string, signal: AbortSignal): StrategyComponents {
+  return {
+    node: components.node.name,
+    cluster: components.node.cluster,
+    port: components.node.port,
+    clock: components.clock,
+    logger: components.logger.child('discovery').child(strategy),
+    signal
+  }
+}
+
+function byName (strategies: readonly StrategyDefinition[], name: unknown): StrategyDefinition {
+  const d = strategies.find((s) => s.name === name)
+  if (d !== undefined) return d
+  const names = strategies.map((s) => s.name)
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1] ?? ''}` : names.join('')
+  throw new ConfigError(`cluster.discovery = ${String(name)} is not a discovery strategy (${list})`, { key: 'cluster.discovery' })
+}
+
+/**
+ * The strategy `cluster.discovery` names, built from a configuration loaded
+ * with the discovery section. Throws ConfigError naming the key for a
+ * strategy it does not have, or one this node cannot run.
+ */
+export function strategyFromConfig (config: Config, components: StrategyComponents, strategies: readonly StrategyDefinition[] = STRATEGIES): Strategy {
+  const d = byName(strategies, configValue(config, 'cluster.discovery'))
+  return d.create(d.read(config), components)
+}
+
+/** The config section of a discovery plugin with `strategies`. */
+export function discoveryConfig (strategies: readonly StrategyDefinition[] = STRATEGIES): ConfigSection<DiscoverySettings> {
+  const names = strategies.map((s) => s.name)
+  if (names.length === 0) throw new BadArgError('a discovery plugin needs at least one strategy', 'strategies')
+  const twice = names.find((n, i) => names.indexOf(n) !== i)
+  if (twice !== undefined) throw new BadArgError(`discovery strategy ${twice} is given twice`, 'strategies')
+  const keys: ConfigKeySpec[] = [
+    { key: 'cluster.discovery', type: 'enum', default: names.includes('manual') ? 'manual' : names[0], values: names, doc: 'Autocluster strategy. manual: only `tekka ctl cluster join`. The others find peers and join them automatically.' },
+    { key: 'cluster.autocluster_interval', type: 'duration', default: 5 * SECONDS, min: 10, max: 1 * HOURS, doc: 'How often the autocluster actor retries until every discovered node is joined (ekka loops every 5 s).' },
+    ...strategies.flatMap((s) => s.keys)
+  ]
+  return {
+    owner: NAME,
+    keys,
+    check (values) {
+      const chosen = values.get('cluster.discovery')
+      for (const s of strategies) s.check?.(values, s.name === chosen)
+    },
+    read (config) {
+      const d = byName(strategies, configValue(config, 'cluster.discovery'))
+      return { discovery: d.name, interval: configValue(config, 'cluster.autocluster_interval') as number, init: d.read(config) }
+    }
+  }
+}
+
+/** A discovery plugin; `plugin` is the one with this package's strategies. */
+export function discoveryPlugin (opts: DiscoveryPluginOptions = {}): TekkaPlugin<DiscoverySettings, DiscoveryInstance> {
+  const strategies = opts.strategies ?? STRATEGIES
+  return {
+    name: NAME,
+    description: 'cluster discovery',
+    config: discoveryConfig(strategies),
+    errors: DISCOVERY_ERRORS,
+    async start (components, settings) {
+      const d = byName(strategies, settings.discovery)
+      const abort = new AbortController()
+      const strategy = d.create(settings.init, strategyComponents(components, d.name, abort.signal))
+      const ac = autocluster({ interval: settings.interval })({ ...components, strategy })
+      try {
+        await ac.start()
+      } catch (err) {
+        abort.abort(err)
+        throw err
+      }
+      return {
+        autocluster: ac,
+        async stop () {
+          await ac.stop()
+          abort.abort(new Error('discovery stopped'))
+        }
       }
     }
   }
 }
+
+export const plugin: TekkaPlugin<DiscoverySettings, DiscoveryInstance> = discoveryPlugin()

@@ -8,8 +8,9 @@
  * of the cluster) from starting.
  */
 import { BadArgError } from '@tekka/actors'
+import { configValue } from '@tekka/dist'
 import { nameProblem, describe } from './names.js'
-import type { Strategy, StrategyComponents, StrategyFactory } from './strategy.js'
+import type { Strategy, StrategyComponents, StrategyDefinition, StrategyFactory } from './strategy.js'
 
 export interface StaticInit {
   /** Node names to cluster with (or one comma-separated string). Default: none. */
@@ -42,7 +43,18 @@ class StaticStrategy implements Strategy {
 export const staticStrategy: StrategyFactory<StaticInit> = (init = {}) => {
   // Defaults in one place; a copy, so a caller's later change to its array is not seen.
   const raw: unknown = init.seeds ?? []
-  if (!Array.isArray(raw) && typeof raw !== 'string') throw new BadArgError(`static strategy: seeds must be a list of node names, got ${describe(raw)}`)
+  if (!Array.isArray(raw) && typeof raw !== 'string') throw new BadArgError(`static strategy: seeds must be a list of node names, got ${describe(raw)}`, 'seeds')
   const seeds: readonly unknown[] = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : [...raw as unknown[]]
   return (components) => new StaticStrategy(seeds, components)
+}
+
+/** `cluster.discovery = static`: `cluster.static.seeds`. */
+export const staticDefinition: StrategyDefinition<StaticInit> = {
+  name: 'static',
+  keys: [
+    // Items are plain strings: the strategy checks each seed, logs a malformed one and skips it, so one typo does not keep the node from starting.
+    { key: 'cluster.static.seeds', type: 'list', items: 'string', default: [], defaultText: 'empty', doc: 'static: comma-separated node names (`name@host`) to cluster with; this node\'s own name may be listed. A seed that is not a node name is logged and skipped.' }
+  ],
+  read: (config) => ({ seeds: configValue(config, 'cluster.static.seeds') as string[] }),
+  create: (init, components) => staticStrategy(init)(components)
 }

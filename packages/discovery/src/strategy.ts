@@ -39,6 +39,12 @@
  * the user's part (seeds, server URL; defaults applied in one place), the
  * components are what the node injects (its name, clock, logger).
  *
+ * A strategy the `tekka` command can choose also has a definition
+ * (`StrategyDefinition`): the value of `cluster.discovery` that selects it,
+ * its config keys and their rules, and how it is built from a loaded
+ * configuration. The discovery plugin's config section is assembled from
+ * the definitions it is given.
+ *
  * ```ts
  * const strategy = staticStrategy({ seeds: ['n1@10.0.0.1', 'n2@10.0.0.2'] })(components)
  * await strategy.start?.()
@@ -46,6 +52,7 @@
  * ```
  */
 import type { Clock, Logger } from '@tekka/actors'
+import type { Config, ConfigKeySpec, ConfigValues } from '@tekka/dist'
 
 /** Options of every strategy call. */
 export interface StrategyCallOptions {
@@ -94,3 +101,38 @@ export interface StrategyComponents {
 
 /** Two-step construction: the user's `init`, then the node's components. */
 export type StrategyFactory<Init = Record<string, never>> = (init?: Init) => (components: StrategyComponents) => Strategy
+
+/**
+ * A strategy as the discovery plugin knows it. Each strategy module exports
+ * one (`staticDefinition`, `etcdDefinition`, ...); the plugin's config
+ * section is assembled from the definitions, and `cluster.discovery`
+ * allows exactly their names.
+ *
+ * ```ts
+ * export const staticDefinition: StrategyDefinition<StaticInit> = {
+ *   name: 'static',
+ *   keys: [{ key: 'cluster.static.seeds', type: 'list', items: 'string', default: [], doc: '...' }],
+ *   read: (config) => ({ seeds: configValue(config, 'cluster.static.seeds') as string[] }),
+ *   create: (init, components) => staticStrategy(init)(components)
+ * }
+ * ```
+ */
+export interface StrategyDefinition<Init = unknown> {
+  /** The value of `cluster.discovery` that selects it; also `strategy.name`. */
+  readonly name: string
+  /** The keys it owns (`cluster.<name>.*`), in documentation order. */
+  readonly keys: readonly ConfigKeySpec[]
+  /**
+   * Rules between its keys, run when the configuration is loaded, whichever
+   * strategy is chosen; `chosen` says whether `cluster.discovery` names this one.
+   * Report a problem with `values.fail(key, message)` on the key to change.
+   */
+  check?(values: ConfigValues, chosen: boolean): void
+  /** Its init, from a loaded configuration (its own keys). */
+  read(config: Config): Init
+  /**
+   * The strategy of a node. Throws a ConfigError naming the key to change
+   * when this node cannot run it (mdns on a node that listens on no port).
+   */
+  create(init: Init, components: StrategyComponents): Strategy
+}

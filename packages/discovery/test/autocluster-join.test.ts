@@ -6,9 +6,9 @@
 // round, and the round still registers.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { silentLogger } from '@tekka/actors'
+import { nextEvent, silentLogger } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
-import { autocluster, staticStrategy, strategyComponents, type Autocluster, type RoundReport, type Strategy } from '../src/index.js'
+import { autocluster, staticStrategy, strategyComponents, type Autocluster, type Strategy } from '../src/index.js'
 import { fakeStrategy } from './support/fake-strategy.js'
 import * as ports from '@tekka/testing/ports'
 import * as wait from '@tekka/testing/wait'
@@ -24,27 +24,28 @@ const stopper = new AbortController()
 
 async function start (i: number, make: (node: DistNode) => Strategy, opts: { enabled?: boolean } = {}): Promise<{ node: DistNode, ac: Autocluster }> {
   const node = await startNode({ name: name(i), cookie: 'join', basePort: base, logger: silentLogger(), membership: { antiEntropy: 500, reconnect: 300 } })
-  const ac = autocluster({ interval: 200, jitter: 50, probeTimeout: 2000, ...opts })({ node, strategy: make(node) })
+  const ac = autocluster({ interval: 200, jitter: 50, probeTimeout: 2000, ...opts })({ ...node.components, strategy: make(node) })
   live.push({ node, ac })
   await ac.start()
   return { node, ac }
 }
-const seeds = (...ids: number[]) => (node: DistNode): Strategy => staticStrategy({ seeds: ids.map(name) })(strategyComponents(node, 'static', stopper.signal))
+const seeds = (...ids: number[]) => (node: DistNode): Strategy => staticStrategy({ seeds: ids.map(name) })(strategyComponents(node.components, 'static', stopper.signal))
 const members = (n: DistNode): string[] => n.membership.nodelist().sort()
 const oneCluster = (nodes: DistNode[]): boolean => nodes.every((n) => JSON.stringify(members(n)) === JSON.stringify(nodes.map((x) => x.name).sort()))
 
 test('three nodes join the oldest; it joins nobody; every autocluster completes', async () => {
   const a = await start(1, seeds(1, 2, 3))
-  const joins: Array<{ node: string, reason: string }> = []
+  const joins: Array<{ by: string, target: string, reason: string }> = []
   const b = await start(2, seeds(1, 2, 3))
-  b.ac.on('join', (e) => joins.push(e))
+  b.node.events.on('autocluster.joined', (e) => joins.push({ by: e.node, target: e.target, reason: e.reason }))
   const c = await start(3, seeds(1, 2, 3))
-  c.ac.on('join', (e) => joins.push(e))
+  c.node.events.on('autocluster.joined', (e) => joins.push({ by: e.node, target: e.target, reason: e.reason }))
   await wait.eventually(() => oneCluster([a.node, b.node, c.node]), { timeout: 10_000, message: 'one cluster of three' })
   await wait.eventually(() => [a, b, c].every((x) => x.ac.state === 'complete'), { timeout: 5000, message: 'all complete' })
   assert.is(a.node.membership.leader(), a.node.name)
   assert.ok(joins.length >= 2)
-  assert.ok(joins.every((j) => j.node === a.node.name), `everyone joined the oldest: ${JSON.stringify(joins)}`)
+  assert.ok(joins.every((j) => j.target === a.node.name), `everyone joined the oldest: ${JSON.stringify(joins)}`)
+  assert.ok(joins.some((j) => j.by === b.node.name) && joins.some((j) => j.by === c.node.name), 'b and c each published their join')
   assert.match(joins[0]!.reason, /oldest node/)
   assert.not.ok(a.ac.status().last?.joined, 'the oldest joins nobody')
 })
@@ -88,8 +89,11 @@ test('a node that leaves unregisters, stops its autocluster and is not pulled ba
   const c = await start(3, registry)
   await wait.eventually(() => oneCluster([a.node, b.node, c.node]), { timeout: 10_000, message: 'one cluster of three' })
   assert.is(a.node.membership.leader(), a.node.name, 'a is the oldest')
+  const seen: string[] = []
+  a.node.events.on(['autocluster.left', 'autocluster.unregistered'], (e) => { seen.push(e.type === 'autocluster.unregistered' ? `${e.type}: ${e.why}` : e.type) })
   await a.node.membership.leave()
   await wait.eventually(() => a.ac.state === 'left' && unregistered === 1, { timeout: 3000, message: 'a unregistered' })
+  assert.equal(seen, ['autocluster.left', 'autocluster.unregistered: the node left its cluster'])
   await wait.eventually(() => oneCluster([b.node, c.node]), { timeout: 5000, message: 'b and c without a' })
   // b and c keep running rounds (j9 is missing), a older than both is alone: they stay put.
   const rounds = b.ac.status().rounds
@@ -115,9 +119,9 @@ test('a failed join is reported and retried; the round still registers', async (
   }
   const inner = seeds(1)(node)
   const strategy = Object.assign(fakeStrategy({ discover: async () => await inner.discover(), register: () => { registered++ }, unregister: () => undefined }), { name: 'counting' })
-  const ac = autocluster({ interval: 200, jitter: 0 })({ node, strategy })
+  const ac = autocluster({ interval: 200, jitter: 0 })({ ...node.components, strategy })
   live.push({ node, ac })
-  const first = new Promise<RoundReport>((resolve) => { ac.once('round', resolve) })
+  const first = nextEvent(node.events, 'autocluster.round')
   await ac.start()
   const r = await first
   assert.match(r.error ?? '', /join j1@127\.0\.0\.1 failed: the seed said no/)

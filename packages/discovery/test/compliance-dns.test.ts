@@ -2,7 +2,7 @@
 // server: dnsmasq on a loopback port with an A record for each running node
 // (`tekka@127.0.0.2` .. `tekka@127.0.0.4` listen on those addresses).
 import { dnsStrategy } from '../src/index.js'
-import { strategyCompliance } from './compliance.js'
+import { strategyCompliance } from '@tekka/testing/compliance/strategy'
 import { Dnsmasq } from '@tekka/testing/dnsmasq'
 
 const NAME = 'nodes.tekka.test'

@@ -1,7 +1,7 @@
 // The etcd strategy passes the strategy compliance suite against a real etcd
 // (one member on loopback, started for this file).
 import { etcdStrategy } from '../src/index.js'
-import { strategyCompliance } from './compliance.js'
+import { strategyCompliance } from '@tekka/testing/compliance/strategy'
 import { EtcdServer } from '@tekka/testing/etcd-server'
 
 let etcd: EtcdServer | undefined

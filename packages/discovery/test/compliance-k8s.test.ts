@@ -3,7 +3,7 @@
 // service by the fake API server (HTTPS, bearer token, the service
 // account's CA), found with address_type ip.
 import { k8sStrategy } from '../src/index.js'
-import { strategyCompliance } from './compliance.js'
+import { strategyCompliance } from '@tekka/testing/compliance/strategy'
 import { FakeApiServer, ServiceAccountDir } from '@tekka/testing/k8s-apiserver'
 
 const TOKEN = 'compliance-token'

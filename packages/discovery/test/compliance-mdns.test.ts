@@ -7,7 +7,7 @@
 // after 4 minutes) fails this file.
 import { fileURLToPath } from 'node:url'
 import { mdnsStrategy } from '../src/index.js'
-import { strategyCompliance } from './compliance.js'
+import { strategyCompliance } from '@tekka/testing/compliance/strategy'
 import { createNamespace, netnsProblem, relayInNetns } from '@tekka/testing/netns'
 
 const INNER = 'TEKKA_TEST_MDNS_COMPLIANCE_INNER'

@@ -1,6 +1,6 @@
 // The static strategy passes the strategy compliance suite.
 import { staticStrategy } from '../src/index.js'
-import { strategyCompliance } from './compliance.js'
+import { strategyCompliance } from '@tekka/testing/compliance/strategy'
 
 strategyCompliance({
   name: 'static',

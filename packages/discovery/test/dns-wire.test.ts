@@ -6,7 +6,8 @@
 // what is wrong, never another exception and never a plausible wrong value.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { DnsWireError, decodeMessage, encodeQuery, formatIPv6, TYPE } from '../src/dns-wire.js'
+import { decodeMessage, encodeQuery, formatIPv6, TYPE } from '../src/dns-wire.js'
+import { DnsWireError } from '../src/errors.js'
 import { dnsPacket, RCODE } from '@tekka/testing/dns-packet'
 
 const throwsWire = (buf: Buffer, re: RegExp, what: string): void => {

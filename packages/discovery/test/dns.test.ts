@@ -11,8 +11,8 @@ import { createSocket, type Socket } from 'node:dgram'
 import { getEventListeners } from 'node:events'
 import { getServers, setServers } from 'node:dns'
 import { BadArgError, memoryLogger, systemClock, type LogRecord } from '@tekka/actors'
-import { loadConfig } from '@tekka/dist'
-import { DnsLookupError, DnsStoppedError, DnsTimeoutError, dnsStrategy, strategyFromConfig, type DnsInit, type StrategyComponents } from '../src/index.js'
+import { distConfig, loadConfig } from '@tekka/dist'
+import { DnsLookupError, DnsStoppedError, DnsTimeoutError, dnsStrategy, plugin, strategyFromConfig, type DnsInit, type StrategyComponents } from '../src/index.js'
 import { Dnsmasq, type DnsZone } from '@tekka/testing/dnsmasq'
 import * as ports from '@tekka/testing/ports'
 import * as wait from '@tekka/testing/wait'
@@ -64,18 +64,8 @@ async function blackHole (): Promise<Socket> {
   return s
 }
 
-async function rejection (p: Promise<unknown>, bound = 5000): Promise<Error> {
-  try {
-    await wait.withTimeout(p, bound, 'discover')
-  } catch (err) {
-    return err as Error
-  }
-  assert.unreachable('discover resolved')
-  throw new Error('unreachable')
-}
-
 test('dnsmasq answers only from its records and forwards nothing: another domain is REFUSED (an answer, not a timeout), an unknown name of its own NXDOMAIN', async () => {
-  const err = await rejection(make({ name: 'example.com' }).discover())
+  const err = await wait.rejects(wait.withTimeout(make({ name: 'example.com' }).discover(), 5000, 'discover'))
   assert.instance(err, DnsLookupError)
   assert.is((err as DnsLookupError).code, 'ERR_DNS_LOOKUP')
   assert.equal((err as DnsLookupError).failures.map((f) => f.problem), ['answered REFUSED (it refuses to answer this name, or this client)', 'answered REFUSED (it refuses to answer this name, or this client)'])
@@ -166,7 +156,7 @@ test('records added later are found (A: SIGHUP re-read; SRV: dnsmasq restarted);
 test('a port nobody listens on: a DnsLookupError naming the server, within the timeout', async () => {
   const dead = await ports.freePort()
   const s = make({ name: `nodes.${D}`, servers: ['127.0.0.1'], port: dead })
-  const err = await rejection(s.discover(), 1500 + 3000)
+  const err = await wait.rejects(wait.withTimeout(s.discover(), 1500 + 3000, 'discover'))
   assert.instance(err, DnsLookupError)
   assert.match(err.message, `127.0.0.1:${dead} refused the packet: nothing listens on that UDP port`)
 })
@@ -175,7 +165,7 @@ test('a server that never answers: a DnsTimeoutError naming the server and the t
   const hole = await blackHole()
   const at = `127.0.0.1:${hole.address().port}`
   const s = make({ name: `nodes.${D}`, servers: [at], timeout: 800, attemptTimeout: 300, tries: 2 })
-  const err = await rejection(s.discover(), 800 + 3000)
+  const err = await wait.rejects(wait.withTimeout(s.discover(), 800 + 3000, 'discover'))
   assert.instance(err, DnsTimeoutError)
   assert.is((err as DnsTimeoutError).code, 'ERR_DNS_TIMEOUT')
   assert.match(err.message, `dns: no answer to the A query for nodes.${D} from ${at} (2 attempts within 800 ms`)
@@ -204,10 +194,10 @@ test('stop() ends a lookup in flight at once (DnsStoppedError); calls on a stopp
   const p = s.discover()
   await new Promise((resolve) => { hole.once('message', resolve) })
   await s.stop?.()
-  const err = await rejection(p, 2000)
+  const err = await wait.rejects(wait.withTimeout(p, 2000, 'discover'))
   assert.instance(err, DnsStoppedError)
   assert.is((err as DnsStoppedError).code, 'ERR_DNS_STOPPED')
-  assert.instance(await rejection(s.discover(), 2000), DnsStoppedError)
+  assert.instance(await wait.rejects(wait.withTimeout(s.discover(), 2000, 'discover')), DnsStoppedError)
   await s.start?.()
   const q = s.discover()
   await new Promise((resolve) => { hole.once('message', resolve) })
@@ -216,13 +206,13 @@ test('stop() ends a lookup in flight at once (DnsStoppedError); calls on a stopp
   const r = s.discover({ signal: ac.signal })
   await new Promise((resolve) => { hole.once('message', resolve) })
   ac.abort(new Error('caller gave up'))
-  assert.match((await rejection(r, 2000)).message, 'caller gave up')
+  assert.match((await wait.rejects(wait.withTimeout(r, 2000, 'discover'))).message, 'caller gave up')
   s.c.abort.abort(new Error('discovery stopped'))
-  assert.match((await rejection(q, 2000)).message, 'discovery stopped')
+  assert.match((await wait.rejects(wait.withTimeout(q, 2000, 'discover'))).message, 'discovery stopped')
 })
 
 test('from the config (cluster.discovery = dns, cluster.dns.*), as the plugin builds it: SRV and A', async () => {
-  const conf = (over: Record<string, unknown>) => loadConfig({ env: {}, overrides: { 'node.name': 'tekka@127.0.0.2', 'cluster.discovery': 'dns', 'cluster.dns.servers': '127.0.0.1', 'cluster.dns.port': String(dns.port), ...over } })
+  const conf = (over: Record<string, unknown>) => loadConfig({ sections: [distConfig, plugin.config], env: {}, overrides: { 'node.name': 'tekka@127.0.0.2', 'cluster.discovery': 'dns', 'cluster.dns.servers': '127.0.0.1', 'cluster.dns.port': String(dns.port), ...over } })
   const srv = strategyFromConfig(conf({ 'cluster.dns.name': `srv.${D}`, 'cluster.dns.type': 'srv', 'cluster.dns.app': 'emqx' }), components())
   cleanups.push(async () => { await srv.stop?.() })
   assert.is(srv.name, 'dns')

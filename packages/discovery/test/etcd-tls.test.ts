@@ -5,7 +5,9 @@
 // each with an error that says so and names the setting to check.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { BadArgError } from '@tekka/actors'
 import * as certs from '@tekka/testing/certs'
+import * as wait from '@tekka/testing/wait'
 import { etcdStrategy, EtcdUnreachableError, type EtcdSslInit, type Strategy } from '../src/index.js'
 import { EtcdServer, pemFiles } from '@tekka/testing/etcd-server'
 import { components } from './support/components.js'
@@ -21,16 +23,6 @@ const make = (node: string, ssl: EtcdSslInit): Strategy => {
   made.push(s)
   s.start?.()
   return s
-}
-
-async function refused (s: Strategy, want: RegExp): Promise<void> {
-  try {
-    await s.discover()
-    assert.unreachable('discover')
-  } catch (err) {
-    assert.instance(err, EtcdUnreachableError)
-    assert.match((err as Error).message, want)
-  }
 }
 
 test.before(async () => { etcd = await EtcdServer.start({ tls: { cert: c.cert, key: c.key, ca: c.ca } }) })
@@ -53,21 +45,17 @@ test('https with the cluster CA and a client certificate: register, discover, lo
 
 test('the wrong CA: the server is not trusted, and the error says to check cacertfile', async () => {
   const s = make('t2@127.0.0.1', { cacertfile: pem.path['rogue-ca.crt'], certfile: pem.path['node.crt'], keyfile: pem.path['node.key'] })
-  await refused(s, /TLS: the server's certificate is not trusted \([A-Z_]+: .*\); check cluster\.etcd\.ssl\.cacertfile/)
+  await wait.rejects(s.discover(), EtcdUnreachableError, /TLS: the server's certificate is not trusted \([A-Z_]+: .*\); check cluster\.etcd\.ssl\.cacertfile/)
 })
 
 test('a client certificate of another CA: the server refuses the handshake', async () => {
   const s = make('t3@127.0.0.1', { cacertfile: pem.path['ca.crt'], certfile: pem.path['rogue.crt'], keyfile: pem.path['rogue.key'] })
-  await refused(s, /TLS: the server refused the handshake \(ERR_SSL_[A-Z0-9_]+\); check cluster\.etcd\.ssl\.certfile and keyfile/)
+  await wait.rejects(s.discover(), EtcdUnreachableError, /TLS: the server refused the handshake \(ERR_SSL_[A-Z0-9_]+\); check cluster\.etcd\.ssl\.certfile and keyfile/)
 })
 
 test('a TLS file that cannot be read: refused when the strategy is made, naming the key and the file', () => {
-  try {
-    etcdStrategy({ server: 'https://127.0.0.1:1', ssl: { cacertfile: '/nonexistent/ca.pem' } })
-    assert.unreachable('made')
-  } catch (err) {
-    assert.match((err as Error).message, 'cannot read cluster.etcd.ssl.cacertfile "/nonexistent/ca.pem" (ENOENT)')
-  }
+  assert.throws(() => etcdStrategy({ server: 'https://127.0.0.1:1', ssl: { cacertfile: '/nonexistent/ca.pem' } }),
+    (e: unknown) => e instanceof BadArgError && e.message.includes('cannot read cluster.etcd.ssl.cacertfile "/nonexistent/ca.pem" (ENOENT)'))
 })
 
 test.run()

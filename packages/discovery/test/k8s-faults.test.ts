@@ -14,6 +14,7 @@ import {
 } from '../src/index.js'
 import { FakeApiServer, ServiceAccountDir, testCerts, type FakeResponse } from '@tekka/testing/k8s-apiserver'
 import * as ports from '@tekka/testing/ports'
+import * as wait from '@tekka/testing/wait'
 
 const TOKEN = 'tok-faults'
 const stop = new AbortController()
@@ -34,20 +35,6 @@ function saDir (files: ConstructorParameters<typeof ServiceAccountDir>[0]): Serv
   const d = new ServiceAccountDir(files)
   dirs.push(d)
   return d
-}
-
-/** Rejects with `cls`, its message matching every pattern. */
-async function rejects (p: Promise<unknown>, cls: new (...a: any[]) => Error, ...patterns: Array<string | RegExp>): Promise<Error> {
-  try {
-    const v = await p
-    assert.unreachable(`resolved with ${JSON.stringify(v)}`)
-  } catch (err) {
-    if ((err as Error).name === 'Assertion') throw err
-    assert.instance(err, cls, `${(err as Error).name}: ${(err as Error).message}`)
-    for (const pat of patterns) assert.match((err as Error).message, pat)
-    return err as Error
-  }
-  throw new Error('unreachable')
 }
 
 const json = (body: unknown, status = 200): FakeResponse => ({ status, body: JSON.stringify(body) })
@@ -76,7 +63,7 @@ test.after(async () => {
 test('a wrong token: 401 with the Status reason, naming the token file', async () => {
   const d = saDir({ token: 'not-the-token' })
   for (const useEndpointSlices of [true, false]) {
-    const err = await rejects(strategy({ serviceAccountDir: d.path, useEndpointSlices }).discover(), K8sApiError,
+    const err = await wait.rejects(strategy({ serviceAccountDir: d.path, useEndpointSlices }).discover(), K8sApiError,
       '401 Unauthorized: Unauthorized', `the token in ${join(d.path, 'token')} was refused`)
     assert.is((err as K8sApiError).status, 401)
     assert.is((err as K8sApiError).reason, 'Unauthorized')
@@ -86,10 +73,10 @@ test('a wrong token: 401 with the Status reason, naming the token file', async (
 test('no token file, or an empty one: no Authorization header, and the 401 says so', async () => {
   const none = saDir({})
   const from = fake.requests.length
-  await rejects(strategy({ serviceAccountDir: none.path }).discover(), K8sApiError, '401', `no token was sent: ${join(none.path, 'token')} does not exist`)
+  await wait.rejects(strategy({ serviceAccountDir: none.path }).discover(), K8sApiError, '401', `no token was sent: ${join(none.path, 'token')} does not exist`)
   assert.is(fake.requests[from]!.authorization, undefined)
   const empty = saDir({ token: '\n' })
-  await rejects(strategy({ serviceAccountDir: empty.path }).discover(), K8sApiError, '401', `${join(empty.path, 'token')} is empty`)
+  await wait.rejects(strategy({ serviceAccountDir: empty.path }).discover(), K8sApiError, '401', `${join(empty.path, 'token')} is empty`)
 })
 
 test('a wrong CA: a server certificate not signed by ca.crt is refused, naming ca.crt', async () => {
@@ -97,7 +84,7 @@ test('a wrong CA: a server certificate not signed by ca.crt is refused, naming c
   const rogue = await new FakeApiServer({ tokens: [TOKEN], tls: { key: c.rogueKey, cert: c.rogueCert } }).start()
   try {
     rogue.setPods('default', 'tekka', [{ ip: '10.0.0.1' }])
-    await rejects(strategy({ apiserver: rogue.url }).discover(), K8sRequestError,
+    await wait.rejects(strategy({ apiserver: rogue.url }).discover(), K8sRequestError,
       /TLS: the API server's certificate is not accepted \([A-Z_]+: /, `a CA in ${join(sa.path, 'ca.crt')}`)
     assert.is(rogue.requests.length, 0, 'no request (and no token) sent to it')
   } finally {
@@ -109,54 +96,54 @@ test('no ca.crt: the system CAs are trusted (warned once), so a cluster CA certi
   const d = saDir({ token: TOKEN, ca: undefined })
   const c = components()
   const st = strategy({ serviceAccountDir: d.path }, c)
-  for (let i = 0; i < 2; i++) await rejects(st.discover(), K8sRequestError, 'TLS', `a CA the system trusts (there is no ${join(d.path, 'ca.crt')})`)
+  for (let i = 0; i < 2; i++) await wait.rejects(st.discover(), K8sRequestError, 'TLS', `a CA the system trusts (there is no ${join(d.path, 'ca.crt')})`)
   assert.is(c.records.filter((r) => r.level === 'warn' && r.msg.includes('does not exist: the API server\'s certificate is checked against the system\'s CAs')).length, 1)
 })
 
 test('a ca.crt with no certificate in it, a token or ca.crt that cannot be read: K8sCredentialsError naming the file', async () => {
   const garbage = saDir({ token: TOKEN, ca: 'not a certificate\n' })
-  await rejects(strategy({ serviceAccountDir: garbage.path }).discover(), K8sCredentialsError, join(garbage.path, 'ca.crt'), 'no PEM certificate')
+  await wait.rejects(strategy({ serviceAccountDir: garbage.path }).discover(), K8sCredentialsError, join(garbage.path, 'ca.crt'), 'no PEM certificate')
   const tokenDir = saDir({ })
   mkdirSync(join(tokenDir.path, 'token'))
-  await rejects(strategy({ serviceAccountDir: tokenDir.path }).discover(), K8sCredentialsError, join(tokenDir.path, 'token'), 'cannot read the service account token (EISDIR)')
+  await wait.rejects(strategy({ serviceAccountDir: tokenDir.path }).discover(), K8sCredentialsError, join(tokenDir.path, 'token'), 'cannot read the service account token (EISDIR)')
   const caDir = saDir({ token: TOKEN, ca: undefined })
   mkdirSync(join(caDir.path, 'ca.crt'))
-  await rejects(strategy({ serviceAccountDir: caDir.path }).discover(), K8sCredentialsError, join(caDir.path, 'ca.crt'), 'cannot read the API server\'s CA (EISDIR)')
+  await wait.rejects(strategy({ serviceAccountDir: caDir.path }).discover(), K8sCredentialsError, join(caDir.path, 'ca.crt'), 'cannot read the API server\'s CA (EISDIR)')
 })
 
 test('403 (RBAC): the authorizer\'s message and the verbs and resource the Role needs', async () => {
   fake.forbidden.add('endpointslices')
-  const e1 = await rejects(strategy().discover(), K8sApiError,
+  const e1 = await wait.rejects(strategy().discover(), K8sApiError,
     '403 Forbidden: endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:default:tekka" cannot list resource "endpointslices"',
     'its Role needs verbs get, list on resource endpointslices (apiGroups "discovery.k8s.io")')
   assert.is((e1 as K8sApiError).status, 403)
   fake.forbidden.add('endpoints')
-  await rejects(strategy({ useEndpointSlices: false }).discover(), K8sApiError,
+  await wait.rejects(strategy({ useEndpointSlices: false }).discover(), K8sApiError,
     '403 Forbidden: endpoints "tekka" is forbidden', 'its Role needs verbs get, list on resource endpoints (apiGroups "")')
 })
 
 test('404: no such service (Endpoints), no slice for it (EndpointSlices), the discovery API not served', async () => {
-  await rejects(strategy({ serviceName: 'nope', useEndpointSlices: false }).discover(), K8sApiError,
+  await wait.rejects(strategy({ serviceName: 'nope', useEndpointSlices: false }).discover(), K8sApiError,
     '404 NotFound: endpoints "nope" not found', 'no service "nope" in namespace "default" (cluster.k8s.service_name, cluster.k8s.namespace)')
-  await rejects(strategy({ serviceName: 'nope' }).discover(), K8sResponseError,
+  await wait.rejects(strategy({ serviceName: 'nope' }).discover(), K8sResponseError,
     'no EndpointSlice is labelled kubernetes.io/service-name=nope in namespace "default"')
   fake.respond = (r) => r.resource === 'endpointslices' ? json({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 }, 404) : undefined
-  await rejects(strategy().discover(), K8sApiError, '404 NotFound: the server could not find the requested resource', 'set cluster.k8s.use_endpoint_slices = off')
+  await wait.rejects(strategy().discover(), K8sApiError, '404 NotFound: the server could not find the requested resource', 'set cluster.k8s.use_endpoint_slices = off')
 })
 
 test('5xx: with a Status object, and with a text body from a proxy', async () => {
   fake.respond = () => json({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Internal error occurred: etcdserver: request timed out', reason: 'InternalError', code: 500 }, 500)
-  const e = await rejects(strategy().discover(), K8sApiError, '500 InternalError: Internal error occurred: etcdserver: request timed out')
+  const e = await wait.rejects(strategy().discover(), K8sApiError, '500 InternalError: Internal error occurred: etcdserver: request timed out')
   assert.is((e as K8sApiError).status, 500)
   fake.respond = () => ({ status: 503, body: 'upstream connect error or disconnect/reset before headers\n', contentType: 'text/plain' })
-  await rejects(strategy({ useEndpointSlices: false }).discover(), K8sApiError, '503 Service Unavailable: "upstream connect error or disconnect/reset before headers"')
+  await wait.rejects(strategy({ useEndpointSlices: false }).discover(), K8sApiError, '503 Service Unavailable: "upstream connect error or disconnect/reset before headers"')
 })
 
 test('a 200 that is not JSON', async () => {
   fake.respond = () => ({ status: 200, body: '{"kind":"EndpointSliceList","items":[' })
-  await rejects(strategy().discover(), K8sResponseError, 'the answer (200) is not JSON', 'it starts with "{\\"kind\\":\\"EndpointSliceList\\",\\"items\\":["')
+  await wait.rejects(strategy().discover(), K8sResponseError, 'the answer (200) is not JSON', 'it starts with "{\\"kind\\":\\"EndpointSliceList\\",\\"items\\":["')
   fake.respond = () => ({ status: 200, body: '<html><body>Login</body></html>', contentType: 'text/html' })
-  await rejects(strategy({ useEndpointSlices: false }).discover(), K8sResponseError, 'is not JSON', '<html>')
+  await wait.rejects(strategy({ useEndpointSlices: false }).discover(), K8sResponseError, 'is not JSON', '<html>')
 })
 
 test('JSON of the wrong shape: the field and what is wrong with it', async () => {
@@ -172,7 +159,7 @@ test('JSON of the wrong shape: the field and what is wrong with it', async () =>
   ]
   for (const [body, message] of endpoints) {
     fake.respond = () => json(body)
-    await rejects(strategy({ useEndpointSlices: false }).discover(), K8sResponseError, message)
+    await wait.rejects(strategy({ useEndpointSlices: false }).discover(), K8sResponseError, message)
   }
   const slices: Array<[FakeResponse, string]> = [
     [json({ kind: 'EndpointSliceList', metadata: {} }), 'the answer is not a discovery.k8s.io/v1 EndpointSliceList: items is undefined, not a list'],
@@ -186,7 +173,7 @@ test('JSON of the wrong shape: the field and what is wrong with it', async () =>
   ]
   for (const [answer, message] of slices) {
     fake.respond = () => answer
-    await rejects(strategy().discover(), K8sResponseError, message)
+    await wait.rejects(strategy().discover(), K8sResponseError, message)
   }
 })
 
@@ -235,26 +222,26 @@ test('addresses that do not make node names are skipped, with what is wrong, whe
 })
 
 test('an answer larger than maxBytes', async () => {
-  await rejects(strategy({ maxBytes: 200 }).discover(), K8sResponseError, 'the answer is larger than 200 bytes')
+  await wait.rejects(strategy({ maxBytes: 200 }).discover(), K8sResponseError, 'the answer is larger than 200 bytes')
 })
 
 test('pages: a continue token that repeats, and pages that never end, are refused', async () => {
   fake.respond = () => list([slice('IPv4', [{ addresses: ['10.0.0.1'] }])], { continue: 'same' })
-  await rejects(strategy().discover(), K8sResponseError, 'metadata.continue repeats the token of the page asked for')
+  await wait.rejects(strategy().discover(), K8sResponseError, 'metadata.continue repeats the token of the page asked for')
   let n = 0
   fake.respond = () => list([slice('IPv4', [{ addresses: [`10.0.0.${++n}`] }])], { continue: `page-${n}` })
   const from = fake.requests.length
-  await rejects(strategy({ maxPages: 3 }).discover(), K8sResponseError, 'more than 3 pages of EndpointSlices')
+  await wait.rejects(strategy({ maxPages: 3 }).discover(), K8sResponseError, 'more than 3 pages of EndpointSlices')
   assert.is(fake.requests.length - from, 3)
 })
 
 test('no answer: a server that never answers (timeout), one that closes mid-answer, nothing listening (refused)', async () => {
   fake.respond = () => 'hang'
-  await rejects(strategy({ timeout: 300 }).discover(), K8sRequestError, 'no answer within 300 ms')
+  await wait.rejects(strategy({ timeout: 300 }).discover(), K8sRequestError, 'no answer within 300 ms')
   fake.respond = () => 'cut'
-  await rejects(strategy().discover(), K8sRequestError, 'the connection closed before the whole answer was read')
+  await wait.rejects(strategy().discover(), K8sRequestError, 'the connection closed before the whole answer was read')
   const port = await ports.freePort()
-  await rejects(strategy({ apiserver: `https://127.0.0.1:${port}` }).discover(), K8sRequestError, `GET https://127.0.0.1:${port}/apis/`, 'cannot reach the API server (ECONNREFUSED')
+  await wait.rejects(strategy({ apiserver: `https://127.0.0.1:${port}` }).discover(), K8sRequestError, `GET https://127.0.0.1:${port}/apis/`, 'cannot reach the API server (ECONNREFUSED')
 })
 
 test('a request in flight ends when the caller\'s signal, the node\'s signal, or stop() aborts it; a stopped strategy rejects until started again', async () => {
@@ -262,19 +249,19 @@ test('a request in flight ends when the caller\'s signal, the node\'s signal, or
   const caller = new AbortController()
   const p1 = strategy({ timeout: 60_000 }).discover({ signal: caller.signal })
   setTimeout(() => { caller.abort(new Error('the round gave up')) }, 100)
-  await rejects(p1, K8sRequestError, 'aborted (the round gave up)')
+  await wait.rejects(p1, K8sRequestError, 'aborted (the round gave up)')
 
   const node = new AbortController()
   const p2 = strategy({ timeout: 60_000 }, components(node.signal)).discover()
   setTimeout(() => { node.abort(new Error('discovery stopped')) }, 100)
-  await rejects(p2, K8sRequestError, 'aborted (discovery stopped)')
+  await wait.rejects(p2, K8sRequestError, 'aborted (discovery stopped)')
 
   const st = strategy({ timeout: 60_000 })
   await st.start?.()
   const p3 = st.discover()
   setTimeout(() => { void st.stop?.() }, 100)
-  await rejects(p3, K8sRequestError, 'aborted (k8s strategy stopped)')
-  await rejects(st.discover(), K8sRequestError, 'the k8s strategy is stopped')
+  await wait.rejects(p3, K8sRequestError, 'aborted (k8s strategy stopped)')
+  await wait.rejects(st.discover(), K8sRequestError, 'the k8s strategy is stopped')
   fake.respond = undefined
   await st.start?.()
   assert.equal(await st.discover(), ['tekka@10.0.0.1', 'tekka@10.0.0.2'])

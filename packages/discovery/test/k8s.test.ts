@@ -7,7 +7,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { memoryLogger, silentLogger, systemClock, type LogRecord } from '@tekka/actors'
-import { loadConfig, startNode } from '@tekka/dist'
+import { distConfig, loadConfig, startNode } from '@tekka/dist'
 import { k8sStrategy, plugin, type K8sInit, type StrategyComponents } from '../src/index.js'
 import { FakeApiServer, ServiceAccountDir, type FakePod } from '@tekka/testing/k8s-apiserver'
 import * as ports from '@tekka/testing/ports'
@@ -170,6 +170,7 @@ test('the plugin builds it from cluster.k8s.*; a failing round is logged with it
   fake.setPods('prod', 'tekka-headless', [{ ip: '127.0.0.1' }, { ip: '127.0.0.9' }])
   fake.forbidden.add('endpointslices')
   const config = loadConfig({
+    sections: [distConfig, plugin.config],
     env: {},
     overrides: {
       'node.name': 'tekka@127.0.0.1',
@@ -182,7 +183,7 @@ test('the plugin builds it from cluster.k8s.*; a failing round is logged with it
       'cluster.k8s.app_name': 'tekka'
     }
   })
-  const inst = await plugin.start(node, config)
+  const inst = await plugin.start(node.components, plugin.config.read(config))
   try {
     const ac = inst.autocluster
     assert.is(ac.strategy.name, 'k8s')

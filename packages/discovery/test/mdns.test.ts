@@ -19,8 +19,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
 import { BadArgError, silentLogger, systemClock } from '@tekka/actors'
-import { ConfigError, loadConfig } from '@tekka/dist'
-import { mdnsStrategy, strategyFromConfig } from '../src/index.js'
+import { ConfigError, distConfig, loadConfig } from '@tekka/dist'
+import { mdnsStrategy, plugin, strategyFromConfig } from '../src/index.js'
 import * as wait from '@tekka/testing/wait'
 import { createNamespace, createNetwork, ip, netnsProblem, type Network } from '@tekka/testing/netns'
 import { AgentCallError, startAgent, type Agent } from './support/mdns-agents.js'
@@ -55,17 +55,11 @@ test.after(async () => {
   net?.destroy()
 })
 
+/** The agent's call failed with an error of `code` (undefined: one without a code), its message matching `text`. */
 const failsWith = async (p: Promise<unknown>, code: string | undefined, text?: RegExp): Promise<AgentCallError> => {
-  try {
-    await p
-  } catch (err) {
-    assert.instance(err, AgentCallError)
-    assert.is((err as AgentCallError).code, code, (err as Error).message)
-    if (text !== undefined) assert.match((err as Error).message, text)
-    return err as AgentCallError
-  }
-  assert.unreachable(`expected ${code ?? 'a failure'}`)
-  throw new Error('unreachable')
+  const err = await wait.rejects(p, AgentCallError, ...(text === undefined ? [] : [text]))
+  assert.is(err.remoteCode, code, err.message)
+  return err
 }
 
 test('bad init and a client-only node are refused before any socket is opened', () => {
@@ -74,7 +68,7 @@ test('bad init and a client-only node are refused before any socket is opened', 
   assert.throws(() => mdnsStrategy({ browseWindow: 0 }), (e: Error) => e instanceof BadArgError && /browseWindow/.test(e.message))
   assert.throws(() => mdnsStrategy({ interface: 'eth0' }), (e: Error) => e instanceof BadArgError && /IPv4 address/.test(e.message))
   assert.throws(() => mdnsStrategy()({ ...c, port: undefined }), (e: Error) => e instanceof BadArgError && /client-only/.test(e.message))
-  const config = loadConfig({ env: {}, overrides: { 'node.name': 'x1@10.77.0.99', 'cluster.discovery': 'mdns', 'cluster.mdns.browse_window': '250ms' } })
+  const config = loadConfig({ sections: [distConfig, plugin.config], env: {}, overrides: { 'node.name': 'x1@10.77.0.99', 'cluster.discovery': 'mdns', 'cluster.mdns.browse_window': '250ms' } })
   assert.throws(() => strategyFromConfig(config, { ...c, port: undefined }), (e: Error) => e instanceof ConfigError && e.key === 'cluster.discovery' && /client-only/.test(e.message))
   assert.is(strategyFromConfig(config, c).name, 'mdns')
 })

@@ -2,6 +2,7 @@
 // call its strategies. A call that fails inside rejects with the error's
 // name, code and message; an agent that dies or does not answer in time
 // fails the call with the tail of its output.
+import { TekkaError } from '@tekka/actors'
 import type { NodeProcess } from '@tekka/testing/procs'
 import { spawnInNetns } from '@tekka/testing/netns'
 import type { Spec } from './mdns-agent.js'
@@ -15,14 +16,14 @@ export interface AgentLog {
   fields?: Record<string, unknown>
 }
 
-/** A failure reported by the agent. */
-export class AgentCallError extends Error {
-  readonly code: string | undefined
+/** A failure reported by the agent: the error inside it, by name, code and message. */
+export class AgentCallError extends TekkaError<'ERR_AGENT_CALL'> {
+  /** The code of the error inside the agent (`ERR_MDNS_STOPPED`), if it had one. */
+  readonly remoteCode: string | undefined
   readonly errorName: string
   constructor (op: string, e: { name: string, code?: string, message: string }) {
-    super(`${op}: ${e.message}`)
-    this.name = 'AgentCallError'
-    this.code = e.code
+    super(`${op}: ${e.message}`, 'ERR_AGENT_CALL')
+    this.remoteCode = e.code
     this.errorName = e.name
   }
 }

@@ -1,20 +1,36 @@
-// The compliance suite of the strategy contract (strategy.ts): every
-// strategy runs it, against real nodes (and, for registry strategies, its
-// real server). A test file per strategy calls `strategyCompliance` with the
-// factory and a way to make nodes known to the strategy.
-//
-//   strategyCompliance({
-//     name: 'static',
-//     factory: staticStrategy,
-//     init: (nodes) => ({ seeds: nodes })
-//   })
+/**
+ * The compliance suite of the discovery strategy contract
+ * (`@tekka/discovery`'s strategy.ts): every strategy runs it, against real
+ * nodes (and, for registry strategies, its real server). A test file per
+ * strategy calls `strategyCompliance` with the factory and a way to make
+ * nodes known to the strategy; the suite is one uvu suite, run at once.
+ *
+ * ```ts
+ * import { strategyCompliance } from '@tekka/testing/compliance/strategy'
+ * import { staticStrategy } from '@tekka/discovery'
+ *
+ * strategyCompliance({
+ *   name: 'static',
+ *   factory: staticStrategy,
+ *   init: (nodes) => ({ seeds: nodes })
+ * })
+ * ```
+ *
+ * What it checks: a name and methods that come in pairs (lock / unlock,
+ * register / unregister); discover gives well-formed names, no duplicates,
+ * every node known to it, as a copy; register / unregister round trip and
+ * are idempotent; lock excludes a second locker and unlock releases only the
+ * holder's lock; start and stop are safe twice (stop without start too); a
+ * stopped strategy's calls all settle and never throw synchronously, and the
+ * autocluster actor given one runs its rounds without crashing.
+ */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { memoryLogger, type LogRecord } from '@tekka/actors'
 import { nodeNameProblem, startNode, type DistNode } from '@tekka/dist'
-import { autocluster, strategyComponents, type Strategy, type StrategyFactory } from '../src/index.js'
-import * as ports from '@tekka/testing/ports'
-import * as wait from '@tekka/testing/wait'
+import { autocluster, strategyComponents, type Strategy, type StrategyFactory } from '@tekka/discovery'
+import { freePortRange } from '../ports.js'
+import { eventually, withTimeout } from '../wait.js'
 
 export interface ComplianceTarget<Init> {
   /** The strategy's name, as `strategy.name` says it. */
@@ -55,13 +71,13 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
 
   const make = async (i: number): Promise<Strategy> => {
     const node = nodes[i] as DistNode
-    const strategy = target.factory(await target.init(names, node.name))(strategyComponents(node, target.name, stop.signal))
+    const strategy = target.factory(await target.init(names, node.name))(strategyComponents(node.components, target.name, stop.signal))
     made.push(strategy)
     return strategy
   }
 
   s.before(async () => {
-    const base = await ports.freePortRange(count + 1)
+    const base = await freePortRange(count + 1)
     const logger = memoryLogger('tekka')
     records = logger.records
     nodes = await Promise.all(Array.from({ length: count }, async (_, i) =>
@@ -89,7 +105,7 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
     const all = await Promise.all(nodes.map(async (_, i) => await make(i)))
     for (const st of all) await st.start?.()
     for (const st of all) await st.register?.()
-    await wait.eventually(async () => {
+    await eventually(async () => {
       const found = await all[0]!.discover()
       assert.ok(Array.isArray(found), 'a list')
       for (const n of found) assert.is(nodeNameProblem(n), undefined, `${String(n)} is a node name`)
@@ -112,10 +128,10 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
     await theirs.start?.()
     await mine.register()
     await mine.register() // idempotent
-    await wait.eventually(async () => (await theirs.discover()).filter((n) => n === names[0]).length === 1, { timeout: SETTLE_MS, message: 'listed once after register' })
+    await eventually(async () => (await theirs.discover()).filter((n) => n === names[0]).length === 1, { timeout: SETTLE_MS, message: 'listed once after register' })
     await mine.unregister?.()
     await mine.unregister?.() // idempotent
-    await wait.eventually(async () => !(await theirs.discover()).includes(names[0]!), { timeout: SETTLE_MS, message: 'gone after unregister' })
+    await eventually(async () => !(await theirs.discover()).includes(names[0]!), { timeout: SETTLE_MS, message: 'gone after unregister' })
   })
 
   s('lock excludes a second locker; unlock releases it; unlock of a lock not held is harmless (when it has a lock)', async () => {
@@ -159,16 +175,16 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
         assert.unreachable(`${call}() on a stopped strategy threw synchronously: ${(err as Error).message}`)
         return
       }
-      await wait.withTimeout(Promise.resolve(p).catch(() => undefined), SETTLE_MS, `${call}() on a stopped strategy`)
+      await withTimeout(Promise.resolve(p).catch(() => undefined), SETTLE_MS, `${call}() on a stopped strategy`)
     }
     // The actor, given a stopped strategy, runs its rounds and lives on.
     const node = nodes[0] as DistNode
-    const ac = autocluster({ interval: 50, callTimeout: 1000, probeTimeout: 1000, jitter: 0, ctl: false })({ node, strategy: st })
+    const ac = autocluster({ interval: 50, callTimeout: 1000, probeTimeout: 1000, jitter: 0, ctl: false })({ ...node.components, strategy: st })
     const crashes = records.filter((r) => r.msg === 'process crashed').length
     await ac.start()
     const pid = ac.pid
     try {
-      await wait.eventually(() => ac.status().rounds >= 3 || ac.state === 'complete', { timeout: SETTLE_MS, message: 'rounds on a stopped strategy' })
+      await eventually(() => ac.status().rounds >= 3 || ac.state === 'complete', { timeout: SETTLE_MS, message: 'rounds on a stopped strategy' })
       assert.ok(pid !== undefined && ac.pid?.equals(pid), 'the same actor: no crash')
       assert.is(records.filter((r) => r.msg === 'process crashed').length, crashes)
     } finally {
