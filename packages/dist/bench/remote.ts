@@ -18,7 +18,7 @@
  *   in flight; calls/s with p50 / p99. Baseline raw.call: request / reply
  *   frames, 64 in flight.
  *
- * Output: one JSON line per result (format: @tekka/actors/bench-harness), e.g.
+ * Output: one JSON line per result (format: @tekka/testing/bench), e.g.
  *   {"bench":"remote.oneway","value":5.1e5,"unit":"msg/s","min":...,"max":...,"runs":5,
  *    "baseline":{"name":"raw.oneway","value":...},"ratio":0.72,
  *    "cpuNsPerOp":{"here":...,"peer":...},"baselineCpuNsPerOp":{...},"goal":"..."}
@@ -41,10 +41,12 @@
  * 120 s (the harness's withTimeout) has lost messages: it fails, not hangs.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer, connect } from 'node:net'
+import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { consoleLogger, Pid } from '@tekka/actors'
 import { benchEnv, emit, gc, killOnExit, latencyUs, round, stats, tick, withTimeout } from '@tekka/testing/bench'
+import { freePort } from '@tekka/testing/ports'
+import { TEKKA_BIN } from '@tekka/testing/procs'
 import { createCodec, startNode, type DistNode } from '../src/index.js'
 import { CTL, RawLink, RPC_CALL, RPC_REPLY, SEND, type PidTuple } from './peers/raw-wire.js'
 
@@ -65,7 +67,8 @@ const RAW_HIGH_WATER = 8 * 1024 * 1024
 const COOKIE = 'tekka-bench'
 const SELF = 'bench0@127.0.0.1'
 const PEER = 'peer1@127.0.0.1'
-const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
+/** The `tekka` command (packages/tekka), which runs peers/app.js as a whole node. */
+const BIN = TEKKA_BIN
 const APP = fileURLToPath(new URL('./peers/app.js', import.meta.url))
 const RAW_PEER = fileURLToPath(new URL('./peers/raw-peer.js', import.meta.url))
 
@@ -104,8 +107,8 @@ function startChild (label: string, args: string[]): Child {
   const lines: string[] = []
   const waiters = new Set<() => void>()
   let buf = ''
-  proc.stdout!.setEncoding('utf8')
-  proc.stdout!.on('data', (d: string) => {
+  proc.stdout.setEncoding('utf8')
+  proc.stdout.on('data', (d: string) => {
     buf += d
     let i
     while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1) }
@@ -134,15 +137,6 @@ function startChild (label: string, args: string[]): Child {
     clearTimeout(timer)
   }
   return { proc, line, stop }
-}
-
-/** A port free right now (the OS's pick), for the peer's listener. */
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen({ host: '127.0.0.1', port: 0 }, resolve) })
-  const port = (srv.address() as { port: number }).port
-  await new Promise<void>((resolve) => { srv.close(() => { resolve() }) })
-  return port
 }
 
 // ---- the tekka side ----------------------------------------------------------------
@@ -357,9 +351,9 @@ async function alternate (tekka: Tekka, raws: Raw[], warmN: number, n: number,
     await peerGc(tekka.node)
     out.tekka.push(await measure(n, () => peerCpu(tekka.node), () => t(tekka, n)))
     for (let k = 0; k < raws.length; k++) {
-      const raw = raws[k]!
+      const raw = raws[k]
       await rawGc(raw)
-      out.raw[k]!.push(await measure(n, () => rawCpu(raw), () => r(raw, n)))
+      out.raw[k].push(await measure(n, () => rawCpu(raw), () => r(raw, n)))
     }
   }
   return out

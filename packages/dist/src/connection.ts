@@ -22,17 +22,13 @@
  * Reading pauses after each chunk until the next turn of the event loop, so
  * the processes the messages are for keep up (see #ingest).
  *
- * Ticks (Erlang's net_ticktime). Every tickTime / 4 the connection checks:
- * nothing but ticks written since the last check -> send a tick; nothing at
- * all received in 4 consecutive checks -> close with `net_tick_timeout`.
- * Both ends must use the same tickTime. The other direction is watched too:
- * a write the socket has not taken in 4 consecutive checks (the peer stopped
- * reading, its receive window and our send buffer are full) for
- * `sendTimeout` (default 4 × tickTime) closes with `send_timeout`, so a
- * peer that talks but never reads cannot make this node queue for it
- * without bound. Node gives no way to see the kernel's send buffer drain,
- * so a slow reader behind a full buffer looks the same: the timeout is
- * longer than the tick for that reason.
+ * Ticks (Erlang's net_ticktime). Every tickTime / 4 the connection checks
+ * (link-liveness.ts): nothing but ticks written since the last check -> send
+ * a tick; nothing at all received in 4 consecutive checks -> close with
+ * `net_tick_timeout`. Both ends must use the same tickTime. A write the
+ * socket has not taken for `sendTimeout` (default 4 × tickTime; the peer
+ * stopped reading) closes with `send_timeout`, so a peer that talks but never
+ * reads cannot make this node queue for it without bound.
  *
  * Closing. `close` (or the socket ending, or a protocol error) clears every
  * timer, drops what is queued, destroys the socket and emits `'close'`
@@ -42,22 +38,18 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
-import { consoleLogger, systemClock, BadArgError } from '@tekka/actors'
+import { consoleLogger, systemClock } from '@tekka/actors'
 import type { Clock, Logger, Timer } from '@tekka/actors'
 import { createCodec } from './codec.js'
 import type { Codec } from './codec.js'
-import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder } from './frame.js'
+import { FrameDecoder } from './frame.js'
+import { linkSettings, type LinkOptions, type LinkSettings } from './connection-settings.js'
+import { Liveness } from './link-liveness.js'
 import { FrameTooLargeError, ProtocolError } from './errors.js'
 import type { PeerInfo } from './handshake.js'
 import { gather, Outbox } from './outbox.js'
 import { Reassembly } from './reassembly.js'
 import { KIND_CONTROL, KIND_DATA, KIND_FRAG_FIRST, KIND_FRAG_NEXT, SMALL_HEADER_SIZE } from './wire.js'
-
-export const DEFAULT_TICK_TIME = 8000
-export const DEFAULT_HIGH_WATER = 8 * 1024 * 1024
-export const DEFAULT_FRAGMENT_SIZE = 64 * 1024
-/** Ticks missed in a row before the link is declared down (Erlang's count). */
-const MISSED_TICKS_LIMIT = 4
 
 export type CloseReason = 'disconnect' | 'connection_closed' | 'net_tick_timeout' | 'send_timeout' | 'protocol_error'
 
@@ -66,7 +58,7 @@ export type ConnectionEvents = {
   close: [reason: string, error?: Error]
 }
 
-export interface ConnectionOptions {
+export interface ConnectionOptions extends LinkOptions {
   /** The peer from the handshake (or just its name); kept on `connection.peer` / `peerName`, used in log lines. */
   peer?: PeerInfo | string
   /** Bytes the handshake read past its end (`HandshakeResult.rest`). */
@@ -75,22 +67,12 @@ export interface ConnectionOptions {
   /** Default: `tekka:dist:connection` on stderr. Used as given. */
   logger?: Logger
   codec?: Codec
-  /** Erlang's net_ticktime, in ms (default 8000); 0 or Infinity turns ticks off. */
-  tickTime?: number
   /**
-   * A write the socket has not taken for this long (checked every
-   * tickTime / 4) closes the link with `send_timeout`; default 4 × tickTime,
-   * 0 or Infinity: never. Needs ticks on.
+   * The link's tunables already resolved by `linkSettings` (the net kernel
+   * passes the node's, resolved once at start); the LinkOptions fields are
+   * then not read.
    */
-  sendTimeout?: number
-  /** Queued bytes above which `send` returns a promise (default 8 MiB). */
-  highWater?: number
-  /** Queued bytes at which that promise resolves (default highWater / 2). */
-  lowWater?: number
-  /** Largest frame, and largest message, accepted or sent (default 64 MiB). */
-  maxFrameSize?: number
-  /** Data messages above this are fragmented; also the size of one write batch (default 64 KiB). */
-  fragmentSize?: number
+  link?: LinkSettings
 }
 
 export interface SendOptions {
@@ -115,11 +97,6 @@ export interface ConnectionStats {
   messagesOut: number
   ticksIn: number
   ticksOut: number
-}
-
-function positiveInt (name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v <= 0) throw new BadArgError(`${name} must be a positive integer, got ${v}`)
-  return v
 }
 
 export class Connection extends EventEmitter<ConnectionEvents> {
@@ -150,16 +127,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** A batch handed to the socket whose write callback has not come yet. */
   #inflight = false
   #tickTimer: Timer | undefined
-  /** When the next tick check is due, on the injected clock. */
-  #nextCheck: number | undefined
-  #heard = false
-  #wrote = false
-  #missed = 0
-  /** Write callbacks so far and bytes waiting in the socket, at the last tick check: no progress with a write in flight is a stall. */
-  #writesDone = 0
-  #writesAtCheck = 0
-  #waitingAtCheck = 0
-  #stalls = 0
+  /** Undefined when ticks are off. */
+  readonly #liveness: Liveness | undefined
   #drain: { promise: Promise<void>, resolve: () => void } | undefined
   /** Streams with a large message in the data queue (see SendOptions.stream). */
   readonly #bigStreams = new Set<object>()
@@ -176,19 +145,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     super()
     this.peer = typeof options.peer === 'object' ? options.peer : undefined
     this.peerName = typeof options.peer === 'string' ? options.peer : options.peer?.name
-    const tick = options.tickTime ?? DEFAULT_TICK_TIME
-    if (!(tick >= 0)) throw new BadArgError(`tickTime must be >= 0, got ${tick}`)
-    this.tickTime = tick
-    const st = options.sendTimeout ?? 4 * tick
-    if (!(st >= 0)) throw new BadArgError(`sendTimeout must be >= 0, got ${st}`)
-    this.sendTimeout = st === 0 ? Infinity : st
-    this.highWater = positiveInt('highWater', options.highWater ?? DEFAULT_HIGH_WATER)
-    this.lowWater = options.lowWater ?? Math.floor(this.highWater / 2)
-    if (!Number.isSafeInteger(this.lowWater) || this.lowWater < 0 || this.lowWater > this.highWater) {
-      throw new BadArgError(`lowWater must be an integer in 0..highWater, got ${this.lowWater}`)
-    }
-    this.maxFrameSize = positiveInt('maxFrameSize', options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE)
-    this.fragmentSize = positiveInt('fragmentSize', options.fragmentSize ?? DEFAULT_FRAGMENT_SIZE)
+    const link = options.link ?? linkSettings(options)
+    this.tickTime = link.tickTime
+    this.sendTimeout = link.sendTimeout
+    this.highWater = link.highWater
+    this.lowWater = link.lowWater
+    this.maxFrameSize = link.maxFrameSize
+    this.fragmentSize = link.fragmentSize
+    this.#liveness = this.tickTime > 0 && Number.isFinite(this.tickTime) ? new Liveness(this.tickTime, this.sendTimeout) : undefined
     this.#socket = socket
     this.#clock = options.clock ?? systemClock()
     this.#logger = options.logger ?? consoleLogger('tekka:dist:connection')
@@ -365,20 +329,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.#closed || this.#inflight) return
     const batch = this.#outbox.take(this.fragmentSize)
     if (batch === undefined) return
-    if (!batch.onlyTicks) this.#wrote = true
+    if (!batch.onlyTicks && this.#liveness !== undefined) this.#liveness.wrote = true
     this.#stats.bytesOut += batch.size
     this.#inflight = true
     this.#releaseDrain(false)
     const bufs = gather(batch.parts)
     const socket = this.#socket
     if (bufs.length === 1) {
-      socket.write(bufs[0]!, this.#afterWrite)
+      socket.write(bufs[0], this.#afterWrite)
       return
     }
     // Several buffers (a fragment is never copied): corked, they still reach the kernel as one writev.
     socket.cork()
-    for (let i = 0; i < bufs.length - 1; i++) socket.write(bufs[i]!)
-    socket.write(bufs[bufs.length - 1]!, this.#afterWrite)
+    for (let i = 0; i < bufs.length - 1; i++) socket.write(bufs[i])
+    socket.write(bufs[bufs.length - 1], this.#afterWrite)
     socket.uncork()
   }
 
@@ -386,7 +350,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#inflight = false
     // A failed write also fails the socket, whose 'error' / 'close' closes us.
     if (err != null) return
-    this.#writesDone++
+    if (this.#liveness !== undefined) this.#liveness.writesDone++
     this.#outbox.written()
     if (!this.#outbox.empty) this.#scheduleFlush()
     else this.#releaseIdle()
@@ -408,53 +372,29 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #armTick (): void {
-    if (this.tickTime > 0 && Number.isFinite(this.tickTime)) {
-      // Checks keep to a fixed grid (start + k × tickTime / 4): re-arming from
-      // when a check ran would add each timer's lateness to the next, and
-      // detection would drift past tickTime.
-      const interval = this.tickTime / 4
-      const now = this.#clock.now()
-      this.#nextCheck = this.#nextCheck === undefined ? now + interval : Math.max(now, this.#nextCheck + interval)
-      this.#tickTimer = this.#clock.setTimeout(this.#onTick, this.#nextCheck - now)
-    }
+    if (this.#liveness !== undefined) this.#tickTimer = this.#clock.setTimeout(this.#onTick, this.#liveness.nextDelay(this.#clock.now()))
   }
 
   #onTick = (): void => {
     this.#tickTimer = undefined
-    if (this.#closed) return
-    if (this.#heard) {
-      this.#heard = false
-      this.#missed = 0
-    } else if (++this.#missed >= MISSED_TICKS_LIMIT) {
-      this.close('net_tick_timeout')
+    if (this.#closed || this.#liveness === undefined) return
+    const verdict = this.#liveness.check(this.#inflight, this.#socket.writableLength, this.#outbox.empty && !this.#inflight)
+    if (verdict === 'net_tick_timeout' || verdict === 'send_timeout') {
+      this.close(verdict)
       return
     }
-    // Progress is a write callback or fewer bytes waiting in the socket (a
-    // large batch drains over several checks on a slow but live link).
-    const waiting = this.#socket.writableLength
-    if (this.#inflight && this.#writesDone === this.#writesAtCheck && waiting >= this.#waitingAtCheck) {
-      if (++this.#stalls * (this.tickTime / 4) >= this.sendTimeout) {
-        this.close('send_timeout')
-        return
-      }
-    } else {
-      this.#stalls = 0
-    }
-    this.#writesAtCheck = this.#writesDone
-    this.#waitingAtCheck = waiting
-    if (!this.#wrote && this.#outbox.empty && !this.#inflight) {
+    if (verdict === 'tick') {
       this.#outbox.pushTick()
       this.#stats.ticksOut++
       this.#scheduleFlush()
     }
-    this.#wrote = false
     this.#armTick()
   }
 
   #ingest = (chunk: Uint8Array): void => {
     if (this.#closed) return
     this.#stats.bytesIn += chunk.length
-    this.#heard = true
+    if (this.#liveness !== undefined) this.#liveness.heard = true
     try {
       this.#decoder.feed(chunk)
       this.#decoder.drain(this.#onFrame)
@@ -508,7 +448,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         to = whole?.length ?? 0
         break
       default:
-        throw new ProtocolError(`unknown frame kind ${buf[start]!}`)
+        throw new ProtocolError(`unknown frame kind ${buf[start]}`)
     }
     if (whole === undefined) return true
     const value = this.#codec.decode(whole, from, to)

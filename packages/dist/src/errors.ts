@@ -110,10 +110,14 @@ export class BadNodeNameError extends TekkaError<'ERR_BAD_NODE_NAME'> {
 export class BadRpcError extends TekkaError<BadRpcCode> {
   readonly node: string
   readonly fn: string
-  /** For ERR_RPC_EXCEPTION: the callee's error (name, message, stack). */
-  readonly remote: { name: string, message: string, stack?: string } | undefined
-  constructor (code: BadRpcCode, node: string, fn: string, message: string, remote?: { name: string, message: string, stack?: string }) {
-    super(message, code)
+  /**
+   * For ERR_RPC_EXCEPTION: the error the function threw on the callee, as the
+   * codec rebuilt it (its class, code and fields; see codec-errors.ts). Also
+   * the `cause`.
+   */
+  readonly remote: Error | undefined
+  constructor (code: BadRpcCode, node: string, fn: string, message: string, remote?: Error) {
+    super(message, code, remote === undefined ? undefined : { cause: remote })
     this.node = node
     this.fn = fn
     this.remote = remote

@@ -11,13 +11,16 @@
  */
 import type { MemberStatus, PartitionEventType } from './membership/types.js'
 
+/** Why a link went down: a connection's close reason (Erlang's nodedown reasons), or another a part gave. */
+export type NodeDownReason = 'connection_closed' | 'net_tick_timeout' | 'send_timeout' | 'disconnect' | 'protocol_error' | (string & {})
+
 declare module '@tekka/actors' {
   interface TekkaEvents {
     /** A link to `peer` is up (after the handshake). */
     'dist.nodeup': { peer: string, creation: number, hidden: boolean }
-    /** The link to `peer` is gone; `reason` as Erlang's nodedown reasons (`connection_closed`, `net_tick_timeout`, `disconnect`, ...). */
-    'dist.nodedown': { peer: string, reason: string, hidden: boolean, error?: string }
-    /** A dial to `peer` failed: signals queued for it were dropped. */
+    /** The link to `peer` is gone; `reason` as Erlang's nodedown reasons (`connection_closed`, `net_tick_timeout`, `disconnect`, ...); `error`, when one closed it, as `Name: message`. */
+    'dist.nodedown': { peer: string, reason: NodeDownReason, hidden: boolean, error?: string }
+    /** A dial to `peer` failed: signals queued for it were dropped; `error` as `Name: message`. */
     'dist.unreachable': { peer: string, error?: string }
     /** A member's status changed as this node sees it (ekka's membership events). */
     'membership.change': { member: string, status: MemberStatus }
@@ -29,5 +32,3 @@ declare module '@tekka/actors' {
     'node.stopped': Record<string, never>
   }
 }
-
-export {}

@@ -11,10 +11,9 @@
  * announces a large frame and stalls costs nothing but the bytes it sent.
  */
 import { FrameTooLargeError } from './errors.js'
+import { DEFAULT_MAX_FRAME_SIZE } from './defaults.js'
 
 export const FRAME_HEADER_SIZE = 4
-/** Default ceiling for one frame, and for one reassembled message. */
-export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
 /** What a 32-bit prefix can express. */
 const ABSOLUTE_MAX = 0xffff_ffff
 
@@ -108,7 +107,7 @@ export class FrameDecoder {
       if (this.#failure !== undefined) throw this.#failure
       if (this.#need < 0) {
         if (this.#buffered < FRAME_HEADER_SIZE) return
-        const first = this.#chunks[0]!
+        const first = this.#chunks[0]
         const at = this.#offset
         if (first.length - at >= FRAME_HEADER_SIZE) {
           const size = first.readUInt32BE(at)
@@ -159,8 +158,8 @@ export class FrameDecoder {
     let chunk = 0
     let at = this.#offset
     for (let i = 0; i < FRAME_HEADER_SIZE; i++) {
-      while (at >= this.#chunks[chunk]!.length) { chunk++; at = 0 }
-      value = value * 256 + this.#chunks[chunk]![at++]!
+      while (at >= this.#chunks[chunk].length) { chunk++; at = 0 }
+      value = value * 256 + this.#chunks[chunk][at++]
     }
     return value
   }
@@ -168,7 +167,7 @@ export class FrameDecoder {
   #skip (n: number): void {
     this.#buffered -= n
     while (n > 0) {
-      const first = this.#chunks[0]!
+      const first = this.#chunks[0]
       const left = first.length - this.#offset
       if (n < left) { this.#offset += n; return }
       n -= left
@@ -180,7 +179,7 @@ export class FrameDecoder {
   /** `n` bytes off the front: a view when they lie in one chunk, else one new buffer. */
   #take (n: number): Buffer {
     if (n === 0) return EMPTY
-    const first = this.#chunks[0]!
+    const first = this.#chunks[0]
     if (first.length - this.#offset >= n) {
       const view = first.subarray(this.#offset, this.#offset + n)
       this.#skip(n)
@@ -189,7 +188,7 @@ export class FrameDecoder {
     const out = Buffer.allocUnsafe(n)
     let at = 0
     while (at < n) {
-      const c = this.#chunks[0]!
+      const c = this.#chunks[0]
       const len = Math.min(c.length - this.#offset, n - at)
       c.copy(out, at, this.#offset, this.#offset + len)
       at += len

@@ -57,7 +57,7 @@ function expectedText (expected: string | readonly string[]): string {
 }
 
 export function codeForStatus (status: string): HandshakeErrorCode {
-  return Object.prototype.hasOwnProperty.call(STATUS_CODES, status) ? STATUS_CODES[status]! : 'ERR_HANDSHAKE_PROTOCOL'
+  return Object.prototype.hasOwnProperty.call(STATUS_CODES, status) ? STATUS_CODES[status] : 'ERR_HANDSHAKE_PROTOCOL'
 }
 
 export interface ChannelOptions {
@@ -85,7 +85,7 @@ export class HandshakeChannel {
   readonly #transcript: Hash = createHash('sha256')
   #waiter: Waiter | undefined
   /** Why no more messages will come (peer closed, socket error, abort, garbage). */
-  #failure: unknown
+  #failure: Error | undefined
   #finished = false
 
   constructor (socket: Socket, opts: ChannelOptions, peerLabel: string) {
@@ -224,10 +224,11 @@ export class HandshakeChannel {
   }
 
   #onAbort = (): void => {
-    this.#setFailure(this.#opts.signal?.reason)
+    const why: unknown = this.#opts.signal?.reason
+    this.#setFailure(why instanceof Error ? why : new HandshakeError('ERR_HANDSHAKE_CLOSED', `handshake with ${this.peerLabel} aborted: ${String(why)}`))
   }
 
-  #setFailure (err: unknown): void {
+  #setFailure (err: Error): void {
     this.#failure ??= err
     this.#pump()
   }
@@ -237,7 +238,7 @@ export class HandshakeChannel {
     const w = this.#waiter
     if (w === undefined) return
     let msg: Message | undefined
-    let error: unknown
+    let error: Error | undefined
     try {
       const body = this.#decoder.next()
       if (body !== undefined) msg = this.#parse(body, w)
@@ -264,7 +265,7 @@ export class HandshakeChannel {
     if (m.t === 'status' && !expects(w.expected, 'status')) {
       const status = typeof m.status === 'string' ? m.status : String(m.status)
       const detail = typeof m.detail === 'string' ? ` (${m.detail.slice(0, 200)})` : ''
-      const text = Object.prototype.hasOwnProperty.call(STATUS_TEXT, status) ? STATUS_TEXT[status]! : `status ${JSON.stringify(status.slice(0, 40))}`
+      const text = Object.prototype.hasOwnProperty.call(STATUS_TEXT, status) ? STATUS_TEXT[status] : `status ${JSON.stringify(status.slice(0, 40))}`
       throw new HandshakeError(codeForStatus(status), `${this.peerLabel} refused the handshake: ${text}${detail}`, { status })
     }
     if (!expects(w.expected, m.t)) {

@@ -61,11 +61,11 @@ import { HandshakeChannel } from './handshake-channel.js'
 import type { Message } from './handshake-channel.js'
 import { HandshakeError } from './errors.js'
 import { isNodeName } from './node-name.js'
+import { DEFAULT_HANDSHAKE_TIMEOUT } from './defaults.js'
 
 /** The protocol version this code speaks best, and the oldest it still speaks. */
 export const PROTOCOL_VERSION = 1
 export const MIN_PROTOCOL_VERSION = 1
-export const DEFAULT_HANDSHAKE_TIMEOUT = 5000
 const CHALLENGE_SIZE = 32
 const CLIENT_LABEL = Buffer.from('tekka-dist client proof\0')
 const SERVER_LABEL = Buffer.from('tekka-dist server proof\0')

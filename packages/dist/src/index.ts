@@ -22,12 +22,11 @@
  * The wire layer is public too, for tools that speak the protocol
  * (`dial`, `clientHandshake`, `Connection`, `createCodec`).
  */
-import './events.js'
 
 // nodes
 export { startNode, DistNode } from './node.js'
 export type { NodeOptions } from './node.js'
-export type { NodeUpInfo, NodeDownReason } from './net-kernel.js'
+export type { NodeDownReason } from './events.js'
 
 // the contracts of the parts above
 export type {

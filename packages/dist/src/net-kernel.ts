@@ -12,21 +12,29 @@
  *   with the greater name wins (see `#onPeer`).
  * - Connected nodes tell each other whom they know, so non-hidden nodes form
  *   a full mesh.
+ *
+ * Its options arrive resolved (startNode applies the defaults once); node
+ * watchers are in node-watchers.ts, the dialling address rule in
+ * dial-address.ts.
  */
-import { isIP, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { Pid, formatReason, type Clock, type Logger, type Ref, type RemoteName, type RemoteInbound, type RemoteRouter, type Runtime, type Timer } from '@tekka/actors'
 import { createCodec, type Codec } from './codec.js'
 import { Connection } from './connection.js'
-import { clientHandshake, serverHandshake, type PeerInfo } from './handshake.js'
+import type { LinkSettings } from './connection-settings.js'
+import { clientHandshake, serverHandshake, type HandshakeOptions, type PeerInfo } from './handshake.js'
 import { isNodeName, nodePort } from './node-name.js'
-import { tcpTransport, type TlsOptions, type Transport } from './transport.js'
+import { NodeWatchers } from './node-watchers.js'
+import { Peer } from './peer.js'
+import { localAddressFor } from './dial-address.js'
+import type { TlsOptions, Transport } from './transport.js'
+import { applyFrame } from './inbound.js'
 import {
   BYE, DEMONITOR, DOWN, EXIT, EXIT2, LINK, MONITOR, NODES, REG_SEND, RPC_CALL, RPC_REPLY, SEND, UNLINK,
-  parseSignal, wireTarget, type Signal
+  wireTarget, type Signal
 } from './protocol.js'
 
-export type NodeDownReason = 'connection_closed' | 'net_tick_timeout' | 'disconnect' | 'protocol_error' | string
-
+/** Resolved: startNode has applied every default. */
 export interface NetKernelOptions {
   runtime: Runtime
   cookie: string
@@ -37,37 +45,17 @@ export interface NetKernelOptions {
   listen: { host: string, port: number } | false
   /** Base port for peers' ports (ekka's rule: base + trailing digits of the short name). */
   basePort: number
-  tickTime: number
-  /** See ConnectionOptions.sendTimeout (default 4 × tickTime; 0: off). */
-  sendTimeout?: number
+  /** Deadline of a dial, of each handshake step and of a TLS handshake, ms. */
   handshakeTimeout: number
-  maxFrameSize: number
-  highWater?: number
+  /** Every link's tunables (tick time, send timeout, water marks, frame size). */
+  link: LinkSettings
   tls?: TlsOptions
-  /** Sockets: TCP / TLS by default (tests inject an in-memory network). */
-  transport?: Transport
+  /** Sockets: TCP / TLS, or an in-memory network in tests. */
+  transport: Transport
   clock: Clock
   logger: Logger
   /** Called for RPC_CALL / RPC_REPLY signals. */
   onRpc?: (peer: string, signal: Extract<Signal, { tag: typeof RPC_CALL | typeof RPC_REPLY }>) => void
-}
-
-export interface NodeUpInfo {
-  node: string
-  creation: number
-  hidden: boolean
-}
-
-interface Peer {
-  readonly name: string
-  conn: Connection | undefined
-  info: PeerInfo | undefined
-  /** Signals waiting for the connection. */
-  queue: Array<{ frame: unknown[], stream: object }>
-  dialing: boolean
-  /** Incoming handshakes in progress from this peer. */
-  accepting: number
-  waiters: Array<(ok: boolean) => void>
 }
 
 /** Ordering streams for frames with no sending process. */
@@ -89,8 +77,7 @@ export class NetKernel implements RemoteRouter {
   #sockets = new Set<Socket>()
   /** Waits after a refused dial; cleared on stop so a stopped kernel holds no timer. */
   #refusedTimers = new Set<Timer>()
-  /** Pids watching node up/down: pid key -> { pid, node (undefined = all) }. */
-  #nodeWatchers = new Map<string, { pid: Pid, nodes: Set<string> | 'all' }>()
+  readonly #watchers: NodeWatchers
   /** Why the last dial to a node failed (for clear errors in join and the like). */
   #lastError = new Map<string, Error>()
   /** The runtime's way in for signals from peers (attachRouter); kept after stop for signals still in flight. */
@@ -103,6 +90,12 @@ export class NetKernel implements RemoteRouter {
     this.creation = opts.runtime.creation
     this.codec = createCodec()
     this.log = opts.logger
+    this.#watchers = new NodeWatchers(opts.runtime)
+  }
+
+  /** net_ticktime of every link, ms. */
+  get tickTime (): number {
+    return this.opts.link.tickTime
   }
 
   get port (): number | undefined {
@@ -116,10 +109,12 @@ export class NetKernel implements RemoteRouter {
     if (this.opts.listen !== false) {
       const { host, port } = this.opts.listen
       try {
-        this.#server = await (this.opts.transport ?? tcpTransport).listen({
+        this.#server = await this.opts.transport.listen({
           host,
           port,
           tls: this.opts.tls,
+          tlsHandshakeTimeout: this.opts.handshakeTimeout,
+          logger: this.log.child('transport'),
           onConnection: (socket) => { this.#accept(socket) }
         })
       } catch (err) {
@@ -141,7 +136,7 @@ export class NetKernel implements RemoteRouter {
     for (const peer of this.#peers.values()) {
       const conn = peer.conn
       if (conn !== undefined) {
-        conn.send([BYE], { control: true })
+        void conn.send([BYE], { control: true })
         closing.push(conn.flushAndClose('disconnect'))
       }
     }
@@ -188,7 +183,7 @@ export class NetKernel implements RemoteRouter {
     if (!this.#running || !isNodeName(node)) return Promise.resolve(false)
     const peer = this.#peer(node)
     if (peer.conn !== undefined) return Promise.resolve(true)
-    const p = new Promise<boolean>((resolve) => { peer.waiters.push(resolve) })
+    const p = peer.whenSettled()
     this.#dial(peer)
     return p
   }
@@ -198,7 +193,7 @@ export class NetKernel implements RemoteRouter {
     const peer = this.#peers.get(node)
     if (peer?.conn === undefined) return false
     const conn = peer.conn
-    conn.send([BYE], { control: true })
+    void conn.send([BYE], { control: true })
     void conn.flushAndClose('disconnect')
     return true
   }
@@ -210,22 +205,12 @@ export class NetKernel implements RemoteRouter {
    * connect and reports nodedown if that fails.
    */
   monitorNode (pid: Pid, node?: string, on = true): void {
-    const key = pid.key
     if (!on) {
-      const w = this.#nodeWatchers.get(key)
-      if (w === undefined) return
-      if (node === undefined || w.nodes === 'all') this.#nodeWatchers.delete(key)
-      else { w.nodes.delete(node); if (w.nodes.size === 0) this.#nodeWatchers.delete(key) }
+      this.#watchers.unwatch(pid, node)
       return
     }
-    if (node === undefined) {
-      this.#nodeWatchers.set(key, { pid, nodes: 'all' })
-      return
-    }
-    let w = this.#nodeWatchers.get(key)
-    if (w === undefined) this.#nodeWatchers.set(key, w = { pid, nodes: new Set() })
-    if (w.nodes !== 'all') w.nodes.add(node)
-    if (!this.isConnected(node)) {
+    this.#watchers.watch(pid, node)
+    if (node !== undefined && !this.isConnected(node)) {
       void this.connect(node).then((ok) => {
         if (!ok) this.rt.send(pid, { type: 'nodedown', node, reason: 'connection_failed' })
       })
@@ -272,13 +257,13 @@ export class NetKernel implements RemoteRouter {
    */
   #signal (node: string, frame: unknown[], stream: object, reasonAt?: number): void {
     try {
-      this.#out(node, frame, stream)
+      void this.#out(node, frame, stream)
     } catch (err) {
       if (reasonAt === undefined) throw err
       this.log.warn('exit reason cannot be encoded; sending its printed form', { node, error: err as Error })
       const copy = [...frame]
       copy[reasonAt] = formatReason(frame[reasonAt])
-      this.#out(node, copy, stream)
+      void this.#out(node, copy, stream)
     }
   }
 
@@ -287,7 +272,7 @@ export class NetKernel implements RemoteRouter {
   #peer (node: string): Peer {
     let p = this.#peers.get(node)
     if (p === undefined) {
-      p = { name: node, conn: undefined, info: undefined, queue: [], dialing: false, accepting: 0, waiters: [] }
+      p = new Peer(node)
       this.#peers.set(node, p)
     }
     return p
@@ -305,7 +290,7 @@ export class NetKernel implements RemoteRouter {
     const peer = this.#peer(node)
     if (peer.queue.length >= MAX_QUEUE) {
       // Hold the sender until the dial settles rather than grow the queue without bound.
-      return new Promise((resolve) => { peer.waiters.push(() => { resolve() }) })
+      return peer.whenSettled().then(() => {})
     }
     // Encode now, so a value that cannot travel fails its sender here, not the link later.
     this.codec.encode(frame)
@@ -326,7 +311,7 @@ export class NetKernel implements RemoteRouter {
         // handshake takes.
         const timer = this.opts.clock.setTimeout(() => {
           this.#refusedTimers.delete(timer)
-          if (peer.conn === undefined && !peer.dialing && peer.accepting === 0 && this.#peers.get(peer.name) === peer) this.#unreachable(peer)
+          if (peer.stalled && this.#peers.get(peer.name) === peer) this.#unreachable(peer)
         }, this.opts.handshakeTimeout)
         this.#refusedTimers.add(timer)
         return
@@ -342,7 +327,7 @@ export class NetKernel implements RemoteRouter {
     const port = nodePort(peer.name, this.opts.basePort)
     let socket: Socket | undefined
     try {
-      socket = await (this.opts.transport ?? tcpTransport).dial({ host, port, tls: this.opts.tls, timeout: this.opts.handshakeTimeout, ...this.#localAddress(host) })
+      socket = await this.opts.transport.dial({ host, port, tls: this.opts.tls, timeout: this.opts.handshakeTimeout, clock: this.opts.clock, ...localAddressFor(this.opts.listen, host) })
       this.#sockets.add(socket)
       const { peer: info, rest } = await clientHandshake(socket, {
         ...this.#handshakeOpts(peer.name),
@@ -366,21 +351,7 @@ export class NetKernel implements RemoteRouter {
     }
   }
 
-  /**
-   * Dial from the address this node listens on when it is a specific one of
-   * the same family as the peer (127.0.0.2 dials 127.0.0.3 from 127.0.0.2).
-   */
-  #localAddress (peerHost: string): { localAddress?: string } {
-    const l = this.opts.listen
-    if (l === false) return {}
-    const fam = isIP(l.host)
-    if (fam === 0 || l.host === '0.0.0.0' || l.host === '::' || fam !== isIP(peerHost)) return {}
-    const loop = (h: string): boolean => h.startsWith('127.') || h === '::1'
-    if (loop(l.host) !== loop(peerHost)) return {}
-    return { localAddress: l.host }
-  }
-
-  #handshakeOpts (expectedName?: string): Parameters<typeof clientHandshake>[1] {
+  #handshakeOpts (expectedName?: string): HandshakeOptions {
     return {
       localName: this.name,
       cookie: this.opts.cookie,
@@ -417,7 +388,7 @@ export class NetKernel implements RemoteRouter {
       socket.destroy()
       if (counted !== undefined) {
         counted.accepting--
-        if (counted.conn === undefined && !counted.dialing && counted.accepting === 0 && counted.waiters.length + counted.queue.length > 0) this.#unreachable(counted)
+        if (counted.stalled && counted.wanted) this.#unreachable(counted)
       }
       const code = (err as { code?: string }).code
       this.log.warn('incoming connection refused', { remote: `${socket.remoteAddress}:${socket.remotePort}`, code, error: err as Error })
@@ -462,49 +433,35 @@ export class NetKernel implements RemoteRouter {
       codec: this.codec,
       clock: this.opts.clock,
       logger: this.log.child('connection'),
-      tickTime: this.opts.tickTime,
-      ...(this.opts.sendTimeout !== undefined ? { sendTimeout: this.opts.sendTimeout } : {}),
-      maxFrameSize: this.opts.maxFrameSize,
-      ...(this.opts.highWater !== undefined ? { highWater: this.opts.highWater } : {})
+      link: this.opts.link
     })
-    peer.conn = conn
-    peer.info = info
     this.#lastError.delete(info.name)
     conn.on('message', (frame: unknown) => { this.#incoming(peer, conn, frame) })
     conn.once('close', (reason: string, error?: Error) => { this.#closed(peer, conn, reason, error) })
-    const queued = peer.queue
-    peer.queue = []
-    for (const q of queued) conn.send(q.frame, { stream: q.stream })
-    const waiters = peer.waiters
-    peer.waiters = []
-    for (const w of waiters) w(true)
+    peer.connected(conn, info)
     this.rt.events.publish('dist.nodeup', { peer: info.name, creation: info.creation, hidden: info.hidden }, 'info')
     if (!info.hidden) {
-      this.#notifyWatchers(info.name, { type: 'nodeup', node: info.name })
+      this.#watchers.notify({ type: 'nodeup', node: info.name })
       if (!this.opts.hidden) {
         // Tell the new peer whom we know, so non-hidden nodes form a full mesh.
-        conn.send([NODES, this.nodes().filter((n) => n !== info.name)], { control: true })
+        void conn.send([NODES, this.nodes().filter((n) => n !== info.name)], { control: true })
       }
     }
   }
 
   #unreachable (peer: Peer): void {
-    const queued = peer.queue.length
-    peer.queue = []
-    const waiters = peer.waiters
-    peer.waiters = []
-    if (queued > 0) this.log.debug('dropped signals for unreachable node', { peer: peer.name, count: queued })
     this.#peers.delete(peer.name)
     this.#in?.nodeDown(peer.name)
     const error = this.#lastError.get(peer.name)
-    this.rt.events.publish('dist.unreachable', { peer: peer.name, ...(error !== undefined ? { error: error.message } : {}) }, 'debug')
-    for (const w of waiters) w(false)
+    this.rt.events.publish('dist.unreachable', { peer: peer.name, ...(error !== undefined ? { error: formatReason(error) } : {}) }, 'debug')
+    const dropped = peer.unreachable()
+    if (dropped > 0) this.log.debug('dropped signals for unreachable node', { peer: peer.name, count: dropped })
   }
 
   #closed (peer: Peer, conn: Connection, reason: string, error?: Error): void {
     if (peer.conn !== conn) return
     this.#down(peer, reason, error)
-    if (peer.queue.length === 0 && peer.waiters.length === 0 && !peer.dialing && peer.accepting === 0) this.#peers.delete(peer.name)
+    if (peer.stalled && !peer.wanted) this.#peers.delete(peer.name)
     // Signals queued while this link was closing go out on a new one.
     if (peer.queue.length > 0) this.#dial(peer)
   }
@@ -515,52 +472,19 @@ export class NetKernel implements RemoteRouter {
     const info = peer.info
     peer.info = undefined
     this.#in?.nodeDown(peer.name)
-    this.rt.events.publish('dist.nodedown', { peer: peer.name, reason, hidden: info?.hidden ?? false, ...(error !== undefined ? { error: error.message } : {}) }, reason === 'disconnect' ? 'info' : 'warn')
-    if (info?.hidden !== true) this.#notifyWatchers(peer.name, { type: 'nodedown', node: peer.name, reason })
-  }
-
-  #notifyWatchers (node: string, msg: { type: 'nodeup' | 'nodedown', node: string, reason?: string }): void {
-    for (const [key, w] of this.#nodeWatchers) {
-      if (w.nodes !== 'all' && !w.nodes.has(node)) continue
-      if (!this.rt.isAlive(w.pid) && w.pid.node === this.name) { this.#nodeWatchers.delete(key); continue }
-      this.rt.send(w.pid, msg)
-      // erlang:monitor_node is one-shot.
-      if (msg.type === 'nodedown' && w.nodes !== 'all') {
-        w.nodes.delete(node)
-        if (w.nodes.size === 0) this.#nodeWatchers.delete(key)
-      }
-    }
+    this.rt.events.publish('dist.nodedown', { peer: peer.name, reason, hidden: info?.hidden ?? false, ...(error !== undefined ? { error: formatReason(error) } : {}) }, reason === 'disconnect' ? 'info' : 'warn')
+    if (info?.hidden !== true) this.#watchers.notify({ type: 'nodedown', node: peer.name, reason })
   }
 
   #incoming (peer: Peer, conn: Connection, frame: unknown): void {
-    // The common case first: a SEND to a local pid, checked as parseSignal checks it, without making a Signal.
-    if (Array.isArray(frame) && frame.length === 4 && frame[0] === SEND) {
-      const from: unknown = frame[1]
-      const to: unknown = frame[2]
-      if ((from === null || (from instanceof Pid && from.node === peer.name)) && to instanceof Pid && to.node === this.name) {
-        this.#in!.deliver(to, frame[3])
-        return
-      }
-    }
-    let s: Signal
-    try {
-      s = parseSignal(frame, peer.name, this.name)
-    } catch (err) {
-      this.log.warn('protocol error, closing link', { peer: peer.name, error: err as Error })
-      conn.close('protocol_error', err as Error)
+    const s = applyFrame(frame, peer.name, this.name, this.#in!)
+    if (s === undefined) return
+    if (s instanceof Error) {
+      this.log.warn('protocol error, closing link', { peer: peer.name, error: s })
+      conn.close('protocol_error', s)
       return
     }
-    const rt = this.#in!
     switch (s.tag) {
-      case SEND: rt.deliver(s.to, s.msg); break
-      case REG_SEND: rt.deliver(s.to, s.msg); break
-      case LINK: rt.link(s.from, s.to); break
-      case UNLINK: rt.unlink(s.from, s.to); break
-      case EXIT: rt.exit(s.from, s.to, s.reason, true); break
-      case EXIT2: rt.exit(s.from, s.to, s.reason, false); break
-      case MONITOR: rt.monitor(s.watcher, s.target, s.ref); break
-      case DEMONITOR: rt.demonitor(s.watcher, s.target, s.ref); break
-      case DOWN: rt.down(s.watcher, s.ref, s.target, s.reason); break
       case RPC_CALL:
       case RPC_REPLY:
         this.opts.onRpc?.(peer.name, s)

@@ -10,8 +10,8 @@
 import { isIP } from 'node:net'
 import { BadArgError } from '@tekka/actors'
 import { BadNodeNameError } from './errors.js'
+import { DEFAULT_BASE_PORT } from './defaults.js'
 
-export const DEFAULT_BASE_PORT = 4370
 /** ekka's MAX_PORT_LIMIT: the trailing number is taken modulo this. */
 export const PORT_OFFSET_LIMIT = 60000
 
@@ -33,7 +33,7 @@ const MAX_NAME_LENGTH = 255
  * names and the port rule reads its trailing digits); host a DNS name or an
  * IPv4 / IPv6 address.
  */
-export function nodeNameProblem (text: string): string | undefined {
+export function nodeNameProblem (text: unknown): string | undefined {
   if (typeof text !== 'string') return 'expected a string of the form name@host'
   const at = text.indexOf('@')
   if (at < 0) return 'no @host part'

@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto'
 import {
-  consoleLogger, createRuntime, systemClock,
+  BadArgError, consoleLogger, createRuntime, systemClock,
   type Clock, type Dest, type EventStream, type Logger, type Pid, type ProcessContext, type ProcessFn, type Runtime, type SpawnOptions
 } from '@tekka/actors'
 import { NetKernel } from './net-kernel.js'
@@ -15,8 +15,10 @@ import { CtlRegistry } from './ctl.js'
 import { Applications } from './applications.js'
 import { Membership } from './membership/membership.js'
 import type { MembershipOptions } from './membership/types.js'
-import { DEFAULT_BASE_PORT, nodePort, parseNodeName } from './node-name.js'
-import type { TlsOptions, Transport } from './transport.js'
+import { nodePort, parseNodeName } from './node-name.js'
+import { tcpTransport, type TlsOptions, type Transport } from './transport.js'
+import { linkSettings } from './connection-settings.js'
+import { DEFAULT_BASE_PORT, DEFAULT_CLUSTER, DEFAULT_HANDSHAKE_TIMEOUT } from './defaults.js'
 import type { MulticallResult, NetView, NodeComponents, RpcCallOptions, RpcFunction } from './components.js'
 
 export interface NodeOptions {
@@ -37,9 +39,11 @@ export interface NodeOptions {
   tickTime?: number
   /** A link whose socket takes none of our bytes for this long is closed, `send_timeout` (default 4 × tickTime; 0: off). */
   sendTimeout?: number
+  /** Deadline of a dial and of each handshake step, ms (default 5000). */
   handshakeTimeout?: number
+  /** Largest frame (and message) sent or accepted, bytes (default 64 MiB). */
   maxFrameSize?: number
-  /** Outgoing bytes queued on a link before senders are held back. */
+  /** Outgoing bytes queued on a link before senders are held back (default 8 MiB). */
   highWater?: number
   tls?: TlsOptions
   /** Sockets: TCP / TLS by default; tests inject an in-memory network (see Transport). */
@@ -90,7 +94,7 @@ export class DistNode {
       peerInfo: (n) => kernel.peerInfo(n),
       lastError: (n) => kernel.lastError(n),
       monitorNode: (pid, n, on) => { kernel.monitorNode(pid, n, on) },
-      tickTime: kernel.opts.tickTime
+      tickTime: kernel.tickTime
     }
     // Reads the stored member table: a corrupt one fails the start here, before anything listens.
     this.membership = new Membership({ name: this.name, runtime, net, rpc, events: runtime.events, logger: log.child('membership'), clock: runtime.clock }, cluster, membership)
@@ -139,14 +143,22 @@ export class DistNode {
   }
 }
 
-/** Starts a node: validates its name, listens on its port, and installs the net kernel. Defaults are applied here, once. */
+/**
+ * Starts a node: validates its name and options, listens on its port, and
+ * installs the net kernel. Defaults (defaults.ts) are applied here, once:
+ * the kernel, its links and its handshakes get resolved options.
+ */
 export async function startNode (opts: NodeOptions): Promise<DistNode> {
   const { host } = parseNodeName(opts.name)
   const logger = opts.logger ?? consoleLogger('tekka')
   const clock = opts.clock ?? systemClock()
   const basePort = opts.basePort ?? DEFAULT_BASE_PORT
-  const tickTime = opts.tickTime ?? 8000
-  const cluster = opts.cluster ?? 'tekka'
+  const cluster = opts.cluster ?? DEFAULT_CLUSTER
+  // Checked before anything starts: a bad value fails startNode, not the first link.
+  const link = linkSettings({ tickTime: opts.tickTime, sendTimeout: opts.sendTimeout, maxFrameSize: opts.maxFrameSize, highWater: opts.highWater })
+  const handshakeTimeout = opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT
+  if (!(handshakeTimeout > 0)) throw new BadArgError(`handshakeTimeout must be positive, got ${handshakeTimeout}`, 'handshakeTimeout')
+  const listen = opts.listen === false ? false as const : { host: opts.host ?? host, port: opts.port ?? nodePort(opts.name, basePort) }
   const runtime = createRuntime({ node: opts.name, creation: opts.creation ?? randomInt(1, 2 ** 32 - 1), clock, logger })
   const rpc = new Rpc(runtime, logger.child('rpc'))
   const kernel = new NetKernel({
@@ -154,15 +166,12 @@ export async function startNode (opts: NodeOptions): Promise<DistNode> {
     cookie: opts.cookie,
     cluster,
     hidden: opts.hidden ?? false,
-    listen: opts.listen === false ? false : { host: opts.host ?? host, port: opts.port ?? nodePort(opts.name, basePort) },
+    listen,
     basePort,
-    tickTime,
-    sendTimeout: opts.sendTimeout ?? 4 * tickTime,
-    handshakeTimeout: opts.handshakeTimeout ?? 5000,
-    maxFrameSize: opts.maxFrameSize ?? 64 * 1024 * 1024,
-    ...(opts.highWater !== undefined ? { highWater: opts.highWater } : {}),
+    handshakeTimeout,
+    link,
     ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
-    ...(opts.transport !== undefined ? { transport: opts.transport } : {}),
+    transport: opts.transport ?? tcpTransport,
     clock,
     logger: logger.child('dist'),
     onRpc: (peer, s) => { rpc.handle(peer, s) }

@@ -230,7 +230,7 @@ export class Outbox {
   written (): void {
     const taken = this.#taken
     for (let i = 0; i < taken.length; i++) {
-      const run = taken[i]!
+      const run = taken[i]
       if (run.start === run.used && !run.queued && run !== this.#openControl && run !== this.#openData && this.#free.length < FREE_RUNS) this.#free.push(run)
     }
     taken.length = 0
@@ -329,7 +329,7 @@ export function gather (parts: readonly Buffer[]): Buffer[] {
   let run: Buffer[] = []
   let runSize = 0
   const endRun = (): void => {
-    if (run.length === 1) out.push(run[0]!)
+    if (run.length === 1) out.push(run[0])
     else if (run.length > 1) out.push(Buffer.concat(run, runSize))
     run = []
     runSize = 0

@@ -78,31 +78,31 @@ export function parseSignal (frame: unknown, peer: string, local: string): Signa
   switch (f[0]) {
     case SEND: {
       if (f.length !== 4 || !(f[1] === null || isPid(f[1])) || !isPid(f[2])) bad('SEND', f)
-      return { tag: SEND, from: f[1] === null ? null : fromPeer(f[1] as Pid, peer, 'SEND'), to: toLocal(f[2] as Pid, local, 'SEND'), msg: f[3] }
+      return { tag: SEND, from: f[1] === null ? null : fromPeer(f[1], peer, 'SEND'), to: toLocal(f[2], local, 'SEND'), msg: f[3] }
     }
     case REG_SEND: {
       if (f.length !== 4 || !(f[1] === null || isPid(f[1])) || typeof f[2] !== 'string') bad('REG_SEND', f)
-      return { tag: REG_SEND, from: f[1] === null ? null : fromPeer(f[1] as Pid, peer, 'REG_SEND'), to: f[2] as string, msg: f[3] }
+      return { tag: REG_SEND, from: f[1] === null ? null : fromPeer(f[1], peer, 'REG_SEND'), to: f[2], msg: f[3] }
     }
     case LINK:
     case UNLINK: {
       const what = f[0] === LINK ? 'LINK' : 'UNLINK'
       if (f.length !== 3 || !isPid(f[1]) || !isPid(f[2])) bad(what, f)
-      return { tag: f[0], from: fromPeer(f[1] as Pid, peer, what), to: toLocal(f[2] as Pid, local, what) }
+      return { tag: f[0], from: fromPeer(f[1], peer, what), to: toLocal(f[2], local, what) }
     }
     case EXIT:
     case EXIT2: {
       const what = f[0] === EXIT ? 'EXIT' : 'EXIT2'
       if (f.length !== 4 || !isPid(f[1]) || !isPid(f[2])) bad(what, f)
-      return { tag: f[0], from: fromPeer(f[1] as Pid, peer, what), to: toLocal(f[2] as Pid, local, what), reason: f[3] }
+      return { tag: f[0], from: fromPeer(f[1], peer, what), to: toLocal(f[2], local, what), reason: f[3] }
     }
     case MONITOR:
     case DEMONITOR: {
       const what = f[0] === MONITOR ? 'MONITOR' : 'DEMONITOR'
       if (f.length !== 4 || !isPid(f[1]) || !isRef(f[3])) bad(what, f)
-      const ref = f[3] as Ref
+      const ref = f[3]
       if (ref.node !== peer) throw new ProtocolError(`${what} with reference ${ref} not made by ${peer}`)
-      return { tag: f[0], watcher: fromPeer(f[1] as Pid, peer, what), target: target(f[2], local, what, f), ref }
+      return { tag: f[0], watcher: fromPeer(f[1], peer, what), target: target(f[2], local, what, f), ref }
     }
     case DOWN: {
       if (f.length !== 5 || !isPid(f[1]) || !isRef(f[2])) bad('DOWN', f)
@@ -111,15 +111,15 @@ export function parseSignal (frame: unknown, peer: string, local: string): Signa
       if (isPid(t)) tgt = fromPeer(t, peer, 'DOWN')
       else if (typeof t === 'string' && t.length > 0) tgt = { name: t, node: peer }
       else bad('DOWN', f)
-      return { tag: DOWN, watcher: toLocal(f[1] as Pid, local, 'DOWN'), ref: f[2] as Ref, target: tgt, reason: f[4] }
+      return { tag: DOWN, watcher: toLocal(f[1], local, 'DOWN'), ref: f[2], target: tgt, reason: f[4] }
     }
     case RPC_CALL: {
       if (f.length !== 4 || !Number.isSafeInteger(f[1]) || typeof f[2] !== 'string' || !Array.isArray(f[3])) bad('RPC_CALL', f)
-      return { tag: RPC_CALL, id: f[1] as number, fn: f[2] as string, args: f[3] as unknown[] }
+      return { tag: RPC_CALL, id: f[1] as number, fn: f[2], args: f[3] as unknown[] }
     }
     case RPC_REPLY: {
       if (f.length !== 4 || !Number.isSafeInteger(f[1]) || typeof f[2] !== 'boolean') bad('RPC_REPLY', f)
-      return { tag: RPC_REPLY, id: f[1] as number, ok: f[2] as boolean, value: f[3] }
+      return { tag: RPC_REPLY, id: f[1] as number, ok: f[2], value: f[3] }
     }
     case NODES: {
       if (f.length !== 2 || !Array.isArray(f[1]) || !(f[1] as unknown[]).every((n) => typeof n === 'string')) bad('NODES', f)

@@ -77,7 +77,7 @@ export class Reassembly {
     this.#received += chunk.length
     if (this.#received < this.#total) return undefined
     this.#unstage()
-    const whole = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#total)
+    const whole = this.#parts.length === 1 ? this.#parts[0] : Buffer.concat(this.#parts, this.#total)
     this.reset()
     return whole
   }

@@ -4,11 +4,33 @@
  * module:function). A remote call runs in a fresh process on the callee, so
  * a throw there is the call's typed failure and never harms the node.
  */
-import { formatReason, type Runtime, type ProcessContext, type Timer, type Clock, type Logger } from '@tekka/actors'
+import { formatReason, type Runtime, type Timer, type Clock, type Logger } from '@tekka/actors'
 import { RPC_CALL, RPC_REPLY, type Signal } from './protocol.js'
 import type { NetKernel } from './net-kernel.js'
 import { BadRpcError } from './errors.js'
+import { DEFAULT_RPC_TIMEOUT } from './defaults.js'
 import type { MulticallResult, RpcCallOptions, RpcFunction, RpcService } from './components.js'
+
+/**
+ * The callee's error as the caller gets it: the error itself (rebuilt by the
+ * codec as its class), or, from a peer that sent only its text, an Error
+ * with that name, message and stack.
+ */
+function remoteError (e: unknown, value: unknown): Error {
+  if (e instanceof Error) return e
+  const o = e as { name?: unknown, message?: unknown, stack?: unknown } | undefined
+  const err = new Error(String(o?.message ?? formatReason(value)))
+  err.name = String(o?.name ?? 'Error')
+  if (typeof o?.stack === 'string') err.stack = o.stack
+  return err
+}
+
+/** What to send when a reply cannot be encoded: a thrown error's text if only its fields were the trouble, else a TypeError saying why. */
+function unencodable (fn: string, ok: boolean, value: unknown, why: Error): { name: string, message: string, stack?: string } {
+  const e = (value as { error?: unknown } | undefined)?.error
+  if (!ok && e instanceof Error) return { name: e.name, message: e.message, ...(typeof e.stack === 'string' ? { stack: e.stack } : {}) }
+  return { name: 'TypeError', message: `result of ${fn} cannot be sent: ${why.message}` }
+}
 
 /** Options of `call` and `multicall`. */
 export type CallOptions = RpcCallOptions
@@ -71,7 +93,7 @@ export class Rpc implements RpcService {
 
   /** Calls `fn` on `node` with `args`; rejects with a BadRpcError. */
   call<T = unknown>(node: string, fn: string, args: unknown[] = [], opts: CallOptions = {}): Promise<T> {
-    const timeout = opts.timeout ?? 5000
+    const timeout = opts.timeout ?? DEFAULT_RPC_TIMEOUT
     if (node === this.#rt.node || this.#kernel === undefined) return this.#local(fn, args, timeout, opts.signal) as Promise<T>
     const kernel = this.#kernel
     return new Promise<T>((resolve, reject) => {
@@ -105,7 +127,7 @@ export class Rpc implements RpcService {
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true })
       this.#pending.set(id, p)
-      kernel.sendFrame(node, [RPC_CALL, id, fn, args])
+      void kernel.sendFrame(node, [RPC_CALL, id, fn, args])
     })
   }
 
@@ -144,10 +166,9 @@ export class Rpc implements RpcService {
   }
 
   #failure (node: string, fn: string, value: unknown): BadRpcError {
-    const v = value as { kind?: string, error?: { name?: string, message?: string, stack?: string } } | undefined
+    const v = value as { kind?: string, error?: unknown } | undefined
     if (v?.kind === 'undef') return new BadRpcError('ERR_RPC_UNDEF', node, fn, `rpc: no function ${JSON.stringify(fn)} registered on ${node}`)
-    const e = v?.error
-    const remote = { name: String(e?.name ?? 'Error'), message: String(e?.message ?? formatReason(value)), ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}) }
+    const remote = remoteError(v?.error, value)
     return new BadRpcError('ERR_RPC_EXCEPTION', node, fn, `rpc ${fn} on ${node} threw ${remote.name}: ${remote.message}`, remote)
   }
 
@@ -162,8 +183,8 @@ export class Rpc implements RpcService {
       try {
         done(true, await f.apply(ctx, args))
       } catch (err) {
-        const e = err instanceof Error ? err : new Error(formatReason(err))
-        done(false, { kind: 'exception', error: { name: e.name, message: e.message, stack: e.stack } })
+        // The error itself: the codec carries its class, code and fields to the caller.
+        done(false, { kind: 'exception', error: err instanceof Error ? err : new Error(formatReason(err)) })
       }
     })
   }
@@ -173,10 +194,10 @@ export class Rpc implements RpcService {
     if (s.tag === RPC_CALL) {
       this.#run(s.fn, s.args, (ok, value) => {
         try {
-          this.#kernel?.sendFrame(peer, [RPC_REPLY, s.id, ok, value])
+          void this.#kernel?.sendFrame(peer, [RPC_REPLY, s.id, ok, value])
         } catch (err) {
           this.#log.warn('rpc reply could not be encoded', { fn: s.fn, peer, error: err as Error })
-          this.#kernel?.sendFrame(peer, [RPC_REPLY, s.id, false, { kind: 'exception', error: { name: 'TypeError', message: `result of ${s.fn} cannot be sent: ${(err as Error).message}` } }])
+          void this.#kernel?.sendFrame(peer, [RPC_REPLY, s.id, false, { kind: 'exception', error: unencodable(s.fn, ok, value, err as Error) }])
         }
       })
       return

@@ -17,6 +17,7 @@ import type { TLSSocket, Server as TlsServer } from 'node:tls'
 import { consoleLogger, systemClock } from '@tekka/actors'
 import type { Clock, Logger } from '@tekka/actors'
 import { DialError, PortInUseError } from './errors.js'
+import { DEFAULT_DIAL_TIMEOUT } from './defaults.js'
 
 
 type Pem = string | Buffer
@@ -67,8 +68,6 @@ export interface DialOptions {
   signal?: AbortSignal
 }
 
-export const DEFAULT_DIAL_TIMEOUT = 5000
-
 /**
  * How a node accepts and makes links: `tcpTransport` (TCP, or TLS) by
  * default. Tests inject another one, such as an in-memory network of stream
@@ -89,7 +88,7 @@ function guardErrors (socket: Socket): void {
 export async function listen (options: ListenOptions): Promise<Listener> {
   const { host, port, tls, onConnection } = options
   const logger = options.logger ?? consoleLogger('tekka:dist:transport')
-  const handshakeTimeout = options.tlsHandshakeTimeout ?? 5000
+  const handshakeTimeout = options.tlsHandshakeTimeout ?? DEFAULT_DIAL_TIMEOUT
   const server: Server | TlsServer = tls === undefined
     ? createServer()
     : createTlsServer({
@@ -180,7 +179,7 @@ export async function dial (options: DialOptions): Promise<Socket> {
       socket.off('close', onClose)
       signal?.removeEventListener('abort', onAbort)
     }
-    const fail = (err: unknown): void => {
+    const fail = (err: Error): void => {
       cleanup()
       socket.destroy()
       reject(err)
@@ -192,7 +191,7 @@ export async function dial (options: DialOptions): Promise<Socket> {
     }
     const onError = (err: NodeJS.ErrnoException): void => { fail(new DialError(host, port, err.code ?? err.message, { cause: err })) }
     const onClose = (): void => { fail(new DialError(host, port, 'connection closed during setup')) }
-    const onAbort = (): void => { fail(signal?.reason) }
+    const onAbort = (): void => { const why: unknown = signal?.reason; fail(why instanceof Error ? why : new DialError(host, port, `aborted: ${String(why)}`)) }
     const timer = clock.setTimeout(() => {
       fail(new DialError(host, port, `no connection within ${timeout} ms`, { code: 'ERR_DIAL_TIMEOUT' }))
     }, timeout)

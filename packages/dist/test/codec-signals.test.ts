@@ -80,8 +80,8 @@ test('mutated signals: the codec decodes what msgpackr decodes, and fails where 
   const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n }
   let same = 0
   for (let i = 0; i < 30_000; i++) {
-    const input = Buffer.from(samples[i % samples.length]!)
-    for (let k = 1 + rand(3); k > 0; k--) input[rand(input.length)] = rand(4) === 0 ? rand(256) : input[rand(input.length)]!
+    const input = Buffer.from(samples[i % samples.length])
+    for (let k = 1 + rand(3); k > 0; k--) input[rand(input.length)] = rand(4) === 0 ? rand(256) : input[rand(input.length)]
     const cut = rand(8) === 0 ? input.subarray(0, 1 + rand(input.length)) : input
     let want: { ok: true, v: unknown } | { ok: false }
     try { want = { ok: true, v: reference.unpack(cut) } } catch { want = { ok: false } }
@@ -104,6 +104,21 @@ test('a scratch encoding is valid until the next encode, and a large array goes 
   const s = encodeScratch([1, null, pids[1], 'x'.repeat(10_000)])
   assert.equal(codec.decode(s.buf, s.start, s.end), [1, null, pids[1], 'x'.repeat(10_000)])
   assert.equal(codec.decode(a), [1, null, pids[1], 'a'])
+})
+
+test('each codec has caches of its own: a pid read again is the same object for that codec only', () => {
+  const other = createCodec()
+  const bytes = codec.encode([1, null, pids[1], 'x'])
+  const first = (codec.decode(bytes) as unknown[])[2]
+  const again = (codec.decode(bytes) as unknown[])[2]
+  const elsewhere = (other.decode(bytes) as unknown[])[2] as Pid
+  assert.is(again, first, 'the same codec gives back its cached pid')
+  assert.is.not(elsewhere, first, 'another codec does not share that cache')
+  assert.ok(elsewhere.equals(pids[1]))
+  // Interleaved reads of other names do not mix the codecs' node-name caches up.
+  const b2 = other.encode([1, null, new Pid('zz9@127.0.0.1', 5, 6), 'y'])
+  assert.equal(String((codec.decode(b2) as unknown[])[2]), '<zz9@127.0.0.1.5.6>')
+  assert.equal(String((other.decode(bytes) as unknown[])[2]), String(pids[1]))
 })
 
 test.run()

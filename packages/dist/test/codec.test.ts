@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { randomBytes } from 'node:crypto'
 import { pack, unpack } from 'msgpackr'
-import { Pid, Ref, NoProcError, CallExitError, TekkaError } from '@tekka/actors'
+import { Pid, Ref, NoProcError, CallExitError, TekkaError, registerErrors } from '@tekka/actors'
 import { createCodec, FrameDecodeError, FrameEncodeError, HandshakeError } from '../src/index.js'
 
 const codec = createCodec()
@@ -86,19 +86,55 @@ test('tekka errors come back as instances of their class', () => {
   assert.is(hs.status, 'bad_cookie')
 })
 
-test('extra error classes can be registered per codec', () => {
-  class RpcFailed extends Error {
-    readonly fn: string
-    constructor (fn: string) { super(`rpc ${fn} failed`); this.name = 'RpcFailed'; this.fn = fn }
-  }
-  const c = createCodec({ errorClasses: [RpcFailed] })
-  const out = c.decode(c.encode(new RpcFailed('sum'))) as RpcFailed
+/** A user's own error class, as an app defines one: a TekkaError with its own code. */
+class RpcFailed extends TekkaError<'ERR_TEST_RPC_FAILED'> {
+  readonly fn: string
+  constructor (fn: string) { super(`rpc ${fn} failed`, 'ERR_TEST_RPC_FAILED'); this.fn = fn }
+}
+
+/** Never registered: its code has no class in the registry. */
+class Unregistered extends TekkaError<'ERR_TEST_NOBODY'> {
+  readonly detail = 7
+  constructor () { super('nobody knows me', 'ERR_TEST_NOBODY') }
+}
+
+test('a user error class registered with registerErrors comes back as itself, with its fields', () => {
+  registerErrors({ ERR_TEST_RPC_FAILED: RpcFailed })
+  const sent = new RpcFailed('sum')
+  const out = rt(sent) as RpcFailed
   assert.ok(out instanceof RpcFailed)
+  assert.ok(out instanceof TekkaError)
+  assert.is(out.code, 'ERR_TEST_RPC_FAILED')
+  assert.is(out.name, 'RpcFailed')
   assert.is(out.fn, 'sum')
   assert.is(out.message, 'rpc sum failed')
-  const plain = codec.decode(codec.encode(new RpcFailed('sum'))) as Error
-  assert.not.ok(plain instanceof RpcFailed)
-  assert.is(plain.name, 'RpcFailed')
+  assert.is(out.stack, sent.stack)
+})
+
+test('errors are rebuilt by their code, whatever class sent them; an unregistered code is a plain Error keeping name and code', () => {
+  // A plain Error carrying a registered code arrives as that code's class.
+  const byCode = rt(Object.assign(new Error('no such process: x'), { code: 'ERR_NOPROC' })) as NoProcError
+  assert.ok(byCode instanceof NoProcError)
+  assert.is(byCode.code, 'ERR_NOPROC')
+  const nobody = rt(new Unregistered()) as Error & { code: string, detail: number }
+  assert.not.ok(nobody instanceof Unregistered)
+  assert.not.ok(nobody instanceof TekkaError)
+  assert.is(Object.getPrototypeOf(nobody), Error.prototype)
+  assert.is(nobody.name, 'Unregistered')
+  assert.is(nobody.code, 'ERR_TEST_NOBODY')
+  assert.is(nobody.detail, 7)
+  assert.is(nobody.message, 'nobody knows me')
+})
+
+test('a JavaScript error arrives as its own built-in class, with its cause', () => {
+  const sent = new RangeError('out of range', { cause: new TypeError('inner') })
+  const out = rt(sent) as RangeError & { cause: TypeError }
+  assert.is(Object.getPrototypeOf(out), RangeError.prototype)
+  assert.is(out.name, 'RangeError')
+  assert.is(out.message, 'out of range')
+  assert.is(out.stack, sent.stack)
+  assert.ok(out.cause instanceof TypeError)
+  assert.is(out.cause.message, 'inner')
 })
 
 test('other msgpackr users keep msgpackr\'s own error encoding', () => {
@@ -175,7 +211,7 @@ test('fuzz: random and mutated inputs only ever throw FrameDecodeError', () => {
     if (i % 2 === 0) {
       input = randomBytes(1 + (i % 64))
     } else {
-      input = Buffer.from(samples[i % samples.length]!)
+      input = Buffer.from(samples[i % samples.length])
       const flips = 1 + (i % 4)
       for (let k = 0; k < flips; k++) input[(i * 7919 + k * 104729) % input.length] = (i * 31 + k) & 0xff
       if (i % 5 === 0) input = input.subarray(0, input.length - 1 - (i % 3))

@@ -1,3 +1,7 @@
+// The config loader and dist's own keys (node.*, cluster.name). Where a case
+// needs keys of another kind or rules between keys, it uses the small test
+// sections below, as a plugin would bring them; the plugins' real keys are
+// tested in packages/tekka/test/config.test.ts, which loads every section.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs'
@@ -5,11 +9,11 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { TekkaError } from '@tekka/actors'
 import {
-  ConfigError, allowedText, configSchema, configValue, envVarName, formatDefault, isNodeName, keyOfEnvVar,
-  loadConfig, nodeNameProblem, parseConfigText, renderConfigTable, suggestKey,
-  type ConfigKeySpec, type TekkaConfig
-} from '../src/config.js'
-import { formatDuration, parseDuration } from '../src/duration.js'
+  ConfigError, ConfigSchema, allowedText, configValue, distConfig, envVarName, formatDefault, isNodeName,
+  loadConfig, nodeNameProblem, parseConfigText, renderConfigTable, formatDuration, parseDuration,
+  type Config, type ConfigKeySpec, type ConfigSection, type LoadConfigOptions
+} from '../src/index.js'
+import { keyOfEnvVar, suggestKey } from '../src/config/load.js'
 
 const CWD = '/base'
 const dir = mkdtempSync(join(tmpdir(), 'tekka-config-'))
@@ -19,7 +23,43 @@ function confFile (text: string): string {
   writeFileSync(f, text)
   return f
 }
-const load = (o: Parameters<typeof loadConfig>[0] = {}): TekkaConfig => loadConfig({ env: {}, cwd: CWD, ...o })
+
+/** A plugin's section, for the loader's mechanics: a key of each kind, a derived default and a rule between keys. */
+const testSection: ConfigSection<{ flag: boolean }> = {
+  owner: 'test-plugin',
+  keys: [
+    { key: 'test.flag', type: 'bool', default: true, doc: 'A switch.' },
+    { key: 'test.mode', type: 'enum', default: 'a', values: ['a', 'b'], doc: 'A choice.' },
+    { key: 'test.port', type: 'int', default: 53, min: 1, max: 65535, doc: 'A port.' },
+    { key: 'test.seeds', type: 'list', items: 'string', default: [], defaultText: 'empty', doc: 'Some names.' },
+    { key: 'test.servers', type: 'list', items: 'url', minItems: 1, default: ['http://127.0.0.1:2379'], doc: 'Some URLs.' },
+    { key: 'test.lease', type: 'duration', default: 15_000, min: 10, max: 86_400_000, off: true, doc: 'A lease, or off.' },
+    { key: 'test.lease_check', type: 'duration', default: undefined, min: 10, max: 172_800_000, defaultText: '2 × test.lease', doc: 'Derived from test.lease.' },
+    { key: 'test.group.name', type: 'string', default: 'default', pattern: /^[a-z]+$/, patternText: 'lowercase letters', doc: 'A nested key.' },
+    { key: 'test.ssl.keyfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'Goes with test.ssl.certfile.' },
+    { key: 'test.ssl.certfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'Goes with test.ssl.keyfile.' },
+    { key: 'test.ssl.cacertfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'Must be readable when test.mode = b.' }
+  ],
+  derive (v) {
+    if (v.get('test.lease_check') === undefined) {
+      const lease = v.get('test.lease') as number
+      v.set('test.lease_check', lease > 0 ? 2 * lease : 15_000)
+    }
+  },
+  check (v) {
+    if ((v.get('test.ssl.keyfile') === undefined) !== (v.get('test.ssl.certfile') === undefined)) {
+      v.fail(v.get('test.ssl.keyfile') === undefined ? 'test.ssl.keyfile' : 'test.ssl.certfile', 'test.ssl.keyfile and test.ssl.certfile go together')
+    }
+    if (v.get('test.mode') === 'b') v.requireReadable('test.ssl.cacertfile')
+  },
+  read: (config) => ({ flag: configValue(config, 'test.flag') as boolean })
+}
+
+const SECTIONS = [distConfig as ConfigSection, testSection as ConfigSection]
+const load = (o: LoadConfigOptions = {}): Config => loadConfig({ env: {}, cwd: CWD, ...o })
+/** With the test section too. */
+const loadT = (o: LoadConfigOptions = {}): Config => loadConfig({ env: {}, cwd: CWD, sections: SECTIONS, ...o })
+const tv = (c: Config, key: string): unknown => configValue(c, key)
 
 function configError (fn: () => unknown): ConfigError {
   try {
@@ -34,7 +74,7 @@ function configError (fn: () => unknown): ConfigError {
   throw new assert.Assertion({ message: 'expected a ConfigError', generated: false, operator: 'throws', expects: 'ConfigError', actual: 'no error' })
 }
 
-// ---------------------------------------------------------------- per-key tables
+// ---------------------------------------------------------------- dist's keys, one by one
 
 /** Good inputs: [input, expected parsed value, other keys needed for the input to be valid]. Strings are tried from every source. */
 type Good = Array<[unknown, unknown, Record<string, unknown>?]>
@@ -56,36 +96,7 @@ const GOOD: Record<string, Good> = {
   'node.ssl.keyfile': [['/etc/tekka/key.pem', '/etc/tekka/key.pem'], ['key.pem', p('key.pem')]],
   'node.ssl.certfile': [['/etc/tekka/cert.pem', '/etc/tekka/cert.pem']],
   'node.ssl.cacertfile': [['/etc/tekka/ca.pem', '/etc/tekka/ca.pem']],
-  'cluster.name': [['tekka', 'tekka'], ['my-cluster.1_x', 'my-cluster.1_x']],
-  'cluster.discovery': [['manual', 'manual'], ['static', 'static'], ['dns', 'dns'], ['etcd', 'etcd'], ['k8s', 'k8s'], ['mdns', 'mdns'], ['STATIC', 'static']],
-  'cluster.autocluster_interval': [['5s', 5000], ['10ms', 10]],
-  'cluster.autoheal': [['on', true], ['off', false]],
-  'cluster.autoheal_delay': [['15s', 15_000], ['0', 0]],
-  'cluster.autoclean': [['5m', 300_000], ['off', 0], ['OFF', 0], ['0', 0], ['1d', 86_400_000]],
-  'cluster.static.seeds': [['n1@127.0.0.1,n2@127.0.0.1', ['n1@127.0.0.1', 'n2@127.0.0.1']], ['', []], [' n1@h , n2@h ', ['n1@h', 'n2@h']], [['n1@h', 'n2@h'], ['n1@h', 'n2@h']], ['n1@h,not a name', ['n1@h', 'not a name']]],
-  'cluster.dns.name': [['localhost', 'localhost'], ['tekka.svc.cluster.local', 'tekka.svc.cluster.local'], ['_tekka._tcp.example.com', '_tekka._tcp.example.com']],
-  'cluster.dns.app': [['tekka', 'tekka'], ['my_app-1', 'my_app-1']],
-  'cluster.dns.type': [['a', 'a'], ['aaaa', 'aaaa'], ['srv', 'srv'], ['SRV', 'srv']],
-  'cluster.dns.servers': [['127.0.0.1,::1', ['127.0.0.1', '::1']], ['', []], ['10.0.0.53', ['10.0.0.53']]],
-  'cluster.dns.port': [['53', 53], ['5353', 5353]],
-  'cluster.etcd.server': [['http://127.0.0.1:2379,https://e2:2379', ['http://127.0.0.1:2379', 'https://e2:2379']], ['http://etcd:2379', ['http://etcd:2379']]],
-  'cluster.etcd.prefix': [['tekkacl', 'tekkacl'], ['a/b.c-d_e', 'a/b.c-d_e']],
-  'cluster.etcd.node_ttl': [['1m', 60_000], ['1s', 1000], ['90000', 90_000]],
-  'cluster.etcd.ssl.keyfile': [['/etc/etcd/key.pem', '/etc/etcd/key.pem', { 'cluster.etcd.ssl.certfile': '/etc/etcd/cert.pem' }]],
-  'cluster.etcd.ssl.certfile': [['/etc/etcd/cert.pem', '/etc/etcd/cert.pem', { 'cluster.etcd.ssl.keyfile': '/etc/etcd/key.pem' }]],
-  'cluster.etcd.ssl.cacertfile': [['/etc/etcd/ca.pem', '/etc/etcd/ca.pem']],
-  'cluster.k8s.apiserver': [['https://kubernetes.default.svc', 'https://kubernetes.default.svc'], ['http://10.0.0.1:8080', 'http://10.0.0.1:8080']],
-  'cluster.k8s.service_name': [['tekka', 'tekka'], ['tekka-headless', 'tekka-headless']],
-  'cluster.k8s.namespace': [['default', 'default'], ['kube-system', 'kube-system']],
-  'cluster.k8s.address_type': [['ip', 'ip'], ['dns', 'dns'], ['hostname', 'hostname']],
-  'cluster.k8s.app_name': [['tekka', 'tekka'], ['emqx_1', 'emqx_1']],
-  'cluster.k8s.suffix': [['pod.cluster.local', 'pod.cluster.local'], ['', ''], ['svc.cluster.local', 'svc.cluster.local']],
-  'cluster.k8s.service_account_dir': [['/sa', '/sa']],
-  'cluster.k8s.use_endpoint_slices': [['off', false], ['on', true]],
-  'cluster.mdns.service': [['tekka', 'tekka'], ['my-svc', 'my-svc'], ['abcdefghijklmno', 'abcdefghijklmno']],
-  'cluster.mdns.browse_window': [['3s', 3000], ['100ms', 100]],
-  'lock.lease': [['15s', 15_000], ['10ms', 10]],
-  'lock.lease_check': [['30s', 30_000], ['1m', 60_000]]
+  'cluster.name': [['tekka', 'tekka'], ['my-cluster.1_x', 'my-cluster.1_x']]
 }
 
 /** Bad inputs for every key: each must be refused with an error naming the key. */
@@ -105,67 +116,32 @@ const BAD: Record<string, unknown[]> = {
   'node.ssl.keyfile': ['', 1],
   'node.ssl.certfile': [''],
   'node.ssl.cacertfile': [''],
-  'cluster.name': ['has space', '', 'x'.repeat(65), 'ümlaut'],
-  'cluster.discovery': ['consul', '', 'static,dns'],
-  'cluster.autocluster_interval': ['5ms', '2h', 'often'],
-  'cluster.autoheal': ['maybe', 'enabled'],
-  'cluster.autoheal_delay': ['-1', '2h', 'later'],
-  'cluster.autoclean': ['never', '5 minutes', 'on'],
-  // Malformed names ('n1', 'n1@h n2@h') are the static strategy's to log and skip; empty items are still refused here.
-  'cluster.static.seeds': ['n1@h,', 'n1@h,,n2@h', [1], {}],
-  'cluster.dns.name': ['bad_name', '', 'a..b', '-a.com', '__x.com', '_.com'],
-  'cluster.dns.app': ['my app', 'a.b', 'a@b', ''],
-  'cluster.dns.type': ['cname', 'mx', ''],
-  'cluster.dns.servers': ['dns.google', '127.0.0.1:53', '127.0.0.1,'],
-  'cluster.dns.port': ['0', 'x', '65536'],
-  'cluster.etcd.server': ['127.0.0.1:2379', 'ftp://x', 'http://', '', 'http://a:1,nope'],
-  'cluster.etcd.prefix': ['a b', ''],
-  'cluster.etcd.node_ttl': ['500ms', '2d'],
-  'cluster.etcd.ssl.keyfile': [''],
-  'cluster.etcd.ssl.certfile': [''],
-  'cluster.etcd.ssl.cacertfile': [''],
-  'cluster.k8s.apiserver': ['kubernetes', '', 'file:///x'],
-  'cluster.k8s.service_name': ['Tekka', '-x', 'a_b', ''],
-  'cluster.k8s.namespace': ['Default', ''],
-  'cluster.k8s.address_type': ['fqdn', ''],
-  'cluster.k8s.app_name': ['a@b', ''],
-  'cluster.k8s.suffix': ['bad_suffix', '.'.repeat(3)],
-  'cluster.k8s.service_account_dir': [''],
-  'cluster.k8s.use_endpoint_slices': ['slices'],
-  'cluster.mdns.service': ['_tekka._tcp', 'Tekka', 'abcdefghijklmnop', '-x', ''],
-  'cluster.mdns.browse_window': ['50ms', '11m'],
-  'lock.lease': ['5ms', 'x'],
-  'lock.lease_check': ['1ms', 'y']
+  'cluster.name': ['has space', '', 'x'.repeat(65), 'ümlaut']
 }
 
-test('every schema key has good and bad examples in these tables (a new key needs tests)', () => {
-  const keys = configSchema.map((s) => s.key).sort()
+test('every key of dist\'s section has good and bad examples in these tables (a new key needs tests)', () => {
+  const keys = distConfig.keys.map((s) => s.key).sort()
   assert.equal(Object.keys(GOOD).sort(), keys)
   assert.equal(Object.keys(BAD).sort(), keys)
 })
 
-test('the schema: unique keys, ekka\'s names, every row documented and typed consistently', () => {
+test('dist\'s section: node.* and cluster.name, ekka\'s names, every row documented and typed consistently, frozen', () => {
+  assert.is(distConfig.owner, '@tekka/dist')
   const seen = new Set<string>()
-  for (const s of configSchema) {
+  for (const s of distConfig.keys) {
     assert.not.ok(seen.has(s.key), s.key)
     seen.add(s.key)
-    assert.match(s.key, /^(node|cluster|lock)\.[a-z0-9_.]+$/)
+    assert.ok(s.key === 'cluster.name' || /^node\.[a-z0-9_.]+$/.test(s.key), `${s.key} is dist's`)
     assert.ok(s.doc.length > 10, `${s.key} has a doc string`)
-    if (s.type === 'enum') assert.ok((s.values ?? []).length > 1, s.key)
-    if (s.type === 'list') assert.ok(s.items !== undefined, s.key)
     if (s.default === undefined) assert.ok(s.defaultText !== undefined, `${s.key}: an unset default is explained`)
   }
-  for (const k of ['node.name', 'node.cookie', 'node.dist_base_port', 'node.tick_time', 'cluster.name', 'node.data_dir', 'cluster.discovery',
-    'cluster.static.seeds', 'cluster.dns.name', 'cluster.dns.app', 'cluster.dns.type', 'cluster.etcd.server', 'cluster.etcd.prefix',
-    'cluster.etcd.node_ttl', 'cluster.etcd.ssl.keyfile', 'cluster.etcd.ssl.certfile', 'cluster.etcd.ssl.cacertfile', 'cluster.k8s.apiserver',
-    'cluster.k8s.service_name', 'cluster.k8s.namespace', 'cluster.k8s.address_type', 'cluster.k8s.app_name', 'cluster.k8s.suffix',
-    'cluster.mdns.service', 'cluster.autoheal', 'cluster.autoheal_delay', 'cluster.autoclean', 'lock.lease']) {
-    assert.ok(seen.has(k), `DESIGN.md key ${k} is in the schema`)
+  for (const k of ['node.name', 'node.cookie', 'node.dist_base_port', 'node.tick_time', 'cluster.name', 'node.data_dir']) {
+    assert.ok(seen.has(k), `DESIGN.md key ${k} is in dist's section`)
   }
-  assert.ok(Object.isFrozen(configSchema) && Object.isFrozen(configSchema[0]))
+  assert.ok(Object.isFrozen(distConfig) && Object.isFrozen(distConfig.keys) && Object.isFrozen(distConfig.keys[0]))
 })
 
-test('defaults: every key has its documented default', () => {
+test('defaults: every key of dist\'s section has its documented default', () => {
   const c = load()
   const expected: Record<string, unknown> = {
     'node.name': 'tekka@127.0.0.1',
@@ -183,59 +159,33 @@ test('defaults: every key has its documented default', () => {
     'node.ssl.keyfile': undefined,
     'node.ssl.certfile': undefined,
     'node.ssl.cacertfile': undefined,
-    'cluster.name': 'tekka',
-    'cluster.discovery': 'manual',
-    'cluster.autocluster_interval': 5000,
-    'cluster.autoheal': true,
-    'cluster.autoheal_delay': 15_000,
-    'cluster.autoclean': 300_000,
-    'cluster.static.seeds': [],
-    'cluster.dns.name': 'localhost',
-    'cluster.dns.app': 'tekka',
-    'cluster.dns.type': 'a',
-    'cluster.dns.servers': [],
-    'cluster.dns.port': 53,
-    'cluster.etcd.server': ['http://127.0.0.1:2379'],
-    'cluster.etcd.prefix': 'tekkacl',
-    'cluster.etcd.node_ttl': 60_000,
-    'cluster.etcd.ssl.keyfile': undefined,
-    'cluster.etcd.ssl.certfile': undefined,
-    'cluster.etcd.ssl.cacertfile': undefined,
-    'cluster.k8s.apiserver': 'https://kubernetes.default.svc',
-    'cluster.k8s.service_name': 'tekka',
-    'cluster.k8s.namespace': 'default',
-    'cluster.k8s.address_type': 'ip',
-    'cluster.k8s.app_name': 'tekka',
-    'cluster.k8s.suffix': 'pod.cluster.local',
-    'cluster.k8s.service_account_dir': '/var/run/secrets/kubernetes.io/serviceaccount',
-    'cluster.k8s.use_endpoint_slices': true,
-    'cluster.mdns.service': 'tekka',
-    'cluster.mdns.browse_window': 3000,
-    'lock.lease': 15_000,
-    'lock.lease_check': 30_000
+    'cluster.name': 'tekka'
   }
-  assert.equal(Object.keys(expected).sort(), configSchema.map((s) => s.key).sort())
+  assert.equal(Object.keys(expected).sort(), distConfig.keys.map((s) => s.key).sort())
   for (const [k, v] of Object.entries(expected)) assert.equal(configValue(c, k), v, k)
-  // Typed access, as the kernel reads it.
-  assert.is(c.node.tick_time, 8000)
-  assert.equal(c.cluster.static.seeds, [])
-  assert.ok('cookie' in c.node, 'unset keys are present as undefined')
+  // Typed access, as the node reads it.
+  const settings = distConfig.read(c)
+  assert.is(settings.node.tick_time, 8000)
+  assert.is(settings.cluster.name, 'tekka')
+  assert.ok('cookie' in (c.node as object), 'unset keys are present as undefined')
 })
 
-test('the loaded config has exactly the schema\'s keys, nested', () => {
-  const leaves: string[] = []
-  const walk = (o: Record<string, unknown>, prefix: string): void => {
-    for (const [k, v] of Object.entries(o)) {
-      const key = prefix === '' ? k : `${prefix}.${k}`
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) walk(v as Record<string, unknown>, key)
-      else leaves.push(key)
-    }
+/** Every leaf key of a loaded config. */
+function leaves (o: Record<string, unknown>, prefix = '', out: string[] = []): string[] {
+  for (const [k, v] of Object.entries(o)) {
+    const key = prefix === '' ? k : `${prefix}.${k}`
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) leaves(v as Record<string, unknown>, key, out)
+    else out.push(key)
   }
-  walk(load() as unknown as Record<string, unknown>, '')
-  assert.equal(leaves.sort(), configSchema.map((s) => s.key).sort())
+  return out
+}
+
+test('the loaded config has exactly the keys of the sections it was loaded with, nested', () => {
+  assert.equal(leaves(load()).sort(), distConfig.keys.map((s) => s.key).sort())
+  assert.equal(leaves(loadT()).sort(), SECTIONS.flatMap((s) => s.keys.map((k) => k.key)).sort())
 })
 
-function fromEverySource (spec: ConfigKeySpec, input: unknown, extra: Record<string, unknown>, check: (c: TekkaConfig, how: string) => void): void {
+function fromEverySource (spec: ConfigKeySpec, input: unknown, extra: Record<string, unknown>, check: (c: Config, how: string) => void): void {
   if (typeof input === 'string') {
     const fileText = Object.entries({ ...extra, [spec.key]: input }).map(([k, v]) => `${k} = ${String(v)}`).join('\n')
     check(load({ file: confFile(fileText) }), 'file')
@@ -246,7 +196,7 @@ function fromEverySource (spec: ConfigKeySpec, input: unknown, extra: Record<str
   check(load({ overrides: { ...extra, [spec.key]: input } }), 'override')
 }
 
-for (const spec of configSchema) {
+for (const spec of distConfig.keys) {
   test(`${spec.key}: parses ${GOOD[spec.key]?.length ?? 0} good values from file, env and overrides`, () => {
     for (const [input, expected, extra] of GOOD[spec.key] ?? []) {
       fromEverySource(spec, input, extra ?? {}, (c, how) => {
@@ -273,10 +223,10 @@ for (const spec of configSchema) {
         assert.ok(e.message.startsWith(`${spec.key}: `), label)
         assert.match(e.message, ' is not allowed (', label)
         assert.match(e.message, where, label)
-        if (spec.type !== 'list') assert.ok(e.message.includes(`(${allowedText(spec)})`), label)
+        assert.ok(e.message.includes(`(${allowedText(spec)})`), label)
         if (spec.secret === true) {
           assert.not.ok(typeof input === 'string' && input.length > 2 && e.message.includes(input), `${label}: a secret is not echoed`)
-        } else if (spec.type !== 'list' && typeof input === 'string') {
+        } else if (typeof input === 'string') {
           assert.ok(e.message.includes(JSON.stringify(input.trim())) || e.message.includes(JSON.stringify(input)), `${label}: names the value`)
         }
       }
@@ -285,16 +235,35 @@ for (const spec of configSchema) {
 }
 
 test('the error message matches the documented shape', () => {
-  const e = configError(() => load({ overrides: { 'cluster.autoheal': 'maybe' } }))
-  assert.is(e.message, 'cluster.autoheal: "maybe" is not allowed (on | off | true | false) [override]')
+  const e = configError(() => loadT({ overrides: { 'test.flag': 'maybe' } }))
+  assert.is(e.message, 'test.flag: "maybe" is not allowed (on | off | true | false) [override]')
   const d = configError(() => load({ env: { TEKKA_NODE__TICK_TIME: '50ms' } }))
   assert.is(d.message, 'node.tick_time: "50ms" is not allowed (a duration from 100ms to 1h (500ms, 8s, 1m, 1h, 1h30m; a plain integer is milliseconds)) [env TEKKA_NODE__TICK_TIME]')
   assert.is(d.source, 'env TEKKA_NODE__TICK_TIME')
-  const s = configError(() => load({ overrides: { 'cluster.static.seeds': 'n1@h,,n2' } }))
-  assert.match(s.message, /^cluster\.static\.seeds: "" is not allowed \(a non-empty string/)
+  const s = configError(() => loadT({ overrides: { 'test.seeds': 'n1@h,,n2' } }))
+  assert.match(s.message, /^test\.seeds: "" is not allowed \(a non-empty string/)
   const c = configError(() => load({ overrides: { 'node.cookie': 'bad\ncookie' } }))
   assert.not.match(c.message, 'cookie"')
   assert.match(c.message, 'hidden value of 10 characters')
+})
+
+// ---------------------------------------------------------------- sections
+
+test('sections: a key claimed by two sections is refused, naming both owners', () => {
+  const rival: ConfigSection = { owner: 'rival', keys: [{ key: 'cluster.name', type: 'string', default: 'x', doc: 'Claims dist\'s key.' }], read: () => ({}) }
+  const e = configError(() => new ConfigSchema([distConfig, rival]))
+  assert.is(e.message, 'config key cluster.name is claimed by both @tekka/dist and rival')
+  assert.is(e.key, 'cluster.name')
+  const schema = new ConfigSchema(SECTIONS)
+  assert.is(schema.owner('test.flag'), 'test-plugin')
+  assert.is(schema.owner('node.name'), '@tekka/dist')
+  assert.equal(schema.keys().map((k) => k.key), SECTIONS.flatMap((s) => s.keys.map((k) => k.key)))
+})
+
+test('sections: the keys of a section not loaded are unknown; a section\'s read gives its typed settings', () => {
+  const e = configError(() => load({ overrides: { 'test.flag': false } }))
+  assert.is(e.message, 'unknown key "test.flag"')
+  assert.is(testSection.read(loadT({ overrides: { 'test.flag': 'off' } })).flag, false)
 })
 
 // ---------------------------------------------------------------- precedence
@@ -303,19 +272,19 @@ test('precedence: defaults < file < env < overrides, key by key', () => {
   const f = confFile([
     'node.name = f@127.0.0.1',
     'node.tick_time = 1s',
-    'cluster.autoheal = off',
-    'lock.lease = 20s'
+    'test.flag = off',
+    'test.lease = 20s'
   ].join('\n'))
-  const env = { TEKKA_NODE__TICK_TIME: '2s', TEKKA_CLUSTER__AUTOHEAL: 'on' }
-  const c = load({ file: f, env, overrides: { 'cluster.autoheal': false } })
-  assert.is(c.node.name, 'f@127.0.0.1') // file only
-  assert.is(c.node.tick_time, 2000) // env beats file
-  assert.is(c.cluster.autoheal, false) // override beats env and file
-  assert.is(c.lock.lease, 20_000) // file beats default
-  assert.is(c.cluster.name, 'tekka') // default
-  const onlyFile = load({ file: f })
-  assert.is(onlyFile.node.tick_time, 1000)
-  assert.is(onlyFile.cluster.autoheal, false)
+  const env = { TEKKA_NODE__TICK_TIME: '2s', TEKKA_TEST__FLAG: 'on' }
+  const c = loadT({ file: f, env, overrides: { 'test.flag': false } })
+  assert.is(tv(c, 'node.name'), 'f@127.0.0.1') // file only
+  assert.is(tv(c, 'node.tick_time'), 2000) // env beats file
+  assert.is(tv(c, 'test.flag'), false) // override beats env and file
+  assert.is(tv(c, 'test.lease'), 20_000) // file beats default
+  assert.is(tv(c, 'cluster.name'), 'tekka') // default
+  const onlyFile = loadT({ file: f })
+  assert.is(tv(onlyFile, 'node.tick_time'), 1000)
+  assert.is(tv(onlyFile, 'test.flag'), false)
 })
 
 test('env: TEKKA_<KEY with . as __>, other TEKKA_ variables (TEKKA_COOKIE, TEKKA_LOG) are not config keys', () => {
@@ -324,25 +293,26 @@ test('env: TEKKA_<KEY with . as __>, other TEKKA_ variables (TEKKA_COOKIE, TEKKA
   assert.is(keyOfEnvVar('TEKKA_CLUSTER__ETCD__SSL__KEYFILE'), 'cluster.etcd.ssl.keyfile')
   assert.is(keyOfEnvVar('TEKKA_COOKIE'), undefined)
   assert.is(keyOfEnvVar('HOME'), undefined)
-  const c = load({ env: { TEKKA_COOKIE: 'x', TEKKA_LOG: 'debug', PATH: '/bin', TEKKA_NODE__COOKIE: 'from-env', TEKKA_CLUSTER__STATIC__SEEDS: 'a@h,b@h' } })
-  assert.is(c.node.cookie, 'from-env')
-  assert.equal(c.cluster.static.seeds, ['a@h', 'b@h'])
+  const c = loadT({ env: { TEKKA_COOKIE: 'x', TEKKA_LOG: 'debug', PATH: '/bin', TEKKA_NODE__COOKIE: 'from-env', TEKKA_TEST__SEEDS: 'a@h,b@h' } })
+  assert.is(tv(c, 'node.cookie'), 'from-env')
+  assert.equal(tv(c, 'test.seeds'), ['a@h', 'b@h'])
 })
 
 test('env: defaults to process.env', () => {
   process.env.TEKKA_CLUSTER__NAME = 'from-process-env'
   try {
-    assert.is(loadConfig({ cwd: CWD }).cluster.name, 'from-process-env')
+    assert.is(tv(loadConfig({ cwd: CWD }), 'cluster.name'), 'from-process-env')
   } finally {
     delete process.env.TEKKA_CLUSTER__NAME
   }
 })
 
 test('overrides: dotted keys or nested objects; undefined is ignored (a flag not given), null is refused', () => {
-  const c = load({ overrides: { node: { name: 'n@10.0.0.1', ssl: { enable: false } }, 'cluster.dns.port': 5353, 'node.hidden': undefined } })
-  assert.is(c.node.name, 'n@10.0.0.1')
-  assert.is(c.cluster.dns.port, 5353)
-  assert.is(c.node.hidden, false)
+  const c = loadT({ overrides: { node: { name: 'n@10.0.0.1', ssl: { enable: false } }, 'test.port': 5353, 'node.hidden': undefined, test: { group: { name: 'nested' } } } })
+  assert.is(tv(c, 'node.name'), 'n@10.0.0.1')
+  assert.is(tv(c, 'test.port'), 5353)
+  assert.is(tv(c, 'test.group.name'), 'nested')
+  assert.is(tv(c, 'node.hidden'), false)
   const e = configError(() => load({ overrides: { 'node.hidden': null } }))
   assert.is(e.message, 'node.hidden: null is not allowed (on | off | true | false) [override]')
 })
@@ -357,18 +327,19 @@ test('unknown key: refused from the file (with its line), env and overrides, wit
   assert.is(e1.source, `${f}:3`)
   const e2 = configError(() => load({ env: { TEKKA_NODE__TICKTIME: '8s' } }))
   assert.is(e2.message, 'TEKKA_NODE__TICKTIME: unknown key "node.ticktime" (did you mean TEKKA_NODE__TICK_TIME?)')
-  const e3 = configError(() => load({ overrides: { 'cluster.autoheel': true } }))
-  assert.is(e3.message, 'unknown key "cluster.autoheel" (did you mean cluster.autoheal?)')
+  const e3 = configError(() => loadT({ overrides: { 'test.flg': true } }))
+  assert.is(e3.message, 'unknown key "test.flg" (did you mean test.flag?)')
   const e4 = configError(() => load({ overrides: { node: { colour: 'red' } } }))
   assert.is(e4.message, 'unknown key "node.colour"')
 })
 
 test('suggestions: typos, the right leaf in the wrong group, a group instead of a key', () => {
-  assert.is(suggestKey('node.tick_tim'), 'node.tick_time')
-  assert.is(suggestKey('cluster.tick_time'), 'node.tick_time')
-  assert.is(suggestKey('node.ssl'), 'node.ssl.enable')
-  assert.is(suggestKey('cluster.static.seed'), 'cluster.static.seeds')
-  assert.is(suggestKey('completely.different.thing'), undefined)
+  const keys = SECTIONS.flatMap((s) => s.keys.map((k) => k.key))
+  assert.is(suggestKey('node.tick_tim', keys), 'node.tick_time')
+  assert.is(suggestKey('cluster.tick_time', keys), 'node.tick_time')
+  assert.is(suggestKey('node.ssl', keys), 'node.ssl.enable')
+  assert.is(suggestKey('test.seed', keys), 'test.seeds')
+  assert.is(suggestKey('completely.different.thing', keys), undefined)
 })
 
 // ---------------------------------------------------------------- file syntax
@@ -376,10 +347,10 @@ test('suggestions: typos, the right leaf in the wrong group, a group instead of 
 test('file syntax: comments (# and ;), blank lines, CRLF, BOM, = in values, # inside a value, quoted values', () => {
   const f = confFile('\uFEFF# tekka.conf\r\n; ini-style comment\r\n\r\n   node.cookie = a=b#c  \r\n  # indented comment\r\ncluster.name=x\r\nnode.data_dir = " spaced dir "\r\n')
   const c = load({ file: f })
-  assert.is(c.node.cookie, 'a=b#c')
-  assert.is(load({ file: confFile('node.cookie = " with blanks\\u0020"') }).node.cookie, ' with blanks ')
-  assert.is(c.cluster.name, 'x')
-  assert.is(c.node.data_dir, resolve(CWD, ' spaced dir '))
+  assert.is(tv(c, 'node.cookie'), 'a=b#c')
+  assert.is(tv(load({ file: confFile('node.cookie = " with blanks\\u0020"') }), 'node.cookie'), ' with blanks ')
+  assert.is(tv(c, 'cluster.name'), 'x')
+  assert.is(tv(c, 'node.data_dir'), resolve(CWD, ' spaced dir '))
 })
 
 test('file syntax errors name the file and the line', () => {
@@ -398,10 +369,10 @@ test('file syntax errors name the file and the line', () => {
 })
 
 test('parseConfigText: entries with file and line; keys checked, values left to loadConfig', () => {
-  const entries = parseConfigText('# c\nnode.name = n1@h\n\ncluster.autoheal = maybe\n', 'my.conf')
+  const entries = parseConfigText('# c\nnode.name = n1@h\n\ntest.flag = maybe\n', 'my.conf', new ConfigSchema(SECTIONS))
   assert.equal(entries, [
     { key: 'node.name', value: 'n1@h', quoted: false, file: 'my.conf', line: 2 },
-    { key: 'cluster.autoheal', value: 'maybe', quoted: false, file: 'my.conf', line: 4 }
+    { key: 'test.flag', value: 'maybe', quoted: false, file: 'my.conf', line: 4 }
   ])
   const e = configError(() => parseConfigText('x = 1', 'my.conf'))
   assert.is(e.message, 'my.conf:1: unknown key "x"')
@@ -415,25 +386,26 @@ test('a missing config file is refused, naming it', () => {
 test('a relative config file is read from cwd', () => {
   const f = confFile('cluster.name = rel\n')
   const c = loadConfig({ env: {}, cwd: dir, file: f.slice(dir.length + 1) })
-  assert.is(c.cluster.name, 'rel')
-  assert.is(c.node.data_dir, join(dir, 'data'))
+  assert.is(tv(c, 'cluster.name'), 'rel')
+  assert.is(tv(c, 'node.data_dir'), join(dir, 'data'))
 })
 
 // ---------------------------------------------------------------- derived and cross-key rules
 
 test('node.listen_host: the node\'s IP, 127.0.0.1 for localhost, else 0.0.0.0; an explicit one wins', () => {
-  assert.is(load({ overrides: { 'node.name': 'n1@127.0.0.2' } }).node.listen_host, '127.0.0.2')
-  assert.is(load({ overrides: { 'node.name': 'n1@::1' } }).node.listen_host, '::1')
-  assert.is(load({ overrides: { 'node.name': 'n1@host.example.com' } }).node.listen_host, '0.0.0.0')
-  assert.is(load({ overrides: { 'node.name': 'n1@localhost' } }).node.listen_host, '127.0.0.1')
-  assert.is(load({ overrides: { 'node.name': 'n1@127.0.0.2', 'node.listen_host': '0.0.0.0' } }).node.listen_host, '0.0.0.0')
+  assert.is(tv(load({ overrides: { 'node.name': 'n1@127.0.0.2' } }), 'node.listen_host'), '127.0.0.2')
+  assert.is(tv(load({ overrides: { 'node.name': 'n1@::1' } }), 'node.listen_host'), '::1')
+  assert.is(tv(load({ overrides: { 'node.name': 'n1@host.example.com' } }), 'node.listen_host'), '0.0.0.0')
+  assert.is(tv(load({ overrides: { 'node.name': 'n1@localhost' } }), 'node.listen_host'), '127.0.0.1')
+  assert.is(tv(load({ overrides: { 'node.name': 'n1@127.0.0.2', 'node.listen_host': '0.0.0.0' } }), 'node.listen_host'), '0.0.0.0')
 })
 
-test('lock.lease_check: 2 × lock.lease unless set', () => {
-  assert.is(load({ overrides: { 'lock.lease': '10s' } }).lock.lease_check, 20_000)
-  assert.is(load({ overrides: { 'lock.lease': '10s', 'lock.lease_check': '1s' } }).lock.lease_check, 1000)
-  assert.is(load({ overrides: { 'node.tick_time': '2s' } }).node.send_timeout, 8000, 'send_timeout follows tick_time')
-  assert.is(load({ overrides: { 'node.tick_time': '2s', 'node.send_timeout': '1m' } }).node.send_timeout, 60_000)
+test('derived defaults: node.send_timeout is 4 × node.tick_time unless set; a section\'s derive sets its own', () => {
+  assert.is(tv(load({ overrides: { 'node.tick_time': '2s' } }), 'node.send_timeout'), 8000, 'send_timeout follows tick_time')
+  assert.is(tv(load({ overrides: { 'node.tick_time': '2s', 'node.send_timeout': '1m' } }), 'node.send_timeout'), 60_000)
+  assert.is(tv(loadT({ overrides: { 'test.lease': '10s' } }), 'test.lease_check'), 20_000)
+  assert.is(tv(loadT({ overrides: { 'test.lease': 'off' } }), 'test.lease_check'), 15_000)
+  assert.is(tv(loadT({ overrides: { 'test.lease': '10s', 'test.lease_check': '1s' } }), 'test.lease_check'), 1000)
 })
 
 test('node.ssl.enable = on needs readable keyfile, certfile and cacertfile', () => {
@@ -447,33 +419,37 @@ test('node.ssl.enable = on needs readable keyfile, certfile and cacertfile', () 
   const absent = configError(() => load({ overrides: { 'node.ssl.enable': true, 'node.ssl.keyfile': key, 'node.ssl.certfile': cert, 'node.ssl.cacertfile': join(dir, 'none.pem') } }))
   assert.is(absent.message, `node.ssl.cacertfile: cannot read "${join(dir, 'none.pem')}" (ENOENT) [override]`)
   const ok = load({ overrides: { 'node.ssl.enable': true, 'node.ssl.keyfile': key, 'node.ssl.certfile': cert, 'node.ssl.cacertfile': ca } })
-  assert.equal(ok.node.ssl, { enable: true, keyfile: key, certfile: cert, cacertfile: ca })
+  assert.equal((ok.node as { ssl: unknown }).ssl, { enable: true, keyfile: key, certfile: cert, cacertfile: ca })
   // Only checked when TLS is on: off with dangling paths is fine.
-  assert.is(load({ overrides: { 'node.ssl.keyfile': '/nope' } }).node.ssl.keyfile, '/nope')
+  assert.is(tv(load({ overrides: { 'node.ssl.keyfile': '/nope' } }), 'node.ssl.keyfile'), '/nope')
   chmodSync(ca, 0o644)
 })
 
-test('cluster.etcd.ssl: keyfile and certfile go together; files must be readable when discovery = etcd', () => {
-  const e = configError(() => load({ overrides: { 'cluster.etcd.ssl.keyfile': '/k.pem' } }))
-  assert.is(e.message, 'cluster.etcd.ssl.certfile: cluster.etcd.ssl.keyfile and cluster.etcd.ssl.certfile go together')
-  const e2 = configError(() => load({ overrides: { 'cluster.discovery': 'etcd', 'cluster.etcd.ssl.cacertfile': '/nope/ca.pem' } }))
-  assert.match(e2.message, /^cluster\.etcd\.ssl\.cacertfile: cannot read "\/nope\/ca\.pem" \(ENOENT\)/)
-  assert.is(load({ overrides: { 'cluster.etcd.ssl.cacertfile': '/nope/ca.pem' } }).cluster.etcd.ssl.cacertfile, '/nope/ca.pem')
+test('a section\'s check: keys that go together, and files that must be readable, reported on the key to change', () => {
+  const e = configError(() => loadT({ overrides: { 'test.ssl.keyfile': '/k.pem' } }))
+  assert.is(e.message, 'test.ssl.certfile: test.ssl.keyfile and test.ssl.certfile go together')
+  const e2 = configError(() => loadT({ overrides: { 'test.mode': 'b', 'test.ssl.cacertfile': '/nope/ca.pem' } }))
+  assert.match(e2.message, /^test\.ssl\.cacertfile: cannot read "\/nope\/ca\.pem" \(ENOENT\)/)
+  assert.is(tv(loadT({ overrides: { 'test.ssl.cacertfile': '/nope/ca.pem' } }), 'test.ssl.cacertfile'), '/nope/ca.pem')
 })
 
 // ---------------------------------------------------------------- result
 
 test('the result is deeply frozen', () => {
-  const c = load({ overrides: { 'cluster.static.seeds': 'a@h' } })
-  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.node) && Object.isFrozen(c.node.ssl) && Object.isFrozen(c.cluster.static.seeds))
-  assert.throws(() => { (c.node as { name: string }).name = 'x@y' }, TypeError)
-  assert.throws(() => { (c.cluster.static.seeds as string[]).push('b@h') }, TypeError)
+  const c = loadT({ overrides: { 'test.seeds': 'a@h' } })
+  const node = c.node as { name: string, ssl: object }
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(node) && Object.isFrozen(node.ssl) && Object.isFrozen(tv(c, 'test.seeds')))
+  assert.throws(() => { node.name = 'x@y' }, TypeError)
+  assert.throws(() => { (tv(c, 'test.seeds') as string[]).push('b@h') }, TypeError)
 })
 
-test('configValue: by dotted key; unknown keys refused', () => {
-  const c = load()
-  assert.is(configValue(c, 'cluster.k8s.namespace'), 'default')
-  configError(() => configValue(c, 'cluster.k8s.nope'))
+test('configValue: by dotted key; keys of no loaded section refused', () => {
+  const c = loadT()
+  assert.is(configValue(c, 'test.group.name'), 'default')
+  assert.is(configValue(c, 'node.ssl.enable'), false)
+  const e = configError(() => configValue(c, 'test.group.nope'))
+  assert.is(e.key, 'test.group.nope')
+  configError(() => configValue(load(), 'test.flag'))
 })
 
 test('node names: name@host, name [A-Za-z0-9_-]+, host a hostname or IP', () => {
@@ -498,15 +474,17 @@ test('durations: units, chains, plain integers are milliseconds; fractions, nega
 // ---------------------------------------------------------------- docs
 
 test('renderConfigTable: one row per key with its environment variable, default and allowed values', () => {
-  const md = renderConfigTable()
+  const keys = SECTIONS.flatMap((s) => s.keys)
+  const md = renderConfigTable(keys)
   const rows = md.trim().split('\n')
-  assert.is(rows.length, configSchema.length + 2)
-  assert.match(md, '| `cluster.autoheal` | `TEKKA_CLUSTER__AUTOHEAL` | bool | on | on \\| off \\| true \\| false |')
+  assert.is(rows.length, keys.length + 2)
+  assert.match(md, '| `test.flag` | `TEKKA_TEST__FLAG` | bool | on | on \\| off \\| true \\| false |')
   assert.match(md, '| `node.tick_time` | `TEKKA_NODE__TICK_TIME` | duration | 8s |')
-  assert.match(md, '| `cluster.static.seeds` | `TEKKA_CLUSTER__STATIC__SEEDS` | list of string |')
-  assert.match(md, '| `lock.lease_check` | `TEKKA_LOCK__LEASE_CHECK` | duration | 2 × lock.lease |')
-  assert.is(formatDefault(configSchema.find((s) => s.key === 'cluster.etcd.server') as ConfigKeySpec), 'http://127.0.0.1:2379')
-  for (const s of configSchema) assert.match(md, `| \`${s.key}\` |`)
+  assert.match(md, '| `node.send_timeout` | `TEKKA_NODE__SEND_TIMEOUT` | duration | 4 × node.tick_time |')
+  assert.match(md, '| `test.seeds` | `TEKKA_TEST__SEEDS` | list of string | empty |')
+  assert.match(md, '| `test.lease_check` | `TEKKA_TEST__LEASE_CHECK` | duration | 2 × test.lease |')
+  assert.is(formatDefault(keys.find((s) => s.key === 'test.servers') as ConfigKeySpec), 'http://127.0.0.1:2379')
+  for (const s of keys) assert.match(md, `| \`${s.key}\` |`)
 })
 
 test.run()

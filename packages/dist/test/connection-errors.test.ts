@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { memoryLogger } from '@tekka/actors'
-import { Connection, encodeFrame, FrameTooLargeError, FrameDecodeError, ProtocolError } from '../src/index.js'
+import { Connection, FrameTooLargeError, FrameDecodeError, ProtocolError } from '../src/index.js'
+import { encodeFrame } from '../src/frame.js'
 import { socketPair, once } from './helpers/wire.js'
 
 async function feed (bytes: Buffer[], end = false): Promise<{ reason: string, error: Error | undefined, logger: ReturnType<typeof memoryLogger> }> {

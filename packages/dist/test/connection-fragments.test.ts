@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { silentLogger } from '@tekka/actors'
 import { Connection } from '../src/index.js'
 import { Outbox } from '../src/outbox.js'
-import { socketPair, until } from './helpers/wire.js'
+import { eventually, until } from '@tekka/testing/wait'
+import { socketPair } from './helpers/wire.js'
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
@@ -15,13 +16,13 @@ test('a control frame queued during a large message goes out before its next fra
   assert.is(box.bytes, 5000)
   const first = box.take(1000)!
   assert.is(first.parts.length, 2) // FRAG_FIRST header + 1000 bytes
-  assert.is(first.parts[0]![4], 3)
-  assert.is(first.parts[0]!.readUInt32BE(5), 5000)
+  assert.is(first.parts[0][4], 3)
+  assert.is(first.parts[0].readUInt32BE(5), 5000)
   box.pushControl(headroom(Buffer.from('ctl')))
   const second = box.take(1000)!
-  assert.is(second.parts[0]![4], 2) // CONTROL, whole
-  assert.is(second.parts[0]!.subarray(5).toString(), 'ctl')
-  assert.is(second.parts[1]![4], 4) // then FRAG_NEXT
+  assert.is(second.parts[0][4], 2) // CONTROL, whole
+  assert.is(second.parts[0].subarray(5).toString(), 'ctl')
+  assert.is(second.parts[1][4], 4) // then FRAG_NEXT
   assert.is(box.bytes, 3000)
   let rest = 0
   for (let b = box.take(1000); b !== undefined; b = box.take(1000)) rest++
@@ -40,21 +41,25 @@ test('a 16 MiB message arrives whole while control frames sent after it overtake
   right.on('message', (m) => {
     if (Buffer.isBuffer(m)) { order.push('big'); bigArrived = m } else order.push(String((m as { ctl: number }).ctl))
   })
-  left.send(big)
-  // Once the big message is on its way, keep sending control frames each turn.
-  await until(() => left.stats.bytesOut > 0, 2000, 'the first fragment written')
-  let n = 0
-  while (bigArrived === undefined && n < 10_000) {
-    left.send({ ctl: n++ }, { control: true })
-    await new Promise((resolve) => setImmediate(resolve))
+  try {
+    void left.send(big)
+    // Once the big message is on its way (its first fragment written, a turn
+    // of the event loop later), keep sending control frames each turn.
+    await until(() => left.stats.bytesOut > 0, 'the first fragment written')
+    let n = 0
+    while (bigArrived === undefined && n < 10_000) {
+      void left.send({ ctl: n++ }, { control: true })
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await eventually(() => bigArrived !== undefined && order.length === n + 1, { timeout: 10_000, message: 'everything delivered' })
+    assert.is(sha(bigArrived!), sha(big))
+    assert.ok(order.indexOf('big') > 0, `a control frame sent after the big message arrived before it (order starts ${order.slice(0, 3).join(',')})`)
+    assert.equal(order.filter((x) => x !== 'big'), [...Array(n).keys()].map(String), 'control frames stay in order')
+    assert.not.ok(left.closed || right.closed)
+  } finally {
+    left.close()
+    right.close()
   }
-  await until(() => bigArrived !== undefined && order.length === n + 1, 10_000, 'everything delivered')
-  assert.is(sha(bigArrived!), sha(big))
-  assert.ok(order.indexOf('big') > 0, `a control frame sent after the big message arrived before it (order starts ${order.slice(0, 3).join(',')})`)
-  assert.equal(order.filter((x) => x !== 'big'), [...Array(n).keys()].map(String), 'control frames stay in order')
-  assert.not.ok(left.closed || right.closed)
-  left.close()
-  right.close()
 })
 
 test('data messages keep their order across fragmented and whole ones', async () => {
@@ -67,9 +72,9 @@ test('data messages keep their order across fragmented and whole ones', async ()
   for (let i = 0; i < 50; i++) {
     const v = i % 3 === 0 ? { i, pad: 'x'.repeat(5000 + i) } : { i }
     sent.push(v)
-    left.send(v)
+    void left.send(v)
   }
-  await until(() => got.length === 50)
+  await eventually(() => got.length === 50)
   assert.equal(got, sent)
   left.close()
   right.close()

@@ -2,7 +2,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SimulatedClock, memoryLogger, silentLogger, type Clock } from '@tekka/actors'
 import { Connection } from '../src/index.js'
-import { socketPair, once, sleep } from './helpers/wire.js'
+import { sleep } from '@tekka/testing/wait'
+import { socketPair, once } from './helpers/wire.js'
 
 test('a silent peer is declared down with net_tick_timeout after tickTime', async () => {
   const pair = await socketPair()
@@ -35,7 +36,7 @@ test('a peer that keeps talking but never reads: the stuck write closes the link
     assert.ok(conn.stats.ticksIn > 0, 'the peer was heard all along')
     const rec = logger.records.find((x) => x.level === 'warn' && x.fields?.reason === 'send_timeout')
     assert.ok(rec !== undefined, 'logged at warn')
-    assert.ok((rec!.fields?.queued as number) > 0, 'with the bytes still queued')
+    assert.ok((rec.fields?.queued as number) > 0, 'with the bytes still queued')
   } finally {
     clearInterval(ticking)
     pair.close()
@@ -125,7 +126,7 @@ test('data written in an interval replaces the tick', async () => {
   const clock = new SimulatedClock()
   const pair = await socketPair()
   const conn = new Connection(pair.client, { logger: silentLogger(), tickTime: 1000, clock })
-  conn.send('x')
+  void conn.send('x')
   await sleep(20)
   await clock.advance(250)
   assert.is(conn.stats.ticksOut, 0)

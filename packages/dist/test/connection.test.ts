@@ -2,9 +2,11 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Pid, SimulatedClock, silentLogger } from '@tekka/actors'
 import {
-  Connection, clientHandshake, serverHandshake, createCodec, encodeFrame, FrameTooLargeError, type ConnectionOptions
+  Connection, clientHandshake, serverHandshake, createCodec, FrameTooLargeError, type ConnectionOptions
 } from '../src/index.js'
-import { socketPair, opts, once, sleep, until, type SocketPair } from './helpers/wire.js'
+import { encodeFrame } from '../src/frame.js'
+import { eventually, sleep } from '@tekka/testing/wait'
+import { socketPair, opts, once, type SocketPair } from './helpers/wire.js'
 
 const base: ConnectionOptions = { logger: silentLogger(), tickTime: 0 }
 
@@ -24,9 +26,9 @@ test('messages cross in order both ways, with pids intact, and are counted', asy
   const atRight = collect(right)
   const atLeft = collect(left)
   const pid = new Pid('a@127.0.0.1', 3, 4)
-  for (let i = 0; i < 100; i++) left.send({ i, pid })
-  right.send('pong')
-  await until(() => atRight.length === 100 && atLeft.length === 1)
+  for (let i = 0; i < 100; i++) void left.send({ i, pid })
+  void right.send('pong')
+  await eventually(() => atRight.length === 100 && atLeft.length === 1)
   assert.equal(atRight.map((m) => (m as { i: number }).i), [...Array(100).keys()])
   assert.ok(((atRight[0] as { pid: Pid }).pid).equals(pid))
   assert.equal(atLeft, ['pong'])
@@ -43,12 +45,12 @@ test('many small sends in one turn become one socket write', async () => {
   let writes = 0
   const write = pair.client.write.bind(pair.client)
   pair.client.write = ((...args: Parameters<typeof write>) => { writes++; return write(...args) }) as typeof pair.client.write
-  for (let i = 0; i < 1000; i++) left.send(i)
-  await until(() => got.length === 1000)
+  for (let i = 0; i < 1000; i++) void left.send(i)
+  await eventually(() => got.length === 1000)
   assert.is(writes, 1)
   // And again on a later turn: a second write, not a thousand.
-  for (let i = 0; i < 500; i++) left.send({ n: i })
-  await until(() => got.length === 1500)
+  for (let i = 0; i < 500; i++) void left.send({ n: i })
+  await eventually(() => got.length === 1500)
   assert.is(writes, 2)
   left.close()
   right.close()
@@ -69,7 +71,7 @@ test('send returns a promise over the high-water mark, released after the queue 
   assert.ok(left.busy)
   assert.is(left.send(chunk), promise, 'every send while busy gets the same promise')
   // Keep the queue above the mark while the socket is stuck.
-  for (let i = 0; i < 400; i++) left.send(chunk)
+  for (let i = 0; i < 400; i++) void left.send(chunk)
   let released = false
   void promise.then(() => { released = true })
   await sleep(200)
@@ -82,7 +84,7 @@ test('send returns a promise over the high-water mark, released after the queue 
   assert.ok(left.queuedBytes <= left.lowWater)
   assert.not.ok(left.busy)
   assert.is(left.send('small'), undefined)
-  await until(() => received > 400 * 64 * 1024, 10_000, 'all bytes at the peer')
+  await eventually(() => received > 400 * 64 * 1024, { timeout: 10_000, message: 'all bytes at the peer' })
   left.close()
   pair.close()
 })
@@ -114,8 +116,8 @@ test('flushAndClose delivers what is queued, then closes', async () => {
   const { left, right } = await linked()
   const got = collect(right)
   const peerClosed = once<[string]>(right, 'close')
-  left.send(Buffer.alloc(4 * 1024 * 1024, 3))
-  left.send('bye', { control: true })
+  void left.send(Buffer.alloc(4 * 1024 * 1024, 3))
+  void left.send('bye', { control: true })
   await left.flushAndClose()
   assert.ok(left.closed)
   assert.is((await peerClosed)[0], 'connection_closed')
@@ -144,7 +146,7 @@ test('bytes the handshake read past its end are delivered first', async () => {
   const got = collect(conn)
   pair.client.write(second.subarray(3))
   pair.client.write(frame('third'))
-  await until(() => got.length === 3)
+  await eventually(() => got.length === 3)
   assert.equal(got, ['first', 'second', 'third'])
   conn.close()
   pair.close()
@@ -157,7 +159,7 @@ test('after a real handshake, a message sent at once by the server reaches the c
     serverHandshake(pair.server, opts('b@127.0.0.1'))
   ])
   const server = new Connection(pair.server, { ...base, peer: s.peer, rest: s.rest })
-  server.send({ welcome: true })
+  void server.send({ welcome: true })
   await sleep(20)
   const client = new Connection(pair.client, { ...base, peer: c.peer, rest: c.rest })
   assert.is(client.peer?.name, 'b@127.0.0.1')
@@ -180,9 +182,9 @@ test('a throwing message listener does not take the link down', async () => {
   const { left, right } = await linked()
   const got = collect(right)
   right.on('message', (m) => { if (m === 'bad') throw new Error('listener bug') })
-  left.send('bad')
-  left.send('good')
-  await until(() => got.length === 2)
+  void left.send('bad')
+  void left.send('good')
+  await eventually(() => got.length === 2)
   assert.not.ok(right.closed)
   left.close()
   right.close()

@@ -6,8 +6,9 @@ import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { TekkaError } from '@tekka/actors'
 import {
-  COOKIE_FILE_NAME, CookieError, cookieFilePath, cookieProblem, createCookieFile, generateCookie, readCookieFile, resolveCookie
+  COOKIE_FILE_NAME, cookieFilePath, cookieProblem, createCookieFile, generateCookie, readCookieFile, resolveCookie
 } from '../src/cookie.js'
+import { CookieError } from '../src/errors.js'
 
 const root = mkdtempSync(join(tmpdir(), 'tekka-cookie-'))
 let n = 0

@@ -14,20 +14,19 @@ import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { Pid, Ref, TIMEOUT, memoryLogger } from '@tekka/actors'
-import {
-  startNode, createCodec, encodeFrame, clientHandshake, dial,
-  SEND, REG_SEND, LINK, EXIT, EXIT2, MONITOR, DOWN, RPC_CALL, RPC_REPLY, NODES, BYE,
-  type DistNode
-} from '../src/index.js'
+import { startNode, createCodec, clientHandshake, dial, type DistNode } from '../src/index.js'
+import { encodeFrame } from '../src/frame.js'
+import { SEND, REG_SEND, LINK, EXIT, EXIT2, MONITOR, DOWN, RPC_CALL, RPC_REPLY, NODES, BYE } from '../src/protocol.js'
 import { KIND_CONTROL, KIND_DATA, KIND_FRAG_FIRST, KIND_FRAG_NEXT, firstFragmentHeader, smallHeader } from '../src/wire.js'
-import { spawnNode, type NodeProcess } from '@tekka/testing/procs'
+import { spawnNode, type NodeProcess, TEKKA_BIN } from '@tekka/testing/procs'
 import { freePortRange } from '@tekka/testing/ports'
 import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
 import { fuzzSeed, rngFor } from './helpers/fuzz.js'
 import { RawPeer, closedWithin, rawSocket } from './helpers/fuzz-peer.js'
 import { mutatedUnit, type FrameContext } from './helpers/fuzz-frames.js'
 
-const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
+/** The `tekka` command, which runs the fixture app as a whole node. */
+const BIN = TEKKA_BIN
 const APP = fileURLToPath(new URL('./fixtures/app.js', import.meta.url))
 const HOST = '127.0.0.1'
 const COOKIE = `bad-input-${randomBytes(6).toString('hex')}`
@@ -135,7 +134,7 @@ test.before(async () => {
   await n1.waitForLine(new RegExp(`tekka: node ${esc(N1)} listening on ${esc(HOST)}:${port}`), 15_000)
   await n1.waitForLine(/tekka: app .* started/, 15_000)
   t0 = await startNode({ name: T0, cookie: COOKIE, basePort: base, logger: t0Log, handshakeTimeout: 3000 })
-  t0.on('nodedown', (e) => { t0Downs.push(e) })
+  t0.events.on('dist.nodedown', (e) => { t0Downs.push(e) })
   assert.ok(await t0.connect(N1), 't0 connects to n1')
   n1Creation = t0.kernel.peerInfo(N1)!.creation
   await assertServed('start')
@@ -169,7 +168,7 @@ test('a wrong cookie is refused: ERR_HANDSHAKE_COOKIE for the client, a logged c
 test('handshake garbage: random bytes, a non-msgpack body, other non-hello frames, an HTTP request line, a TLS hello', async () => {
   const rng = rngFor(SEED, 0xbad0)
   const random = rng.bytes(64 + rng.int(448))
-  random[0] = random[0]! | 0x01 // a prefix above the 8 KiB handshake frame limit (else it may just wait for its body)
+  random[0] = random[0] | 0x01 // a prefix above the 8 KiB handshake frame limit (else it may just wait for its body)
   const codec = createCodec()
   const cases: Array<[string, Buffer[]]> = [
     ['random bytes', [random]],
@@ -515,11 +514,11 @@ test(`fuzz: ${FUZZ_FRAMES} randomly mutated valid frames over authenticated link
       if (downs.size === links.length) break
       if (l.stream !== 'stderr') continue
       const m = fuzzDown.exec(l.text)
-      if (m === null || downs.has(m[1]!)) continue
-      downs.set(m[1]!, l.text)
-      reasons[m[2]!] = (reasons[m[2]!] ?? 0) + 1
+      if (m === null || downs.has(m[1])) continue
+      downs.set(m[1], l.text)
+      reasons[m[2]] = (reasons[m[2]] ?? 0) + 1
       if (m[3] !== undefined) {
-        const key = `${m[3]}: ${m[4]!.replace(/\d+/g, 'N').replace(/<[^>]*>/g, '<pid>').slice(0, 80)}`
+        const key = `${m[3]}: ${m[4].replace(/\d+/g, 'N').replace(/<[^>]*>/g, '<pid>').slice(0, 80)}`
         errors[key] = (errors[key] ?? 0) + 1
       }
     }

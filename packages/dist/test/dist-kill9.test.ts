@@ -15,11 +15,12 @@ import {
   type Pid, type DownMessage, type ExitMessage, type ProcessContext
 } from '@tekka/actors'
 import { startNode, type DistNode } from '../src/index.js'
-import { spawnNode, stopAll, type NodeProcess } from '@tekka/testing/procs'
+import { spawnNode, stopAll, type NodeProcess, TEKKA_BIN } from '@tekka/testing/procs'
 import { freePortRange } from '@tekka/testing/ports'
 import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
 
-const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
+/** The `tekka` command, which runs the fixture app as a whole node. */
+const BIN = TEKKA_BIN
 const APP = fileURLToPath(new URL('./fixtures/signals-app.js', import.meta.url))
 const COOKIE = 'kill9-test-cookie'
 const T0 = 't0@127.0.0.1'
@@ -96,7 +97,7 @@ function catcher<T> (setup: (ctx: ProcessContext) => (m: unknown) => boolean): {
   const caught = new Promise<{ msg: T, at: number }>((_resolve) => { resolve = _resolve })
   const pid = t0.spawn(async (ctx) => {
     const match = setup(ctx)
-    const msg = await ctx.receive<T>(match as (m: unknown) => m is T)
+    const msg = await ctx.receive<T>(match)
     resolve({ msg, at: Date.now() })
   })
   return { pid, caught }
@@ -115,8 +116,8 @@ async function allWithin<T extends ReadonlyArray<readonly [string, Promise<unkno
 test.before(async () => {
   base = await freePortRange(3)
   t0 = await startNode({ name: T0, cookie: COOKIE, basePort: base, tickTime: TICK_MS, logger: silentLogger() })
-  t0.on('nodeup', (e: { node: string }) => { t0Events.push({ type: 'nodeup', node: e.node, at: Date.now() }) })
-  t0.on('nodedown', (e: { node: string, reason: string }) => { t0Events.push({ type: 'nodedown', node: e.node, reason: e.reason, at: Date.now() }) })
+  t0.events.on('dist.nodeup', (e) => { t0Events.push({ type: 'nodeup', node: e.peer, at: Date.now() }) })
+  t0.events.on('dist.nodedown', (e) => { t0Events.push({ type: 'nodedown', node: e.peer, reason: e.reason, at: Date.now() }) })
   await Promise.all([startPeer(N1), startPeer(N2)])
 })
 

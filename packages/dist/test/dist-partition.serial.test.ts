@@ -14,12 +14,13 @@ import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
 import { silentLogger } from '@tekka/actors'
 import { startNode, type DistNode } from '../src/index.js'
-import { spawnNode, stopAll, type NodeProcess } from '@tekka/testing/procs'
+import { spawnNode, stopAll, type NodeProcess, TEKKA_BIN } from '@tekka/testing/procs'
 import { freePortRange } from '@tekka/testing/ports'
 import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
 import { cleanupIptables, iptablesAvailable, partition, unavailableReason, type Partition } from '@tekka/testing/iptables'
 
-const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
+/** The `tekka` command, which runs the fixture app as a whole node. */
+const BIN = TEKKA_BIN
 const APP = fileURLToPath(new URL('./fixtures/app.js', import.meta.url))
 const COOKIE = 'partition-test-cookie'
 const A1 = '127.0.0.1'
@@ -170,8 +171,8 @@ async function partitionAndHeal (oneWay: boolean, maxMs: { n2: number, n3: numbe
 test.before(async () => {
   base = await freePortRange(4, [A1, A2, A3])
   t0 = await startNode({ name: T0, cookie: COOKIE, basePort: base, tickTime: TICK_MS, logger: silentLogger() })
-  t0.on('nodeup', (e: { node: string }) => { t0Events.push({ type: 'nodeup', node: e.node, at: Date.now() }) })
-  t0.on('nodedown', (e: { node: string, reason: string }) => { t0Events.push({ type: 'nodedown', node: e.node, reason: e.reason, at: Date.now() }) })
+  t0.events.on('dist.nodeup', (e) => { t0Events.push({ type: 'nodeup', node: e.peer, at: Date.now() }) })
+  t0.events.on('dist.nodedown', (e) => { t0Events.push({ type: 'nodedown', node: e.peer, reason: e.reason, at: Date.now() }) })
   await Promise.all([startPeer(N2), startPeer(N3)])
 })
 

@@ -7,15 +7,17 @@ import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import {
-  silentLogger, isDownMessage, isExitMessage, TIMEOUT,
+  NoProcError, silentLogger, isDownMessage, isExitMessage, TIMEOUT,
   type Pid, type DownMessage, type ExitMessage, type ProcessContext
 } from '@tekka/actors'
 import { startNode, BadRpcError, type DistNode } from '../src/index.js'
-import { spawnNode, stopAll, type NodeProcess } from '@tekka/testing/procs'
+import { spawnNode, stopAll, type NodeProcess, TEKKA_BIN } from '@tekka/testing/procs'
 import { freePortRange } from '@tekka/testing/ports'
-import { eventually, withTimeout } from '@tekka/testing/wait'
+import { eventually, rejects, withTimeout } from '@tekka/testing/wait'
+import { OrderRejectedError } from './fixtures/errors.js'
 
-const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
+/** The `tekka` command, which runs the fixture app as a whole node. */
+const BIN = TEKKA_BIN
 const APP = fileURLToPath(new URL('./fixtures/app.js', import.meta.url))
 const COOKIE = 'remote-test-cookie'
 const N1 = 'n1@127.0.0.1'
@@ -203,7 +205,7 @@ test('exit signals across nodes: kill is untrappable, others are trapped', async
     const trapping = await t0.call<Pid>(N1, 'test.spawn_waiter', [{ trap: true, report: ctx.self }])
     const m = ctx.monitor(trapping)
     ctx.exit(trapping, 'please_stop')
-    const got = await ctx.receive((x: any) => x?.got?.type === 'EXIT') as { got: ExitMessage }
+    const got = await ctx.receive<{ got: ExitMessage }>((x: any) => x?.got?.type === 'EXIT')
     ctx.exit(trapping, 'kill')
     const down = await ctx.receive(downFor(m))
     return { trapped: got.got, down: down.reason }
@@ -229,10 +231,43 @@ test('rpc: results, multicall, and typed failures', async () => {
   assert.is(undef.code, 'ERR_RPC_UNDEF')
   const exc = await fail(t0.call(N1, 'test.throw', ['bad things']))
   assert.is(exc.code, 'ERR_RPC_EXCEPTION')
+  assert.instance(exc.remote, TypeError)
   assert.is(exc.remote?.name, 'TypeError')
   assert.is(exc.remote?.message, 'bad things')
   const slow = await fail(t0.call(N1, 'test.slow', [2000], { timeout: 200 }))
   assert.is(slow.code, 'ERR_RPC_TIMEOUT')
+})
+
+test('errors from another OS process arrive as their class: an actors error and the app\'s own, from RPC and as an exit reason', async () => {
+  const noProc = await rejects(t0.call(N1, 'test.no_proc', ['ghost']), BadRpcError)
+  assert.instance(noProc.remote, NoProcError)
+  assert.is((noProc.remote as NoProcError).code, 'ERR_NOPROC')
+  assert.is(noProc.remote?.message, 'no such process: ghost')
+  assert.match(noProc.remote?.stack ?? '', /NoProcError: no such process: ghost/)
+  const rejected = await rejects(t0.call(N1, 'test.reject_order', [7]), BadRpcError, 'threw OrderRejectedError: order 7 rejected: out of stock')
+  assert.instance(rejected.remote, OrderRejectedError)
+  const order = rejected.remote as OrderRejectedError
+  assert.is(order.code, 'ERR_ORDER_REJECTED')
+  assert.is(order.order, 7)
+  assert.equal(order.why, { reason: 'out of stock', items: ['apple'] })
+  // As the reason of a linked process and of a monitored one.
+  const r = await within(async (ctx) => {
+    ctx.trapExit(true)
+    const linked = await t0.call<Pid>(N1, 'test.spawn_waiter', [{}])
+    const watched = await t0.call<Pid>(N1, 'test.spawn_waiter', [{}])
+    ctx.link(linked)
+    const ref = ctx.monitor(watched)
+    ctx.send(linked, { reject: 1 })
+    ctx.send(watched, { reject: 2 })
+    const exit = await ctx.receive((m): m is ExitMessage => isExitMessage(m) && m.from.equals(linked))
+    const down = await ctx.receive(downFor(ref))
+    return { exit: exit.reason, down: down.reason }
+  })
+  assert.instance(r.exit, OrderRejectedError)
+  assert.is((r.exit as OrderRejectedError).order, 1)
+  assert.instance(r.down, OrderRejectedError)
+  assert.is((r.down as OrderRejectedError).code, 'ERR_ORDER_REJECTED')
+  assert.is((r.down as OrderRejectedError).order, 2)
 })
 
 test('rpc to a node that dies mid-call fails with nodedown', async () => {

@@ -1,7 +1,8 @@
 // FrameDecoder.drain: frames handed over in place, as (buffer, start, end).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { encodeFrame, FrameDecoder, FrameTooLargeError } from '../src/index.js'
+import { FrameTooLargeError } from '../src/index.js'
+import { encodeFrame, FrameDecoder } from '../src/frame.js'
 
 const bodies = [Buffer.from('first'), Buffer.alloc(0), Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8]), Buffer.alloc(300, 7), Buffer.from('z')]
 const stream = Buffer.concat(bodies.map((b) => encodeFrame(b)))
@@ -18,8 +19,8 @@ function drainAll (d: FrameDecoder, out: Buffer[], bufs?: Buffer[]): void {
 /** Where each frame starts and ends in `stream`. */
 const spans: Array<[number, number]> = []
 for (let at = 0, i = 0; i < bodies.length; i++) {
-  spans.push([at, at + 4 + bodies[i]!.length])
-  at += 4 + bodies[i]!.length
+  spans.push([at, at + 4 + bodies[i].length])
+  at += 4 + bodies[i].length
 }
 
 test('frames come out in order whatever the chunking; whole ones in the chunk they arrived in', () => {

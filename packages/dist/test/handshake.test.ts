@@ -2,9 +2,11 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SimulatedClock, memoryLogger } from '@tekka/actors'
 import {
-  clientHandshake, serverHandshake, HandshakeError, encodeFrame, createCodec, type PeerInfo, type HandshakeOptions
+  clientHandshake, serverHandshake, HandshakeError, createCodec, type PeerInfo, type HandshakeOptions
 } from '../src/index.js'
-import { codeOf, handshakePair, opts, settled, socketPair, sleep } from './helpers/wire.js'
+import { encodeFrame } from '../src/frame.js'
+import { sleep } from '@tekka/testing/wait'
+import { codeOf, handshakePair, opts, settled, socketPair } from './helpers/wire.js'
 
 const A = 'a@127.0.0.1'
 const B = 'b@127.0.0.1'

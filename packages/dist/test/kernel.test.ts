@@ -3,13 +3,12 @@
 // disconnect reasons, mutual TLS, and back-pressure on a busy link.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { silentLogger, memoryLogger, isDownMessage, type Pid } from '@tekka/actors'
-import { startNode, tcpTransport, type DistNode, type NodeOptions } from '../src/index.js'
+import { BadArgError, silentLogger, memoryLogger, isDownMessage, EVENT_CHANNEL, type Pid, type TekkaEvent } from '@tekka/actors'
+import { startNode, tcpTransport, type DistNode, type NodeOptions, type Transport } from '../src/index.js'
 import { createServer, connect as netConnect, type Socket } from 'node:net'
 import * as diagnosticsChannel from 'node:diagnostics_channel'
-import type { NodeChannelEvent } from '../src/index.js'
 import { freePortRange } from '@tekka/testing/ports'
-import { eventually, withTimeout, sleep } from '@tekka/testing/wait'
+import { eventually, rejects, withTimeout, sleep } from '@tekka/testing/wait'
 import { haveOpenssl, makeCerts } from '@tekka/testing/certs'
 
 const started: DistNode[] = []
@@ -23,10 +22,11 @@ test.after.each(async () => {
   await Promise.all(started.splice(0).map(async (n) => await n.stop()))
 })
 
+/** The links `n` sees come and go, from its event stream. */
 function events (n: DistNode): Array<{ type: string, node: string, reason?: string }> {
   const out: Array<{ type: string, node: string, reason?: string }> = []
-  n.on('nodeup', (e: { node: string }) => out.push({ type: 'up', node: e.node }))
-  n.on('nodedown', (e: { node: string, reason: string }) => out.push({ type: 'down', node: e.node, reason: e.reason }))
+  n.events.on('dist.nodeup', (e) => out.push({ type: 'up', node: e.peer }))
+  n.events.on('dist.nodedown', (e) => out.push({ type: 'down', node: e.peer, reason: e.reason }))
   return out
 }
 
@@ -48,10 +48,13 @@ test('simultaneous dials leave exactly one connection, every time', async () => 
   }
 })
 
-test('nodeup and nodedown are published on diagnostics channel tekka:dist:node, with the node that saw them', async () => {
-  const seen: NodeChannelEvent[] = []
-  const onEvent = (m: unknown): void => { seen.push(m as NodeChannelEvent) }
-  diagnosticsChannel.subscribe('tekka:dist:node', onEvent)
+test('dist.nodeup and dist.nodedown reach the diagnostics channel tekka:event, with the node that saw them', async () => {
+  const seen: TekkaEvent[] = []
+  const onEvent = (m: unknown): void => {
+    const e = m as TekkaEvent
+    if (e.type === 'dist.nodeup' || e.type === 'dist.nodedown') seen.push(e)
+  }
+  diagnosticsChannel.subscribe(EVENT_CHANNEL, onEvent)
   try {
     const base = await freePortRange(3)
     const a = await node('a1@127.0.0.1', base)
@@ -59,13 +62,14 @@ test('nodeup and nodedown are published on diagnostics channel tekka:dist:node, 
     assert.ok(await a.connect(b.name))
     await eventually(() => seen.length >= 2, { timeout: 5000, message: 'nodeup on both' })
     await b.stop()
-    await eventually(() => seen.some((e) => e.event === 'nodedown' && e.node === a.name), { timeout: 5000, message: 'nodedown on a' })
-    const mine = seen.filter((e) => e.node === a.name || e.node === b.name)
-    assert.ok(mine.some((e) => e.node === a.name && e.event === 'nodeup' && e.peer === b.name && e.creation === b.creation && !e.hidden))
-    assert.ok(mine.some((e) => e.node === b.name && e.event === 'nodeup' && e.peer === a.name))
-    assert.ok(mine.some((e) => e.node === a.name && e.event === 'nodedown' && e.peer === b.name && e.reason === 'disconnect'))
+    await eventually(() => seen.some((e) => e.type === 'dist.nodedown' && e.node === a.name), { timeout: 5000, message: 'nodedown on a' })
+    const up = seen.filter((e): e is TekkaEvent<'dist.nodeup'> => e.type === 'dist.nodeup')
+    const down = seen.filter((e): e is TekkaEvent<'dist.nodedown'> => e.type === 'dist.nodedown')
+    assert.ok(up.some((e) => e.node === a.name && e.peer === b.name && e.creation === b.creation && !e.hidden))
+    assert.ok(up.some((e) => e.node === b.name && e.peer === a.name && e.creation === a.creation))
+    assert.ok(down.some((e) => e.node === a.name && e.peer === b.name && e.reason === 'disconnect'))
   } finally {
-    diagnosticsChannel.unsubscribe('tekka:dist:node', onEvent)
+    diagnosticsChannel.unsubscribe(EVENT_CHANNEL, onEvent)
   }
 })
 
@@ -80,6 +84,21 @@ test('node sendTimeout reaches its links: default 4 x tickTime, explicit, or 0 f
   assert.is(a.kernel.peerConnection(b.name)?.sendTimeout, 8000)
   assert.is(b.kernel.peerConnection(a.name)?.sendTimeout, 12_345)
   assert.is(c.kernel.peerConnection(a.name)?.sendTimeout, Infinity)
+})
+
+test('bad link options fail startNode at once, naming the option, before the node listens', async () => {
+  const base = await freePortRange(2)
+  const bad: Array<[Partial<NodeOptions>, string]> = [
+    [{ tickTime: -1 }, 'tickTime'], [{ sendTimeout: -5 }, 'sendTimeout'], [{ highWater: 0 }, 'highWater'],
+    [{ maxFrameSize: 1.5 }, 'maxFrameSize'], [{ handshakeTimeout: 0 }, 'handshakeTimeout']
+  ]
+  for (const [opts, name] of bad) {
+    const e = await rejects(startNode({ name: 'a1@127.0.0.1', cookie: 'kc', basePort: base, logger: silentLogger(), ...opts }), BadArgError, name)
+    assert.is(e.argument, name)
+  }
+  // Nothing was left listening: the port is free for a node with good options.
+  const ok = await node('a1@127.0.0.1', base)
+  assert.is(ok.port, base + 1)
 })
 
 test('a node of another cluster (or with another cookie) is refused and logged; others are served', async () => {
@@ -97,17 +116,31 @@ test('a node of another cluster (or with another cookie) is refused and logged; 
   assert.equal(a.nodes(), [good.name])
 })
 
+/** tcpTransport, recording every node it is asked to dial (by port). */
+function recordingTransport (dialled: number[]): Transport {
+  return { listen: tcpTransport.listen, dial: async (o) => { dialled.push(o.port); return await tcpTransport.dial(o) } }
+}
+
 test('hidden nodes connect but are not in nodes() nor told to others', async () => {
-  const base = await freePortRange(4)
+  const base = await freePortRange(5)
   const a = await node('a1@127.0.0.1', base)
-  const b = await node('b2@127.0.0.1', base)
-  const h = await node('h3@127.0.0.1', base, { hidden: true, listen: false })
+  const c = await node('c4@127.0.0.1', base)
+  // Hidden, but listening: were it announced, b could and would connect to it.
+  const h = await node('h3@127.0.0.1', base, { hidden: true })
   assert.ok(await h.connect(a.name))
+  assert.ok(await c.connect(a.name))
+  const dialled: number[] = []
+  const b = await node('b2@127.0.0.1', base, { transport: recordingTransport(dialled) })
   assert.ok(await b.connect(a.name))
-  await sleep(200)
-  assert.equal(a.nodes(), [b.name])
-  assert.equal(a.nodes({ hidden: true }), [b.name, h.name])
-  assert.equal(b.nodes(), [a.name], 'b was not told about the hidden node')
+  // a1 tells b2 whom it knows as the link's first frame, and b2 dials each
+  // one as it reads that frame: once a1's answer to a call has come back,
+  // every dial the announcement caused has been asked of the transport.
+  assert.is(await b.call(a.name, 'tekka.ping'), 'pong')
+  assert.equal(dialled, [base + 1, base + 4], 'b2 dialled a1 and the visible c4 it was told of, never the hidden h3')
+  await eventually(() => b.nodes().includes(c.name), { timeout: 5000, message: 'b2 meets c4' })
+  assert.equal(a.nodes(), [b.name, c.name])
+  assert.equal(a.nodes({ hidden: true }), [b.name, c.name, h.name])
+  assert.equal(b.nodes({ hidden: true }), [a.name, c.name], 'b2 has no link to the hidden node')
   assert.equal(h.nodes(), [a.name], 'a hidden node lists the visible nodes it is connected to, as in Erlang')
 })
 

@@ -2,7 +2,9 @@
 // stale member cannot undo, merge order does not matter, guids age-order.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { MemberTable, parseEntry, makeGuid, guidTime, ringPosition, byAge, type Entry } from '../src/index.js'
+import { guidTime, ringPosition } from '../src/index.js'
+import { MemberTable, parseEntry, byAge, type Entry } from '../src/membership/member-table.js'
+import { makeGuid } from '../src/membership/guid.js'
 
 const A = 'a@h'; const B = 'b@h'; const C = 'c@h'
 

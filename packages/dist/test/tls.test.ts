@@ -3,9 +3,11 @@ import * as assert from 'uvu/assert'
 import { createServer, type Socket } from 'node:net'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { memoryLogger, silentLogger } from '@tekka/actors'
-import { listen, dial, clientHandshake, serverHandshake, Connection, DialError, type TlsOptions } from '../src/index.js'
+import { dial, clientHandshake, serverHandshake, Connection, DialError, type TlsOptions } from '../src/index.js'
+import { listen } from '../src/transport.js'
 import { haveOpenssl, makeCerts, type Certs } from '@tekka/testing/certs'
-import { opts, once, settled, sleep } from './helpers/wire.js'
+import { sleep } from '@tekka/testing/wait'
+import { opts, once, settled } from './helpers/wire.js'
 
 if (!haveOpenssl()) {
   test('TLS tests need the openssl CLI (skipped: not found)', () => {})
@@ -31,10 +33,10 @@ if (!haveOpenssl()) {
     assert.is(peer.name, 'b@127.0.0.1')
     const client = new Connection(socket, { peer, rest, logger: silentLogger(), tickTime: 0 })
     const server = await serverSide!
-    client.send({ over: 'tls' })
+    void client.send({ over: 'tls' })
     const [msg] = await once<[unknown]>(server, 'message')
     assert.equal(msg, { over: 'tls' })
-    server.send('back')
+    void server.send('back')
     assert.equal((await once<[unknown]>(client, 'message'))[0], 'back')
     client.close()
     server.close()

@@ -2,8 +2,11 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Socket } from 'node:net'
 import { BadArgError } from '@tekka/actors'
-import { nodePort, parseNodeName, listen, dial, PortInUseError, DialError, BadNodeNameError, DEFAULT_BASE_PORT } from '../src/index.js'
+import { nodePort, parseNodeName, dial, PortInUseError, DialError, BadNodeNameError } from '../src/index.js'
+import { listen } from '../src/transport.js'
+import { DEFAULT_BASE_PORT } from '../src/defaults.js'
 import { once } from './helpers/wire.js'
+import { eventually } from '@tekka/testing/wait'
 
 test('nodePort follows ekka_dist: base + trailing digits of the short name rem 60000', () => {
   assert.is(DEFAULT_BASE_PORT, 4370)
@@ -45,22 +48,18 @@ test('listen and dial connect; close is idempotent and frees the port', async ()
   assert.ok(listener.port > 0)
   const socket = await dial({ host: '127.0.0.1', port: listener.port, timeout: 2000 })
   socket.write('ping')
-  await until(() => accepted.length === 1)
-  const [data] = await once<[Buffer]>(accepted[0]!, 'data')
+  await eventually(() => accepted.length === 1)
+  const [data] = await once<[Buffer]>(accepted[0], 'data')
   assert.is(data.toString(), 'ping')
   await listener.close()
   await listener.close()
   // The accepted socket outlives the listener: it belongs to its connection.
-  assert.not.ok(accepted[0]!.destroyed)
+  assert.not.ok(accepted[0].destroyed)
   const again = await listen({ host: '127.0.0.1', port: listener.port, onConnection: () => {} })
   await again.close()
   socket.destroy()
-  accepted[0]!.destroy()
+  accepted[0].destroy()
 })
-
-async function until (cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
-}
 
 test('a port in use is a PortInUseError naming host:port', async () => {
   const first = await listen({ host: '127.0.0.1', port: 0, onConnection: () => {} })

@@ -122,7 +122,7 @@ export class RawLink {
     }
     if (this.#blocked || this.#queue.length === 0) return
     const q = this.#queue
-    const out = q.length === 1 ? q[0]! : Buffer.concat(q, this.#queuedBytes)
+    const out = q.length === 1 ? q[0] : Buffer.concat(q, this.#queuedBytes)
     this.#queue = []
     this.#queuedBytes = 0
     if (!this.#socket.write(out)) this.#blocked = true

@@ -24,7 +24,7 @@ export function parseDuration (text: string): number | undefined {
   let total = 0
   let lastRank = Infinity
   for (const [, n, unit] of t.matchAll(/(\d+)(ms|s|m|h|d)/g)) {
-    const size = UNIT_MS[unit as string] as number
+    const size = UNIT_MS[unit]
     // `1s1m` is almost certainly a mistake; refuse rather than guess.
     if (size >= lastRank) return undefined
     lastRank = size
@@ -44,7 +44,7 @@ export function formatDuration (ms: number): string {
   let rest = ms
   let out = ''
   for (const unit of ['d', 'h', 'm', 's', 'ms']) {
-    const size = UNIT_MS[unit] as number
+    const size = UNIT_MS[unit]
     const n = Math.floor(rest / size)
     if (n > 0) { out += `${n}${unit}`; rest -= n * size }
   }

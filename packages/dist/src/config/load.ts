@@ -46,11 +46,11 @@ function levenshtein (a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i]
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1))
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
     }
     prev = cur
   }
-  return prev[b.length] as number
+  return prev[b.length]
 }
 
 /** The known key an unknown one was probably meant to be, if any is close. */
@@ -298,7 +298,7 @@ function nest (values: Map<string, ConfigValue | undefined>): Record<string, unk
     const parts = key.split('.')
     let obj = root
     for (const p of parts.slice(0, -1)) obj = (obj[p] ??= {}) as Record<string, unknown>
-    obj[parts[parts.length - 1] as string] = value
+    obj[parts[parts.length - 1]] = value
   }
   return root
 }

@@ -11,6 +11,7 @@
  * newest guid they have seen for a node (guids grow with time).
  */
 import { isGuid } from './guid.js'
+import { isNodeName } from '../node-name.js'
 
 export type MemberState = 'member' | 'removed'
 
@@ -32,19 +33,17 @@ export interface Change {
   readonly after: Entry
 }
 
-const NODE_RE = /^[A-Za-z0-9_-]+@[A-Za-z0-9_.:-]+$/
-
 /** Checks an entry that came from a peer; undefined if it is not one. */
 export function parseEntry (v: unknown): Entry | undefined {
   if (typeof v !== 'object' || v === null) return undefined
   const e = v as Record<string, unknown>
-  if (typeof e.node !== 'string' || !NODE_RE.test(e.node) || e.node.length > 255) return undefined
+  if (!isNodeName(e.node)) return undefined
   if (e.state !== 'member' && e.state !== 'removed') return undefined
   if (!Number.isSafeInteger(e.version) || (e.version as number) < 0) return undefined
-  if (typeof e.by !== 'string' || !NODE_RE.test(e.by)) return undefined
+  if (!isNodeName(e.by)) return undefined
   if (!(e.guid === '' || isGuid(e.guid))) return undefined
   if (typeof e.at !== 'number' || !Number.isFinite(e.at)) return undefined
-  return { node: e.node, state: e.state, version: e.version as number, by: e.by, guid: e.guid as string, at: e.at }
+  return { node: e.node, state: e.state, version: e.version as number, by: e.by, guid: e.guid, at: e.at }
 }
 
 function newer (a: Entry, b: Entry): boolean {

@@ -11,62 +11,15 @@
  * seed replays the same mutations whatever order concurrent writers take the
  * frames in.
  */
+import { envSeed, rngFor, type Rng } from '@tekka/testing/sim/rng'
 
-export interface Rng {
-  /** A uniform unsigned 32-bit integer. */
-  u32(): number
-  /** A uniform float in [0, 1). */
-  float(): number
-  /** A uniform integer in [0, n). */
-  int(n: number): number
-  /** True with probability p. */
-  chance(p: number): boolean
-  pick<T>(items: readonly T[]): T
-  bytes(n: number): Buffer
-}
-
-/** sfc32 (Chris Doty-Humphrey's Small Fast Counter): tiny, fast, good enough to fuzz with. */
-export function sfc32 (a: number, b: number, c: number, d: number): Rng {
-  a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0
-  const u32 = (): number => {
-    const t = (((a + b) >>> 0) + d) >>> 0
-    d = (d + 1) >>> 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) >>> 0
-    c = ((c << 21) | (c >>> 11)) >>> 0
-    c = (c + t) >>> 0
-    return t
-  }
-  for (let i = 0; i < 12; i++) u32()
-  const rng: Rng = {
-    u32,
-    float: () => u32() / 0x1_0000_0000,
-    int: (n) => Math.floor((u32() / 0x1_0000_0000) * n),
-    chance: (p) => u32() / 0x1_0000_0000 < p,
-    pick: (items) => items[rng.int(items.length)]!,
-    bytes: (n) => {
-      const out = Buffer.allocUnsafe(n)
-      for (let i = 0; i < n; i++) out[i] = u32() & 0xff
-      return out
-    }
-  }
-  return rng
-}
-
-/** The stream of randomness number `stream` of a run with `seed`. */
-export function rngFor (seed: number, stream: number): Rng {
-  return sfc32(seed, stream, 0x9e37_79b9 ^ stream, 0x85eb_ca6b ^ seed)
-}
+/** Seeded streams: @tekka/testing's sfc32 streams, bit for bit the ones recorded seeds replay. */
+export type { Rng }
+export { rngFor }
 
 /** The run's seed: TEKKA_FUZZ_SEED (decimal or 0x hex) when set, else a random 32-bit one. */
 export function fuzzSeed (env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.TEKKA_FUZZ_SEED
-  if (text !== undefined && text !== '') {
-    const n = Number(text)
-    if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new RangeError(`TEKKA_FUZZ_SEED must be a 32-bit unsigned integer, got ${JSON.stringify(text)}`)
-    return n
-  }
-  return Math.floor(Math.random() * 0x1_0000_0000)
+  return envSeed('TEKKA_FUZZ_SEED', env)
 }
 
 /** msgpack type bytes and boundary values: a random byte rarely hits these, and they are where parsers go wrong. */
@@ -109,19 +62,19 @@ export function mutate (input: Uint8Array, rng: Rng, count = 1 + rng.int(3), all
       case 'bitflip': {
         if (b.length === 0) break
         const bit = rng.int(8)
-        b[at] = b[at]! ^ (1 << bit)
+        b[at] = b[at] ^ (1 << bit)
         ops.push(`bitflip@${at}.${bit}`)
         break
       }
       case 'byte':
         if (b.length === 0) break
         b[at] = rng.int(256)
-        ops.push(`byte@${at}=${b[at]!}`)
+        ops.push(`byte@${at}=${b[at]}`)
         break
       case 'interesting':
         if (b.length === 0) break
         b[at] = rng.pick(INTERESTING)
-        ops.push(`interesting@${at}=${b[at]!}`)
+        ops.push(`interesting@${at}=${b[at]}`)
         break
       case 'insert': {
         const n = 1 + rng.int(8)
@@ -153,7 +106,7 @@ export function mutate (input: Uint8Array, rng: Rng, count = 1 + rng.int(3), all
       case 'kind':
         if (b.length < 5) break
         b[4] = rng.chance(0.5) ? rng.int(6) : rng.int(256)
-        ops.push(`kind=${b[4]!}`)
+        ops.push(`kind=${b[4]}`)
         break
       case 'duplicate': {
         if (b.length === 0) break
@@ -166,7 +119,7 @@ export function mutate (input: Uint8Array, rng: Rng, count = 1 + rng.int(3), all
       case 'swap': {
         if (b.length < 2) break
         const other = rng.int(b.length)
-        const t = b[at]!
+        const t = b[at]
         b[at] = b[other]!
         b[other] = t
         ops.push(`swap@${at},${other}`)

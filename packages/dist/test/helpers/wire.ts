@@ -71,16 +71,3 @@ export async function once<T extends unknown[]> (emitter: EventEmitter, event: s
     emitter.once(event, on)
   })
 }
-
-export async function sleep (ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-/** Polls `cond` until true or `ms` elapse. */
-export async function until (cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}
