@@ -13,14 +13,17 @@
  *   node examples/build/local-demo.js              # runs ~2.5 s and exits 0
  *   node examples/build/local-demo.js --forever    # until Ctrl-C
  *
- * The runtime's logger is turned into demo lines: a crash report is an
- * expected event here, not an error.
+ * What the supervisor does (a child exited, restarted) is read from the
+ * runtime's event stream (`rt.events`, `supervisor.child`), where every
+ * part of tekka publishes what it decides; the runtime's logger is turned
+ * into demo lines too (a crash report is an expected event here, not an
+ * error), without the copy of each event the log also writes.
  */
 import { pathToFileURL } from 'node:url'
 import {
   SHUTDOWN, TIMEOUT, call, cast, createLogger, createRuntime, formatReason, isDownMessage, isExitMessage,
   noreply, reply, startGenServer, startSupervisor, stopServer, whichChildren,
-  type DownMessage, type GenServer, type LogRecord, type Pid, type ProcessContext, type Runtime
+  type DownMessage, type GenServer, type LogRecord, type ProcessContext, type Runtime, type TekkaEvent
 } from '@tekka/actors'
 
 export interface DemoOptions {
@@ -138,6 +141,7 @@ export async function runDemo (opts: DemoOptions = {}): Promise<DemoSummary> {
   // `creation: 1` only keeps printed pids short (<nonode@nohost.3.1>); a real node gets a random one.
   const rt = createRuntime({ creation: 1, logger: createLogger('tekka', (r) => { logLine(say, r) }, 'info') })
   say('runtime', `node ${rt.node}: processes are async functions with a mailbox`)
+  const offEvents = rt.events.on('supervisor.child', (e) => { supervisorLine(say, e) })
 
   // -- the supervision tree
   const flakyWorker = flaky(say, stats, crashAfterMs, crashRepeatedly) // one closure: it counts incarnations
@@ -175,6 +179,7 @@ export async function runDemo (opts: DemoOptions = {}): Promise<DemoSummary> {
   // -- orderly shutdown: children are stopped in reverse start order
   say('sup', 'stopping the supervisor with reason "shutdown"')
   await stopServer(rt, 'demo_sup', SHUTDOWN)
+  offEvents()
   const processesAfter = rt.processCount
   say('summary', `supervisor stopped; ${processesAfter} processes left`)
 
@@ -268,24 +273,37 @@ function waitFor (ms: number, signal: AbortSignal | undefined): Promise<void> {
   })
 }
 
-/** The runtime's and the supervisor's reports, as demo lines. */
+/** A supervisor's report from the event stream, as a demo line. */
+function supervisorLine (say: Say, e: TekkaEvent<'supervisor.child'>): void {
+  switch (e.event) {
+    case 'exited':
+      // A child stopped by the shutdown is no news (level debug).
+      if (e.level !== 'debug') say('sup', `child "${e.id}" ${e.pid ?? '?'} exited with ${formatReason(e.reason)}; ${e.restart === true ? 'restarting it (one_for_one)' : 'not restarted'}`)
+      return
+    case 'restarted':
+      say('sup', `child "${e.id}" restarted as ${e.pid ?? '?'}`)
+      return
+    case 'restart_failed':
+      say('sup', `child "${e.id}" could not be restarted: ${formatReason(e.reason)}`)
+      return
+    case 'intensity':
+      say('sup', `more than ${e.intensity ?? '?'} restarts in ${e.period ?? '?'} ms: the supervisor gives up (${formatReason(e.reason)})`)
+  }
+}
+
+/** The runtime's log records, as demo lines. */
 function logLine (say: Say, r: LogRecord): void {
+  // The log's copy of each event (logger `tekka:event`): the events themselves are read from the stream.
+  if (r.name === 'tekka:event') return
   const f = r.fields ?? {}
   const reason = (): string => {
     const x = f.reason
     // The runtime logs a crash with its stack; the first line is the reason.
-    return typeof x === 'string' ? x.split('\n')[0]! : formatReason(x)
+    return typeof x === 'string' ? x.split('\n')[0] : formatReason(x)
   }
-  switch (r.msg) {
-    case 'process crashed':
-      say('runtime', `process ${String(f.pid)} crashed: ${reason()} (reported to its links and monitors)`)
-      return
-    case 'child terminated, restarting':
-      say('sup', `child "${String(f.id)}" ${String(f.pid)} exited with ${reason()}; restarting it (one_for_one)`)
-      return
-    case 'child restarted':
-      say('sup', `child "${String(f.id)}" restarted as ${String(f.pid)}`)
-      return
+  if (r.msg === 'process crashed') {
+    say('runtime', `process ${String(f.pid)} crashed: ${reason()} (reported to its links and monitors)`)
+    return
   }
   const rest = Object.entries(f).map(([k, v]) => `${k}=${k === 'reason' ? reason() : formatReason(v)}`).join(' ')
   say('log', `${r.level} ${r.name}: ${r.msg}${rest === '' ? '' : ' ' + rest}`)

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto'
 import { formatReason, isDownMessage, silentLogger, type DownMessage, type Pid } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
 import { WORKER_NAME } from '../jobs/jobs.js'
-import { startTekka, type TekkaProcess } from '../lib/tekka-process.js'
+import { spawnTekka, type TekkaProcess } from '../lib/tekka-process.js'
 import type { DemoModel } from './model.js'
 import { RPC_SUBSCRIBE, messageProblem, short, type DemoEvent, type DemoStats } from './protocol.js'
 
@@ -59,6 +59,7 @@ export class Controller {
 
   /** Starts the hidden node and the collector. */
   async start (): Promise<void> {
+    // `startNode` (dist alone), not `startTekka`: an observer runs no discovery, heal or lock service, and is no member.
     const hidden = await startNode({
       name: `demo-ctl-${randomBytes(3).toString('hex')}@127.0.0.1`,
       cookie: this.opts.cookie,
@@ -88,7 +89,7 @@ export class Controller {
   /** Starts (or restarts) `name` as a `tekka` process. */
   spawn (name: string): TekkaProcess {
     const entry = this.model.entry(name)
-    const proc = startTekka({
+    const proc = spawnTekka({
       name,
       cookie: this.opts.cookie,
       app: this.opts.app,

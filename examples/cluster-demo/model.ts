@@ -5,7 +5,12 @@
  * the terminal UI draws it, the `--no-ui` printer prints its events.
  *
  * Emits `event` (a DemoLogEvent, once per event) and `change` (after every
- * update, events and stats alike).
+ * update, events and stats alike). What the nodes saw reaches it from their
+ * own event streams (node-events.ts, forwarded as messages); this emitter
+ * is only the controller's plumbing from the model to its views (the
+ * screen, the line printer, the script's waits), in the controller's
+ * process, where no node stream of theirs exists. So it stays a small,
+ * typed EventEmitter rather than an event stream of its own.
  */
 import { EventEmitter } from 'node:events'
 import type { TekkaProcess } from '../lib/tekka-process.js'
@@ -40,7 +45,13 @@ export interface NodeEntry {
 const FRESH_MS = 3000
 const MAX_EVENTS = 5000
 
-export class DemoModel extends EventEmitter {
+/** What DemoModel emits. */
+export interface DemoModelEvents {
+  event: [e: DemoLogEvent]
+  change: []
+}
+
+export class DemoModel extends EventEmitter<DemoModelEvents> {
   readonly t0 = Date.now()
   readonly nodes = new Map<string, NodeEntry>()
   readonly events: DemoLogEvent[] = []
@@ -53,7 +64,7 @@ export class DemoModel extends EventEmitter {
     super()
     this.info = info
     names.forEach((name, i) => {
-      this.nodes.set(name, { name, port: ports[i]!, proc: undefined, state: 'starting', starts: 0, creation: undefined, stats: undefined })
+      this.nodes.set(name, { name, port: ports[i], proc: undefined, state: 'starting', starts: 0, creation: undefined, stats: undefined })
     })
   }
 
@@ -135,7 +146,7 @@ export class DemoModel extends EventEmitter {
     const all = this.fresh()
     if (all.length !== this.nodes.size) return false
     const want = this.names.sort().join(',')
-    const leader = all[0]!.status.leader
+    const leader = all[0].status.leader
     return all.every((s) =>
       s.status.members.map((m) => m.node).sort().join(',') === want &&
       s.status.members.every((m) => m.status === 'up') &&

@@ -2,9 +2,9 @@
  * What the demo's nodes tell the controller, and how. The controller (a
  * hidden tekka node) calls the RPC `demo.subscribe` on each node with the
  * pid of its collector process; from then on the node sends that pid a
- * `demo_event` for each thing worth a line (a nodedown it saw, a monitor
- * that fired, a lock taken, ...) and a `demo_stats` snapshot every half
- * second. Plain messages between nodes: delivered at most once, in order;
+ * `demo_event` for each event of its node's stream worth a line (a nodedown
+ * it saw, a monitor that fired, a lock taken, ...: node-events.ts) and a
+ * `demo_stats` snapshot every half second. Plain messages between nodes: delivered at most once, in order;
  * the stats repeat, so a lost one costs nothing.
  *
  * Everything received is checked with the guards below before use: a
@@ -17,7 +17,10 @@ import type { JobsStats } from '../jobs/jobs.js'
 /** RPC a node answers with `{ node, creation, osPid }`: sends events and stats to the pid given from now on. */
 export const RPC_SUBSCRIBE = 'demo.subscribe'
 
-export type DemoEventKind = 'app' | 'nodeup' | 'nodedown' | 'member' | 'partition' | 'job' | 'worker' | 'monitor' | 'lock'
+/** The kinds of line a node sends (node-events.ts makes them from its node's event stream). */
+export type DemoEventKind =
+  | 'app' | 'nodeup' | 'nodedown' | 'member' | 'partition' | 'sup' | 'job' | 'jobs' | 'worker' | 'monitor' | 'lock'
+  | 'heal' | 'discovery' | 'event'
 
 export interface DemoEvent {
   t: 'demo_event'

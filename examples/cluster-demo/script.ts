@@ -20,6 +20,7 @@
  * Steps 3 to 5 repeat `cycles` times (0: until interrupted), picking the
  * non-leader nodes in turn.
  */
+import { ScriptStepError } from '../lib/errors.js'
 import { pause } from '../lib/launcher.js'
 import type { Controller } from './controller.js'
 import type { DemoLogEvent, DemoModel } from './model.js'
@@ -35,14 +36,7 @@ export interface ScriptOptions {
   signal: AbortSignal
 }
 
-/** A step did not happen in time; the message says what was missing. */
-export class ScriptStepError extends Error {
-  readonly code = 'ERR_DEMO_STEP'
-  constructor (message: string) {
-    super(message)
-    this.name = 'ScriptStepError'
-  }
-}
+export { ScriptStepError } from '../lib/errors.js'
 
 /**
  * Resolves once `check` returns true (checked on every model change and
@@ -68,7 +62,7 @@ async function until (model: DemoModel, signal: AbortSignal, timeoutMs: number, 
         r = check()
       } catch (err) {
         done()
-        reject(err)
+        reject(err instanceof Error ? err : new Error(String(err)))
         return
       }
       if (r === true) { done(); resolve(true) } else if (typeof r === 'string') missing = r
@@ -145,7 +139,7 @@ export async function runScript (model: DemoModel, ctl: Controller, opts: Script
     // 4. kill -9 a node that is not the leader
     const candidates = nonLeaders()
     if (candidates.length === 0) throw new ScriptStepError('no node to kill: every member is the leader?')
-    const victim = candidates[(cycle - 1) % candidates.length]!
+    const victim = candidates[(cycle - 1) % candidates.length]
     const others = names.filter((n) => n !== victim)
     const killMark = model.mark
     model.phase = `cycle ${cycle}: killed ${victim}; waiting for the others to notice`

@@ -22,7 +22,6 @@ export interface RenderOptions {
 
 /** Strips ANSI escapes, to measure and cut lines. */
 export function plain (s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
 }
 

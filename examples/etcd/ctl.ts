@@ -37,9 +37,9 @@ export async function ctl (node: string, command: readonly string[], opts: CtlOp
       ...(opts.signal !== undefined ? { signal: opts.signal } : {})
     }, (err, stdout, stderr) => {
       if (err !== null && typeof err.code !== 'number') {
-        if (opts.signal?.aborted === true) reject(opts.signal.reason)
+        if (opts.signal?.aborted === true) reject(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted'))
         else if (err.signal !== null && err.signal !== undefined) reject(new Error(`tekka ctl --node ${node} ${command.join(' ')}: no answer within ${opts.timeout ?? 15_000} ms`))
-        else reject(err)
+        else reject(err instanceof Error ? err : new Error(String(err)))
         return
       }
       resolve({ code: err === null ? 0 : err.code as number, stdout, stderr })

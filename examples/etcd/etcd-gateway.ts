@@ -12,21 +12,15 @@
  * launcher's independent look at what they left there.
  */
 import { request } from 'node:http'
+import { EtcdGatewayError } from '../lib/errors.js'
+
+export { EtcdGatewayError } from '../lib/errors.js'
 
 export interface EtcdKey {
   key: string
   value: string
   /** The lease the key lives under, in decimal as the gateway writes it ('0': none). */
   lease: string
-}
-
-/** etcd answered with something other than HTTP 200 and JSON. */
-export class EtcdGatewayError extends Error {
-  readonly code = 'ERR_ETCD_GATEWAY'
-  constructor (message: string) {
-    super(message)
-    this.name = 'EtcdGatewayError'
-  }
 }
 
 export interface GatewayCallOptions {
@@ -54,7 +48,10 @@ export async function gatewayPost (url: string, path: string, body: unknown, opt
         if (res.statusCode !== 200) { reject(new EtcdGatewayError(`etcd ${path}: HTTP ${res.statusCode ?? '?'} ${text.trim()}`)); return }
         try {
           const v: unknown = JSON.parse(text)
-          if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object')
+          if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+            reject(new EtcdGatewayError(`etcd ${path}: bad answer (not a JSON object): ${text.slice(0, 200)}`))
+            return
+          }
           resolve(v as Record<string, unknown>)
         } catch (err) {
           reject(new EtcdGatewayError(`etcd ${path}: bad answer (${(err as Error).message}): ${text.slice(0, 200)}`))
@@ -103,6 +100,6 @@ function prefixEnd (prefix: string): string {
   while (i >= 0 && end[i] === 0xff) i--
   // All 0xff (or empty): every key from the prefix on, as etcd spells it ("\0").
   if (i < 0) return b64('\0')
-  end[i] = (end[i] as number) + 1
+  end[i] = (end[i]) + 1
   return end.subarray(0, i + 1).toString('base64')
 }

@@ -17,9 +17,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
-import { createServer } from 'node:net'
 import { delimiter, isAbsolute, join } from 'node:path'
+import { EtcdStartError } from '../lib/errors.js'
+import { freePort } from '../lib/ports.js'
 import { etcdReady } from './etcd-gateway.js'
+
+export { EtcdStartError } from '../lib/errors.js'
 
 /** The first executable `cmd` on `path` (PATH's syntax), or undefined. A path with a slash is taken as it is. */
 export function findOnPath (cmd: string, path = process.env.PATH ?? ''): string | undefined {
@@ -39,27 +42,6 @@ export function etcdVersion (bin: string): string | undefined {
   return /etcd Version:\s*(\S+)/.exec(`${r.stdout ?? ''}`)?.[1]
 }
 
-/** A port nobody listens on at the moment (the OS's choice). */
-export async function freePort (host = '127.0.0.1'): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.unref()
-    srv.once('error', reject)
-    srv.listen({ host, port: 0, exclusive: true }, () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => { resolve(port) })
-    })
-  })
-}
-
-/** etcd exited, or did not answer, while starting. */
-export class EtcdStartError extends Error {
-  readonly code = 'ERR_ETCD_START'
-  constructor (message: string) {
-    super(message)
-    this.name = 'EtcdStartError'
-  }
-}
 
 export interface LocalEtcdOptions {
   /** The etcd executable. */

@@ -24,10 +24,11 @@
  */
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadConfig, nodePort, type ClusterStatus } from '@tekka/dist'
+import { configValue, nodePort, type ClusterStatus } from '@tekka/dist'
+import { loadTekkaConfig } from 'tekka'
 import { Launcher, pause, readFlags, UsageError } from '../lib/launcher.js'
 import { chooseBasePort } from '../lib/ports.js'
-import { killAllSync, startTekka, stopAll, type TekkaProcess } from '../lib/tekka-process.js'
+import { killAllSync, spawnTekka, stopAll, type TekkaProcess } from '../lib/tekka-process.js'
 import { clusterStatus, ctl, type CtlOptions } from './ctl.js'
 import { keysUnder, leaseHex } from './etcd-gateway.js'
 import { etcdVersion, findOnPath, killAllEtcdSync, LocalEtcd } from './etcd-process.js'
@@ -48,9 +49,9 @@ async function main (): Promise<number> {
   const flags = readFlags(process.argv.slice(2), { 'base-port': 'number', 'etcd-port': 'number' })
   const etcdPort = flags['etcd-port'] as number | undefined
   if (etcdPort !== undefined && (!Number.isInteger(etcdPort) || etcdPort < 1 || etcdPort > 65535)) throw new UsageError(`--etcd-port: ${etcdPort} is not a port`)
-  // The file as the nodes will read it: a bad key stops us here, with its line.
-  const conf = loadConfig({ file: CONF, cwd: ROOT })
-  const prefix = `${conf.cluster.etcd.prefix}/`
+  // The file as the nodes will read it (every plugin's keys): a bad key stops us here, with its line.
+  const conf = loadTekkaConfig({ config: { file: CONF, cwd: ROOT } })
+  const prefix = `${String(configValue(conf, 'cluster.etcd.prefix'))}/`
 
   const bin = findOnPath('etcd')
   if (bin === undefined) {
@@ -79,7 +80,7 @@ async function main (): Promise<number> {
     const ctlOptions: CtlOptions = { config: CONF, cookie: launcher.cookie, settings, signal: launcher.signal }
     const started = Date.now()
     for (const name of NODES) {
-      const p = startTekka({
+      const p = spawnTekka({
         name,
         cookie: launcher.cookie,
         args: ['--config', CONF],
@@ -96,8 +97,8 @@ async function main (): Promise<number> {
     const views = await waitForOneCluster(nodes, ctlOptions, launcher.signal)
     for (const [node, s] of views) say(`run: ${node} sees cluster ${s.cluster}: running ${s.running.join(', ')}; leader ${s.leader ?? '-'}`)
     say(`run: one cluster of ${NODES.length} nodes, ${((Date.now() - started) / 1000).toFixed(1)} s after the first node started`)
-    const text = await ctl(NODES[0] as string, ['cluster', 'status'], ctlOptions)
-    say(`run: tekka ctl --node ${NODES[0] as string} cluster status:`)
+    const text = await ctl(NODES[0], ['cluster', 'status'], ctlOptions)
+    say(`run: tekka ctl --node ${NODES[0]} cluster status:`)
     for (const line of text.stdout.trimEnd().split('\n')) say(`  ${line}`)
 
     const keys = await keysUnder(etcd.url, prefix, { signal: launcher.signal })

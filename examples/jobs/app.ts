@@ -13,36 +13,37 @@
  */
 import { formatReason } from '@tekka/actors'
 import type { DistNode } from '@tekka/dist'
-import { startJobs, type JobsEvent } from './jobs.js'
+import { JOBS_EVENTS, startJobs, type JobsEvent } from './jobs.js'
 import { envNumber } from '../lib/env.js'
 
 /** One line per event; results only the first time a worker answers this producer. */
 export function describe (e: JobsEvent): string | undefined {
   switch (e.type) {
-    case 'result':
+    case 'jobs.result':
       return e.first ? `first result from ${e.worker}: job ${e.id} -> ${e.value} primes (${e.ms.toFixed(1)} ms)` : undefined
-    case 'worker_started':
+    case 'jobs.worker_started':
       return e.incarnation === 1 ? 'worker "jobs" started under jobs_sup' : `worker "jobs" restarted by jobs_sup (incarnation ${e.incarnation}) after ${e.after ?? 'an exit'}`
-    case 'worker_down':
+    case 'jobs.worker_down':
       return `monitor: DOWN from {jobs, ${e.worker}}: ${e.reason}; requeued ${e.requeued.length}, given up ${e.failed.length}${e.failed.length > 0 ? ` (${e.failed.join(', ')})` : ''}`
-    case 'requeued':
+    case 'jobs.requeued':
       return e.reason.startsWith('worker DOWN') ? undefined : `job ${e.id} requeued (was on ${e.worker}): ${e.reason}`
-    case 'bad_message':
+    case 'jobs.bad_message':
       return `dropped a bad message to the ${e.to}: ${e.what}`
   }
 }
 
 export async function start (node: DistNode): Promise<() => Promise<void>> {
   const say = (text: string): void => { process.stdout.write(`jobs: ${text}\n`) }
-  const jobs = await startJobs(node, {
-    interval: envNumber('JOBS_INTERVAL', 250),
-    size: envNumber('JOBS_SIZE', 20_000),
-    poisonEvery: envNumber('JOBS_POISON_EVERY', 0)
-  })
-  jobs.on('event', (e: JobsEvent) => {
+  // Subscribed before the service starts: its worker's first `jobs.worker_started` comes while it starts.
+  const off = node.events.on(JOBS_EVENTS, (e) => {
     const line = describe(e)
     if (line !== undefined) say(line)
   })
+  const jobs = await startJobs(node.components, {
+    interval: envNumber('JOBS_INTERVAL', 250),
+    size: envNumber('JOBS_SIZE', 20_000),
+    poisonEvery: envNumber('JOBS_POISON_EVERY', 0)
+  }).catch((err: unknown) => { off(); throw err })
   const every = envNumber('JOBS_STATS_EVERY', 5000)
   const timer = every > 0
     ? setInterval(() => {
@@ -56,6 +57,7 @@ export async function start (node: DistNode): Promise<() => Promise<void>> {
   return async () => {
     clearInterval(timer)
     await jobs.stop().catch((err: unknown) => { say(`stop failed: ${formatReason(err)}`) })
+    off()
     say('service stopped')
   }
 }

@@ -25,19 +25,52 @@
  * a job requeued after a timeout may run twice; the producer counts the late
  * answer and drops it.
  *
+ * What happens is published on the node's event stream (`jobs.result`,
+ * `jobs.worker_started`, `jobs.worker_down`, `jobs.requeued`,
+ * `jobs.bad_message`; declared on TekkaEvents below), where the node's log,
+ * an app and a test read it as they read the node's own events:
+ *
  * ```ts
- * const jobs = await startJobs(node, { interval: 200 })
- * jobs.on('event', (e) => { if (e.type === 'result') console.log(e.id, 'ran on', e.worker) })
+ * const jobs = await startJobs(node.components, { interval: 200 })
+ * node.events.on('jobs.result', (e) => { console.log(e.id, 'ran on', e.worker) })
  * // ... jobs.stats()
  * await jobs.stop()
  * ```
  */
-import { EventEmitter } from 'node:events'
 import {
   NOCONNECTION, Pid, SHUTDOWN, TIMEOUT, formatReason, isDownMessage, noreply, startGenServer, startSupervisor, stopServer,
-  type DownMessage, type GenServer, type ProcessContext, type Ref
+  type DownMessage, type GenServer, type LogLevel, type ProcessContext, type Ref, type TekkaEvent, type TekkaEvents
 } from '@tekka/actors'
-import type { DistNode } from '@tekka/dist'
+import type { NodeComponents } from '@tekka/dist'
+import { JobsOptionError } from '../lib/errors.js'
+
+export { JobsOptionError } from '../lib/errors.js'
+
+declare module '@tekka/actors' {
+  interface TekkaEvents {
+    /** This node's producer got a result; `first`: the first one from that worker node (level info; the others debug). */
+    'jobs.result': { id: string, worker: string, value: number, ms: number, first: boolean }
+    /** A worker this node's producer monitors went DOWN; its unanswered jobs were requeued (or given up, for poison ones). Level warn. */
+    'jobs.worker_down': { worker: string, reason: string, requeued: string[], failed: string[] }
+    /** This node's worker started; `incarnation` > 1 is a restart by the supervisor, `after` what ended the last one. Level info. */
+    'jobs.worker_started': { incarnation: number, after?: string }
+    /** A job was unanswered for `timeout` ms, could not be sent, or its worker went DOWN, and went back to the queue. Level info. */
+    'jobs.requeued': { id: string, worker: string, reason: string }
+    /** A message that is not a job reached the worker, or a malformed result the producer; dropped. Level warn. */
+    'jobs.bad_message': { to: 'worker' | 'producer', what: string }
+  }
+}
+
+/** Every event type the service publishes. */
+export const JOBS_EVENTS = Object.freeze(['jobs.result', 'jobs.worker_down', 'jobs.worker_started', 'jobs.requeued', 'jobs.bad_message'] as const)
+
+export type JobsEventType = typeof JOBS_EVENTS[number]
+
+/** One jobs event, as the stream delivers it (header: `type`, `node` (the node that saw it), `time`, `level`). */
+export type JobsEvent = TekkaEvent<JobsEventType>
+
+/** What the service uses of its node. */
+export type JobsComponents = Pick<NodeComponents, 'node' | 'runtime' | 'membership' | 'events'>
 
 export const WORKER_NAME = 'jobs'
 export const PRODUCER_NAME = 'jobs_producer'
@@ -89,15 +122,6 @@ export function jobsOptions (init: JobsInit = {}): JobsOptions {
   return o
 }
 
-/** A bad option of startJobs, naming the option and what is allowed. */
-export class JobsOptionError extends Error {
-  readonly code = 'ERR_JOBS_OPTION'
-  constructor (option: string, value: unknown, allowed = 'a finite number >= 0') {
-    super(`jobs option ${option}: ${JSON.stringify(value)} is not allowed (${allowed})`)
-    this.name = 'JobsOptionError'
-  }
-}
-
 /** A job, as it travels to a worker. */
 export interface Job {
   t: 'job'
@@ -116,18 +140,6 @@ export interface JobResult {
   value: number
   ms: number
 }
-
-export type JobsEvent =
-  /** The producer got a result; `first`: the first one from that worker node. */
-  | { type: 'result', id: string, worker: string, value: number, ms: number, first: boolean }
-  /** A monitored worker went DOWN; its unanswered jobs were requeued (or failed, for poison ones). */
-  | { type: 'worker_down', worker: string, reason: string, requeued: string[], failed: string[] }
-  /** This node's worker started; `incarnation` > 1 is a restart by the supervisor, `after` what ended the last one. */
-  | { type: 'worker_started', incarnation: number, after?: string }
-  /** A job was unanswered for `timeout` ms or could not be sent, and went back to the queue. */
-  | { type: 'requeued', id: string, worker: string, reason: string }
-  /** A message that is not a job reached the worker, or a malformed result the producer; dropped. */
-  | { type: 'bad_message', to: 'worker' | 'producer', what: string }
 
 export interface JobsStats {
   /** Jobs this node's producer submitted (new ones, not counting requeues). */
@@ -149,7 +161,7 @@ export interface JobsStats {
   queued: number
 }
 
-export interface JobsService extends EventEmitter {
+export interface JobsService {
   /** The supervisor's pid. */
   readonly sup: Pid
   stats(): JobsStats
@@ -187,16 +199,13 @@ function isResult (m: unknown): m is JobResult {
     typeof r.worker === 'string' && typeof r.value === 'number' && typeof r.ms === 'number'
 }
 
-/** Starts the service on `node`: the supervisor `jobs_sup`, with the worker and (unless interval is 0) the producer. */
-export async function startJobs (node: DistNode, init: JobsInit = {}): Promise<JobsService> {
+/** Starts the service on a node (its `components`): the supervisor `jobs_sup`, with the worker and (unless interval is 0) the producer. */
+export async function startJobs (components: JobsComponents, init: JobsInit = {}): Promise<JobsService> {
   const opts = jobsOptions(init)
-  const events = new EventEmitter()
-  const emit = (e: JobsEvent): void => {
-    try {
-      events.emit('event', e)
-    } catch (err) {
-      node.log.warn('jobs event listener threw', { error: err as Error })
-    }
+  const { runtime, membership, events } = components
+  const self = components.node.name
+  const publish = <K extends JobsEventType> (type: K, payload: TekkaEvents[K], level: LogLevel = 'info'): void => {
+    events.publish(type, payload, level)
   }
   const stats: JobsStats = { submitted: 0, done: 0, byWorker: {}, worked: 0, workerStarts: 0, requeued: 0, failed: 0, late: 0, inFlight: 0, queued: 0 }
   let lastCrash: string | undefined
@@ -205,14 +214,14 @@ export async function startJobs (node: DistNode, init: JobsInit = {}): Promise<J
   const worker: GenServer<null> = {
     init () {
       stats.workerStarts++
-      emit({ type: 'worker_started', incarnation: stats.workerStarts, ...(lastCrash !== undefined ? { after: lastCrash } : {}) })
+      publish('jobs.worker_started', { incarnation: stats.workerStarts, ...(lastCrash !== undefined ? { after: lastCrash } : {}) })
       lastCrash = undefined
       return null
     },
     handleInfo (m, st, ctx) {
       const problem = jobProblem(m)
       if (problem !== undefined) {
-        emit({ type: 'bad_message', to: 'worker', what: problem })
+        publish('jobs.bad_message', { to: 'worker', what: problem }, 'warn')
         return noreply(st)
       }
       const job = m as Job
@@ -223,7 +232,7 @@ export async function startJobs (node: DistNode, init: JobsInit = {}): Promise<J
       const t0 = performance.now()
       const value = countPrimes(job.size)
       stats.worked++
-      ctx.send(job.replyTo, { t: 'job_result', id: job.id, worker: node.name, value, ms: performance.now() - t0 } satisfies JobResult)
+      ctx.send(job.replyTo, { t: 'job_result', id: job.id, worker: self, value, ms: performance.now() - t0 } satisfies JobResult)
       return noreply(st)
     }
   }
@@ -244,7 +253,7 @@ export async function startJobs (node: DistNode, init: JobsInit = {}): Promise<J
 
     const pickWorker = (): string | undefined => {
       const now = clock.now()
-      const up = node.membership.nodelist('up').filter((w) => (resting.get(w) ?? 0) <= now)
+      const up = membership.nodelist('up').filter((w) => (resting.get(w) ?? 0) <= now)
       if (up.length === 0) return undefined
       return up[turn++ % up.length]
     }
@@ -254,7 +263,7 @@ export async function startJobs (node: DistNode, init: JobsInit = {}): Promise<J
       inflight.delete(id)
       stats.requeued++
       queue.unshift(f.job)
-      emit({ type: 'requeued', id, worker: f.worker, reason })
+      publish('jobs.requeued', { id, worker: f.worker, reason })
     }
     const dispatch = (): void => {
       while (queue.length > 0) {
@@ -291,7 +300,7 @@ export async function startJobs (node: DistNode, init: JobsInit = {}): Promise<J
           requeued.push(id)
         }
       }
-      emit({ type: 'worker_down', worker: w, reason: formatReason(m.reason), requeued, failed })
+      publish('jobs.worker_down', { worker: w, reason: formatReason(m.reason), requeued, failed }, 'warn')
     }
 
     for (;;) {
@@ -310,12 +319,12 @@ export async function startJobs (node: DistNode, init: JobsInit = {}): Promise<J
             stats.done++
             const first = stats.byWorker[m.worker] === undefined
             stats.byWorker[m.worker] = (stats.byWorker[m.worker] ?? 0) + 1
-            emit({ type: 'result', id: m.id, worker: m.worker, value: m.value, ms: m.ms, first })
+            publish('jobs.result', { id: m.id, worker: m.worker, value: m.value, ms: m.ms, first }, first ? 'info' : 'debug')
           } else if (seen.has(m.id)) {
             stats.late++
           }
         } else {
-          emit({ type: 'bad_message', to: 'producer', what: typeof m === 'object' && m !== null ? JSON.stringify(Object.keys(m)) : typeof m })
+          publish('jobs.bad_message', { to: 'producer', what: typeof m === 'object' && m !== null ? JSON.stringify(Object.keys(m)) : typeof m }, 'warn')
         }
         stats.inFlight = inflight.size
         continue
@@ -325,7 +334,7 @@ export async function startJobs (node: DistNode, init: JobsInit = {}): Promise<J
       for (const [id, f] of [...inflight]) if (now - f.at > opts.timeout) requeue(id, `no answer within ${opts.timeout} ms`)
       if (queue.length < opts.maxQueued) {
         const n = ++seq
-        const id = `${node.name}#${n}`
+        const id = `${self}#${n}`
         const poison = opts.poisonEvery > 0 && n % opts.poisonEvery === 0
         queue.push({ t: 'job', id, size: opts.size, poison, replyTo: ctx.self })
         seen.add(id)
@@ -342,16 +351,16 @@ export async function startJobs (node: DistNode, init: JobsInit = {}): Promise<J
     { id: 'worker', start: async (ctx: ProcessContext) => await startGenServer(ctx, worker, undefined, { name: WORKER_NAME, link: true }) }
   ]
   if (opts.interval > 0) children.push({ id: 'producer', start: async (ctx: ProcessContext) => ctx.spawn(producer, { link: true, name: PRODUCER_NAME }) })
-  const sup = await startSupervisor(node.runtime, { strategy: 'one_for_one', intensity: opts.intensity, period: opts.period, children }, { name: SUPERVISOR_NAME })
+  const sup = await startSupervisor(runtime, { strategy: 'one_for_one', intensity: opts.intensity, period: opts.period, children }, { name: SUPERVISOR_NAME })
 
   let stopped = false
-  return Object.assign(events, {
+  return {
     sup,
     stats: (): JobsStats => ({ ...stats, byWorker: { ...stats.byWorker } }),
     async stop (): Promise<void> {
       if (stopped) return
       stopped = true
-      if (node.runtime.isAlive(sup)) await stopServer(node.runtime, sup, SHUTDOWN).catch(() => undefined)
+      if (runtime.isAlive(sup)) await stopServer(runtime, sup, SHUTDOWN).catch(() => undefined)
     }
-  })
+  }
 }

@@ -16,7 +16,7 @@
 import { fileURLToPath } from 'node:url'
 import { Launcher, pause, readFlags, UsageError } from '../lib/launcher.js'
 import { chooseBasePort, portsOf } from '../lib/ports.js'
-import { startTekka, type TekkaProcess } from '../lib/tekka-process.js'
+import { spawnTekka, type TekkaProcess } from '../lib/tekka-process.js'
 
 const APP = fileURLToPath(new URL('./app.js', import.meta.url))
 const DEADLINE_MS = 60_000
@@ -36,7 +36,7 @@ async function main (): Promise<number> {
   const firsts = new Set<string>()
   let restarted = false
   const nodes: TekkaProcess[] = names.map((name) => {
-    const p = startTekka({
+    const p = spawnTekka({
       name,
       cookie: launcher.cookie,
       app: APP,

@@ -14,7 +14,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { UsageError } from 'tekka'
 import { killAllSync, stopAll } from './tekka-process.js'
+
+/** A mistake on a launcher's command line: the `tekka` command's own (`ERR_USAGE`); the launchers exit 2 with it. */
+export { UsageError }
 
 export class Launcher {
   /** A fresh cookie: nodes of another run (or anyone else's) cannot join these. */
@@ -57,7 +61,6 @@ export class Launcher {
   }
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
 /** Whether a process with this pid exists (EPERM: it does, but is not ours to signal). */
 export function processAlive (pid: number): boolean {
   try {
@@ -68,6 +71,7 @@ export function processAlive (pid: number): boolean {
   }
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
 export async function pause (ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted === true) return
   await new Promise<void>((resolve) => {
@@ -85,7 +89,7 @@ export async function pause (ms: number, signal?: AbortSignal): Promise<void> {
 export function readFlags (argv: readonly string[], spec: Record<string, 'number' | 'boolean' | 'string'>): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {}
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
+    const a = argv[i]
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`)
     const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined]
     const type = spec[key]
@@ -100,13 +104,4 @@ export function readFlags (argv: readonly string[], spec: Record<string, 'number
     } else out[key] = v
   }
   return out
-}
-
-/** A mistake on the command line. */
-export class UsageError extends Error {
-  readonly code = 'ERR_USAGE'
-  constructor (message: string) {
-    super(message)
-    this.name = 'UsageError'
-  }
 }

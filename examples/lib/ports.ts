@@ -4,7 +4,8 @@
  * `demo1`, `demo2`, `demo3` needs base + 1, + 2, + 3 free. The preferred
  * base (4370, the default of every tekka node) is used when those ports are
  * free on the host; otherwise one is searched for below the OS's ephemeral
- * range, and the launcher says which it took.
+ * range, and the launcher says which it took. `freePort` is for a server a
+ * launcher starts itself (the etcd example's etcd).
  */
 import { createServer } from 'node:net'
 import { nodePort } from '@tekka/dist'
@@ -16,6 +17,19 @@ export async function portFree (host: string, port: number): Promise<boolean> {
     srv.unref()
     srv.once('error', () => { resolve(false) })
     srv.listen({ host, port, exclusive: true }, () => { srv.close(() => { resolve(true) }) })
+  })
+}
+
+/** A port nobody listens on at the moment (the OS's choice). */
+export async function freePort (host = '127.0.0.1'): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.once('error', reject)
+    srv.listen({ host, port: 0, exclusive: true }, () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => { resolve(port) })
+    })
   })
 }
 

@@ -1,6 +1,8 @@
 /**
  * `tekka` nodes as child processes, for the examples' launchers and the
- * cluster demo: start one (`tekka --name NAME ... app.js`), read its output
+ * cluster demo: start one (`spawnTekka`: `tekka --name NAME ... app.js`;
+ * not the `tekka` package's `startTekka`, which starts a node in this
+ * process), read its output
  * line by line, wait for a line, stop it (SIGTERM, then SIGKILL after a
  * timeout) or kill it.
  *
@@ -15,7 +17,7 @@ import { EventEmitter } from 'node:events'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The `tekka` command's entry (bin.js of @tekka/dist). */
+/** The `tekka` command's entry: bin.js next to the `tekka` package's index (packages/tekka/build/src/bin.js). */
 export const TEKKA_BIN = join(dirname(fileURLToPath(import.meta.resolve('tekka'))), 'bin.js')
 
 /** The repository root: children run there, so the `tekka` command finds the plugin packages. */
@@ -41,8 +43,19 @@ export interface TekkaSpec {
 
 export interface ExitInfo { code: number | null, signal: NodeJS.Signals | null }
 
-/** A `tekka` node running as a child process. Emits `line` (text, stream) and `exit` (ExitInfo). */
-export class TekkaProcess extends EventEmitter {
+/** What a TekkaProcess emits: each line of its output, and its exit. */
+interface TekkaProcessEvents {
+  line: [text: string, stream: 'stdout' | 'stderr']
+  exit: [info: ExitInfo]
+}
+
+/**
+ * A `tekka` node running as a child process. Emits `line` (text, stream)
+ * and `exit` (ExitInfo). An EventEmitter as ChildProcess is one: this is an
+ * OS process seen from its launcher, not a tekka part, and what the node
+ * itself sees is on its own event stream, in its own process.
+ */
+export class TekkaProcess extends EventEmitter<TekkaProcessEvents> {
   readonly name: string
   readonly pid: number
   readonly child: ChildProcess
@@ -51,7 +64,7 @@ export class TekkaProcess extends EventEmitter {
   #exit: ExitInfo | undefined
   readonly #lines: Array<{ text: string, stream: 'stdout' | 'stderr' }> = []
 
-  /** @internal use startTekka */
+  /** @internal use spawnTekka */
   constructor (name: string, child: ChildProcess) {
     super()
     if (child.pid === undefined) throw new Error(`${name}: the tekka command could not be started`)
@@ -143,7 +156,7 @@ export class TekkaProcess extends EventEmitter {
 const live = new Set<TekkaProcess>()
 
 /** Starts `tekka --name NAME [--set k=v ...] [app]` with the stdin guard; returns at once. */
-export function startTekka (spec: TekkaSpec): TekkaProcess {
+export function spawnTekka (spec: TekkaSpec): TekkaProcess {
   const args = ['--import', GUARD, TEKKA_BIN, '--name', spec.name]
   args.push(...(spec.args ?? []))
   for (const [k, v] of Object.entries(spec.settings ?? {})) args.push('--set', `${k}=${v}`)

@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url'
 import { Launcher, readFlags, UsageError } from '../lib/launcher.js'
 import { chooseBasePort } from '../lib/ports.js'
-import { startTekka } from '../lib/tekka-process.js'
+import { spawnTekka } from '../lib/tekka-process.js'
 
 const PING = fileURLToPath(new URL('./ping.js', import.meta.url))
 const PONG = fileURLToPath(new URL('./pong.js', import.meta.url))
@@ -33,12 +33,12 @@ async function main (): Promise<number> {
 
   let code = 1
   try {
-    const pong = startTekka({ name: PONG_NODE, cookie: launcher.cookie, app: PONG, settings: common(PONG_NODE) })
+    const pong = spawnTekka({ name: PONG_NODE, cookie: launcher.cookie, app: PONG, settings: common(PONG_NODE) })
     say(`run: tekka --name ${PONG_NODE} pong.js (pid ${pong.pid}, port ${base})`)
     pong.on('line', echo('pong'))
     await pong.waitForLine(/^tekka: app .* started/, 30_000, launcher.signal)
 
-    const ping = startTekka({ name: PING_NODE, cookie: launcher.cookie, app: PING, args: ['--port', '0'], settings: common(PING_NODE), env: { PONG_NODE } })
+    const ping = spawnTekka({ name: PING_NODE, cookie: launcher.cookie, app: PING, args: ['--port', '0'], settings: common(PING_NODE), env: { PONG_NODE } })
     say(`run: tekka --name ${PING_NODE} --port 0 ping.js (pid ${ping.pid})`)
     ping.on('line', echo('ping'))
     const outcome = await Promise.race([

@@ -16,19 +16,24 @@
  *   notice that their stdin closed and exit by themselves.
  * - a node that cannot start (its port taken): an error line, the others
  *   stopped, exit 1; bad options: exit 2 with the usage.
- * - in-process: the checks on what nodes send, and the model's view.
+ * - in-process: the checks on what nodes send, and the model's view; the
+ *   lines a node makes of its event stream's events (node-events.ts), for
+ *   events published on a real EventStream.
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createServer, type Server } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { EventStream, Pid, SimulatedClock, type TekkaEvent } from '@tekka/actors'
 import { DemoModel } from '../cluster-demo/model.js'
+import { demoLine, type DemoLine } from '../cluster-demo/node-events.js'
 import { messageProblem, type DemoStats } from '../cluster-demo/protocol.js'
 import { pidAlive as alive } from '@tekka/testing/procs'
 import { killAtExit } from '@tekka/testing/exit-hooks'
 import * as ports from '@tekka/testing/ports'
 import * as procs from '@tekka/testing/procs'
-import type { NodeProcess } from '@tekka/testing/procs'
+import type { ExitInfo, NodeProcess } from '@tekka/testing/procs'
+import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
 
 const MAIN = fileURLToPath(new URL('../cluster-demo/main.js', import.meta.url))
 const NODE = /^\+[\d.]+s\s+node-up\s+(demo\d@127\.0\.0\.1) pid (\d+) listening on/
@@ -41,15 +46,12 @@ function startDemo (args: string[]): NodeProcess {
   return procs.spawnNode({ entry: MAIN, args, name: 'cluster-demo', env: { NO_COLOR: '1' } })
 }
 
-async function exitWithin (p: NodeProcess, ms: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`the demo did not exit within ${ms / 1000} s\n${p.output()}`)) }, ms)
-  })
+async function exitWithin (p: NodeProcess, ms: number): Promise<ExitInfo> {
   try {
-    return await Promise.race([p.exited, timeout])
-  } finally {
-    clearTimeout(timer)
+    return await withTimeout(p.exited, ms, 'the demo to exit')
+  } catch (err) {
+    assert.unreachable(`${(err as Error).message}\n${p.output()}`)
+    throw err
   }
 }
 
@@ -60,13 +62,9 @@ function find (lines: string[], re: RegExp, what: string, from = 0): number {
   return i
 }
 
-async function gone (pids: number[], ms: number): Promise<number[]> {
-  const end = Date.now() + ms
-  for (;;) {
-    const left = pids.filter(alive)
-    if (left.length === 0 || Date.now() > end) return left
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+/** Waits up to `ms` for every pid to be gone; fails naming those still alive. */
+async function gone (pids: number[], ms: number, what = 'node processes left'): Promise<void> {
+  await eventually(() => { assert.equal(pids.filter(alive), [], what) }, { timeout: ms, interval: 100, message: what })
 }
 
 test('--no-ui runs the whole script: cluster, jobs, locks, kill -9, monitors, restart, rejoin; exit 0, no process left', async () => {
@@ -91,17 +89,17 @@ test('--no-ui runs the whole script: cluster, jobs, locks, kill -9, monitors, re
   const pids = ups.map((m) => Number(m[2]))
 
   const formed = find(lines, /^\+[\d.]+s\s+cluster\s+formed: .*all up; leader (demo\d@127\.0\.0\.1)/, 'one cluster with a leader')
-  const leader = /leader (demo\d@127\.0\.0\.1)/.exec(lines[formed]!)![1]!
+  const leader = /leader (demo\d@127\.0\.0\.1)/.exec(lines[formed])![1]
   for (const n of ['demo1', 'demo2', 'demo3']) find(lines, new RegExp(`^\\+[\\d.]+s\\s+job\\s+demo\\d: first result from ${n}'s worker`), `a job result from ${n}'s worker`)
   find(lines, /^\+[\d.]+s\s+lock\s+demo\d: leader lock demo\/leader-task taken by <.+>, in the leader (demo\d)'s table; token \d+/, 'a leader lock')
   find(lines, /^\+[\d.]+s\s+lock\s+demo\d: quorum lock demo\/quorum-task taken by <.+>, granted by demo\d and demo\d .*; token \d+/, 'a quorum lock')
   find(lines, /^\+[\d.]+s\s+worker\s+demo\d: worker "jobs" crashed \(poison job .*\); jobs_sup restarted it/, 'a supervised restart')
 
   const killed = find(lines, /^\+[\d.]+s\s+kill\s+kill -9 (demo\d@127\.0\.0\.1) \(pid (\d+)\)/, 'the kill', formed)
-  const [, victim, victimPid] = /kill -9 (\S+) \(pid (\d+)\)/.exec(lines[killed]!)!
+  const [, victim, victimPid] = /kill -9 (\S+) \(pid (\d+)\)/.exec(lines[killed])!
   assert.is.not(victim, leader, 'the leader is not the one killed')
   assert.ok(pids.includes(Number(victimPid)), 'the killed pid is one of the nodes')
-  const v = victim!.replace(/@.*/, '')
+  const v = victim.replace(/@.*/, '')
   find(lines, new RegExp(`^\\+[\\d.]+s\\s+exit\\s+${victim} \\(pid ${victimPid}\\) killed by SIGKILL`), 'the killed process exits', killed)
   for (const other of ['demo1', 'demo2', 'demo3'].filter((n) => n !== v)) {
     find(lines, new RegExp(`^\\+[\\d.]+s\\s+nodedown\\s+${other}: saw ${v} go down: connection_closed`), `${other} sees the nodedown`, killed)
@@ -115,8 +113,7 @@ test('--no-ui runs the whole script: cluster, jobs, locks, kill -9, monitors, re
   find(lines, new RegExp(`^\\+[\\d.]+s\\s+job\\s+${v}'s new worker runs jobs again, for demo\\d`), 'jobs flow through the restarted node', rejoined)
   find(lines, /^\+[\d.]+s\s+done\s+all nodes stopped; 0 of the 4 tekka processes started are left; exit 0/, 'a clean stop', rejoined)
 
-  const left = await gone(pids, 2000)
-  assert.equal(left, [], `node processes left: ${left.join(', ')}`)
+  await gone(pids, 2000)
 })
 
 test('--ui redraws the view in place; SIGINT stops every node and exits 0', async () => {
@@ -127,7 +124,6 @@ test('--ui redraws the view in place; SIGINT stops every node and exits 0', asyn
   const deadline = Date.now() + 60_000
   let frame = ''
   for (;;) {
-    // eslint-disable-next-line no-control-regex
     const text = demo.output('stdout').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
     const last = text.lastIndexOf('tekka cluster demo')
     frame = last >= 0 ? text.slice(last) : ''
@@ -138,7 +134,7 @@ test('--ui redraws the view in place; SIGINT stops every node and exits 0', asyn
       break
     }
     assert.ok(Date.now() < deadline && demo.running, `no frame with three nodes up, each seeing 3/3 up\n${demo.output()}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await sleep(200)
   }
   nodePids.push(...pids)
   assert.match(frame, /members 3\/3 up/)
@@ -152,10 +148,8 @@ test('--ui redraws the view in place; SIGINT stops every node and exits 0', asyn
   const exit = await exitWithin(demo, 30_000)
   assert.is(exit.code, 0, `exit code after SIGINT\n${demo.output()}`)
   assert.ok(demo.output('stdout').endsWith('\x1b[?25h'), 'the cursor is shown again at the end')
-  // eslint-disable-next-line no-control-regex
   assert.match(demo.output('stdout').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''), /all nodes stopped; 0 of the 3 tekka processes started are left/)
-  const left = await gone(pids, 2000)
-  assert.equal(left, [], `node processes left: ${left.join(', ')}`)
+  await gone(pids, 2000)
 })
 
 test('nodes exit by themselves when the controller is killed with SIGKILL', async () => {
@@ -168,8 +162,7 @@ test('nodes exit by themselves when the controller is killed with SIGKILL', asyn
   assert.equal(pids.filter(alive), pids, 'the nodes run')
   demo.kill('SIGKILL')
   await demo.exited
-  const left = await gone(pids, 8000)
-  assert.equal(left, [], `nodes still running 8 s after their controller died: ${left.join(', ')}`)
+  await gone(pids, 8000, 'nodes still running 8 s after their controller died')
 })
 
 test('a node that cannot start (its port is taken) fails the run at once: error line, the others stopped, exit 1', async () => {
@@ -225,6 +218,76 @@ test('messages from nodes are checked: malformed ones are refused with what is w
   assert.is(model.leader(), 'a@h')
   model.onStats(stats('b@h', 2, ['b@h']))
   assert.not.ok(model.formed(), 'b sees a down')
+})
+
+test("a node's lines come from its event stream: each source's events become the lines the script reads; debug events, hidden nodes and itself do not", () => {
+  const self = 'demo1@127.0.0.1'
+  const peer = 'demo2@127.0.0.1'
+  const events = new EventStream(self, new SimulatedClock(1000))
+  const lines: DemoLine[] = []
+  // What node-app.ts does: one subscription to everything the node publishes.
+  const off = events.subscribe((e: TekkaEvent) => {
+    const l = demoLine(e, self)
+    if (l !== undefined) lines.push(l)
+  })
+  const only = (publish: () => void): DemoLine | undefined => {
+    lines.length = 0
+    publish()
+    assert.ok(lines.length <= 1, `one line at most: ${JSON.stringify(lines)}`)
+    return lines[0]
+  }
+  const owner = new Pid(peer, 7, 42)
+
+  // links (dist): a peer's, not a hidden node's
+  assert.equal(only(() => { events.publish('dist.nodedown', { peer, reason: 'connection_closed', hidden: false }, 'warn') }),
+    { kind: 'nodedown', text: 'saw demo2 go down: connection_closed', data: { peer, reason: 'connection_closed' } })
+  assert.equal(only(() => { events.publish('dist.nodeup', { peer, creation: 5, hidden: false }) }),
+    { kind: 'nodeup', text: 'link to demo2 up (creation 5)', data: { peer, creation: 5 } })
+  assert.is(only(() => { events.publish('dist.nodeup', { peer: 'demo-ctl-1@127.0.0.1', creation: 1, hidden: true }) }), undefined, 'hidden nodes are not part of the story')
+  assert.is(only(() => { events.publish('dist.unreachable', { peer }, 'debug') }), undefined, 'debug events are not lines')
+  // membership: another member's status, not this node's, not `joining`
+  assert.equal(only(() => { events.publish('membership.change', { member: peer, status: 'down' }, 'warn') }),
+    { kind: 'member', text: 'member demo2 is down', data: { event: 'down', peer } })
+  assert.is(only(() => { events.publish('membership.change', { member: self, status: 'up' }) }), undefined)
+  assert.is(only(() => { events.publish('membership.change', { member: peer, status: 'joining' }) }), undefined)
+  assert.equal(only(() => { events.publish('membership.partition', { peer, event: 'occurred' }, 'warn') })?.text, 'partition occurred with demo2')
+  // supervisors: jobs_sup's worker restarts are the jobs service's lines; any other supervisor's are its own
+  assert.is(only(() => { events.publish('supervisor.child', { supervisor: 'jobs_sup', id: 'worker', event: 'restarted', pid: '<x>' }) }), undefined)
+  assert.equal(only(() => { events.publish('supervisor.child', { supervisor: 'other_sup', id: 'w', event: 'intensity', reason: 'boom', intensity: 5, period: 10 }, 'error') }),
+    { kind: 'sup', text: 'supervisor other_sup: child w intensity (boom)', data: { supervisor: 'other_sup', id: 'w', event: 'intensity' } })
+  // locks
+  const lost = only(() => { events.publish('lock.lost', { locker: 'tekka_locker', resource: 'demo/quorum-task', owner, lockType: 'quorum', reason: 'nodedown', grants: [self], need: 2 }, 'warn') })
+  assert.equal(lost?.data, { action: 'lost', type: 'quorum', resource: 'demo/quorum-task' })
+  assert.match(lost?.text ?? '', /^quorum lock demo\/quorum-task of <demo2@127\.0\.0\.1\.7\.42> lost too many of its grants \(1 left, 2 needed: nodedown\): the owner is killed$/)
+  assert.equal(only(() => { events.publish('lock.orphaned', { locker: 'tekka_locker', owner, reason: 'noconnection' }) })?.data, { action: 'orphaned', owner: String(owner) })
+  assert.equal(only(() => { events.publish('lock.lease_kill', { locker: 'tekka_locker', resource: 'r', owner, lockType: 'leader', age: 11_000 }, 'error') })?.data, { action: 'lease_kill', type: 'leader', resource: 'r' })
+  // the jobs service: a worker's first result, a restart by jobs_sup, a producer's monitor
+  assert.equal(only(() => { events.publish('jobs.result', { id: `${self}#2`, worker: peer, value: 2262, ms: 1.04, first: true }) }),
+    { kind: 'job', text: `first result from demo2's worker: job ${self}#2 -> 2262 primes (1.0 ms)`, data: { worker: peer, id: `${self}#2` } })
+  assert.is(only(() => { events.publish('jobs.result', { id: `${self}#3`, worker: peer, value: 2262, ms: 1, first: false }, 'debug') }), undefined)
+  assert.equal(only(() => { events.publish('jobs.worker_started', { incarnation: 2, after: `poison job ${self}#25` }) }),
+    { kind: 'worker', text: `worker "jobs" crashed (poison job ${self}#25); jobs_sup restarted it (incarnation 2)`, data: { incarnation: 2 } })
+  assert.equal(only(() => { events.publish('jobs.worker_down', { worker: peer, reason: 'noconnection', requeued: ['a'], failed: [] }, 'warn') }),
+    { kind: 'monitor', text: "DOWN from {jobs, demo2}: noconnection (jobs_producer's monitor; 1 job requeued)", data: { worker: peer, reason: 'noconnection', by: 'producer', requeued: 1 } })
+  assert.is(only(() => { events.publish('jobs.worker_down', { worker: peer, reason: 'Error: poison job x', requeued: [], failed: [] }, 'warn') }), undefined, "another producer's poison job: reported by that producer")
+  // the lock loop
+  assert.equal(only(() => { events.publish('demo.lock', { action: 'taken', lockType: 'leader', resource: 'demo/leader-task', holder: String(owner), token: 9, nodes: [peer] }) }),
+    { kind: 'lock', text: `leader lock demo/leader-task taken by ${String(owner)}, in the leader demo2's table; token 9`, data: { action: 'taken', type: 'leader', resource: 'demo/leader-task', token: 9, nodes: [peer] } })
+  assert.is(only(() => { events.publish('demo.lock', { action: 'refused', lockType: 'quorum', resource: 'demo/quorum-task', reason: 'held', nodes: [] }, 'debug') }), undefined, 'contention is not a line')
+  assert.equal(only(() => { events.publish('demo.lock', { action: 'refused', lockType: 'quorum', resource: 'demo/quorum-task', reason: 'unreachable', nodes: [peer] }, 'warn') })?.text,
+    'quorum lock demo/quorum-task refused: unreachable (demo2)')
+  // discovery; and a type without a line of its own (heal.*, a plugin's new event): its fields
+  assert.equal(only(() => { events.publish('autocluster.joined', { strategy: 'static', target: peer, reason: 'oldest', round: 3, members: [self, peer] }) }),
+    { kind: 'discovery', text: 'static discovery joined demo2 (oldest)', data: { target: peer } })
+  const round = { round: 2, at: 0, duration: 3, discovered: [peer], skipped: [], alive: [peer], dead: [], pending: [], registered: false, complete: true, strategy: 'static' }
+  assert.is(only(() => { events.publish('autocluster.round', round) }), undefined, 'a round that worked: its joins and completion are the lines')
+  assert.equal(only(() => { events.publish('autocluster.round', { ...round, complete: false, error: 'EtcdUnreachableError: down' }, 'warn') })?.text, 'static discovery round 2 failed: EtcdUnreachableError: down')
+  assert.equal(only(() => { events.publish('autocluster.strategy_failed', { strategy: 'static', call: 'unlock', error: 'Error: gone', round: 4 }, 'warn') }),
+    { kind: 'discovery', text: 'autocluster.strategy_failed strategy=static call=unlock error=Error: gone round=4', data: { type: 'autocluster.strategy_failed' } })
+  // applications, as dist reports them (autoheal's reboot of a node stops and starts them); the app module's the controller reads from the node's output
+  assert.equal(only(() => { events.publish('node.application', { app: 'lock:tekka_locker', event: 'stopped' }) }), { kind: 'app', text: 'lock:tekka_locker stopped', data: { app: 'lock:tekka_locker', event: 'stopped' } })
+  assert.is(only(() => { events.publish('node.application', { app: 'app:/x/examples/build/cluster-demo/node-app.js', event: 'started' }) }), undefined)
+  off()
 })
 
 test.run()

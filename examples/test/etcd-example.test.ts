@@ -7,8 +7,13 @@
  * once the nodes stopped; exit code 0, and no etcd or `tekka` process it
  * started, nor its temporary directory, is left.
  *
- * Also: tekka.conf loads through tekka's own config loader (a misspelt key
- * or a bad value fails here); Ctrl-C during the run stops everything and
+ * It needs etcd installed (`requireEtcd()` fails every test here, saying
+ * how to get it, when it is not): the example starts its own, so this file
+ * imports @tekka/testing/etcd-server for that check alone, which also puts
+ * it in the system tier.
+ *
+ * Also: tekka.conf loads through tekka's own config loader, with every
+ * plugin's keys (a misspelt key or a bad value fails here); Ctrl-C during the run stops everything and
  * exits 0; a run.js killed with SIGKILL leaves nothing either; without
  * `etcd` on PATH it says how to install it and exits 1; with etcd's port or
  * a node's port taken it fails with exit 1, naming why, and leaves
@@ -21,13 +26,19 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadConfig, nodePort } from '@tekka/dist'
+import { ConfigError, configValue, nodePort } from '@tekka/dist'
+import { requireEtcd } from '@tekka/testing/etcd-server'
 import { pidAlive as alive } from '@tekka/testing/procs'
 import * as exitHooks from '@tekka/testing/exit-hooks'
 import { killAtExit } from '@tekka/testing/exit-hooks'
 import * as ports from '@tekka/testing/ports'
 import * as procs from '@tekka/testing/procs'
 import type { NodeProcess } from '@tekka/testing/procs'
+import { eventually } from '@tekka/testing/wait'
+import { loadTekkaConfig } from 'tekka'
+
+// run.js starts etcd itself: without it installed, every test here fails with how to get it.
+requireEtcd('examples/test/etcd-example.test.ts (the etcd example runs its own etcd)')
 
 // Compiled to examples/build/test/: the sources are two levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -39,7 +50,7 @@ const NODES = ['node1@127.0.0.1', 'node2@127.0.0.1', 'node3@127.0.0.1']
 function readmeCommand (): string {
   const m = /^node (examples\/build\/etcd\/run\.js)$/m.exec(README)
   assert.ok(m !== null, 'the README gives `node examples/build/etcd/run.js` on a line of its own')
-  return join(ROOT, m[1] as string)
+  return join(ROOT, m[1])
 }
 const RUN = readmeCommand()
 
@@ -97,13 +108,19 @@ async function occupy (port: number): Promise<Server> {
 }
 
 test('tekka.conf loads through tekka\'s config loader: etcd discovery with a short TTL and interval', () => {
-  const c = loadConfig({ file: join(SRC, 'tekka.conf'), env: {}, cwd: ROOT })
-  assert.is(c.cluster.discovery, 'etcd')
-  assert.is(c.cluster.name, 'etcd-example')
-  assert.equal(c.cluster.etcd.server, ['http://127.0.0.1:2379'])
-  assert.is(c.cluster.etcd.prefix, 'tekka-example')
-  assert.ok(c.cluster.etcd.node_ttl <= 10_000, `node_ttl short: ${c.cluster.etcd.node_ttl} ms`)
-  assert.ok(c.cluster.autocluster_interval <= 2000, `autocluster interval short: ${c.cluster.autocluster_interval} ms`)
+  const c = loadTekkaConfig({ config: { file: join(SRC, 'tekka.conf'), env: {}, cwd: ROOT } })
+  const get = (key: string): unknown => configValue(c, key)
+  assert.is(get('cluster.discovery'), 'etcd')
+  assert.is(get('cluster.name'), 'etcd-example')
+  assert.equal(get('cluster.etcd.server'), ['http://127.0.0.1:2379'])
+  assert.is(get('cluster.etcd.prefix'), 'tekka-example')
+  const ttl = get('cluster.etcd.node_ttl') as number
+  assert.ok(ttl <= 10_000, `node_ttl short: ${ttl} ms`)
+  const interval = get('cluster.autocluster_interval') as number
+  assert.ok(interval <= 2000, `autocluster interval short: ${interval} ms`)
+  // The loader knows the plugins' keys: a misspelt one in this file would fail it, naming the key.
+  assert.throws(() => loadTekkaConfig({ config: { overrides: { 'cluster.etcd.prefx': 'x' }, env: {}, cwd: ROOT } }),
+    (e: unknown) => e instanceof ConfigError && /cluster\.etcd\.prefx/.test(e.message))
   // The README quotes the file: the settings it shows are the file's.
   for (const line of readFileSync(join(SRC, 'tekka.conf'), 'utf8').split('\n').filter((l) => /^[a-z]/.test(l))) {
     assert.ok(README.includes(line.trim()), `README shows ${line.trim()}`)
@@ -126,8 +143,8 @@ test('the README\'s command: three tekka nodes form one cluster through etcd; th
   assert.equal(views.map((v) => v[1]), NODES, out)
   for (const v of views) {
     assert.is(v[2], 'etcd-example')
-    assert.equal((v[3] as string).split(', ').sort(), NODES)
-    assert.ok(NODES.includes(v[4] as string), `leader ${v[4] as string} is one of the nodes`)
+    assert.equal((v[3]).split(', ').sort(), NODES)
+    assert.ok(NODES.includes(v[4]), `leader ${v[4]} is one of the nodes`)
   }
   assert.is(new Set(views.map((v) => v[4])).size, 1, 'one leader for all')
   assert.match(out, /^run: one cluster of 3 nodes, [\d.]+ s after the first node started$/m)
@@ -137,8 +154,8 @@ test('the README\'s command: three tekka nodes form one cluster through etcd; th
   // The keys in etcd: one per node, value its name, each under a lease of its own.
   const listed = /^run: etcd keys under tekka-example\/ \((\d+)\):\n((?: {2}.*\n?)*)/m.exec(out)
   assert.ok(listed !== null, `keys listed\n${out}`)
-  const keys = (listed[2] as string).split('\n').filter((l) => l !== '').map((l) => /^ {2}(\S+) = (\S+)(?: \(lease ([0-9a-f]+)\))?$/.exec(l))
-  const nodeKeys = keys.filter((k) => k !== null && (k[1] as string).includes('/nodes/')) as RegExpExecArray[]
+  const keys = (listed[2]).split('\n').filter((l) => l !== '').map((l) => /^ {2}(\S+) = (\S+)(?: \(lease ([0-9a-f]+)\))?$/.exec(l))
+  const nodeKeys = keys.filter((k) => k !== null && (k[1]).includes('/nodes/')) as RegExpExecArray[]
   assert.equal(nodeKeys.map((k) => k[1]), NODES.map((n) => `tekka-example/etcd-example/nodes/${n}`))
   assert.equal(nodeKeys.map((k) => k[2]), NODES)
   assert.ok(nodeKeys.every((k) => k[3] !== undefined), 'each key is under a lease')
@@ -172,13 +189,8 @@ test('run.js killed with SIGKILL: the nodes (stdin guard) and etcd (watchdog) en
   run.proc.kill('SIGKILL')
   const { out } = await finish(run)
   assert.is(run.pids.length, 4, out)
-  const dir = /^run: temporary directory (\S+)$/m.exec(out)?.[1] as string
   // The node guards act at once, the etcd watchdog within a second, and it removes the directory 5 s later.
-  const deadline = Date.now() + 15_000
-  while (Date.now() < deadline && (run.pids.some(alive) || processesMentioning(dir).length > 0 || existsSync(dir))) {
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  assertNothingLeft(run, out)
+  await eventually(() => { assertNothingLeft(run, out) }, { timeout: 15_000, interval: 250, message: 'nothing left after run.js was killed' })
 })
 
 test('without etcd on PATH: says how to install it, exit 1, nothing started', async () => {

@@ -5,10 +5,13 @@
  *   module): every node's producer gets results from every node's worker, a
  *   worker crashed by a poison job is restarted by its supervisor, and every
  *   node stops with exit code 0 when the launcher is done; none is left.
- * - In-process, two real nodes over TCP: a malformed job is dropped with a
- *   `bad_message` event and the worker lives on; when the other node stops,
- *   the producer's monitor of its worker fires with `noconnection` and jobs
- *   go on with the worker that is left; bad options are refused by name.
+ * - In-process, two real nodes over TCP, the service's events read from
+ *   each node's event stream: a worker's first result arrives as
+ *   `jobs.result` on the producer's node; a malformed job is dropped with a
+ *   `jobs.bad_message` event on the worker's node and the worker lives on;
+ *   when the other node stops, the producer's monitor of its worker fires
+ *   (`jobs.worker_down`, `noconnection`) and jobs go on with the worker that
+ *   is left; bad options are refused by name, with a TekkaError code.
  * - `run.js` with a node's port taken: exit 1, naming the node and why.
  */
 import { test } from 'uvu'
@@ -16,25 +19,16 @@ import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
-import { silentLogger } from '@tekka/actors'
+import { TekkaError, silentLogger, type TekkaEvent } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
-import { JobsOptionError, WORKER_NAME, countPrimes, jobsOptions, startJobs, type JobsEvent, type JobsService } from '../jobs/jobs.js'
+import { JOBS_EVENTS, JobsOptionError, WORKER_NAME, countPrimes, jobsOptions, startJobs, type JobsEvent, type JobsService } from '../jobs/jobs.js'
 import { pidAlive as alive } from '@tekka/testing/procs'
 import { killAtExit } from '@tekka/testing/exit-hooks'
 import * as ports from '@tekka/testing/ports'
 import * as procs from '@tekka/testing/procs'
+import { eventually } from '@tekka/testing/wait'
 
 const RUN = fileURLToPath(new URL('../jobs/run.js', import.meta.url))
-
-async function eventually<T> (fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = fn()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 test('run.js: every producer hears from every worker, a poisoned worker is restarted, all stop cleanly', async () => {
   const base = await ports.freePortRange(4)
@@ -92,24 +86,30 @@ test('in-process: a bad job is dropped, a lost node fires the monitor, jobs go o
     const b = await startNode({ name: 'ja2@127.0.0.1', ...opts })
     nodes.push(b)
     await b.membership.join(a.name)
+    // The service publishes on its node's stream: read there, as the node's own events are.
     const eventsA: JobsEvent[] = []
     const eventsB: JobsEvent[] = []
-    const ja = await startJobs(a, { interval: 20, size: 1000 })
+    a.events.on(JOBS_EVENTS, (e) => { eventsA.push(e) })
+    b.events.on(JOBS_EVENTS, (e) => { eventsB.push(e) })
+    const ja = await startJobs(a.components, { interval: 20, size: 1000 })
     services.push(ja)
-    ja.on('event', (e: JobsEvent) => { eventsA.push(e) })
-    const jb = await startJobs(b, { interval: 0 })
+    const jb = await startJobs(b.components, { interval: 0 })
     services.push(jb)
-    jb.on('event', (e: JobsEvent) => { eventsB.push(e) })
+    assert.ok(eventsB.some((e) => e.type === 'jobs.worker_started' && e.incarnation === 1 && e.node === b.name), "ja2's worker started, seen on ja2's stream")
 
-    await eventually(() => ja.stats().byWorker[b.name] !== undefined && ja.stats().byWorker[a.name] !== undefined, 10_000, 'results from both workers')
+    await eventually(() => ja.stats().byWorker[b.name] !== undefined && ja.stats().byWorker[a.name] !== undefined, { timeout: 10_000, message: 'results from both workers' })
     assert.is(countPrimes(1000), 168)
-    assert.ok(eventsA.some((e) => e.type === 'result' && e.first && e.worker === b.name && e.value === 168))
+    const first = eventsA.find((e) => e.type === 'jobs.result' && e.first && e.worker === b.name)
+    assert.ok(first !== undefined && first.type === 'jobs.result', `a first result from ja2 on ja1's stream: ${JSON.stringify(eventsA.slice(0, 5))}`)
+    assert.is(first.value, 168)
+    assert.is(first.node, a.name, 'seen by the producer\'s node')
+    assert.is(first.level, 'info')
 
     // A malformed job: reported and dropped; the same worker goes on.
     const worker = b.runtime.whereis(WORKER_NAME)
     a.send({ name: WORKER_NAME, node: b.name }, { t: 'job', id: 'x', size: 10 ** 9, poison: false, replyTo: 'nobody' })
-    const bad = await eventually(() => eventsB.find((e) => e.type === 'bad_message'), 5000, 'bad_message on ja2')
-    assert.equal(bad, { type: 'bad_message', to: 'worker', what: 'size is not an integer from 2 to 5000000' })
+    const bad = await eventually(() => eventsB.find((e): e is TekkaEvent<'jobs.bad_message'> => e.type === 'jobs.bad_message') ?? false, { timeout: 5000, message: 'jobs.bad_message on ja2' })
+    assert.equal({ node: bad.node, level: bad.level, to: bad.to, what: bad.what }, { node: b.name, level: 'warn', to: 'worker', what: 'size is not an integer from 2 to 5000000' })
     assert.ok(worker !== undefined && b.runtime.whereis(WORKER_NAME)?.equals(worker), 'the worker did not crash')
     assert.is(jb.stats().workerStarts, 1)
 
@@ -117,20 +117,26 @@ test('in-process: a bad job is dropped, a lost node fires the monitor, jobs go o
     await jb.stop()
     services.pop()
     await b.stop()
-    const down = await eventually(() => eventsA.find((e) => e.type === 'worker_down' && e.worker === b.name && e.reason === 'noconnection'), 10_000, 'DOWN noconnection')
-    assert.ok(down !== undefined)
+    await eventually(() => eventsA.some((e) => e.type === 'jobs.worker_down' && e.worker === b.name && e.reason === 'noconnection'), { timeout: 10_000, message: 'jobs.worker_down noconnection on ja1' })
     const before = ja.stats().byWorker[a.name] ?? 0
-    await eventually(() => (ja.stats().byWorker[a.name] ?? 0) > before + 5, 10_000, 'more results from the worker left')
+    await eventually(() => (ja.stats().byWorker[a.name] ?? 0) > before + 5, { timeout: 10_000, message: 'more results from the worker left' })
+    const later = eventsA.filter((e) => e.type === 'jobs.result' && !e.first)
+    assert.ok(later.length > 5 && later.every((e) => e.level === 'debug'), 'later results are debug: the log does not print each one')
   } finally {
     for (const s of services) await s.stop()
     for (const n of nodes) await n.stop()
   }
 })
 
-test('options: defaults in one place, bad values refused with the option named', () => {
+test('options: defaults in one place, bad values refused with the option named (a TekkaError, code ERR_JOBS_OPTION)', () => {
   assert.equal(jobsOptions(), { interval: 250, size: 20_000, timeout: 5000, poisonEvery: 0, retryAfter: 1000, remonitorAfter: 100, maxQueued: 100, intensity: 5, period: 10_000 })
-  assert.throws(() => jobsOptions({ interval: -1 }), (e: unknown) => e instanceof JobsOptionError && /interval: -1/.test(e.message))
-  assert.throws(() => jobsOptions({ size: 10 ** 9 }), (e: unknown) => e instanceof JobsOptionError && /size/.test(e.message))
+  const refused = (init: Parameters<typeof jobsOptions>[0], option: string, pattern: RegExp): void => {
+    assert.throws(() => jobsOptions(init), (e: unknown) =>
+      e instanceof JobsOptionError && e instanceof TekkaError && e.code === 'ERR_JOBS_OPTION' && e.name === 'JobsOptionError' &&
+      e.option === option && pattern.test(e.message))
+  }
+  refused({ interval: -1 }, 'interval', /interval: -1/)
+  refused({ size: 10 ** 9 }, 'size', /size: 1000000000 is not allowed \(2 to 5000000\)/)
 })
 
 test.run()

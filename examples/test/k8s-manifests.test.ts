@@ -2,26 +2,31 @@
  * examples/k8s, checked as a whole: the manifests parse and agree with each
  * other and with tekka.conf, the Dockerfile and the README (names, labels
  * and selectors, serviceName, RBAC resources and verbs, ports, image tag,
- * Secret); tekka.conf loads through tekka's own config loader with the
- * environment a pod gets (so an unknown key or a bad value fails here); and
- * the k8s strategy, configured from it and pointed at a stand-in API server
- * listing three such pods, discovers exactly the node names the pods give
- * themselves.
+ * Secret); tekka.conf loads through tekka's own config loader, with every
+ * plugin's keys, and the environment a pod gets (so an unknown key or a bad
+ * value fails here); the image runs the `tekka` command's entry (package
+ * `tekka`); and the k8s strategy, built from that configuration as the
+ * discovery plugin builds it (only the API server and the service account
+ * directory pointed at a stand-in listing three such pods), discovers
+ * exactly the node names the pods give themselves.
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { readFileSync, writeFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { silentLogger, systemClock } from '@tekka/actors'
-import { ConfigError, loadConfig, nodePort, type TekkaConfig } from '@tekka/dist'
-import { k8sStrategy } from '@tekka/discovery'
+import { TekkaError, silentLogger, systemClock } from '@tekka/actors'
+import { ConfigError, configValue, nodePort, type Config } from '@tekka/dist'
+import { strategyFromConfig } from '@tekka/discovery'
 import * as fakeApi from '@tekka/testing/k8s-apiserver'
-import { parseYamlDocuments } from './support/yaml-subset.js'
+import { TEKKA_BIN } from '@tekka/testing/procs'
+import { loadTekkaConfig } from 'tekka'
+import { YamlSubsetError, parseYamlDocuments } from './support/yaml-subset.js'
 
-// Compiled to examples/build/test/: the sources are two levels up.
+// Compiled to examples/build/test/: the sources are two levels up, the repository three.
 const DIR = fileURLToPath(new URL('../../k8s/', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 type Obj = Record<string, any>
 const read = (f: string): string => readFileSync(join(DIR, f), 'utf8')
@@ -31,7 +36,7 @@ const docs: Obj[] = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort()
 const one = (kind: string): Obj => {
   const all = docs.filter((d) => d.kind === kind)
   assert.is(all.length, 1, `one ${kind}`)
-  return all[0] as Obj
+  return all[0]
 }
 const sa = one('ServiceAccount')
 const role = one('Role')
@@ -50,7 +55,7 @@ function podEnv (podName: string, namespace: string, podIP: string, cookie: stri
   for (const e of container.env as Obj[]) {
     let v: string
     if (e.valueFrom?.fieldRef !== undefined) {
-      v = fields[e.valueFrom.fieldRef.fieldPath as string] as string
+      v = fields[e.valueFrom.fieldRef.fieldPath as string]
       assert.type(v, 'string', `fieldRef ${e.valueFrom.fieldRef.fieldPath as string} known`)
     } else if (e.valueFrom?.secretKeyRef !== undefined) {
       v = cookie
@@ -64,8 +69,16 @@ function podEnv (podName: string, namespace: string, podIP: string, cookie: stri
   return env
 }
 
-function podConfig (podName: string, namespace = 'default', podIP = '10.0.0.5'): TekkaConfig {
-  return loadConfig({ file: join(DIR, 'tekka.conf'), env: podEnv(podName, namespace, podIP, 'c0ffee'.repeat(8)), cwd: '/' })
+/** tekka.conf as a pod's `tekka` command loads it: every plugin's keys, the pod's environment; `overrides` as `--set`. */
+function podConfig (podName: string, namespace = 'default', podIP = '10.0.0.5', overrides: Record<string, string> = {}): Config {
+  return loadTekkaConfig({ config: { file: join(DIR, 'tekka.conf'), env: podEnv(podName, namespace, podIP, 'c0ffee'.repeat(8)), overrides, cwd: '/' } })
+}
+
+/** A string setting of a loaded configuration. */
+const str = (c: Config, key: string): string => {
+  const v = configValue(c, key)
+  assert.type(v, 'string', key)
+  return v as string
 }
 
 test('every manifest parses; each object has apiVersion, kind and a name, and no namespace (kubectl apply -n decides)', () => {
@@ -106,13 +119,14 @@ test('RBAC: the pods\' service account may get and list endpointslices (discover
 
 test('tekka.conf loads with a pod\'s environment through tekka\'s config loader, and agrees with the manifests', () => {
   const c = podConfig('tekka-1', 'prod', '10.0.0.6')
-  assert.is(c.cluster.discovery, 'k8s')
-  assert.is(c.cluster.k8s.service_name, svc.metadata.name)
-  assert.is(c.cluster.k8s.namespace, 'prod', 'from the downward API')
-  assert.is(c.cluster.k8s.address_type, 'hostname')
-  assert.is(c.node.name, `${c.cluster.k8s.app_name}@tekka-1.${svc.metadata.name as string}.prod.${c.cluster.k8s.suffix}`)
+  assert.is(str(c, 'cluster.discovery'), 'k8s')
+  assert.is(str(c, 'cluster.k8s.service_name'), svc.metadata.name)
+  assert.is(str(c, 'cluster.k8s.namespace'), 'prod', 'from the downward API')
+  assert.is(str(c, 'cluster.k8s.address_type'), 'hostname')
+  const name = str(c, 'node.name')
+  assert.is(name, `${str(c, 'cluster.k8s.app_name')}@tekka-1.${svc.metadata.name as string}.prod.${str(c, 'cluster.k8s.suffix')}`)
   // One port: the node's (by the name rule), the container's, the service's, the image's.
-  const port = nodePort(c.node.name, c.node.dist_base_port)
+  const port = nodePort(name, configValue(c, 'node.dist_base_port') as number)
   const dist = (container.ports as Obj[]).find((p) => p.name === 'dist') as Obj
   assert.is(dist.containerPort, port)
   const sp = (svc.spec.ports as Obj[]).find((p) => p.name === 'dist') as Obj
@@ -122,12 +136,13 @@ test('tekka.conf loads with a pod\'s environment through tekka\'s config loader,
   // Probes on that port; the data dir on the volume.
   assert.is(container.readinessProbe.tcpSocket.port, 'dist')
   assert.is(container.livenessProbe.tcpSocket.port, 'dist')
-  assert.ok((container.volumeMounts as Obj[]).some((m) => m.mountPath === c.node.data_dir), `a volume at ${c.node.data_dir}`)
+  const dataDir = str(c, 'node.data_dir')
+  assert.ok((container.volumeMounts as Obj[]).some((m) => m.mountPath === dataDir), `a volume at ${dataDir}`)
   // The cookie from the Secret the README creates, never in the file.
   const cookie = (container.env as Obj[]).find((e) => e.name === 'TEKKA_COOKIE') as Obj
   const ref = cookie.valueFrom.secretKeyRef as Obj
   assert.ok(readme.includes(`kubectl create secret generic ${ref.name as string} --from-literal=${ref.key as string}=`), 'the README creates the Secret')
-  assert.is(c.node.cookie, undefined)
+  assert.is(configValue(c, 'node.cookie'), undefined)
   assert.not.match(read('tekka.conf'), /^\s*node\.cookie/m)
 })
 
@@ -135,10 +150,13 @@ test('a bad key in tekka.conf would fail the loader (so this test guards the fil
   const tmp = mkdtempSync(join(tmpdir(), 'tekka-k8s-conf-'))
   try {
     const bad = join(tmp, 'tekka.conf')
+    const load = (): Config => loadTekkaConfig({ config: { file: bad, env: {} } })
+    writeFileSync(bad, read('tekka.conf'))
+    assert.is(configValue(load(), 'cluster.k8s.service_name'), 'tekka-headless', 'the file as it is loads')
     writeFileSync(bad, read('tekka.conf').replace('cluster.k8s.service_name', 'cluster.k8s.servicename'))
-    assert.throws(() => loadConfig({ file: bad, env: {} }), (e: unknown) => e instanceof ConfigError && /cluster\.k8s\.servicename/.test((e as Error).message))
+    assert.throws(load, (e: unknown) => e instanceof ConfigError && /cluster\.k8s\.servicename/.test((e as Error).message))
     writeFileSync(bad, read('tekka.conf').replace('address_type = hostname', 'address_type = hostnames'))
-    assert.throws(() => loadConfig({ file: bad, env: {} }), (e: unknown) => e instanceof ConfigError && (e as ConfigError).key === 'cluster.k8s.address_type')
+    assert.throws(load, (e: unknown) => e instanceof ConfigError && (e).key === 'cluster.k8s.address_type')
   } finally {
     rmSync(tmp, { recursive: true, force: true })
   }
@@ -151,34 +169,52 @@ test('the image: built as the README says, with tekka.conf where the command rea
   assert.match(dockerfile, /^COPY examples\/k8s\/tekka\.conf \/etc\/tekka\/tekka\.conf$/m)
   const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[]
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[]
-  assert.equal(entry, ['node', '/app/packages/dist/build/src/bin.js'])
+  // The image is this repository at /app: its entry is the `tekka` command's (package `tekka`), the one the tests run.
+  const bin = 'packages/tekka/build/src/bin.js'
+  assert.is(TEKKA_BIN, join(ROOT, bin))
+  assert.ok(existsSync(join(ROOT, bin)), `${bin} is built`)
+  assert.equal(entry, ['node', `/app/${bin}`])
   assert.equal(cmd, ['--config', '/etc/tekka/tekka.conf'])
   assert.match(readme, 'kubectl apply -f examples/k8s/')
+  // The README's `tekka ctl` in a pod runs that same entry.
+  assert.match(readme, `kubectl exec tekka-0 -- node /app/${bin} ctl`)
 })
 
 test('the k8s strategy configured by tekka.conf discovers exactly the pods\' own node names', async () => {
   const pods = ['tekka-0', 'tekka-1', 'tekka-2']
-  const configs = pods.map((p, i) => podConfig(p, 'default', `10.0.0.${i + 5}`))
+  const names = pods.map((p, i) => str(podConfig(p, 'default', `10.0.0.${i + 5}`), 'node.name'))
   const fake = await new fakeApi.FakeApiServer({ tokens: ['sa-token'], tls: false }).start()
   const dir = new fakeApi.ServiceAccountDir({ token: 'sa-token', ca: undefined })
   const stop = new AbortController()
   try {
     // StatefulSet pods: their hostname is the pod name (and serviceName their subdomain).
     fake.setPods('default', svc.metadata.name as string, pods.map((p, i) => ({ ip: `10.0.0.${i + 5}`, name: p, hostname: p })))
-    const c = configs[0] as TekkaConfig
-    const k = c.cluster.k8s
-    const strategy = k8sStrategy({
-      apiserver: fake.url, serviceAccountDir: dir.path, serviceName: k.service_name, namespace: k.namespace,
-      addressType: k.address_type, appName: k.app_name, suffix: k.suffix, useEndpointSlices: k.use_endpoint_slices
-    })({ node: c.node.name, cluster: c.cluster.name, port: undefined, clock: systemClock(), logger: silentLogger(), signal: stop.signal })
+    // tekka-0's configuration, with only where the API server and its credentials are changed (as `--set` would).
+    const c = podConfig('tekka-0', 'default', '10.0.0.5', { 'cluster.k8s.apiserver': fake.url, 'cluster.k8s.service_account_dir': dir.path })
+    const strategy = strategyFromConfig(c, {
+      node: str(c, 'node.name'), cluster: str(c, 'cluster.name'), port: undefined, clock: systemClock(), logger: silentLogger(), signal: stop.signal
+    })
+    assert.is(strategy.name, 'k8s')
     const found = await strategy.discover()
-    assert.equal([...found].sort(), configs.map((x) => x.node.name).sort())
-    assert.ok(fake.requests.every((r) => r.resource === 'endpointslices'), 'EndpointSlices, as the Role allows')
+    assert.equal([...found].sort(), [...names].sort())
+    assert.ok(fake.requests.length > 0 && fake.requests.every((r) => r.resource === 'endpointslices'), 'EndpointSlices, as the Role allows')
   } finally {
     stop.abort()
     await fake.close()
     dir.remove()
   }
+})
+
+test('YAML outside the subset the manifests are read with is refused with its file and line, so a manifest cannot drift past the checks', () => {
+  const refused = (text: string, line: number, pattern: RegExp): void => {
+    assert.throws(() => parseYamlDocuments(text, 'x.yaml'), (e: unknown) =>
+      e instanceof YamlSubsetError && e instanceof TekkaError && e.code === 'ERR_YAML_SUBSET' &&
+      e.file === 'x.yaml' && e.line === line && e.message.startsWith(`x.yaml:${line}: `) && pattern.test(e.message))
+  }
+  refused('a: 1\nb: &anchor 2\n', 2, /not read by this subset/)
+  refused('a:\n  b: 1\n  b: 2\n', 3, /key b given twice/)
+  refused('a: |\n  text\n', 1, /not read by this subset/)
+  assert.equal(parseYamlDocuments('a: 1\n---\nb: [1, "x"]\n', 'x.yaml'), [{ a: 1 }, { b: [1, 'x'] }])
 })
 
 test.run()

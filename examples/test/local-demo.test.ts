@@ -6,44 +6,35 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import * as procs from '@tekka/testing/procs'
+import type { NodeProcess } from '@tekka/testing/procs'
+import { withTimeout } from '@tekka/testing/wait'
 import { runDemo } from '../local-demo.js'
 
 const DEMO = fileURLToPath(new URL('../local-demo.js', import.meta.url))
+/** The demo's last line: once it is in, all of its output is. */
+const LAST = /summary .*supervisor stopped; \d+ processes left/
 
-interface Run { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string, killed: boolean, ms: number }
+interface Run { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string, ms: number }
 
 /**
- * Runs the demo; `onLine` may act on the output (send a signal). The child
- * is killed after `deadlineMs`, so a demo that hangs fails instead of
- * hanging the suite.
+ * Waits for the demo to exit by itself within `deadlineMs` (it is killed at
+ * the deadline, and the test fails: a demo that hangs must not hang the
+ * suite), then for its last line; its exit and output.
  */
-function runChild (args: string[], deadlineMs: number, onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const started = Date.now()
-    const child = spawn(process.execPath, [DEMO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    let partial = ''
-    let killed = false
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString()
-      partial += d.toString()
-      let i
-      while ((i = partial.indexOf('\n')) >= 0) {
-        const line = partial.slice(0, i)
-        partial = partial.slice(i + 1)
-        onLine?.(line, child)
-      }
-    })
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL') }, deadlineMs)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr, killed, ms: Date.now() - started })
-    })
-  })
+async function finish (p: NodeProcess, deadlineMs: number, started: number): Promise<Run> {
+  let exit
+  try {
+    exit = await withTimeout(p.exited, deadlineMs, 'the demo to exit by itself')
+  } catch (err) {
+    p.kill('SIGKILL')
+    assert.unreachable(`${(err as Error).message} (a timer or process left running?)\n${p.output()}`)
+    throw err
+  }
+  const ms = Date.now() - started
+  await p.waitForLine(LAST, 5000, { stream: 'stdout' }).catch(() => undefined)
+  return { code: exit.code, signal: exit.signal, stdout: p.output('stdout'), stderr: p.output('stderr'), ms }
 }
 
 /** Asserts that some line matches `re`; the message shows the output. */
@@ -52,8 +43,8 @@ function hasLine (out: string, re: RegExp, what: string): void {
 }
 
 test('node examples/build/local-demo.js prints every event and exits 0 by itself', async () => {
-  const r = await runChild([], 15_000)
-  assert.not.ok(r.killed, `the demo did not exit within 15 s (a timer or process left running?)\n${r.stdout}`)
+  const started = Date.now()
+  const r = await finish(procs.spawnNode({ entry: DEMO, name: 'local-demo' }), 15_000, started)
   assert.is(r.code, 0, `exit code\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`)
   assert.is(r.stderr, '', 'nothing on stderr: expected crash reports are demo lines, not warnings')
   hasLine(r.stdout, /sup .*supervisor <.+> \(one_for_one.*started counter <.+>, ticker <.+>, flaky <.+>/, 'supervisor start')
@@ -76,18 +67,14 @@ test('node examples/build/local-demo.js prints every event and exits 0 by itself
 })
 
 test('--forever runs until SIGINT (even sent twice), then shuts the supervisor down and exits 0', async () => {
-  let sent = false
-  const r = await runChild(['--forever'], 20_000, (line, child) => {
-    // Wait for the first tick, so the supervisor is up and its children busy.
-    if (!sent && /cast "tick"/.test(line)) {
-      sent = true
-      // Twice, as Ctrl-C under `npm run` may deliver it: the second must not cut the shutdown short.
-      child.kill('SIGINT')
-      setTimeout(() => { child.kill('SIGINT') }, 1)
-    }
-  })
-  assert.ok(sent, `no tick seen\n${r.stdout}\n${r.stderr}`)
-  assert.not.ok(r.killed, `did not stop within 20 s of starting\n${r.stdout}`)
+  const started = Date.now()
+  const p = procs.spawnNode({ entry: DEMO, args: ['--forever'], name: 'local-demo-forever' })
+  // Wait for the first tick, so the supervisor is up and its children busy.
+  await p.waitForLine(/cast "tick"/, 10_000)
+  // Twice, as Ctrl-C under `npm run` may deliver it: the second must not cut the shutdown short.
+  p.kill('SIGINT')
+  setTimeout(() => { p.kill('SIGINT') }, 1)
+  const r = await finish(p, 20_000, started)
   assert.is(r.code, 0, `exit code\n${r.stdout}\n${r.stderr}`)
   hasLine(r.stdout, /counter .*terminate\(shutdown\)/, 'the counter was shut down')
   hasLine(r.stdout, /summary .*supervisor stopped; 0 processes left/, 'clean stop')

@@ -7,13 +7,22 @@
 // `{}`); comments. Anything else (anchors, tags, block scalars, multi-line
 // scalars, flow collections that are not JSON) is refused with its line, so
 // a manifest cannot drift out of what this reads without the test saying so.
+import { TekkaError } from '@tekka/actors'
 
 interface Line { readonly n: number, readonly indent: number, readonly text: string }
 
-export class YamlSubsetError extends Error {
+/**
+ * A manifest outside the subset, or malformed, at `file:line`. Not in the
+ * examples' error table (lib/errors.ts): test support, it never leaves the
+ * test's own process.
+ */
+export class YamlSubsetError extends TekkaError<'ERR_YAML_SUBSET'> {
+  readonly file: string
+  readonly line: number
   constructor (file: string, line: number, message: string) {
-    super(`${file}:${line}: ${message}`)
-    this.name = 'YamlSubsetError'
+    super(`${file}:${line}: ${message}`, 'ERR_YAML_SUBSET')
+    this.file = file
+    this.line = line
   }
 }
 
@@ -28,12 +37,12 @@ export function parseYamlDocuments (text: string, file: string): unknown[] {
     const body = stripComment(raw, file, n)
     if (body.trim() === '') return
     const indent = body.length - body.trimStart().length
-    docs[docs.length - 1]!.push({ n, indent, text: body.trim() })
+    docs[docs.length - 1].push({ n, indent, text: body.trim() })
   })
   return docs.filter((d) => d.length > 0).map((lines) => {
     const p = new Parser(lines, file)
-    const v = p.block(lines[0]!.indent)
-    if (p.i < lines.length) throw new YamlSubsetError(file, lines[p.i]!.n, 'unexpected indentation')
+    const v = p.block(lines[0].indent)
+    if (p.i < lines.length) throw new YamlSubsetError(file, lines[p.i].n, 'unexpected indentation')
     return v
   })
 }
@@ -47,8 +56,8 @@ function stripComment (raw: string, file: string, n: number): string {
       if (c === quote) quote = undefined
       continue
     }
-    if ((c === '"' || c === '\'') && (i === 0 || /[\s:[{,-]/.test(raw[i - 1]!))) { quote = c; continue }
-    if (c === '#' && (i === 0 || /\s/.test(raw[i - 1]!))) return raw.slice(0, i).trimEnd()
+    if ((c === '"' || c === '\'') && (i === 0 || /[\s:[{,-]/.test(raw[i - 1]))) { quote = c; continue }
+    if (c === '#' && (i === 0 || /\s/.test(raw[i - 1]))) return raw.slice(0, i).trimEnd()
   }
   if (quote !== undefined) throw new YamlSubsetError(file, n, 'unterminated quoted scalar (multi-line scalars are not read)')
   return raw.trimEnd()
@@ -83,7 +92,7 @@ class Parser {
       if (l.indent > indent) this.#fail(l, 'unexpected indentation')
       const m = KEY.exec(l.text)
       if (m === null) this.#fail(l, `expected "key: value", got ${JSON.stringify(l.text)}`)
-      const key = m[1] as string
+      const key = m[1]
       if (Object.hasOwn(out, key)) this.#fail(l, `key ${key} given twice`)
       this.i++
       if (m[2] !== undefined && m[2] !== '') { out[key] = this.#scalar(m[2], l); continue }

@@ -4,6 +4,14 @@
  * with `attachRouter`: signals for other nodes go out through its
  * RemoteRouter, and the RemoteInbound it gets back (and only it) delivers the
  * signals that come in.
+ *
+ * Why one file of ~600 lines: links, monitors, names and the per-node index
+ * of processes with remote links are private fields that nearly every
+ * operation here reads and changes together (an exit touches all four), and
+ * they are on the hot path of every send and spawn. Split across modules they
+ * would have to become public or be reached through accessors, which is both
+ * slower and lets other code break the invariants. Process-side code is in
+ * process.ts, the scheduler in scheduler.ts.
  */
 import { randomInt } from 'node:crypto'
 import { systemClock, type Clock } from './clock.js'
