@@ -7,7 +7,7 @@
  * heal.detect: seconds from the end of the partition to the first node
  * that records it (its link came back with the same incarnation).
  *
- * Output: one JSON line per result (format: @tekka/actors/bench-harness; here
+ * Output: one JSON line per result (format: @tekka/testing/bench; here
  * to 3 significant digits), e.g.
  *   {"bench":"heal.converge","value":2.1,"unit":"s","min":1.9,"max":2.4,"runs":5,"delay_s":1,"tick_s":2}
  *

@@ -12,28 +12,19 @@
  * A partition that lasts longer than `autoclean` makes each side remove the
  * other: set it well above the partitions autoheal is meant to heal.
  */
-import type { Clock, Logger } from '@tekka/actors'
-import type { DistNode } from '@tekka/dist'
-import { memberNames, probe, type PartitionTracker } from './node-monitor.js'
-import type { HealEvent, HealOptions } from './types.js'
-
-export interface AutocleanHost {
-  readonly node: DistNode
-  readonly opts: HealOptions
-  readonly log: Logger
-  readonly clock: Clock
-  readonly tracker: PartitionTracker
-  publish(e: HealEvent): void
-}
+import { memberNames, probe } from './probe.js'
+import type { HealComponents, HealHost } from './types.js'
 
 export class Autoclean {
-  readonly #h: AutocleanHost
+  readonly #h: HealHost
+  readonly #c: HealComponents
   #lastCheck: number
   #checking = false
 
-  constructor (host: AutocleanHost) {
+  constructor (host: HealHost) {
     this.#h = host
-    this.#lastCheck = host.clock.now()
+    this.#c = host.components
+    this.#lastCheck = this.#c.clock.now()
   }
 
   get enabled (): boolean {
@@ -42,16 +33,17 @@ export class Autoclean {
 
   /** Whether a check is due (every quarter of the autoclean period). */
   due (): boolean {
-    return this.enabled && !this.#checking && this.#h.clock.now() - this.#lastCheck >= this.#h.opts.autoclean / 4
+    return this.enabled && !this.#checking && this.#c.clock.now() - this.#lastCheck >= this.#h.opts.autoclean / 4
   }
 
   /** Members down for longer than the period, as this node sees them. */
-  expired (): Array<{ node: string, downFor: number }> {
-    const { node, tracker, clock, opts } = this.#h
+  expired (): Array<{ member: string, downFor: number }> {
+    const { tracker, opts } = this.#h
+    const { node, net, membership, clock } = this.#c
     const now = clock.now()
-    return memberNames(node)
-      .filter((m) => m !== node.name && !node.kernel.isConnected(m))
-      .map((m) => ({ node: m, downFor: now - tracker.downSince(m) }))
+    return memberNames(membership)
+      .filter((m) => m !== node.name && !net.isConnected(m))
+      .map((m) => ({ member: m, downFor: now - tracker.downSince(m) }))
       .filter((x) => x.downFor > opts.autoclean)
   }
 
@@ -59,23 +51,23 @@ export class Autoclean {
   async check (): Promise<string[]> {
     if (this.#checking) return []
     this.#checking = true
-    this.#lastCheck = this.#h.clock.now()
+    this.#lastCheck = this.#c.clock.now()
     const removed: string[] = []
     try {
-      const { node, log, opts } = this.#h
-      if (node.membership.coordinator() !== node.name) return removed
-      for (const { node: m, downFor } of this.expired()) {
-        const { result, answers } = await probe(node, m, this.#h.tracker.seen(m)?.creation, opts)
-        if (node.kernel.isConnected(m) || !node.membership.isMember(m)) continue
+      const { log, opts, tracker } = this.#h
+      const c = this.#c
+      if (c.membership.coordinator() !== c.node.name) return removed
+      for (const { member: m, downFor } of this.expired()) {
+        const { result, answers } = await probe(c, m, tracker.seen(m)?.creation, opts)
+        if (c.net.isConnected(m) || !c.membership.isMember(m)) continue
         if (result === 'unreachable_here' || result === 'restarted') {
-          log.warn('autoclean: member down here for long, but others reach it: kept', { peer: m, downFor, probe: result, answers: answers.map((a) => `${a.node}:${a.up ? 'up' : 'down'}`).join(',') })
+          log.warn('autoclean: member down here for long, but others reach it: kept', { peer: m, downFor, probe: result, answers: answers.map((a) => `${a.member}:${a.up ? 'up' : 'down'}`).join(',') })
           continue
         }
-        log.warn('autoclean: removing a member that has been down too long', { peer: m, downFor, autoclean: opts.autoclean, probe: result })
-        if (await node.membership.forceLeave(m)) {
+        if (await c.membership.forceLeave(m)) {
           removed.push(m)
-          this.#h.tracker.clear(m, 'removed by autoclean')
-          this.#h.publish({ type: 'autoclean', node: m, downFor })
+          tracker.clear(m, 'removed by autoclean')
+          this.#h.publish('heal.autoclean', { member: m, downFor }, 'warn')
         }
       }
       return removed

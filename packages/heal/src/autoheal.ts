@@ -23,21 +23,10 @@
  * itself after twice the heal timeout, and the leader's next round takes it
  * from there.
  */
-import type { Clock, Logger, ProcessContext, Timer } from '@tekka/actors'
-import type { DistNode } from '@tekka/dist'
-import { decide, formatSplitView, type NodeView } from './split-view.js'
-import { memberNames, type PartitionTracker } from './node-monitor.js'
-import { MONITOR_NAME, RPC, type ClusterView, type HealEvent, type HealOptions, type HealPlan, type HealResult } from './types.js'
-
-/** What autoheal needs from the service that owns it. */
-export interface AutohealHost {
-  readonly node: DistNode
-  readonly opts: HealOptions
-  readonly log: Logger
-  readonly clock: Clock
-  readonly tracker: PartitionTracker
-  publish(e: HealEvent): void
-}
+import type { ProcessContext, Timer } from '@tekka/actors'
+import { decide } from './split-view.js'
+import { memberNames } from './probe.js'
+import { MONITOR_NAME, RPC, type ClusterView, type HealComponents, type HealHost, type HealPlan, type HealResult } from './types.js'
 
 /** A heal waits for quiet links at most this many delays, then goes ahead. */
 const RESTLESS_LIMIT = 4
@@ -55,8 +44,8 @@ interface Active {
 }
 
 export class Autoheal {
-  readonly #h: AutohealHost
-  readonly #node: DistNode
+  readonly #h: HealHost
+  readonly #c: HealComponents
   #running = false
   // leader
   #timer: Timer | undefined
@@ -71,9 +60,9 @@ export class Autoheal {
   #active: Active | undefined
   #done: string[] = []
 
-  constructor (host: AutohealHost) {
+  constructor (host: HealHost) {
     this.#h = host
-    this.#node = host.node
+    this.#c = host.components
   }
 
   get enabled (): boolean {
@@ -86,9 +75,9 @@ export class Autoheal {
 
   stop (): void {
     this.#running = false
-    if (this.#timer !== undefined) this.#h.clock.clearTimeout(this.#timer)
+    if (this.#timer !== undefined) this.#c.clock.clearTimeout(this.#timer)
     this.#timer = undefined
-    if (this.#active?.watchdog !== undefined) this.#h.clock.clearTimeout(this.#active.watchdog)
+    if (this.#active?.watchdog !== undefined) this.#c.clock.clearTimeout(this.#active.watchdog)
   }
 
   /** Whether a round is scheduled or running here, for status and tests. */
@@ -105,55 +94,56 @@ export class Autoheal {
 
   /** Who decides: the leader, or the oldest member that is up when the leader is down. */
   healLeader (): string | undefined {
-    const m = this.#node.membership
+    const { membership: m, net, node } = this.#c
     const leader = m.leader()
-    if (leader !== undefined && (leader === this.#node.name || this.#node.kernel.isConnected(leader))) return leader
+    if (leader !== undefined && (leader === node.name || net.isConnected(leader))) return leader
     return m.coordinator()
   }
 
   /** Tells the leader about this node's partitions (at once on detection; else at most every `delay`). */
   report (fresh: boolean): void {
     if (!this.enabled || !this.#running) return
-    const partitions = this.#h.tracker.partitions()
+    const { opts, tracker } = this.#h
+    const partitions = tracker.partitions()
     if (partitions.length === 0) return
-    const now = this.#h.clock.now()
-    if (!fresh && now - this.#lastReport < Math.max(this.#h.opts.delay, this.#h.opts.reconnect)) return
+    const now = this.#c.clock.now()
+    if (!fresh && now - this.#lastReport < Math.max(opts.delay, opts.reconnect)) return
     this.#lastReport = now
     const to = this.healLeader()
     if (to === undefined) return
-    this.#h.publish({ type: 'report', to, partitions })
-    if (fresh) this.#h.log.info('partition reported to the leader', { leader: to, partitions })
-    this.#node.send({ name: MONITOR_NAME, node: to }, { t: 'report', from: this.#node.name, partitions })
+    this.#h.publish('heal.report', { to, partitions }, fresh ? 'info' : 'debug')
+    this.#c.runtime.send({ name: MONITOR_NAME, node: to }, { t: 'report', from: this.#c.node.name, partitions })
   }
 
   // ---- leader ---------------------------------------------------------------------
 
   onReport (from: string, partitions: string[], forwarded = false): void {
     if (!this.#running) return
+    const { log, opts } = this.#h
     if (!this.enabled) {
-      this.#h.log.warn('partition reported, but autoheal is off here', { from, partitions })
+      log.warn('partition reported, but autoheal is off here', { from, partitions })
       return
     }
     const leader = this.healLeader()
-    if (leader !== this.#node.name) {
+    if (leader !== this.#c.node.name) {
       // The reporter sees the leader otherwise (its link to it is down): pass it on, once.
       if (!forwarded && leader !== undefined && leader !== from) {
-        this.#node.send({ name: MONITOR_NAME, node: leader }, { t: 'report', from, partitions, forwarded: true })
+        this.#c.runtime.send({ name: MONITOR_NAME, node: leader }, { t: 'report', from, partitions, forwarded: true })
       } else {
-        this.#h.log.debug('partition report ignored: this node is not the leader', { from, leader })
+        log.debug('partition report ignored: this node is not the leader', { from, leader })
       }
       return
     }
     if (this.#timer !== undefined || this.#round !== undefined) return
-    this.#h.log.info('partition reported; autoheal round scheduled', { from, partitions, in: this.#h.opts.delay })
-    this.#schedule(this.#h.opts.delay)
+    log.info('partition reported; autoheal round scheduled', { from, partitions, in: opts.delay })
+    this.#schedule(opts.delay)
   }
 
   #schedule (ms: number): void {
     if (!this.#running || this.#timer !== undefined) return
-    this.#timer = this.#h.clock.setTimeout(() => {
+    this.#timer = this.#c.clock.setTimeout(() => {
       this.#timer = undefined
-      this.#node.send({ name: MONITOR_NAME, node: this.#node.name }, { t: 'round' })
+      this.#c.runtime.send({ name: MONITOR_NAME, node: this.#c.node.name }, { t: 'round' })
     }, ms)
   }
 
@@ -161,12 +151,13 @@ export class Autoheal {
   onRound (ctx: ProcessContext): void {
     if (!this.#running || this.#round !== undefined) return
     const leader = this.healLeader()
-    if (leader !== this.#node.name) {
+    const self = this.#c.node
+    if (leader !== self.name) {
       // Leadership moved since the round was scheduled (a partition ended): the leader's own rounds take over.
       this.#h.log.info('autoheal round dropped: this node is no longer the leader', { leader })
       return
     }
-    const id = `${this.#node.name}/${this.#node.creation.toString(16)}/${++this.#seq}`
+    const id = `${self.name}/${self.creation.toString(16)}/${++this.#seq}`
     this.#round = id
     ctx.spawn(async () => {
       let retry: number | undefined
@@ -185,15 +176,13 @@ export class Autoheal {
   /** One round; resolves with when to try again, or undefined when done. */
   async #runRound (id: string): Promise<number | undefined> {
     const { opts, log } = this.#h
-    const members = this.#node.membership.members().map((m) => m.node)
+    const members = this.#c.membership.nodelist()
     const views = await this.#gather(members)
     if (!this.#running) return undefined
     const decision = decide(views, members)
-    const fields = { id, views: views.map(formatView).join(' ; ') }
     if (decision.action === 'none') {
       this.#restlessSince = undefined
-      log.info('autoheal: nothing to heal among the members that answered', { ...fields, splitView: formatSplitView(decision.splitView) })
-      this.#h.publish({ type: 'decision', id, decision: 'none', views })
+      this.#h.publish('heal.decision', { id, decision: 'none', views }, 'info')
       return undefined
     }
     let wait = decision.action === 'wait' ? decision.reason : undefined
@@ -202,7 +191,7 @@ export class Autoheal {
     if (decision.action === 'heal') {
       // A node still stopped by a heal that did not complete is simply part of this one (it is not stopped twice).
       const restless = views.filter((v) => v.quietFor < opts.delay)
-      const now = this.#h.clock.now()
+      const now = this.#c.clock.now()
       if (restless.length > 0) {
         this.#restlessSince ??= now
         const quiet = Math.min(...restless.map((v) => v.quietFor))
@@ -219,34 +208,24 @@ export class Autoheal {
     // The limit is for consecutive waits for quiet only.
     if (!quietWait) this.#restlessSince = undefined
     if (wait !== undefined || decision.action !== 'heal') {
-      log.info('autoheal: waiting', { ...fields, reason: wait, retryIn: retry })
-      this.#h.publish({ type: 'decision', id, decision: 'wait', reason: wait ?? '', views })
+      this.#h.publish('heal.decision', { id, decision: 'wait', reason: wait ?? '', retryIn: retry, views }, 'info')
       return retry
     }
     const plan: HealPlan = {
       id,
-      leader: this.#node.name,
+      leader: this.#c.node.name,
       coordinator: decision.coordinator,
       survivors: decision.survivors,
       victims: decision.victims,
       tainted: decision.tainted,
       splitView: decision.splitView
     }
-    log.warn('autoheal: healing the partition', {
-      ...fields,
-      splitView: formatSplitView(decision.splitView),
-      survivors: plan.survivors,
-      reboot: plan.victims,
-      tainted: plan.tainted,
-      coordinator: plan.coordinator
-    })
-    this.#h.publish({ type: 'decision', id, decision: 'heal', views, plan })
+    this.#h.publish('heal.decision', { id, decision: 'heal', views, plan }, 'info')
     let result: HealResult
     try {
-      result = await this.#node.call<HealResult>(plan.coordinator, RPC.run, [plan], { timeout: 2 * opts.healTimeout + opts.rpcTimeout })
+      result = await this.#c.rpc.call<HealResult>(plan.coordinator, RPC.run, [plan], { timeout: 2 * opts.healTimeout + opts.rpcTimeout })
     } catch (err) {
-      log.error('autoheal: the coordinator did not complete the heal; trying again later', { id, coordinator: plan.coordinator, error: err as Error })
-      this.#h.publish({ type: 'heal', id, phase: 'failed', plan, error: (err as Error).message })
+      this.#h.publish('heal.heal', { id, phase: 'failed', plan, error: (err as Error).message }, 'warn')
       return opts.delay
     }
     if (result.status === 'done') return undefined
@@ -255,8 +234,9 @@ export class Autoheal {
   }
 
   async #gather (members: string[]): Promise<ClusterView[]> {
-    const others = members.filter((m) => m !== this.#node.name && this.#node.kernel.isConnected(m))
-    const replies = await this.#node.multicall<ClusterView>(others, RPC.view, [], { timeout: this.#h.opts.rpcTimeout })
+    const { net, rpc, node } = this.#c
+    const others = members.filter((m) => m !== node.name && net.isConnected(m))
+    const replies = await rpc.multicall<ClusterView>(others, RPC.view, [], { timeout: this.#h.opts.rpcTimeout })
     const views: ClusterView[] = [this.view()]
     for (const r of replies) {
       if (!r.ok) {
@@ -272,15 +252,16 @@ export class Autoheal {
 
   /** This node's view of the cluster (answered to the leader). */
   view (): ClusterView {
-    const { node, tracker } = this.#h
-    const members = memberNames(node).filter((m) => m !== node.name)
-    const up = members.filter((m) => node.kernel.isConnected(m))
+    const { tracker } = this.#h
+    const { node, net, membership } = this.#c
+    const members = memberNames(membership).filter((m) => m !== node.name)
+    const up = members.filter((m) => net.isConnected(m))
     return {
       node: node.name,
       creation: node.creation,
       running: [node.name, ...up.filter((m) => !tracker.has(m))],
       partitioned: up.filter((m) => tracker.has(m)),
-      down: members.filter((m) => !node.kernel.isConnected(m)),
+      down: members.filter((m) => !net.isConnected(m)),
       quietFor: tracker.quietFor(),
       healing: this.#active?.id
     }
@@ -291,41 +272,39 @@ export class Autoheal {
   /** Runs `plan` here; one heal at a time. */
   async run (plan: HealPlan): Promise<HealResult> {
     const { opts, log } = this.#h
-    const node = this.#node
+    const { node, membership, rpc } = this.#c
     if (!this.enabled) return { id: plan.id, status: 'busy', rebooted: [], failed: [{ node: node.name, error: 'autoheal is off on the coordinator' }] }
     if (this.#coordinating !== undefined) {
       log.warn('autoheal: heal refused, another one is in progress here', { id: plan.id, running: this.#coordinating })
       return { id: plan.id, status: 'busy', rebooted: [], failed: [] }
     }
     this.#coordinating = plan.id
-    this.#h.publish({ type: 'heal', id: plan.id, phase: 'started', plan })
-    log.warn('autoheal: coordinating the heal', { id: plan.id, leader: plan.leader, reboot: plan.victims, survivors: plan.survivors })
+    this.#h.publish('heal.heal', { id: plan.id, phase: 'started', plan }, 'info')
     const failed: HealResult['failed'] = []
     const fail = (n: string, why: string): void => { failed.push({ node: n, error: why }) }
     try {
-      for (const v of plan.victims) node.membership.setHealing(v, true)
-      const down = await node.multicall<string>(plan.victims, RPC.shutdown, [plan.id, node.name], { timeout: opts.healTimeout })
+      for (const v of plan.victims) membership.setHealing(v, true)
+      const down = await rpc.multicall<string>(plan.victims, RPC.shutdown, [plan.id, node.name], { timeout: opts.healTimeout })
       const stopped: string[] = []
       for (const r of down) {
         if (r.ok && (r.value === 'stopped' || r.value === 'already')) stopped.push(r.node)
         else fail(r.node, r.ok ? `shutdown answered ${String(r.value)}` : r.error.message)
       }
       log.info('autoheal: minority stopped', { id: plan.id, stopped })
-      const up = await node.multicall<string>(stopped, RPC.reboot, [plan.id, node.name], { timeout: opts.healTimeout })
+      const up = await rpc.multicall<string>(stopped, RPC.reboot, [plan.id, node.name], { timeout: opts.healTimeout })
       const rebooted: string[] = []
       for (const r of up) {
         if (r.ok && (r.value === 'rebooted' || r.value === 'already')) rebooted.push(r.node)
         else fail(r.node, r.ok ? `reboot answered ${String(r.value)}` : r.error.message)
       }
       // The survivors forget their partitions with the rebooted nodes.
-      const told = await node.multicall(plan.survivors, RPC.healed, [plan.id, rebooted], { timeout: opts.rpcTimeout })
+      const told = await rpc.multicall(plan.survivors, RPC.healed, [plan.id, rebooted], { timeout: opts.rpcTimeout })
       for (const r of told) if (!r.ok) log.warn('autoheal: a survivor was not told of the heal', { id: plan.id, peer: r.node, error: r.error.message })
       const result: HealResult = { id: plan.id, status: failed.length === 0 ? 'done' : 'partial', rebooted, failed }
-      log.warn(result.status === 'done' ? 'autoheal: partition healed' : 'autoheal: partition partly healed', { id: plan.id, rebooted, failed })
-      this.#h.publish({ type: 'heal', id: plan.id, phase: result.status === 'done' ? 'done' : 'partial', plan, result })
+      this.#h.publish('heal.heal', { id: plan.id, phase: result.status === 'done' ? 'done' : 'partial', plan, result }, result.status === 'done' ? 'info' : 'warn')
       return result
     } finally {
-      for (const v of plan.victims) node.membership.setHealing(v, false)
+      for (const v of plan.victims) membership.setHealing(v, false)
       this.#coordinating = undefined
     }
   }
@@ -356,22 +335,22 @@ export class Autoheal {
       }
       return 'stopped'
     }
-    const { node, log, tracker } = this.#h
+    const { tracker } = this.#h
+    const { node, membership, applications } = this.#c
     let done!: () => void
     const active: Active = { id, coordinator, phase: 'stopping', busy: new Promise<void>((resolve) => { done = resolve }), watchdog: undefined }
     this.#active = active
     try {
-      node.membership.setHealing(node.name, true)
-      log.warn('autoheal: this node is on the minority side: stopping its applications', { id, coordinator, applications: node.applications.list().map((x) => x.name) })
-      await node.applications.stopAll()
+      membership.setHealing(node.name, true)
+      await applications.stopAll()
       const partitions = tracker.reset(`this node is rebooted by heal ${id}`)
       active.phase = 'stopped'
-      this.#h.publish({ type: 'reboot', id: active.id, phase: 'shutdown', coordinator, partitions })
+      this.#h.publish('heal.reboot', { id: active.id, phase: 'shutdown', coordinator, partitions }, 'info')
       this.#armWatchdog(active)
       return 'stopped'
     } catch (err) {
       this.#active = undefined
-      node.membership.setHealing(node.name, false)
+      membership.setHealing(node.name, false)
       throw err
     } finally {
       done()
@@ -392,7 +371,8 @@ export class Autoheal {
   }
 
   async #rebootNow (a: Active, coordinator: string, phase: 'rebooted' | 'watchdog'): Promise<void> {
-    const { node, log, clock } = this.#h
+    const { log } = this.#h
+    const { node, membership, applications, clock } = this.#c
     if (a.watchdog !== undefined) clock.clearTimeout(a.watchdog)
     a.watchdog = undefined
     a.phase = 'rebooting'
@@ -401,19 +381,17 @@ export class Autoheal {
     try {
       if (coordinator !== node.name) {
         try {
-          const r = await node.membership.join(coordinator)
+          const r = await membership.join(coordinator)
           log.info('autoheal: rejoined', { id: a.id, coordinator, result: r })
         } catch (err) {
           log.error('autoheal: cannot rejoin the coordinator\'s cluster; starting the applications anyway', { id: a.id, coordinator, error: err as Error })
         }
       }
-      const failed = await node.applications.startAll()
-      node.membership.setHealing(node.name, false)
+      const failed = await applications.startAll()
+      membership.setHealing(node.name, false)
       this.#done.push(a.id)
       if (this.#done.length > DONE_KEPT) this.#done.shift()
-      log.warn(phase === 'rebooted' ? 'autoheal: applications started again' : 'autoheal: the heal did not complete; applications started again by the watchdog',
-        { id: a.id, coordinator, failed: failed.map((f) => `${f.name}: ${f.error.message}`) })
-      this.#h.publish({ type: 'reboot', id: a.id, phase, coordinator, failedApps: failed.map((f) => f.name) })
+      this.#h.publish('heal.reboot', { id: a.id, phase, coordinator, failedApps: failed.map((f) => f.name) }, phase === 'watchdog' || failed.length > 0 ? 'warn' : 'info')
     } finally {
       if (this.#active === a) this.#active = undefined
       done()
@@ -421,13 +399,13 @@ export class Autoheal {
   }
 
   #armWatchdog (a: Active): void {
-    const { clock } = this.#h
+    const { clock } = this.#c
     if (a.watchdog !== undefined) clock.clearTimeout(a.watchdog)
     a.watchdog = clock.setTimeout(() => {
       a.watchdog = undefined
       if (this.#active !== a || a.phase !== 'stopped') return
       // Not from a process: the reboot runs detached, as the coordinator's would.
-      void this.#rebootNow(a, this.#node.name, 'watchdog')
+      void this.#rebootNow(a, this.#c.node.name, 'watchdog')
     }, 2 * this.#h.opts.healTimeout)
   }
 }
@@ -443,8 +421,4 @@ export function parseView (v: unknown): ClusterView | undefined {
   if (typeof o.node !== 'string' || running === undefined || partitioned === undefined || down === undefined) return undefined
   if (typeof o.quietFor !== 'number' || typeof o.creation !== 'number') return undefined
   return { node: o.node, creation: o.creation, running, partitioned, down, quietFor: o.quietFor, healing: typeof o.healing === 'string' ? o.healing : undefined }
-}
-
-function formatView (v: NodeView & { quietFor?: number }): string {
-  return `${v.node}: running [${v.running.join(',')}] partitioned [${v.partitioned.join(',')}] down [${v.down.join(',')}]`
 }

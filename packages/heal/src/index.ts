@@ -10,22 +10,25 @@
  * and the coordinator reboots the minority: each of its nodes stops its
  * applications, forgets its partitions, rejoins and starts its applications
  * again, once per heal. Autoclean removes members that stayed down too long.
+ * What it sees and decides is published on the node's event stream
+ * (`heal.partition`, `heal.decision`, ...: see events.ts).
  *
- * The `tekka` command starts it from the configuration when the package is
- * installed (see plugin.ts). In code:
+ * The `tekka` command starts it from the configuration (`plugin`, with the
+ * keys of `healConfig`). In code:
  *
  * ```ts
  * import { startNode } from '@tekka/dist'
  * import { heal } from '@tekka/heal'
  *
  * const node = await startNode({ name: 'n1@127.0.0.1', cookie: 'secret' })
- * const service = heal({ delay: 5000, autoclean: 0 })({ node })
- * service.on('event', (e) => { if (e.type === 'decision') console.log(e) })
+ * const service = heal({ delay: 5000, autoclean: 0 })(node.components)
+ * node.events.on('heal.decision', (e) => { console.log(e.decision, e.plan?.victims) })
  * await service.start()
  * // ... node.membership.status().partitions, service.status()
  * await service.stop()
  * ```
  */
+import './events.js'
 import { HealService } from './service.js'
 import type { HealComponents, HealInit } from './types.js'
 
@@ -34,9 +37,11 @@ export function heal (init: HealInit = {}): (components: HealComponents) => Heal
   return (components) => new HealService(init, components)
 }
 
-export { HealService, healChannel, type HealStatus } from './service.js'
+export { HealService, type HealStatus } from './service.js'
+export { plugin } from './plugin.js'
+export { healConfig } from './config.js'
+export { HEAL_EVENTS, type HealEvent, type HealEventType, type ProbeAnswer } from './events.js'
 export { decide, formatSplitView, type NodeView, type SplitView, type SplitGroup, type HealDecision } from './split-view.js'
 export { healOptions, MONITOR_NAME, SUPERVISOR_NAME, RPC } from './types.js'
-export type { HealInit, HealOptions, HealComponents, HealEvent, HealPlan, HealResult, ClusterView, ProbeResult } from './types.js'
-export { HealOptionError } from './errors.js'
-export { plugin } from './plugin.js'
+export type { HealInit, HealOptions, HealComponents, HealPlan, HealResult, ClusterView, ProbeResult } from './types.js'
+export { HealOptionError, HealRequestError, HEAL_ERRORS, type HealErrorCode } from './errors.js'

@@ -1,21 +1,23 @@
 /**
- * The `tekka` command's hook: with @tekka/heal installed, every node it
- * starts runs the heal service, configured by `cluster.autoheal`,
- * `cluster.autoheal_delay` and `cluster.autoclean`.
+ * The plugin the `tekka` command starts: the heal service on the node,
+ * configured by `cluster.autoheal`, `cluster.autoheal_delay` and
+ * `cluster.autoclean` (config.ts). The started instance is the service
+ * itself, so a caller of `startTekka` can read its `status()`.
  */
 import type { TekkaPlugin } from '@tekka/dist'
+import { healConfig } from './config.js'
+import { HEAL_ERRORS } from './errors.js'
 import { HealService } from './service.js'
+import type { HealInit } from './types.js'
 
-export const plugin: TekkaPlugin = {
+export const plugin: TekkaPlugin<HealInit, HealService> = {
   name: '@tekka/heal',
-  configKeys: ['cluster.autoheal', 'cluster.autoclean'],
-  async start (node, config) {
-    const service = new HealService({
-      autoheal: config.cluster.autoheal,
-      delay: config.cluster.autoheal_delay,
-      autoclean: config.cluster.autoclean
-    }, { node })
+  description: 'autoheal and autoclean',
+  config: healConfig,
+  errors: HEAL_ERRORS,
+  async start (components, settings) {
+    const service = new HealService(settings, components)
     await service.start()
-    return { stop: async () => { await service.stop() } }
+    return service
   }
 }

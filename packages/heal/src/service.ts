@@ -1,16 +1,20 @@
 /**
  * The heal service of one node: the node monitor under its supervisor, the
  * partition tracker, autoheal and autoclean, and the RPC functions peers
- * call (views, probes, the heal itself). `start` and `stop` are safe to call
- * twice; `stop` undoes everything `start` set up.
+ * call (views, probes, the heal itself). It reads link changes from the
+ * node's event stream and publishes its own there (events.ts). `start`
+ * and `stop` are safe to call twice; `stop` undoes everything `start` set
+ * up.
  */
-import { EventEmitter } from 'node:events'
-import { startGenServer, startSupervisor, stopServer, tekkaChannel, type Clock, type Logger, type Pid, type ProcessContext } from '@tekka/actors'
-import type { DistNode, MembershipEvent, NodeUpInfo } from '@tekka/dist'
+import { startGenServer, startSupervisor, stopServer, type LogLevel, type Logger, type Pid, type ProcessContext, type TekkaEvents } from '@tekka/actors'
 import { Autoclean } from './autoclean.js'
 import { Autoheal } from './autoheal.js'
-import { PartitionTracker, answerProbe, monitorServer, type MonitorHost, type MonitorMsg } from './node-monitor.js'
-import { MONITOR_NAME, RPC, SUPERVISOR_NAME, healOptions, type ClusterView, type HealComponents, type HealEvent, type HealInit, type HealOptions, type HealPlan, type ProbeResult } from './types.js'
+import { HealRequestError } from './errors.js'
+import type { HealEventType } from './events.js'
+import { monitorServer, type MonitorDeps, type MonitorMsg } from './node-monitor.js'
+import { PartitionTracker } from './partition-tracker.js'
+import { answerProbe } from './probe.js'
+import { MONITOR_NAME, RPC, SUPERVISOR_NAME, healOptions, type ClusterView, type HealComponents, type HealInit, type HealOptions, type HealPlan, type ProbeResult } from './types.js'
 
 export interface HealStatus {
   node: string
@@ -29,32 +33,22 @@ export interface HealStatus {
   down: Array<{ node: string, downFor: number, probe: ProbeResult | undefined }>
 }
 
-/**
- * Diagnostics channel `tekka:heal:event`: every heal event (partition,
- * probe, report, decision, heal, reboot, autoclean) with the node it
- * happened on, for tools that watch without parsing logs.
- */
-export const healChannel = tekkaChannel<{ node: string, event: HealEvent }>('tekka:heal:event')
-
-export class HealService extends EventEmitter implements MonitorHost {
-  readonly node: DistNode
+export class HealService implements MonitorDeps {
+  readonly components: HealComponents
   readonly opts: HealOptions
   readonly log: Logger
-  readonly clock: Clock
   readonly tracker: PartitionTracker
   readonly autoheal: Autoheal
   readonly autoclean: Autoclean
   #running = false
   #sup: Pid | undefined
-  #unsubscribe: (() => void) | undefined
+  #unsubscribe: Array<() => void> = []
 
   constructor (init: HealInit, components: HealComponents) {
-    super()
-    this.node = components.node
+    this.components = components
     this.opts = healOptions(init)
-    this.clock = components.clock ?? components.node.runtime.clock
-    this.log = components.logger ?? components.node.log.child('heal')
-    this.tracker = new PartitionTracker(this.node, this.clock, (e) => { this.publish(e) })
+    this.log = components.logger.child('heal')
+    this.tracker = new PartitionTracker(components, (type, payload, level) => { this.publish(type, payload, level) })
     this.autoheal = new Autoheal(this)
     this.autoclean = new Autoclean(this)
   }
@@ -66,26 +60,38 @@ export class HealService extends EventEmitter implements MonitorHost {
   async start (): Promise<void> {
     if (this.#running) return
     this.#running = true
-    const node = this.node
+    const c = this.components
     this.autoheal.start()
-    node.on('nodeup', this.#onNodeUp)
-    node.on('nodedown', this.#onNodeDown)
-    this.#unsubscribe = node.membership.subscribe(this.#onMembership)
-    node.register(RPC.view, () => this.autoheal.view())
-    node.register(RPC.probe, async function (this: ProcessContext, target: string) {
-      return await answerProbe(this, node, target, 2000)
+    this.#unsubscribe.push(
+      c.events.on('dist.nodeup', (e) => {
+        if (e.hidden) return
+        const verdict = this.tracker.nodeUp(e.peer, e.creation)
+        this.#tell({ t: 'nodeup', node: e.peer, creation: e.creation, verdict })
+      }),
+      c.events.on('dist.nodedown', (e) => {
+        if (e.hidden) return
+        this.tracker.nodeDown(e.peer)
+        this.#tell({ t: 'nodedown', node: e.peer, reason: e.reason })
+      }),
+      c.events.on('membership.change', (e) => {
+        if (e.status === 'leaving' && !c.membership.isMember(e.member)) this.#tell({ t: 'left', node: e.member })
+      })
+    )
+    c.rpc.register(RPC.view, () => this.autoheal.view())
+    c.rpc.register(RPC.probe, async function (this: ProcessContext, target: unknown) {
+      return await answerProbe(this, c, target, 2000)
     })
-    node.register(RPC.run, async (plan: HealPlan) => await this.autoheal.run(checkPlan(plan)))
-    node.register(RPC.shutdown, async (id: unknown, coordinator: unknown) => await this.autoheal.shutdown(str(id, 'id'), str(coordinator, 'coordinator')))
-    node.register(RPC.reboot, async (id: unknown, coordinator: unknown) => await this.autoheal.reboot(str(id, 'id'), str(coordinator, 'coordinator')))
-    node.register(RPC.healed, (id: unknown, rebooted: unknown) => { this.autoheal.healed(str(id, 'id'), strs(rebooted, 'rebooted')); return true })
+    c.rpc.register(RPC.run, async (plan: unknown) => await this.autoheal.run(checkPlan(plan)))
+    c.rpc.register(RPC.shutdown, async (id: unknown, coordinator: unknown) => await this.autoheal.shutdown(str(RPC.shutdown, id, 'id'), str(RPC.shutdown, coordinator, 'coordinator')))
+    c.rpc.register(RPC.reboot, async (id: unknown, coordinator: unknown) => await this.autoheal.reboot(str(RPC.reboot, id, 'id'), str(RPC.reboot, coordinator, 'coordinator')))
+    c.rpc.register(RPC.healed, (id: unknown, rebooted: unknown) => { this.autoheal.healed(str(RPC.healed, id, 'id'), strs(RPC.healed, rebooted, 'rebooted')); return true })
     let sup: Pid
     try {
-      sup = await startSupervisor(node.runtime, {
+      sup = await startSupervisor(c.runtime, {
         strategy: 'one_for_one',
         intensity: 10,
         period: 60_000,
-        children: [{ id: 'monitor', start: async (ctx) => await startGenServer(ctx, monitorServer, this, { name: MONITOR_NAME, link: true }) }]
+        children: [{ id: 'monitor', start: async (ctx) => await startGenServer(ctx, monitorServer, this as MonitorDeps, { name: MONITOR_NAME, link: true }) }]
       }, { name: SUPERVISOR_NAME })
     } catch (err) {
       await this.stop()
@@ -104,21 +110,18 @@ export class HealService extends EventEmitter implements MonitorHost {
   async stop (): Promise<void> {
     if (!this.#running) return
     this.#running = false
-    const node = this.node
+    const c = this.components
     this.autoheal.stop()
-    node.off('nodeup', this.#onNodeUp)
-    node.off('nodedown', this.#onNodeDown)
-    this.#unsubscribe?.()
-    this.#unsubscribe = undefined
-    for (const fn of Object.values(RPC)) node.rpc.unregister(fn)
+    for (const off of this.#unsubscribe.splice(0)) off()
+    for (const fn of Object.values(RPC)) c.rpc.unregister(fn)
     const sup = this.#sup
     this.#sup = undefined
-    if (sup !== undefined && node.runtime.isAlive(sup)) {
+    if (sup !== undefined && c.runtime.isAlive(sup)) {
       try {
-        await stopServer(node.runtime, sup, 'shutdown', 10_000)
+        await stopServer(c.runtime, sup, 'shutdown', 10_000)
       } catch (err) {
         // Already gone, or stuck: it must not outlive the service.
-        if (node.runtime.isAlive(sup)) node.runtime.exit(sup, 'kill')
+        if (c.runtime.isAlive(sup)) c.runtime.exit(sup, 'kill')
         this.log.debug('heal supervisor stop', { error: err as Error })
       }
     }
@@ -130,9 +133,10 @@ export class HealService extends EventEmitter implements MonitorHost {
   }
 
   status (): HealStatus {
-    const node = this.node
+    const c = this.components
+    const now = c.clock.now()
     return {
-      node: node.name,
+      node: c.node.name,
       autoheal: this.opts.autoheal,
       delay: this.opts.delay,
       autoclean: this.opts.autoclean,
@@ -140,7 +144,7 @@ export class HealService extends EventEmitter implements MonitorHost {
       leader: this.autoheal.healLeader(),
       busy: this.autoheal.busy,
       healing: this.autoheal.healing,
-      down: node.membership.nodelist('down').map((m) => ({ node: m, downFor: this.clock.now() - this.tracker.downSince(m), probe: this.tracker.probe(m)?.result }))
+      down: c.membership.nodelist('down').map((m) => ({ node: m, downFor: now - this.tracker.downSince(m), probe: this.tracker.probe(m)?.result }))
     }
   }
 
@@ -149,93 +153,41 @@ export class HealService extends EventEmitter implements MonitorHost {
     return this.autoheal.view()
   }
 
-  publish (e: HealEvent): void {
-    healChannel.publish({ node: this.node.name, event: e })
-    try {
-      this.emit('event', e)
-    } catch (err) {
-      this.log.warn('a heal event listener threw', { error: err as Error })
-    }
+  /** Publishes a heal event on the node's stream (the log is one of its readers). */
+  publish<K extends HealEventType> (type: K, payload: TekkaEvents[K], level: LogLevel): void {
+    this.components.events.publish(type, payload, level)
   }
-
-  // ---- MonitorHost ---------------------------------------------------------------
-
-  reportNow (): void {
-    this.autoheal.report(true)
-  }
-
-  onTick (ctx: ProcessContext): void {
-    this.autoheal.report(false)
-    if (this.autoclean.due()) {
-      ctx.spawn(async () => {
-        try {
-          await this.autoclean.check()
-        } catch (err) {
-          this.log.error('autoclean check failed', { error: err as Error })
-        }
-      })
-    }
-  }
-
-  onReport (_ctx: ProcessContext, from: string, partitions: string[], forwarded: boolean): void {
-    this.autoheal.onReport(from, partitions, forwarded)
-  }
-
-  onRound (ctx: ProcessContext): void {
-    this.autoheal.onRound(ctx)
-  }
-
-  onMemberLeft (node: string): void {
-    this.tracker.clear(node, 'no longer a member')
-    this.tracker.forget(node)
-  }
-
-  // ---- listeners -----------------------------------------------------------------
 
   #tell (msg: MonitorMsg): void {
-    this.node.send({ name: MONITOR_NAME, node: this.node.name }, msg)
-  }
-
-  #onNodeUp = (e: NodeUpInfo): void => {
-    if (e.hidden) return
-    const verdict = this.tracker.nodeUp(e.node, e.creation)
-    this.#tell({ t: 'nodeup', node: e.node, creation: e.creation, verdict })
-  }
-
-  #onNodeDown = (e: { node: string, reason: string, hidden: boolean }): void => {
-    if (e.hidden) return
-    this.tracker.nodeDown(e.node)
-    this.#tell({ t: 'nodedown', node: e.node, reason: e.reason })
-  }
-
-  #onMembership = (e: MembershipEvent): void => {
-    if (e.type === 'membership' && e.event === 'leaving' && !this.node.membership.isMember(e.node)) this.#tell({ t: 'left', node: e.node })
+    const c = this.components
+    c.runtime.send({ name: MONITOR_NAME, node: c.node.name }, msg)
   }
 }
 
-function str (v: unknown, what: string): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 512) throw new TypeError(`${what} must be a non-empty string`)
+function str (request: string, v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 512) throw new HealRequestError(request, `${what} must be a non-empty string`)
   return v
 }
 
-function strs (v: unknown, what: string): string[] {
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new TypeError(`${what} must be a list of node names`)
+function strs (request: string, v: unknown, what: string): string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new HealRequestError(request, `${what} must be a list of node names`)
   return v as string[]
 }
 
 /** A plan from the leader, checked before anything is rebooted for it. */
 function checkPlan (v: unknown): HealPlan {
+  const r = RPC.run
+  if (typeof v !== 'object' || v === null) throw new HealRequestError(r, 'the heal plan must be an object')
   const p = v as Partial<HealPlan>
-  if (typeof p !== 'object' || p === null) throw new TypeError('heal plan must be an object')
   const plan: HealPlan = {
-    id: str(p.id, 'plan.id'),
-    leader: str(p.leader, 'plan.leader'),
-    coordinator: str(p.coordinator, 'plan.coordinator'),
-    survivors: strs(p.survivors, 'plan.survivors'),
-    victims: strs(p.victims, 'plan.victims'),
-    tainted: strs(p.tainted ?? [], 'plan.tainted'),
+    id: str(r, p.id, 'plan.id'),
+    leader: str(r, p.leader, 'plan.leader'),
+    coordinator: str(r, p.coordinator, 'plan.coordinator'),
+    survivors: strs(r, p.survivors, 'plan.survivors'),
+    victims: strs(r, p.victims, 'plan.victims'),
+    tainted: strs(r, p.tainted ?? [], 'plan.tainted'),
     splitView: p.splitView as HealPlan['splitView']
   }
-  if (plan.victims.some((x) => plan.survivors.includes(x))) throw new TypeError('heal plan: a node cannot be both survivor and victim')
+  if (plan.victims.some((x) => plan.survivors.includes(x))) throw new HealRequestError(r, 'a node cannot be both survivor and victim')
   return plan
 }

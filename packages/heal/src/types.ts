@@ -1,11 +1,13 @@
 /**
  * The heal service's contract: its options (with the defaults applied in one
- * place), the events it publishes, and the names it uses on the wire. Types
- * and constants only.
+ * place), the components it takes from the node, what its parts share
+ * (`HealHost`), and the names it uses on the wire. Types and constants only.
  */
-import type { Clock, Logger } from '@tekka/actors'
-import type { DistNode } from '@tekka/dist'
+import type { LogLevel, Logger, TekkaEvents } from '@tekka/actors'
+import type { NodeComponents } from '@tekka/dist'
+import type { HealEventType } from './events.js'
 import type { NodeView, SplitView } from './split-view.js'
+import type { PartitionTracker } from './partition-tracker.js'
 import { HealOptionError } from './errors.js'
 
 export interface HealInit {
@@ -27,13 +29,12 @@ export interface HealInit {
 
 export type HealOptions = Required<HealInit>
 
-export interface HealComponents {
-  node: DistNode
-  /** Default: the node's clock. */
-  clock?: Clock
-  /** Default: the node's logger, child `heal`. */
-  logger?: Logger
-}
+/**
+ * What the heal service uses of a node (`node.components` has it all): its
+ * identity, clock, logger (the service takes a child `heal`), event stream,
+ * processes, links, RPC, member table and applications.
+ */
+export type HealComponents = Pick<NodeComponents, 'node' | 'clock' | 'logger' | 'events' | 'runtime' | 'net' | 'rpc' | 'membership' | 'applications'>
 
 /** The defaults, applied in one place. */
 export function healOptions (init: HealInit = {}): HealOptions {
@@ -54,6 +55,20 @@ export function healOptions (init: HealInit = {}): HealOptions {
     if (o[k] === 0) throw new HealOptionError(k, `heal option ${k} must be > 0`)
   }
   return o
+}
+
+/**
+ * What the node monitor, autoheal and autoclean get from the service that
+ * owns them: the node's components, the options, the logger for what is
+ * not an event, the partition tracker they share, and the publisher of
+ * heal events.
+ */
+export interface HealHost {
+  readonly components: HealComponents
+  readonly opts: HealOptions
+  readonly log: Logger
+  readonly tracker: PartitionTracker
+  publish<K extends HealEventType>(type: K, payload: TekkaEvents[K], level: LogLevel): void
 }
 
 /** What a probe of a member that went down found. */
@@ -94,20 +109,6 @@ export interface HealResult {
   rebooted: string[]
   failed: Array<{ node: string, error: string }>
 }
-
-/**
- * Events, published on `HealService` as `'event'` (and partition events on
- * the membership too), so an operator or a test can see why the cluster did
- * what it did.
- */
-export type HealEvent =
-  | { type: 'partition', event: 'occurred' | 'healed', node: string, reason: string }
-  | { type: 'probe', node: string, result: ProbeResult, answers: Array<{ node: string, up: boolean, creation?: number }> }
-  | { type: 'report', to: string, partitions: string[] }
-  | { type: 'decision', id: string, decision: 'none' | 'wait' | 'heal', reason?: string, views: ClusterView[], plan?: HealPlan }
-  | { type: 'heal', id: string, phase: 'started' | 'done' | 'partial' | 'failed', plan: HealPlan, result?: HealResult, error?: string }
-  | { type: 'reboot', id: string, phase: 'shutdown' | 'rebooted' | 'watchdog', coordinator: string, partitions?: string[], failedApps?: string[] }
-  | { type: 'autoclean', node: string, downFor: number }
 
 /** Registered name of the node monitor on every node. */
 export const MONITOR_NAME = 'tekka_heal_monitor'

@@ -27,9 +27,11 @@ test('a member down for longer than autoclean is removed everywhere (the leader 
     const after = sim.now - down
     assert.ok(after >= 10_000 && after <= 10_000 * 1.25 + 4000, `removed ${after} ms after it went down`)
     for (const n of [n2, n3, n4]) assert.equal(names(n), [n2.name, n3.name, n4.name])
-    const cleaned = sim.events.filter((r) => r.e.type === 'autoclean')
+    const cleaned = sim.events.filter((r) => r.e.type === 'heal.autoclean')
     assert.is(cleaned.length, 1, 'one node acted')
     assert.is(cleaned[0]!.node, n2.name, 'the coordinator (oldest member up) did')
+    const e = cleaned[0]!.e
+    assert.ok(e.type === 'heal.autoclean' && e.member === n1.name && e.downFor > 10_000 && e.level === 'warn', `heal.autoclean names the member removed: ${JSON.stringify(e)}`)
     assert.is(sim.converged(), undefined)
   } finally {
     sim.teardown()
@@ -44,7 +46,7 @@ test('a member that only one node cannot reach is kept', async () => {
     sim.cut([[n1.name, n4.name], [n4.name, n1.name]])
     await sim.run(40_000)
     for (const n of sim.nodes) assert.ok(names(n).includes(n4.name), `${n.name} still lists ${n4.name}`)
-    assert.equal(sim.events.filter((r) => r.e.type === 'autoclean'), [])
+    assert.equal(sim.events.filter((r) => r.e.type === 'heal.autoclean'), [])
   } finally {
     sim.teardown()
   }

@@ -3,7 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SimCluster, type SimConfig, type SimNode } from './sim/cluster.js'
-import type { HealEvent, HealPlan } from '../src/index.js'
+import type { HealEvent, HealEventType, HealPlan } from '../src/index.js'
 
 const base: SimConfig = { seed: 11, nodes: 5, tickTime: 2000, delay: 2000, autoclean: 0, quantum: 20, verbose: process.env.TEKKA_SIM_VERBOSE === '1' }
 
@@ -21,9 +21,9 @@ function apart (groups: SimNode[][]): Array<[string, string]> {
   return out
 }
 
-const rebooted = (sim: SimCluster): string[] => sim.events.flatMap((r) => r.e.type === 'reboot' && r.e.phase === 'shutdown' ? [r.node] : []).sort()
+const rebooted = (sim: SimCluster): string[] => sim.events.flatMap((r) => r.e.type === 'heal.reboot' && r.e.phase === 'shutdown' ? [r.node] : []).sort()
 const starts = (n: SimNode): number => n.dist.applications.list().find((a) => a.name === 'sim-app')!.starts
-const of = <T extends HealEvent['type']>(sim: SimCluster, type: T): Array<Extract<HealEvent, { type: T }>> =>
+const of = <T extends HealEventType>(sim: SimCluster, type: T): Array<Extract<HealEvent, { type: T }>> =>
   sim.events.flatMap((r) => r.e.type === type ? [r.e as Extract<HealEvent, { type: T }>] : [])
 
 async function splitAndHeal (sim: SimCluster, groups: SimNode[][], ms = 6000): Promise<number> {
@@ -45,14 +45,25 @@ test('3|2: the minority is rebooted once, the majority never; decision, heal and
     assert.equal(rebooted(sim), [n2.name, n4.name])
     for (const n of [n2, n4]) assert.is(starts(n), 2, `${n.name} started twice in all`)
     for (const n of [n1, n3, n5]) assert.is(starts(n), 1, `${n.name} never restarted`)
-    const plans = of(sim, 'decision').filter((d) => d.decision === 'heal').map((d) => d.plan!)
+    const plans = of(sim, 'heal.decision').filter((d) => d.decision === 'heal').map((d) => d.plan!)
     assert.is(plans.length, 1, 'one heal decided')
     assert.equal(plans[0]!.survivors, [n1.name, n3.name, n5.name])
     assert.is(plans[0]!.coordinator, n1.name)
     assert.is(plans[0]!.leader, n1.name)
-    const kinds = sim.events.filter((r) => r.e.type === 'heal' || r.e.type === 'reboot' || (r.e.type === 'decision' && r.e.decision === 'heal'))
-      .map((r) => `${r.e.type}:${'phase' in r.e ? r.e.phase : 'heal'}`)
-    assert.equal(kinds, ['decision:heal', 'heal:started', 'reboot:shutdown', 'reboot:shutdown', 'reboot:rebooted', 'reboot:rebooted', 'heal:done'])
+    const kinds = sim.events.filter((r) => r.e.type === 'heal.heal' || r.e.type === 'heal.reboot' || (r.e.type === 'heal.decision' && r.e.decision === 'heal'))
+      .map((r) => `${r.e.type}:${'phase' in r.e ? r.e.phase : 'heal'}@${r.e.node === n1.name ? 'n1' : 'minority'}`)
+    assert.equal(kinds, ['heal.decision:heal@n1', 'heal.heal:started@n1', 'heal.reboot:shutdown@minority', 'heal.reboot:shutdown@minority', 'heal.reboot:rebooted@minority', 'heal.reboot:rebooted@minority', 'heal.heal:done@n1'])
+    // The decision carries its inputs: a view from every member, the partitions as each side saw them.
+    const decision = of(sim, 'heal.decision').find((d) => d.decision === 'heal')!
+    assert.equal(decision.views.map((v) => v.node).sort(), sim.nodes.map((n) => n.name).sort())
+    assert.equal(decision.views.find((v) => v.node === n2.name)!.partitioned, [n1.name, n3.name, n5.name])
+    assert.equal(decision.level, 'info')
+    // Each minority node reported its partitions; once its link to n1 was back, to n1 (the leader), with all three.
+    for (const n of [n2, n4]) {
+      const last = sim.events.filter((r) => r.node === n.name && r.e.type === 'heal.report').pop()?.e
+      assert.ok(last?.type === 'heal.report', `${n.name} reported`)
+      assert.equal({ to: last.to, partitions: last.partitions }, { to: n1.name, partitions: [n1.name, n3.name, n5.name] }, `${n.name}'s last report`)
+    }
     assert.ok(took <= 2000 + 8000, `healed ${took} ms after the partition ended`)
   } finally {
     sim.teardown()
@@ -84,7 +95,7 @@ test('2|2|1 and a bridge node: every node outside the surviving group is reboote
     const [n1, n2, n3, n4, n5] = sim.nodes as [SimNode, SimNode, SimNode, SimNode, SimNode]
     await splitAndHeal(sim, [[n1], [n2, n4], [n3, n5]])
     assert.equal(rebooted(sim), [n1.name, n3.name, n5.name])
-    assert.is(of(sim, 'heal').filter((h) => h.phase === 'started').length, 1, 'one heal')
+    assert.is(of(sim, 'heal.heal').filter((h) => h.phase === 'started').length, 1, 'one heal')
   } finally {
     sim.teardown()
   }
@@ -97,7 +108,7 @@ test('2|2|1 and a bridge node: every node outside the surviving group is reboote
     await sim.run(6000)
     sim.restore(pairs)
     await sim.runUntil(() => sim.converged(), 30_000, 'one cluster')
-    const plan = of(sim, 'decision').find((d) => d.decision === 'heal')!.plan!
+    const plan = of(sim, 'heal.decision').find((d) => d.decision === 'heal')!.plan!
     assert.equal(plan.survivors, [n1.name, n2.name])
     assert.equal(plan.tainted, [n3.name])
     assert.equal(rebooted(sim), [n3.name, n4.name, n5.name])
@@ -121,7 +132,7 @@ test('a partition that flaps faster than the delay is healed once, after it sett
     }
     await sim.runUntil(() => sim.converged(), 30_000, 'one cluster')
     await sim.run(10_000)
-    const heals = sim.events.filter((r) => r.e.type === 'heal' && r.e.phase === 'started')
+    const heals = sim.events.filter((r) => r.e.type === 'heal.heal' && r.e.phase === 'started')
     assert.is(heals.length, 1, 'one heal')
     assert.ok(heals[0]!.t > last, 'after the last flap')
     assert.equal(rebooted(sim), [n4.name, n5.name])
@@ -162,7 +173,7 @@ test('a heal whose coordinator dies half-way is taken up again: the minority end
     // n1 (leader and coordinator) dies as soon as the minority has stopped.
     let struck = false
     sim.onEvent = (r) => {
-      if (!struck && r.e.type === 'reboot' && r.e.phase === 'shutdown') {
+      if (!struck && r.e.type === 'heal.reboot' && r.e.phase === 'shutdown') {
         struck = true
         sim.crash(n1)
       }
@@ -177,10 +188,10 @@ test('a heal whose coordinator dies half-way is taken up again: the minority end
     await sim.restart(n1)
     await sim.runUntil(() => sim.converged(), 60_000, 'one cluster')
     for (const n of [n4, n5]) assert.ok(n.dist.applications.list()[0]!.running, `${n.name} runs its application`)
-    const heals = of(sim, 'heal').filter((h) => h.phase === 'started')
+    const heals = of(sim, 'heal.heal').filter((h) => h.phase === 'started')
     assert.ok(heals.length >= 2, 'the heal was tried again')
     const byHeal = new Map<string, number>()
-    for (const r of sim.events) if (r.e.type === 'reboot' && r.e.phase === 'shutdown') byHeal.set(`${r.node} ${r.e.id}`, (byHeal.get(`${r.node} ${r.e.id}`) ?? 0) + 1)
+    for (const r of sim.events) if (r.e.type === 'heal.reboot' && r.e.phase === 'shutdown') byHeal.set(`${r.node} ${r.e.id}`, (byHeal.get(`${r.node} ${r.e.id}`) ?? 0) + 1)
     assert.ok([...byHeal.values()].every((c) => c === 1), 'never stopped twice for one heal')
     assert.not.ok(rebooted(sim).includes(n2.name) || rebooted(sim).includes(n3.name), 'the majority was not rebooted')
   } finally {
@@ -208,7 +219,7 @@ test('links that never settle (a node restarting in a loop) delay a heal, but no
     }
     assert.ok(healed !== undefined, 'the minority was rebooted')
     assert.ok(healed - ended <= 8 * 2000, `healed ${healed - ended} ms after the partition ended`)
-    assert.ok(of(sim, 'decision').some((d) => d.decision === 'wait' && /quiet/.test(d.reason ?? '')), 'it waited for quiet first')
+    assert.ok(of(sim, 'heal.decision').some((d) => d.decision === 'wait' && /quiet/.test(d.reason ?? '')), 'it waited for quiet first')
     assert.not.ok(rebooted(sim).includes(n1.name) || rebooted(sim).includes(n2.name), 'the majority was not rebooted')
   } finally {
     sim.teardown()

@@ -1,13 +1,14 @@
 // Partition detection by the node monitor, on the simulated cluster (real
 // kernel, membership and heal code, in-memory network, simulated clock):
 // a member that comes back with the same incarnation is a partition, on both
-// sides, shown by `cluster status` and published; a restart is not; the
+// sides, shown by `cluster status` and published on the node's event stream
+// (and so on diagnostics channel tekka:event); a restart is not; the
 // indirect probe tells a link cut on one side from a dead node.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as diagnosticsChannel from 'node:diagnostics_channel'
+import { EVENT_CHANNEL, type TekkaEvent } from '@tekka/actors'
 import type { MembershipEvent } from '@tekka/dist'
-import type { HealEvent } from '../src/index.js'
 import { SimCluster, type SimConfig } from './sim/cluster.js'
 
 const base: SimConfig = { seed: 7, nodes: 3, tickTime: 2000, delay: 2000, autoclean: 0, quantum: 20, verbose: process.env.TEKKA_SIM_VERBOSE === '1' }
@@ -32,8 +33,8 @@ test('a restarted member is not a partition', async () => {
     await sim.restart(c)
     await sim.runUntil(() => sim.converged(), 20_000, 'back in the cluster')
     await sim.run(5000)
-    assert.equal(sim.events.filter((r) => r.e.type === 'partition'), [], 'no partition event')
-    assert.equal(sim.events.filter((r) => r.e.type === 'reboot'), [], 'nobody rebooted')
+    assert.equal(sim.events.filter((r) => r.e.type === 'heal.partition'), [], 'no partition event')
+    assert.equal(sim.events.filter((r) => r.e.type === 'heal.reboot'), [], 'nobody rebooted')
   } finally {
     sim.teardown()
   }
@@ -45,9 +46,9 @@ test('a partition that ends is recorded on both sides, shown by cluster status, 
     const [a, b, c] = sim.nodes as [typeof sim.nodes[0], typeof sim.nodes[0], typeof sim.nodes[0]]
     const seen: MembershipEvent[] = []
     a.dist.membership.subscribe((e) => { seen.push(e) })
-    const diag: Array<{ node: string, event: HealEvent }> = []
-    const onDiag = (m: unknown): void => { diag.push(m as { node: string, event: HealEvent }) }
-    diagnosticsChannel.subscribe('tekka:heal:event', onDiag)
+    const diag: TekkaEvent[] = []
+    const onDiag = (m: unknown): void => { diag.push(m as TekkaEvent) }
+    diagnosticsChannel.subscribe(EVENT_CHANNEL, onDiag)
     const cut = [...both(a.name, c.name), ...both(b.name, c.name)]
     sim.cut(cut)
     await sim.run(6000)
@@ -60,12 +61,14 @@ test('a partition that ends is recorded on both sides, shown by cluster status, 
     assert.equal(b.dist.membership.status().partitions, [c.name], 'b records c')
     assert.equal(c.dist.membership.status().partitions, [a.name, b.name], 'c records both')
     assert.equal(a.heal.partitions(), [c.name])
-    assert.ok(seen.some((e) => e.type === 'partition' && e.event === 'occurred' && e.node === c.name), 'published to subscribers')
-    diagnosticsChannel.unsubscribe('tekka:heal:event', onDiag)
-    assert.ok(diag.some((d) => d.node === a.name && d.event.type === 'partition' && d.event.event === 'occurred' && d.event.node === c.name), 'and on diagnostics channel tekka:heal:event')
-    // Reported to the leader, which does nothing with autoheal off.
+    assert.ok(seen.some((e) => e.type === 'partition' && e.event === 'occurred' && e.node === c.name), 'published to membership subscribers')
+    const occurred = sim.events.filter((r) => r.e.type === 'heal.partition' && r.e.event === 'occurred').map((r) => `${r.e.node} ${r.e.type === 'heal.partition' ? r.e.peer : ''} ${r.e.level}`).sort()
+    assert.equal(occurred, [`${a.name} ${c.name} warn`, `${b.name} ${c.name} warn`, `${c.name} ${a.name} warn`, `${c.name} ${b.name} warn`], 'heal.partition on each node\'s stream, at warn')
+    diagnosticsChannel.unsubscribe(EVENT_CHANNEL, onDiag)
+    assert.ok(diag.some((d) => d.node === a.name && d.type === 'heal.partition' && d.event === 'occurred' && d.peer === c.name), 'and on diagnostics channel tekka:event')
+    // Autoheal off: nothing is reported, decided or rebooted.
     await sim.run(10_000)
-    assert.equal(sim.events.filter((r) => r.e.type === 'reboot' || r.e.type === 'heal'), [])
+    assert.equal(sim.events.filter((r) => r.e.type === 'heal.report' || r.e.type === 'heal.decision' || r.e.type === 'heal.heal' || r.e.type === 'heal.reboot'), [])
     assert.equal(c.dist.membership.status().partitions, [a.name, b.name], 'still recorded')
     // A restart of c ends the partition with its old incarnation.
     sim.crash(c)
@@ -83,7 +86,7 @@ test('indirect probe: a link cut on one side only is told from a dead node', asy
   try {
     const [a, b, c] = sim.nodes as [typeof sim.nodes[0], typeof sim.nodes[0], typeof sim.nodes[0]]
     const probes = (): Array<{ node: string, about: string, result: string }> =>
-      sim.events.flatMap((r) => r.e.type === 'probe' ? [{ node: r.node, about: r.e.node, result: r.e.result }] : [])
+      sim.events.flatMap((r) => r.e.type === 'heal.probe' ? [{ node: r.e.node, about: r.e.peer, result: r.e.result }] : [])
     // Only the a-c link: b still reaches both.
     sim.cut(both(a.name, c.name))
     await sim.runUntil(() => probes().length >= 2 ? undefined : 'no probes yet', 15_000, 'probes')

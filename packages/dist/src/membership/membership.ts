@@ -193,7 +193,8 @@ export class Membership {
 
   #publish (e: MembershipEvent): void {
     if (e.type === 'membership') this.#d.events.publish('membership.change', { member: e.node, status: e.event }, e.event === 'down' ? 'warn' : 'info')
-    else this.#d.events.publish('membership.partition', { peer: e.node, event: e.event }, e.event === 'occurred' ? 'warn' : 'info')
+    // At debug: whoever reports a partition (heal's node monitor) publishes its own event with the reason, which the log shows.
+    else this.#d.events.publish('membership.partition', { peer: e.node, event: e.event }, 'debug')
   }
 
   /** For autoheal: marks `node` healing (or not); publishes `healing`. */

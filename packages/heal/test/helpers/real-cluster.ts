@@ -33,7 +33,7 @@ export interface RealClusterOptions {
   delay: number
   /** `cluster.autoclean`, e.g. `5m`. */
   autoclean?: string
-  /** Node log level (`TEKKA_LOG`): warn shows every heal decision. */
+  /** Node log level (`TEKKA_LOG`, default info: heal decisions and reboots are logged at info). */
   log?: string
   /** Names started later by a test (`spawn`): their ports and addresses are reserved too. */
   spare?: string[]
@@ -95,7 +95,7 @@ export class RealCluster {
         '--set', `cluster.autoheal_delay=${this.opts.delay}ms`,
         '--set', `cluster.autoclean=${this.opts.autoclean ?? '5m'}`,
         APP],
-      env: { TEKKA_LOG: this.opts.log ?? process.env.TEKKA_HEAL_TEST_LOG ?? 'warn' },
+      env: { TEKKA_LOG: this.opts.log ?? process.env.TEKKA_HEAL_TEST_LOG ?? 'info' },
       name
     })
     this.procs.set(name, p)

@@ -8,9 +8,10 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { onExit } from '@tekka/testing/exit-hooks'
 import { createLogger, formatRecord, type LogLevel, type LogRecord, type Logger } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
-import { HealService, type HealEvent, type HealInit } from '../../src/index.js'
+import { HEAL_EVENTS, HealService, type HealEvent, type HealInit } from '../../src/index.js'
 import { NodeClock, SimClock } from '@tekka/testing/sim/clock'
 import { SimNetwork } from '@tekka/testing/sim/network'
 import { Rng } from '@tekka/testing/sim/rng'
@@ -44,6 +45,8 @@ export class SimNode {
   clock!: NodeClock
   /** When the current incarnation started. */
   since = 0
+  /** Unsubscribes the cluster's recorders from this incarnation's event stream. */
+  unsubscribe: Array<() => void> = []
 
   constructor (index: number) {
     this.name = `s${index}@127.0.1.${index}`
@@ -53,6 +56,25 @@ export class SimNode {
 
 const LOG_KEPT = 400
 
+let sharedDataDir: string | undefined
+
+/**
+ * The nodes' data dir (their member tables), one per test process, in
+ * memory where there is /dev/shm. Every cluster of the process uses it in
+ * turn: a cluster's teardown removes its nodes' tables, so the next one
+ * starts without any; the directory goes when the process exits.
+ */
+function dataDir (): string {
+  if (sharedDataDir === undefined) {
+    const dir = sharedDataDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tekka-sim-'))
+    onExit(() => { rmSync(dir, { recursive: true, force: true }) })
+  }
+  return sharedDataDir
+}
+
+/** A log line or a heal event, kept unformatted: the tail is only printed for a failing seed. */
+type TailEntry = { t: number, r: LogRecord } | { t: number, e: HealEvent }
+
 export class SimCluster {
   readonly cfg: SimConfig
   readonly clock = new SimClock()
@@ -60,8 +82,10 @@ export class SimCluster {
   readonly net: SimNetwork
   readonly nodes: SimNode[] = []
   readonly events: RecordedEvent[] = []
+  /** `heal.reboot` events so far (counted as they come: the invariants ask every 250 ms). */
+  reboots = 0
   readonly links: LinkEvent[] = []
-  readonly #logs: string[] = []
+  readonly #tail: TailEntry[] = []
   /** Called with every heal event as it happens (to inject faults mid-heal). */
   onEvent: ((r: RecordedEvent) => void) | undefined
   readonly #dataDir: string
@@ -72,7 +96,7 @@ export class SimCluster {
     this.rng = new Rng(cfg.seed)
     this.net = new SimNetwork(this.clock, this.rng.fork(), cfg.latency)
     this.#rngNodes = this.rng.fork()
-    this.#dataDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tekka-sim-'))
+    this.#dataDir = dataDir()
     for (let i = 1; i <= cfg.nodes; i++) this.nodes.push(new SimNode(i))
   }
 
@@ -86,17 +110,21 @@ export class SimCluster {
     return this.clock.now()
   }
 
-  /** The last log lines of every node, with simulated times. */
+  /** The last log lines and heal events of every node, with simulated times. */
   logTail (): string {
-    return this.#logs.join('\n')
+    return this.#tail.map(formatTail).join('\n')
+  }
+
+  #keep (entry: TailEntry): void {
+    this.#tail.push(entry)
+    if (this.#tail.length > LOG_KEPT) this.#tail.shift()
   }
 
   #logger (name: string, level: LogLevel): Logger {
     return createLogger(name, (r: LogRecord) => {
-      const line = `[${(this.clock.now() / 1000).toFixed(3)}] ${formatRecord(r).replace(/^\S+ /, '')}`
-      if (this.cfg.verbose) process.stderr.write(line + '\n')
-      this.#logs.push(line)
-      if (this.#logs.length > LOG_KEPT) this.#logs.shift()
+      const entry = { t: this.clock.now(), r }
+      if (this.cfg.verbose) process.stderr.write(formatTail(entry) + '\n')
+      this.#keep(entry)
     }, level)
   }
 
@@ -122,7 +150,9 @@ export class SimCluster {
       cookie: 'sim',
       transport: this.net.transport(n.host),
       clock,
-      logger: this.#logger(`${n.name}`, verbose ? 'info' : 'error'),
+      // Verbose: every line, events included (the log reads the stream). Else only the heal
+      // events are kept for the tail (recorded below), and what the heal service logs itself.
+      logger: this.#logger(`${n.name}`, verbose ? 'debug' : 'error'),
       creation: 1 + this.#rngNodes.int(2 ** 32 - 2),
       tickTime: this.cfg.tickTime,
       handshakeTimeout: 3000,
@@ -138,15 +168,20 @@ export class SimCluster {
       rpcTimeout: 3000,
       healTimeout: 10_000,
       ...this.cfg.heal
-    }, { node: n.dist, logger: this.#logger(`${n.name}:heal`, verbose ? 'debug' : 'info') })
+    }, { ...n.dist.components, logger: this.#logger(`${n.name}`, verbose ? 'debug' : 'info') })
     const inc = n.inc
-    n.heal.on('event', (e: HealEvent) => {
-      const r = { t: this.clock.now(), node: n.name, inc, e }
-      this.events.push(r)
-      this.onEvent?.(r)
-    })
-    n.dist.on('nodeup', (e: { node: string, hidden: boolean }) => { if (!e.hidden) this.links.push({ t: this.clock.now(), node: n.name, inc, peer: e.node, type: 'up' }) })
-    n.dist.on('nodedown', (e: { node: string, reason: string, hidden: boolean }) => { if (!e.hidden) this.links.push({ t: this.clock.now(), node: n.name, inc, peer: e.node, type: 'down', reason: e.reason }) })
+    const events = n.dist.events
+    n.unsubscribe = [
+      events.on(HEAL_EVENTS, (e) => {
+        const r: RecordedEvent = { t: this.clock.now(), node: n.name, inc, e }
+        this.events.push(r)
+        if (e.type === 'heal.reboot') this.reboots++
+        if (!verbose) this.#keep({ t: r.t, e })
+        this.onEvent?.(r)
+      }),
+      events.on('dist.nodeup', (e) => { if (!e.hidden) this.links.push({ t: this.clock.now(), node: n.name, inc, peer: e.peer, type: 'up' }) }),
+      events.on('dist.nodedown', (e) => { if (!e.hidden) this.links.push({ t: this.clock.now(), node: n.name, inc, peer: e.peer, type: 'down', reason: e.reason }) })
+    ]
     await n.heal.start()
     n.alive = true
   }
@@ -157,7 +192,7 @@ export class SimCluster {
     n.alive = false
     this.net.crash(n.host)
     n.clock.kill()
-    n.dist.removeAllListeners()
+    for (const off of n.unsubscribe.splice(0)) off()
     void n.heal.stop()
     void n.dist.membership.stop()
     for (const pid of n.dist.runtime.processes()) n.dist.runtime.exit(pid, 'kill')
@@ -224,34 +259,66 @@ export class SimCluster {
    * With `allowDead`, a node that is dead for good may still be listed (down).
    */
   converged (allowDead = false): string | undefined {
-    const live = this.nodes.filter((n) => n.alive)
-    const expect = live.map((n) => n.name).sort()
-    const dead = new Set(this.nodes.filter((n) => !n.alive).map((n) => n.name))
+    // Runs every 250 ms of simulated time on every node: nothing is allocated unless a check fails.
+    const live: SimNode[] = []
+    for (const n of this.nodes) if (n.alive) live.push(n)
+    const isDead = (x: string): boolean => allowDead && this.nodes.some((n) => !n.alive && n.name === x)
     for (const n of live) {
       const m = n.dist.membership
-      // Cheap checks first (this runs every few hundred ms of simulated time).
-      if (m.partitions().length > 0 && !allowDead) return `${n.name} has partitions with ${m.partitions().join(',')}`
-      for (const x of expect) if (x !== n.name && !n.dist.kernel.isConnected(x)) return `${n.name} has no link to ${x}`
+      const partitions = m.partitions()
+      if (partitions.length > 0 && !allowDead) return `${n.name} has partitions with ${partitions.join(',')}`
+      const net = n.dist.components.net
+      for (const x of live) if (x !== n && !net.isConnected(x.name)) return `${n.name} has no link to ${x.name}`
       const members = m.members()
-      const names = members.map((x) => x.node).filter((x) => !(allowDead && dead.has(x))).sort()
-      if (names.join() !== expect.join()) return `${n.name} lists [${names.join(',')}], expected [${expect.join(',')}]`
-      const off = members.filter((x) => x.status !== 'up' && !(allowDead && dead.has(x.node) && x.status === 'down'))
-      if (off.length > 0) return `${n.name} sees ${off.map((x) => `${x.node}:${x.status}`).join(',')}`
-      const parts = [...new Set([...m.partitions(), ...n.heal.partitions()])].filter((x) => !(allowDead && dead.has(x)))
-      if (parts.length > 0) return `${n.name} has partitions with ${parts.join(',')}`
-      const stopped = n.dist.applications.list().filter((a) => !a.running)
-      if (stopped.length > 0) return `${n.name}: ${stopped.map((a) => a.name).join(',')} not running`
+      let listed = 0
+      let unexpected = false
+      for (const x of members) {
+        if (isDead(x.node)) continue
+        listed++
+        if (!live.some((l) => l.name === x.node)) unexpected = true
+      }
+      if (unexpected || listed !== live.length) {
+        const names = members.map((x) => x.node).filter((x) => !isDead(x)).sort()
+        return `${n.name} lists [${names.join(',')}], expected [${live.map((l) => l.name).sort().join(',')}]`
+      }
+      for (const x of members) {
+        if (x.status !== 'up' && !(isDead(x.node) && x.status === 'down')) {
+          const off = members.filter((y) => y.status !== 'up' && !(isDead(y.node) && y.status === 'down'))
+          return `${n.name} sees ${off.map((y) => `${y.node}:${y.status}`).join(',')}`
+        }
+      }
+      const healParts = n.heal.partitions()
+      if (partitions.some((x) => !isDead(x)) || healParts.some((x) => !isDead(x))) {
+        const parts = [...new Set([...partitions, ...healParts])].filter((x) => !isDead(x))
+        return `${n.name} has partitions with ${parts.join(',')}`
+      }
+      for (const a of n.dist.applications.list()) {
+        if (!a.running) return `${n.name}: ${n.dist.applications.list().filter((b) => !b.running).map((b) => b.name).join(',')} not running`
+      }
       if (n.heal.autoheal.healing !== undefined) return `${n.name} is being healed (${n.heal.autoheal.healing})`
     }
     return undefined
   }
 
-  /** Stops everything at once (no graceful goodbyes: the clock is thrown away). */
+  /**
+   * Stops everything at once: no graceful goodbyes and no stop() (the clock
+   * is thrown away, so nothing of this cluster runs again), and the
+   * nodes' member tables are removed for the next cluster.
+   */
   teardown (): void {
     for (const n of this.nodes) {
-      if (n.alive) this.crash(n)
+      n.alive = false
+      n.clock?.kill()
+      for (const off of n.unsubscribe.splice(0)) off()
     }
     this.net.clear()
-    rmSync(this.#dataDir, { recursive: true, force: true })
+    for (const n of this.nodes) rmSync(join(this.#dataDir, n.name), { recursive: true, force: true })
   }
+}
+
+function formatTail (x: TailEntry): string {
+  const at = `[${(x.t / 1000).toFixed(3)}]`
+  if ('r' in x) return `${at} ${formatRecord(x.r).replace(/^\S+ /, '')}`
+  const { type, node, time: _time, level, ...fields } = x.e as unknown as { type: string, node: string, time: number, level: LogLevel } & Record<string, unknown>
+  return `${at} ${formatRecord({ time: 0, level, name: `${node}:event`, msg: type, fields }).replace(/^\S+ /, '')}`
 }

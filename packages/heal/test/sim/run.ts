@@ -12,7 +12,7 @@
  * - Once: no node stops (or starts again) its applications twice for one
  *   heal, and every stop and start of an application is a heal's.
  *
- * Replay one seed: TEKKA_SIM_SEED=<seed> node packages/heal/dist/test/sim.test.js
+ * Replay one seed: TEKKA_SIM_SEED=<seed> node packages/heal/build/test/sim.test.js
  * (TEKKA_SIM_VERBOSE=1 prints every log line with its simulated time).
  */
 import { SimCluster, type SimConfig } from './cluster.js'
@@ -110,7 +110,7 @@ export async function runSeed (seed: number, verbose = false): Promise<SeedResul
     schedule: schedule !== undefined ? describe(schedule) : '-',
     failures,
     convergedAfter,
-    heals: sim.events.filter((r) => r.e.type === 'heal' && r.e.phase === 'started').length,
+    heals: sim.events.filter((r) => r.e.type === 'heal.heal' && r.e.phase === 'started').length,
     simulatedMs: sim.now,
     log: failures.length > 0 ? sim.logTail() : ''
   }
@@ -124,7 +124,7 @@ export async function runSeed (seed: number, verbose = false): Promise<SeedResul
  */
 async function settled (sim: SimCluster, allowDead: boolean, window: number, bound: number, what: string): Promise<number> {
   const deadline = sim.now + bound
-  const reboots = (): number => sim.events.reduce((n, r) => n + (r.e.type === 'reboot' ? 1 : 0), 0)
+  const reboots = (): number => sim.reboots
   let since: number | undefined
   let seen = reboots()
   let why: string | undefined
@@ -152,7 +152,7 @@ async function healFault (sim: SimCluster, f: HealFault, failures: string[]): Pr
   let struck = false
   let undone = false
   sim.onEvent = (r) => {
-    if (struck || r.e.type !== 'heal' || r.e.phase !== 'started') return
+    if (struck || r.e.type !== 'heal.heal' || r.e.phase !== 'started') return
     struck = true
     const plan = r.e.plan
     const target = f.what === 'crash-coordinator' ? plan.coordinator : f.what === 'crash-leader' ? plan.leader : plan.victims[0]!
@@ -188,7 +188,7 @@ function checkOnce (sim: SimCluster): string[] {
   const out: string[] = []
   const count = new Map<string, number>()
   for (const r of sim.events) {
-    if (r.e.type !== 'reboot') continue
+    if (r.e.type !== 'heal.reboot') continue
     const key = `${r.node}#${r.inc} ${r.e.id} ${r.e.phase === 'shutdown' ? 'stop' : 'start'}`
     const c = (count.get(key) ?? 0) + 1
     count.set(key, c)
@@ -197,8 +197,8 @@ function checkOnce (sim: SimCluster): string[] {
   for (const n of sim.nodes) {
     if (!n.alive) continue
     const app = n.dist.applications.list().find((a) => a.name === 'sim-app')!
-    const mine = sim.events.filter((r) => r.node === n.name && r.inc === n.inc && r.e.type === 'reboot')
-    const stops = mine.filter((r) => r.e.type === 'reboot' && r.e.phase === 'shutdown').length
+    const mine = sim.events.filter((r) => r.node === n.name && r.inc === n.inc && r.e.type === 'heal.reboot')
+    const stops = mine.filter((r) => r.e.type === 'heal.reboot' && r.e.phase === 'shutdown').length
     const starts = mine.length - stops
     if (app.stops !== stops) out.push(`${n.name}: application stopped ${app.stops} times, by ${stops} heals`)
     if (app.starts !== 1 + starts) out.push(`${n.name}: application started ${app.starts} times (1 + ${starts} heals expected)`)
@@ -232,7 +232,7 @@ function checkMajority (sim: SimCluster, runs: EpisodeRun[]): string[] {
     const oldest = (g: string[]): string => g.map((n) => guids.get(n)!).sort()[0]!
     const majority = [...groups].sort((a, b) => b.length - a.length || (oldest(a) < oldest(b) ? -1 : 1))[0]!
     for (const r of sim.events) {
-      if (r.e.type !== 'reboot' || r.e.phase !== 'shutdown' || r.t < start || r.t >= next) continue
+      if (r.e.type !== 'heal.reboot' || r.e.phase !== 'shutdown' || r.t < start || r.t >= next) continue
       if (majority.includes(r.node)) out.push(`${r.node} of the majority side [${majority.join(',')}] of the ${e.kind} at ${Math.round(start)} was rebooted (heal ${r.e.id})`)
     }
   }

@@ -12,7 +12,7 @@
  */
 import { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
-import { DialError, type DialOptions, type Listener, type ListenOptions, type Transport } from '@tekka/dist'
+import { DialError, PortInUseError, type DialOptions, type Listener, type ListenOptions, type Transport } from '@tekka/dist'
 import type { SimClock } from './clock.js'
 import type { Rng } from './rng.js'
 
@@ -82,7 +82,8 @@ export class SimNetwork {
   readonly #rng: Rng
   readonly #latency: [number, number]
   readonly #listeners = new Map<string, ListenOptions>()
-  readonly #cut = new Set<string>()
+  /** Cut directions: `from` host -> the hosts it cannot send to. Checked on every packet. */
+  readonly #cut = new Map<string, Set<string>>()
   readonly #crashed = new Set<string>()
   readonly #sockets = new Set<SimSocket>()
 
@@ -101,16 +102,20 @@ export class SimNetwork {
   }
 
   isCut (from: string, to: string): boolean {
-    return this.#cut.has(`${from}>${to}`)
+    return this.#cut.size !== 0 && this.#cut.get(from)?.has(to) === true
   }
 
   /** Drops everything from `from` to `to` (one direction) until restored. */
   cut (from: string, to: string): void {
-    this.#cut.add(`${from}>${to}`)
+    let tos = this.#cut.get(from)
+    if (tos === undefined) this.#cut.set(from, tos = new Set())
+    tos.add(to)
   }
 
   restore (from: string, to: string): void {
-    if (!this.#cut.delete(`${from}>${to}`)) return
+    const tos = this.#cut.get(from)
+    if (tos?.delete(to) !== true) return
+    if (tos.size === 0) this.#cut.delete(from)
     for (const s of this.#sockets) {
       if (s.localHost !== from || s.remoteHost !== to || s.held.length === 0) continue
       const held = s.held
@@ -120,15 +125,14 @@ export class SimNetwork {
     }
   }
 
+  /** Restores every cut, host by host in the order they were first cut. */
   restoreAll (): void {
-    for (const k of [...this.#cut]) {
-      const [from, to] = k.split('>') as [string, string]
-      this.restore(from, to)
-    }
+    for (const [from, tos] of [...this.#cut]) for (const to of [...tos]) this.restore(from, to)
   }
 
+  /** The cut directions, `from>to`, sorted. */
   cuts (): string[] {
-    return [...this.#cut].sort()
+    return [...this.#cut].flatMap(([from, tos]) => [...tos].map((to) => `${from}>${to}`)).sort()
   }
 
   /** The host dies: its links are reset (as the OS does for a killed process), its ports closed. */
@@ -187,7 +191,7 @@ export class SimNetwork {
 
   #listen (host: string, o: ListenOptions): Listener {
     const key = `${host}:${o.port}`
-    if (this.#listeners.has(key)) throw new Error(`${key} is in use`)
+    if (this.#listeners.has(key)) throw new PortInUseError(host, o.port)
     this.#listeners.set(key, { ...o, host })
     return {
       host,
