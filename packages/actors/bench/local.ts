@@ -37,7 +37,7 @@ function newRuntime (): Runtime {
 function awaitReply<T> (rt: Runtime, start: (done: Pid) => void): Promise<T> {
   return rt.run(async (ctx) => {
     start(ctx.self)
-    return await ctx.receive() as T
+    return await ctx.receive()
   })
 }
 
@@ -61,7 +61,7 @@ class Channel<T> {
 
   take (): Promise<T> {
     if (this.#head < this.#q.length) {
-      const v = this.#q[this.#head]!
+      const v = this.#q[this.#head]
       this.#q[this.#head++] = undefined as T
       if (this.#head === this.#q.length) { this.#q = []; this.#head = 0 }
       return Promise.resolve(v)
@@ -122,7 +122,7 @@ async function baselineSpawn (n: number): Promise<{ spawn: number, stop: number,
   // As for the runtime: the array of handles is the caller's, not the cost of one waiter.
   const heap = (process.memoryUsage().heapUsed - h0 - n * 8) / n
   const t1 = performance.now()
-  for (let i = 0; i < n; i++) wakers[i]!('stop')
+  for (let i = 0; i < n; i++) wakers[i]('stop')
   while (ended < n) await tick()
   const stop = (performance.now() - t1) / 1000
   return { spawn, stop, heap }
@@ -154,7 +154,7 @@ async function runtimePingpong (n: number): Promise<number> {
   await awaitReply(rt, (done) => {
     const ponger = rt.spawn(async (ctx) => {
       for (let i = 0; i < n; i++) {
-        const from = await ctx.receive() as Pid
+        const from = await ctx.receive<Pid>()
         ctx.send(from, i)
       }
     })
@@ -187,7 +187,7 @@ async function runtimeSpawn (n: number): Promise<{ spawn: number, stop: number, 
   // The pids array is the caller's; count the processes, not the handles to them.
   const heap = (process.memoryUsage().heapUsed - h0 - n * 8) / n
   const t1 = performance.now()
-  for (let i = 0; i < n; i++) rt.send(pids[i]!, 'stop')
+  for (let i = 0; i < n; i++) rt.send(pids[i], 'stop')
   while (rt.processCount > 0) await tick()
   const stop = (performance.now() - t1) / 1000
   return { spawn, stop, heap }

@@ -29,8 +29,8 @@
  * handleInfo. From `runtime` (outside any process) calls run in a temporary
  * process, so a late reply dies with it.
  */
-import { BadArgError, BadReturnError, CallExitError, CallTimeoutError, NoHandlerError, NoProcError, StartError, formatReason, reasonText } from './errors.js'
-import { Pid, Ref, isRemoteName, type Dest, type RemoteName } from './pid.js'
+import { BadArgError, BadReturnError, CallExitError, CallTimeoutError, NoHandlerError, NoProcError, StartError, formatReason } from './errors.js'
+import { Pid, type Ref, isRemoteName, type Dest, type RemoteName } from './pid.js'
 import { TIMEOUT, type ProcessContext } from './process.js'
 import { KILL, NOPROC, NORMAL, isDownMessage, isExitMessage, isNormalExit, type DownMessage } from './reasons.js'
 import type { Runtime } from './runtime.js'

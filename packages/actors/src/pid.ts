@@ -86,7 +86,7 @@ const PID_TEXT = /^<([^<>\s]+)\.(\d+)\.(\d+)>$/
 export function parsePid (text: string): Pid {
   const m = PID_TEXT.exec(text)
   if (m == null) throw new TypeError(`not a pid: ${JSON.stringify(text)}`)
-  return new Pid(m[1]!, Number(m[2]), Number(m[3]))
+  return new Pid(m[1], Number(m[2]), Number(m[3]))
 }
 
 /** Addresses a process registered under `name` on `node`. */

@@ -20,7 +20,7 @@ import { EventStream, logEvents } from './events.js'
 import { consoleLogger, type Logger } from './logger.js'
 import { Pid, Ref, isRemoteName, type Dest, type RemoteName } from './pid.js'
 import { Proc, TIMEOUT, type HeldMonitor, type ProcessContext, type ProcessFn, type ProcessStatus, type SpawnOptions } from './process.js'
-import { KILL, KILLED, NOCONNECTION, NOPROC, NORMAL, isDownMessage, type DownMessage, type ExitMessage } from './reasons.js'
+import { KILL, KILLED, NOCONNECTION, NOPROC, NORMAL, type DownMessage, type ExitMessage } from './reasons.js'
 import { Scheduler, type SchedulerOptions } from './scheduler.js'
 import { NamedTables } from './tables.js'
 

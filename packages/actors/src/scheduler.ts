@@ -88,7 +88,7 @@ export class Scheduler {
     this.#soonScheduled = false
     const jobs = this.#soon
     this.#soon = []
-    for (let i = 0; i < jobs.length; i++) exec(jobs[i]!)
+    for (let i = 0; i < jobs.length; i++) exec(jobs[i])
   }
 
   get queued (): number {
@@ -102,7 +102,7 @@ export class Scheduler {
     const q = this.#queue
     const end = Math.min(q.length, this.#qh + this.budget)
     while (this.#qh < end) {
-      const job = q[this.#qh]!
+      const job = q[this.#qh]
       q[this.#qh++] = undefined as unknown as Job
       this.#used++
       exec(job)

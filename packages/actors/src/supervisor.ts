@@ -266,7 +266,7 @@ async function shutdownChild (ctx: ProcessContext, st: State, c: Child): Promise
 /** Stops `group` in reverse start order; temporary children are dropped, the rest keep their spec. */
 async function terminateChildren (ctx: ProcessContext, st: State, group: readonly Child[]): Promise<void> {
   for (let i = group.length - 1; i >= 0; i--) {
-    const c = group[i]!
+    const c = group[i]
     await shutdownChild(ctx, st, c)
     delChild(st, c)
   }
@@ -356,7 +356,8 @@ const supervisor: GenServer<State, Req, Res, TryAgain, Flags> = {
         st.log.error('child failed to start', { supervisor: st.label, id: spec.id, reason: r.reason })
         await terminateChildren(ctx, st, st.children)
         // Thrown as the exit reason, as OTP's {shutdown, {failed_to_start_child, Id, Reason}}.
-        throw { shutdown: { failedToStartChild: spec.id, reason: r.reason } }
+        const reason: unknown = { shutdown: { failedToStartChild: spec.id, reason: r.reason } }
+        throw reason
       }
       if (r.pid === undefined && spec.restart === 'temporary') continue
       st.children.push({ spec, pid: r.pid, restarting: false })

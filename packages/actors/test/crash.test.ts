@@ -78,7 +78,7 @@ test('a returned rejected promise (not awaited inside) is the exit reason', asyn
 })
 
 test('a thrown non-Error value is the reason as is', async () => {
-  const r = await reasonOf(async (ctx) => { await ctx.sleep(1); throw { code: 42 } }) // eslint-disable-line no-throw-literal
+  const r = await reasonOf(async (ctx) => { await ctx.sleep(1); const reason: unknown = { code: 42 }; throw reason })
   assert.equal(r.down, { code: 42 })
 })
 
@@ -121,9 +121,9 @@ test('a crash is logged as a warning with the stack, through the injected logger
   await withTimeout(rt.wait(pid), 1000, 'crash')
   const rec = log.records.find((r) => r.msg === 'process crashed')
   assert.ok(rec !== undefined, 'a record was written')
-  assert.is(rec!.level, 'warn')
-  assert.ok(String(rec!.fields?.reason).includes('logged crash'))
-  assert.is(rec!.fields?.pid, pid.toString())
+  assert.is(rec.level, 'warn')
+  assert.ok(String(rec.fields?.reason).includes('logged crash'))
+  assert.is(rec.fields?.pid, pid.toString())
 })
 
 test('many kinds of failure at once: the node (this test process) survives and nothing escapes', async () => {

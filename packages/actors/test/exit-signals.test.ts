@@ -116,14 +116,14 @@ function assertOneDown (o: Outcome, reason: unknown): void {
 // ---- links, receiver not trapping --------------------------------------------
 
 test('link, not trapping: a normal exit is ignored', async () => {
-  const o = await cell('link', deaths.normal!, false)
+  const o = await cell('link', deaths.normal, false)
   assert.is(o.victimReason, 'normal')
   assert.ok(o.receiverAlive)
   assert.equal(o.got, [])
 })
 
 test('link, not trapping: an abnormal exit (boom) kills the receiver with the same reason', async () => {
-  const o = await cell('link', deaths.boom!, false)
+  const o = await cell('link', deaths.boom, false)
   assert.is(o.victimReason, 'boom')
   assert.not.ok(o.receiverAlive)
   assert.is(o.receiverReason, 'boom')
@@ -131,34 +131,34 @@ test('link, not trapping: an abnormal exit (boom) kills the receiver with the sa
 })
 
 test('link, not trapping: a thrown Error kills the receiver with that Error', async () => {
-  const o = await cell('link', deaths.error!, false)
+  const o = await cell('link', deaths.error, false)
   assert.is(o.victimReason, boomError)
   assert.not.ok(o.receiverAlive)
   assert.is(o.receiverReason, boomError)
 })
 
 test("link, not trapping: exit(pid, 'kill') kills the victim (even trapping) and the receiver as 'killed'", async () => {
-  const o = await cell('link', deaths.kill!, false)
+  const o = await cell('link', deaths.kill, false)
   assert.is(o.victimReason, 'killed')
   assert.not.ok(o.receiverAlive)
   assert.is(o.receiverReason, 'killed')
 })
 
 test("link, not trapping: runtime.exit(pid, 'kill') from outside any process", async () => {
-  const o = await cell('link', deaths.killRoot!, false)
+  const o = await cell('link', deaths.killRoot, false)
   assert.is(o.victimReason, 'killed')
   assert.is(o.receiverReason, 'killed')
 })
 
 test("link, not trapping: a process that exits with 'kill' itself propagates 'killed'", async () => {
-  const o = await cell('link', deaths.selfKill!, false)
+  const o = await cell('link', deaths.selfKill, false)
   assert.is(o.victimReason, 'killed')
   assert.not.ok(o.receiverAlive)
   assert.is(o.receiverReason, 'killed')
 })
 
 test("link, not trapping: exit(pid, 'normal') does not kill the victim, so nothing propagates", async () => {
-  const o = await cell('link', deaths.exitNormal!, false)
+  const o = await cell('link', deaths.exitNormal, false)
   assert.is(o.victimReason, TIMEOUT)
   assert.ok(o.receiverAlive)
   assert.equal(o.got, [])
@@ -167,33 +167,33 @@ test("link, not trapping: exit(pid, 'normal') does not kill the victim, so nothi
 // ---- links, receiver trapping ------------------------------------------------
 
 test('link, trapping: a normal exit arrives as EXIT normal', async () => {
-  const o = await cell('link', deaths.normal!, true)
+  const o = await cell('link', deaths.normal, true)
   assertOneExit(o, 'normal')
 })
 
 test('link, trapping: boom arrives as EXIT boom, from the victim', async () => {
-  const o = await cell('link', deaths.boom!, true)
+  const o = await cell('link', deaths.boom, true)
   assertOneExit(o, 'boom')
 })
 
 test('link, trapping: a thrown Error arrives as EXIT with that Error', async () => {
-  const o = await cell('link', deaths.error!, true)
+  const o = await cell('link', deaths.error, true)
   assertOneExit(o, boomError)
 })
 
 test("link, trapping: a killed victim's link signal is 'killed' and can be trapped", async () => {
-  const o = await cell('link', deaths.kill!, true)
+  const o = await cell('link', deaths.kill, true)
   assert.is(o.victimReason, 'killed')
   assertOneExit(o, 'killed')
 })
 
 test("link, trapping: a victim exiting with 'kill' itself propagates a trappable 'killed'", async () => {
-  const o = await cell('link', deaths.selfKill!, true)
+  const o = await cell('link', deaths.selfKill, true)
   assertOneExit(o, 'killed')
 })
 
 test("link, trapping: exit(pid, 'normal') to a non-trapping victim sends nothing on", async () => {
-  const o = await cell('link', deaths.exitNormal!, true)
+  const o = await cell('link', deaths.exitNormal, true)
   assert.is(o.victimReason, TIMEOUT)
   assert.equal(o.got, [])
 })
@@ -202,22 +202,22 @@ test("link, trapping: exit(pid, 'normal') to a non-trapping victim sends nothing
 
 for (const trap of [false, true]) {
   test(`monitor (trapping=${trap}): DOWN normal`, async () => {
-    assertOneDown(await cell('monitor', deaths.normal!, trap), 'normal')
+    assertOneDown(await cell('monitor', deaths.normal, trap), 'normal')
   })
   test(`monitor (trapping=${trap}): DOWN boom`, async () => {
-    assertOneDown(await cell('monitor', deaths.boom!, trap), 'boom')
+    assertOneDown(await cell('monitor', deaths.boom, trap), 'boom')
   })
   test(`monitor (trapping=${trap}): DOWN with the thrown Error`, async () => {
-    assertOneDown(await cell('monitor', deaths.error!, trap), boomError)
+    assertOneDown(await cell('monitor', deaths.error, trap), boomError)
   })
   test(`monitor (trapping=${trap}): DOWN killed after exit(pid, 'kill')`, async () => {
-    assertOneDown(await cell('monitor', deaths.kill!, trap), 'killed')
+    assertOneDown(await cell('monitor', deaths.kill, trap), 'killed')
   })
   test(`monitor (trapping=${trap}): DOWN killed after exit('kill') by itself`, async () => {
-    assertOneDown(await cell('monitor', deaths.selfKill!, trap), 'killed')
+    assertOneDown(await cell('monitor', deaths.selfKill, trap), 'killed')
   })
   test(`monitor (trapping=${trap}): no DOWN after exit(pid, 'normal') to a non-trapping process`, async () => {
-    const o = await cell('monitor', deaths.exitNormal!, trap)
+    const o = await cell('monitor', deaths.exitNormal, trap)
     assert.is(o.victimReason, TIMEOUT)
     assert.equal(o.got, [])
   })

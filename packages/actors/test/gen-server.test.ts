@@ -137,8 +137,8 @@ test('start timeout kills a server whose init takes too long (simulated clock)',
   await clock.advance(1)
   const { err, left } = await p
   assert.instance(err, StartError)
-  assert.is((err as StartError).reason, 'timeout')
-  assert.not.ok(r.isAlive(server!))
+  assert.is((err).reason, 'timeout')
+  assert.not.ok(r.isAlive(server))
   assert.is(left, TIMEOUT)
 })
 
@@ -149,11 +149,11 @@ test('names: call and cast by name; a taken name rejects with NameTakenError', a
   cast(r, 'counter', 'inc')
   assert.is(await call(r, 'counter', { op: 'get' }), 1)
   assert.is(await call(r, { name: 'counter', node: 'a@host' }, { op: 'get' }), 1)
-  const err = await rejects(startGenServer(r, counter, 0, { name: 'counter' }), NameTakenError)
+  await rejects(startGenServer(r, counter, 0, { name: 'counter' }), NameTakenError)
 })
 
 test('link: true from a Runtime is refused', async () => {
-  const err = await rejects(startGenServer(rt(), counter, 0, { link: true }), BadArgError)
+  await rejects(startGenServer(rt(), counter, 0, { link: true }), BadArgError)
 })
 
 test('call timeout throws CallTimeoutError on the simulated clock and removes the monitor', async () => {
@@ -211,14 +211,14 @@ test('a reply that comes after the timeout stays in the caller\'s mailbox (as in
   }, undefined)
   const p = r.run(async (ctx) => {
     const err = await rejects(call(ctx, server, 'q', { timeout: 10 }), CallTimeoutError)
-    replyTo(r, froms[0]!, 'late')
+    replyTo(r, froms[0], 'late')
     const late = await ctx.receive(undefined, { timeout: 0 })
     return { err, late }
   })
   await clock.advance(10)
   const { err, late } = await p
   assert.instance(err, CallTimeoutError)
-  assert.equal(late, { type: '$gen_reply', tag: froms[0]!.tag, value: 'late' })
+  assert.equal(late, { type: '$gen_reply', tag: froms[0].tag, value: 'late' })
 })
 
 test('call to a dead pid or an unknown name throws CallExitError noproc', async () => {
@@ -507,8 +507,8 @@ test('a trapping server terminates on its parent\'s EXIT, with the parent\'s rea
   const reason = await exited
   assert.is((reason as Error).message, 'parent failed')
   assert.equal(seen.length, 1)
-  assert.is(seen[0]![0], 'terminate')
-  assert.is(seen[0]![2], 'child')
+  assert.is(seen[0][0], 'terminate')
+  assert.is(seen[0][2], 'child')
 })
 
 test('a trapping server gets EXITs from other processes in handleInfo; parent shutdown signal terminates it', async () => {

@@ -103,7 +103,7 @@ test("a killed process's mailbox is dropped (its messages become garbage)", asyn
   for (let i = 0; i < 20 && !freed; i++) {
     await sleep(5) // WeakRef targets are kept until the current job ends
     collect()
-    freed = weak!.deref() === undefined
+    freed = weak.deref() === undefined
   }
   assert.ok(freed, 'the queued message was collected')
   assert.is(rt.processInfo(pid), undefined)

@@ -26,7 +26,7 @@ test('a receiver woken by a message past the budget resumes in a later batch (pi
   const b0 = rt.scheduler.batches
   const n = await withTimeout(rt.run(async (ctx) => {
     const pong = ctx.spawn(async (c) => {
-      for (;;) { const from = await c.receive() as Pid; c.send(from, 'pong') }
+      for (;;) { const from = await c.receive<Pid>(); c.send(from, 'pong') }
     })
     let count = 0
     for (let i = 0; i < 200; i++) { ctx.send(pong, ctx.self); await ctx.receive(); count++ }

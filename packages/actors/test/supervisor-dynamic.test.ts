@@ -139,7 +139,7 @@ test('while a failed restart waits for its retry the child is restarting, and ot
       attempts++
       if (attempts === 2) {
         // Requests made while this attempt runs wait in the mailbox ahead of the retry.
-        during.push(whichChildren(r, sup!).then((kids) => seen.push(kids[0]!.pid)))
+        during.push(whichChildren(r, sup!).then((kids) => seen.push(kids[0].pid)))
         during.push(rejects(restartChild(r, sup!, 'f')).then((e) => seen.push(e)))
         during.push(rejects(deleteChild(r, sup!, 'f')).then((e) => seen.push(e)))
         during.push(terminateChild(r, sup!, 'f'))

@@ -62,7 +62,7 @@ function viewOf (s: ClusterStatus | undefined, n: number): string | undefined {
 
 async function agreed (client: DistNode, names: string[]): Promise<boolean> {
   const rs = await client.multicall<ClusterStatus>(names, 'tekka.membership.status', [], { timeout: 2000 })
-  const vs = rs.map((r) => r.ok ? viewOf(r.value as ClusterStatus, names.length) : undefined)
+  const vs = rs.map((r) => r.ok ? viewOf(r.value, names.length) : undefined)
   return vs.every((v) => v !== undefined && v === vs[0])
 }
 
@@ -117,7 +117,7 @@ async function measure (bench: string, discovery: Discovery): Promise<void> {
   // The machine's 1-minute load before each run: other work on it shows here, not in the nodes.
   const loads: number[] = []
   for (let i = 1; i <= RUNS; i++) {
-    loads.push(Number(loadavg()[0]!.toFixed(2)))
+    loads.push(Number(loadavg()[0].toFixed(2)))
     const r = await once(bench, i, discovery)
     forms.push(r.form)
     listens.push(r.listening)

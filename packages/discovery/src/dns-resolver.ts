@@ -66,13 +66,13 @@ export function parseServer (text: string, defaultPort: number): DnsServer | und
   const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text)
   if (bracketed !== null) {
     const port = bracketed[2] === undefined ? defaultPort : Number(bracketed[2])
-    return isIP(bracketed[1] as string) === 6 && port >= 1 && port <= 65535 ? { host: bracketed[1] as string, port } : undefined
+    return isIP(bracketed[1]) === 6 && port >= 1 && port <= 65535 ? { host: bracketed[1], port } : undefined
   }
   if (isIP(text) !== 0) return { host: text, port: defaultPort }
   const v4 = /^([^:]+):(\d{1,5})$/.exec(text)
-  if (v4 !== null && isIP(v4[1] as string) === 4) {
+  if (v4 !== null && isIP(v4[1]) === 4) {
     const port = Number(v4[2])
-    return port >= 1 && port <= 65535 ? { host: v4[1] as string, port } : undefined
+    return port >= 1 && port <= 65535 ? { host: v4[1], port } : undefined
   }
   return undefined
 }
@@ -169,7 +169,7 @@ function pick (msg: Message, qname: string, type: QueryType, note: (s: string) =
   const chain = [qname.toLowerCase()]
   const used = new Set<ResourceRecord>()
   for (;;) {
-    const tail = chain[chain.length - 1] as string
+    const tail = chain[chain.length - 1]
     const cname = msg.answers.find((r) => r.type === TYPE.CNAME && r.class === CLASS_IN && r.name.toLowerCase() === tail)
     if (cname === undefined || cname.data.kind !== 'CNAME') break
     used.add(cname)

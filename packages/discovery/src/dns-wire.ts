@@ -192,7 +192,7 @@ function readName (buf: Buffer, start: number, where: string): { name: string, n
   let wire = 1
   for (;;) {
     need(buf, pos, 1, `${where}: name`)
-    const len = buf[pos] as number
+    const len = buf[pos]
     if (len === 0) {
       pos += 1
       break
@@ -231,7 +231,7 @@ function escapeLabel (bytes: Buffer): string {
 /** RFC 5952 text of 16 address bytes: lowercase, the longest run of two or more zero groups as `::`. */
 export function formatIPv6 (bytes: Uint8Array): string {
   const groups: number[] = []
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] as number) << 8) | (bytes[i + 1] as number))
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]) << 8) | (bytes[i + 1]))
   let best = -1; let bestLen = 0
   for (let i = 0; i < 8;) {
     if (groups[i] !== 0) { i++; continue }

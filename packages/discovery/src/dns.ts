@@ -40,6 +40,7 @@
  */
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
+import type * as NodeDns from 'node:dns'
 import { BadArgError } from '@tekka/actors'
 import { configValue, nodeNameProblem } from '@tekka/dist'
 import { NAME_PART, QUERY_NAME } from './config-patterns.js'
@@ -181,7 +182,7 @@ function hostProblem (host: string | undefined, app: string): string | undefined
 
 // node:dns through require: its ESM named exports keep the resolver of the
 // start, while `dns.setServers()` (by the app, or a test) replaces it.
-const nodeDns = createRequire(import.meta.url)('node:dns') as typeof import('node:dns')
+const nodeDns = createRequire(import.meta.url)('node:dns') as typeof NodeDns
 
 /** The system's resolvers, as node:dns has them now (an app's `dns.setServers()` included). */
 function systemServers (): DnsServer[] {

@@ -98,7 +98,7 @@ export class EtcdClient {
       for (let k = 0; k < n; k++) {
         ac.signal.throwIfAborted()
         const i = (first + k) % n
-        const url = this.servers[i] as URL
+        const url = this.servers[i]
         tried = url.origin
         const answer = await this.#attempt(url, path, payload, ac.signal)
         if (!answer.answered) {
@@ -134,7 +134,7 @@ export class EtcdClient {
   async stream (path: string, body: unknown, signals: ReadonlyArray<AbortSignal | undefined>, onObject: (o: Record<string, unknown>) => boolean): Promise<void> {
     const call = callOf(path)
     const ac = anySignal(signals)
-    const url = this.servers[this.#current] as URL
+    const url = this.servers[this.#current]
     try {
       ac.signal.throwIfAborted()
       const answer = await this.#attempt(url, path, JSON.stringify(body), ac.signal, (o) => {

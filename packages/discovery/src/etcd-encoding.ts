@@ -15,9 +15,9 @@ export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base6
 export function prefixEnd (prefix: string): string {
   const buf = Buffer.from(prefix, 'utf8')
   for (let i = buf.length - 1; i >= 0; i--) {
-    if ((buf[i] as number) < 0xff) {
+    if ((buf[i]) < 0xff) {
       const end = Buffer.from(buf.subarray(0, i + 1))
-      end[i] = (buf[i] as number) + 1
+      end[i] = (buf[i]) + 1
       return end.toString('base64')
     }
   }

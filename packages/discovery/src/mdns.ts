@@ -163,7 +163,7 @@ class MdnsStrategy implements Strategy {
   async #bind (): Promise<Bonjour> {
     const log = this.#c.logger
     const opts = { interface: this.#o.interface, bind: '0.0.0.0', port: this.#o.port }
-    const b = new Bonjour(opts as unknown as ConstructorParameters<typeof Bonjour>[0], (err: unknown) => {
+    const b = new Bonjour(opts, (err: unknown) => {
       this.#sayOnce(`send:${messageOf(err)}`, 'warn', `mdns answer could not be sent on ${this.#where}: ${messageOf(err)}`)
     })
     const sock = socketOf(b)

@@ -60,19 +60,19 @@ test('discover that throws, rejects, answers garbage or hangs: reported with the
     // The ghost's connection attempt is real I/O.
     reports.push(await wait.withTimeout(next, 5000, `round ${i + 1}`))
   }
-  assert.match(reports[0]!.error ?? '', 'registry exploded')
-  assert.match(reports[1]!.error ?? '', 'async boom')
-  assert.match(reports[2]!.error ?? '', /fake\.discover\(\) returned "not a list", not a list of node names/)
-  assert.match(reports[3]!.error ?? '', /not a list of node names/)
-  const r5 = reports[4]!
+  assert.match(reports[0].error ?? '', 'registry exploded')
+  assert.match(reports[1].error ?? '', 'async boom')
+  assert.match(reports[2].error ?? '', /fake\.discover\(\) returned "not a list", not a list of node names/)
+  assert.match(reports[3].error ?? '', /not a list of node names/)
+  const r5 = reports[4]
   assert.is(r5.error, undefined)
   assert.equal(r5.discovered, [ghost])
   assert.equal(r5.skipped.map((s) => s.item), ['42', 'null', '"bad name"', '"x@"', '{}', '["n1@h"]'])
-  assert.match(r5.skipped[2]!.problem, /no @host part/)
+  assert.match(r5.skipped[2].problem, /no @host part/)
   assert.equal(r5.dead.map((d) => d.node), [ghost])
   assert.not.ok(r5.complete, 'a discovered node does not answer')
-  assert.match(reports[5]!.error ?? '', /fake\.discover\(\) did not settle within 500 ms/)
-  assert.ok(reports[6]!.complete, 'nothing discovered, nothing to register: done')
+  assert.match(reports[5].error ?? '', /fake\.discover\(\) did not settle within 500 ms/)
+  assert.ok(reports[6].complete, 'nothing discovered, nothing to register: done')
   assert.is(ac.state, 'complete')
   assert.ok(ac.pid?.equals(pid!), 'the same actor all along: it never crashed')
   assert.ok(node.runtime.isAlive(pid!))
@@ -138,23 +138,23 @@ test('the lock is always released: after lock throws, after false, after a faile
     if (i === 1) await clock.advance(500) // the second unlock hangs until its bound
     reports.push(await wait.withTimeout(next, 5000, `round ${i + 1}`))
   }
-  assert.match(reports[0]!.error ?? '', 'lock server down')
-  assert.is(reports[1]!.lock, 'held elsewhere')
-  assert.is(reports[1]!.decision, undefined, 'no join without the lock')
-  assert.match(reports[2]!.error ?? '', /fake\.lock\(\) returned "yes", not true or false/)
-  assert.is(reports[3]!.lock, 'taken')
-  assert.match(reports[3]!.error ?? '', 'cannot register')
-  assert.is(reports[4]!.error, undefined)
+  assert.match(reports[0].error ?? '', 'lock server down')
+  assert.is(reports[1].lock, 'held elsewhere')
+  assert.is(reports[1].decision, undefined, 'no join without the lock')
+  assert.match(reports[2].error ?? '', /fake\.lock\(\) returned "yes", not true or false/)
+  assert.is(reports[3].lock, 'taken')
+  assert.match(reports[3].error ?? '', 'cannot register')
+  assert.is(reports[4].error, undefined)
   assert.is(strategy.count('lock'), 5)
   assert.is(strategy.count('unlock'), 5, 'one unlock per lock, whatever happened')
   // Every unlock comes after its lock, before the next lock.
   const order = strategy.calls.filter((c) => c === 'lock' || c === 'unlock').join(',')
   assert.is(order, 'lock,unlock,lock,unlock,lock,unlock,lock,unlock,lock,unlock')
-  assert.not.ok(reports[4]!.complete, 'the ghost never answers')
+  assert.not.ok(reports[4].complete, 'the ghost never answers')
   // The unlock that hung is reported on the side, naming the call and the round.
   const failed = events.filter((e): e is TekkaEvent<'autocluster.strategy_failed'> => e.type === 'autocluster.strategy_failed')
   assert.equal(failed.map((e) => [e.call, e.round, e.level]), [['unlock', 2, 'warn']])
-  assert.match(failed[0]!.error, /fake\.unlock\(\) did not settle within 500 ms/)
+  assert.match(failed[0].error, /fake\.unlock\(\) did not settle within 500 ms/)
 })
 
 test('stop() unregisters and stops the strategy, even one that hangs; twice is safe', async () => {

@@ -27,7 +27,7 @@ function confFile (text: string): string {
   return f
 }
 const section = plugin.config as ConfigSection
-const load = (o: Omit<LoadConfigOptions, 'sections'> = {}, sections: ConfigSection[] = [distConfig as ConfigSection, section]): Config =>
+const load = (o: Omit<LoadConfigOptions, 'sections'> = {}, sections: ConfigSection[] = [distConfig, section]): Config =>
   loadConfig({ env: {}, cwd: CWD, ...o, sections })
 const p = (x: string): string => resolve(CWD, x)
 
@@ -211,9 +211,9 @@ test('cluster.discovery allows exactly the strategies the plugin is made with', 
   }
   const other = discoveryConfig([manualDefinition, memory]) as ConfigSection
   assert.equal(other.keys.map((k) => k.key), ['cluster.discovery', 'cluster.autocluster_interval', 'cluster.memory.size'])
-  const c = load({ overrides: { 'cluster.discovery': 'memory', 'cluster.memory.size': '5' } }, [distConfig as ConfigSection, other])
+  const c = load({ overrides: { 'cluster.discovery': 'memory', 'cluster.memory.size': '5' } }, [distConfig, other])
   assert.equal(other.read(c), { discovery: 'memory', interval: 5000, init: { size: 5 } })
-  const e = configError(() => load({ overrides: { 'cluster.discovery': 'static' } }, [distConfig as ConfigSection, other]))
+  const e = configError(() => load({ overrides: { 'cluster.discovery': 'static' } }, [distConfig, other]))
   assert.is(e.message, 'cluster.discovery: "static" is not allowed (manual | memory) [override]')
   assert.throws(() => discoveryConfig([manualDefinition, manualDefinition]), /discovery strategy manual is given twice/)
   assert.throws(() => discoveryConfig([]), /at least one strategy/)

@@ -45,7 +45,7 @@ test('five nodes with A records in DNS form one cluster; every node reports the 
   await Promise.all(five.map(async (n) => await c.start(spec(n))))
   // What the operator sees: `tekka ctl cluster status --json` on each node, the same everywhere.
   const first = await oneCluster(c, five)
-  assert.is(first.leader, first.members[0]!.node, 'the leader is the oldest member')
+  assert.is(first.leader, first.members[0].node, 'the leader is the oldest member')
   const ac = await c.ctl(node(4), ['autocluster', 'status', '--json'])
   assert.is(ac.code, 0, ac.out + ac.err)
   const acs = JSON.parse(ac.out) as { strategy: string, enabled: boolean }

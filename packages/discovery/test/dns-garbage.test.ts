@@ -125,10 +125,10 @@ test('answers with wrong ids, to another question, or that are queries are ignor
   assert.equal(await s.discover(), ['tekka@127.0.0.5'])
   const w = warns(s.records)
   assert.is(w.length, 1)
-  assert.match(w[0]!, `warn dns: ignored in the answers from ${f.at}: an answer from ${f.at} with id`)
-  assert.match(w[0]!, `an answer to another question (other.test/A) from ${f.at}`)
-  assert.match(w[0]!, `a packet that is a query, not an answer from ${f.at}`)
-  assert.match(w[0]!, `a packet of 1 bytes from ${f.at}`)
+  assert.match(w[0], `warn dns: ignored in the answers from ${f.at}: an answer from ${f.at} with id`)
+  assert.match(w[0], `an answer to another question (other.test/A) from ${f.at}`)
+  assert.match(w[0], `a packet that is a query, not an answer from ${f.at}`)
+  assert.match(w[0], `a packet of 1 bytes from ${f.at}`)
   // Only wrong ids: nothing counts, the lookup times out, and the error says what was ignored.
   f.reply = (q) => [answer(q, [{ type: 'A', name: 'nodes.tekka.test', data: '127.0.0.66' }], 0, { id: ((q.id ?? 0) + 7) & 0xffff })]
   const err = await wait.rejects(wait.withTimeout(strategy(f).discover(), 5000, 'discover'))
@@ -175,10 +175,10 @@ test('SRV targets that are not hostnames are skipped, each named with why; the g
   assert.equal(await s.discover(), ['tekka@good.tekka.test'])
   const w = warns(s.records)
   assert.is(w.length, 1)
-  assert.match(w[0]!, 'warn dns: 3 records of _tekka._tcp.tekka.test skipped: ')
-  assert.match(w[0]!, 'SRV record of _tekka._tcp.tekka.test (target bad_target.test, port 4370): not a node name: host "bad_target.test" is neither a hostname nor an IP address')
-  assert.match(w[0]!, 'SRV record of _tekka._tcp.tekka.test (target has\\032space.test, port 4370): not a node name')
-  assert.match(w[0]!, 'SRV record of _tekka._tcp.tekka.test (target ., port 4370): target "." means there is no such service')
+  assert.match(w[0], 'warn dns: 3 records of _tekka._tcp.tekka.test skipped: ')
+  assert.match(w[0], 'SRV record of _tekka._tcp.tekka.test (target bad_target.test, port 4370): not a node name: host "bad_target.test" is neither a hostname nor an IP address')
+  assert.match(w[0], 'SRV record of _tekka._tcp.tekka.test (target has\\032space.test, port 4370): not a node name')
+  assert.match(w[0], 'SRV record of _tekka._tcp.tekka.test (target ., port 4370): target "." means there is no such service')
 })
 
 test('a dot inside one label of an SRV target does not make a two-label hostname', async () => {
@@ -257,7 +257,7 @@ test('the autocluster actor on a real node keeps retrying through all of it: no 
     () => []
   ]
   let n = 0
-  f.reply = (q, raw) => (failing[n++ % failing.length] as Reply)(q, raw)
+  f.reply = (q, raw) => (failing[n++ % failing.length])(q, raw)
   const logger = memoryLogger('tekka')
   const base = await ports.freePortRange(1)
   const node: DistNode = await startNode({ name: 'g1@127.0.0.1', cookie: 'dns-garbage', basePort: base, logger })
@@ -288,7 +288,7 @@ test('the autocluster actor on a real node keeps retrying through all of it: no 
   ])]
   await wait.eventually(() => ac.state === 'complete', { timeout: 10_000, interval: 50, message: 'complete on an empty answer' })
   assert.ok(ac.pid === undefined || ac.pid.equals(pid))
-  assert.equal(reports[reports.length - 1]!.discovered, [])
+  assert.equal(reports[reports.length - 1].discovered, [])
   assert.not.ok(logger.records.some((r) => r.msg === 'process crashed'), 'no process crashed')
   assert.ok(reports.some((r) => r.level === 'warn' && /malformed answer/.test(r.error ?? '')), 'the failed round is published at warn, with its cause')
   const logged = logger.records.map((r) => `${r.name} ${r.level} ${r.msg}`).join('\n')

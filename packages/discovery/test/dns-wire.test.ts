@@ -77,7 +77,7 @@ test('an answer built by dns-packet: header bits, question, A / AAAA / CNAME / S
     ['_t._tcp.tekka.test', TYPE.SRV, { kind: 'SRV', priority: 1, weight: 2, port: 4370, target: 'n1.tekka.test' }],
     ['m.tekka.test', 16, { kind: 'other' }]
   ])
-  assert.is(m.answers[1]!.ttl, 30)
+  assert.is(m.answers[1].ttl, 30)
 })
 
 test('compression pointers backwards are followed; forwards, to themselves or looping: refused', () => {
@@ -85,7 +85,7 @@ test('compression pointers backwards are followed; forwards, to themselves or lo
   const q = Buffer.concat([labels('a', 'test'), u16(TYPE.CNAME, 1)])
   const target = Buffer.concat([Buffer.from([1]), Buffer.from('b'), u16(0xc000 | 14)])
   const ok = Buffer.concat([header(1, 0x8000, 1, 1), q, u16(0xc000 | 12), rr(TYPE.CNAME, target)])
-  assert.equal(decodeMessage(ok).answers[0]!.data, { kind: 'CNAME', target: 'b.test' })
+  assert.equal(decodeMessage(ok).answers[0].data, { kind: 'CNAME', target: 'b.test' })
   // A pointer to itself, as the question's name.
   throwsWire(Buffer.concat([header(1, 0x8000, 1, 0), u16(0xc000 | 12), u16(1, 1)]), /does not point backwards/, 'self pointer')
   // A pointer forwards.
@@ -164,7 +164,7 @@ test('random corruption: a DnsWireError or a message, never another exception', 
 test('label bytes that are not hostname characters come out escaped: a dot inside a label is not two labels', () => {
   const q = Buffer.concat([labels('_t', '_tcp', 'test'), u16(TYPE.SRV, 1)])
   const srv = (target: Buffer): Buffer => Buffer.concat([header(1, 0x8000, 1, 1), q, u16(0xc000 | 12), rr(TYPE.SRV, Buffer.concat([u16(0, 0, 1), target]))])
-  const target = (buf: Buffer): string => { const d = decodeMessage(buf).answers[0]!.data; return d.kind === 'SRV' ? d.target : 'not srv' }
+  const target = (buf: Buffer): string => { const d = decodeMessage(buf).answers[0].data; return d.kind === 'SRV' ? d.target : 'not srv' }
   assert.is(target(srv(labels('n1.evil', 'test'))), 'n1\\.evil.test')
   assert.is(target(srv(labels('has space', 'test'))), 'has\\032space.test')
   assert.is(target(srv(labels(Buffer.from([0xc3, 0xa9]), 'test'))), '\\195\\169.test')

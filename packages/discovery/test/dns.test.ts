@@ -113,7 +113,7 @@ test('SRV: app@target for each target (no trailing dot); a "no such service" tar
   const logged = lines(none.c.records)
   assert.is(logged.length, 2)
   assert.is(logged[0], `info dns: nothing discovered at _none._tcp.${D}: no SRV record makes a node name, answered by 127.0.0.1:${dns.port}`)
-  assert.match(logged[1]!, new RegExp(`^warn dns: 1 record of _none\\._tcp\\.tekka\\.test skipped: SRV record of _none\\._tcp\\.tekka\\.test \\(target \\., port \\d+\\): target "\\." means there is no such service$`))
+  assert.match(logged[1], new RegExp(`^warn dns: 1 record of _none\\._tcp\\.tekka\\.test skipped: SRV record of _none\\._tcp\\.tekka\\.test \\(target \\., port \\d+\\): target "\\." means there is no such service$`))
   // The same outcome again: logged at debug only.
   await none.discover()
   assert.is(lines(none.c.records).length, 2)

@@ -21,7 +21,7 @@ const made: Strategy[] = []
 const make = (node: string, ssl: EtcdSslInit): Strategy => {
   const s = etcdStrategy({ server: etcd.url, prefix: 'tls', ssl, requestTimeout: 3000 })(components(node))
   made.push(s)
-  s.start?.()
+  void s.start?.() // etcd's start() is synchronous: it opens nothing before the first request
   return s
 }
 

@@ -19,7 +19,7 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64')
 const make = (node: string, opts: { cluster?: string, nodeTtl?: number, lockWait?: number, logger?: ReturnType<typeof memoryLogger> } = {}): Strategy => {
   const s = etcdStrategy({ server: etcd.url, prefix: 'unit', nodeTtl: opts.nodeTtl ?? 10_000, lockWait: opts.lockWait ?? 300 })(components(node, opts))
   made.push(s)
-  s.start?.()
+  void s.start?.() // etcd's start() is synchronous: it opens nothing before the first request
   return s
 }
 
@@ -37,7 +37,7 @@ test('register puts <prefix>/<cluster>/nodes/<node> = <node> under a lease of no
   await b.register?.()
   const keys = await etcd.keys('unit/tekka/nodes/')
   assert.equal(keys.map((k) => [k.key, k.value]), [['unit/tekka/nodes/a@127.0.0.1', 'a@127.0.0.1'], ['unit/tekka/nodes/b@127.0.0.1', 'b@127.0.0.1']])
-  const ttl = await etcd.post('/v3/lease/timetolive', { ID: keys[0]!.lease, keys: true })
+  const ttl = await etcd.post('/v3/lease/timetolive', { ID: keys[0].lease, keys: true })
   assert.is(ttl.grantedTTL, '7', 'node_ttl in whole seconds')
   assert.equal((ttl.keys as string[]).map((k) => Buffer.from(k, 'base64').toString()), ['unit/tekka/nodes/a@127.0.0.1'])
   assert.equal(await b.discover(), ['a@127.0.0.1', 'b@127.0.0.1'])
@@ -50,7 +50,7 @@ test('register puts <prefix>/<cluster>/nodes/<node> = <node> under a lease of no
   // unregister: key gone and lease revoked, at once.
   await a.unregister?.()
   assert.equal(await b.discover(), ['b@127.0.0.1'])
-  const gone = await etcd.post('/v3/lease/timetolive', { ID: keys[0]!.lease })
+  const gone = await etcd.post('/v3/lease/timetolive', { ID: keys[0].lease })
   assert.is(gone.TTL, '-1', 'the lease is revoked')
   // stop revokes the lease too: a stopped node is gone now, not a TTL later.
   await b.stop?.()
@@ -65,7 +65,7 @@ test('a stopped strategy refuses calls with EtcdStoppedError; start again works'
     const err = await wait.rejects((s[call] as () => Promise<unknown>).call(s), EtcdStoppedError, `etcd strategy is stopped: ${call}()`)
     assert.is(err.code, 'ERR_ETCD_STOPPED')
   }
-  s.start?.()
+  void s.start?.() // etcd's start() is synchronous: it opens nothing before the first request
   await s.register?.()
   assert.equal(await s.discover(), ['c@127.0.0.1'])
   await s.stop?.()
@@ -75,7 +75,7 @@ test('the node stopping (its signal) stops the strategy and ends its calls', asy
   const ac = new AbortController()
   const s = etcdStrategy({ server: etcd.url, prefix: 'unit' })(components('d@127.0.0.1', { signal: ac.signal }))
   made.push(s)
-  s.start?.()
+  void s.start?.() // etcd's start() is synchronous: it opens nothing before the first request
   await s.register?.()
   ac.abort(new Error('node stops'))
   await wait.eventually(async () => (await etcd.keys('unit/tekka/nodes/d@')).length === 0, { timeout: 5000, message: 'key gone once the node stops' })
@@ -98,7 +98,7 @@ test('lock is etcd\'s lock protocol: a /v3/lock/lock holder excludes it, and it 
   assert.is(await b.lock?.(), false, 'held by a')
   const mine = await etcd.keys('unit/tekka/lock/')
   assert.is(mine.length, 1)
-  assert.is(mine[0]!.value, 'la@127.0.0.1', 'the holder is named in the key value')
+  assert.is(mine[0].value, 'la@127.0.0.1', 'the holder is named in the key value')
   // The lock API waits while a holds it, and gets it once a unlocks.
   let got = false
   const waiter = etcd.post('/v3/lock/lock', { name: b64('unit/tekka/lock'), lease }).then((r) => { got = true; return r })
@@ -209,13 +209,13 @@ test('a lease gone before a keepalive noticed: lock takes a new one at once, and
   const s = make('g@127.0.0.1', { nodeTtl: 3000 })
   await s.register?.()
   const [before] = await etcd.keys('unit/tekka/nodes/g@')
-  await etcd.post('/v3/lease/revoke', { ID: before!.lease })
+  await etcd.post('/v3/lease/revoke', { ID: before.lease })
   assert.is(await s.lock?.(), true, 'lock under a new lease')
   const [held] = await etcd.keys('unit/tekka/lock/')
-  assert.is.not(held?.lease, before!.lease)
+  assert.is.not(held?.lease, before.lease)
   await s.unlock?.()
   const after = await wait.eventually(async () => (await etcd.keys('unit/tekka/nodes/g@'))[0] ?? false, { timeout: 8000, message: 'node key put again' })
-  assert.is(after.lease, held!.lease, 'under the lease the lock took')
+  assert.is(after.lease, held.lease, 'under the lease the lock took')
   await s.unregister?.()
 })
 

@@ -23,7 +23,7 @@ const fake = await new FakeApiServer({ tokens: [TOKEN], sliceSize: 2 }).start()
 
 const name = (ip: string): string => `tekka@${ip}`
 const five = ips.slice(0, 5).map(name)
-const sixth = name(ips[5] as string)
+const sixth = name(ips[5])
 const pods = (sixthReady: boolean): FakePod[] =>
   ips.map((ip, i) => ({ ip, name: `tekka-${i}`, hostname: `tekka-${i}`, ready: i < 5 || sixthReady }))
 
@@ -62,7 +62,7 @@ test('five processes with k8s discovery (address_type ip) form one cluster; ever
   await oneCluster(c, five, { interval: 250 })
   // The not-ready sixth pod is not discovered.
   const ac = await wait.eventually(async () => {
-    const s = await acStatus(five[0]!)
+    const s = await acStatus(five[0])
     assert.is(s.state, 'complete')
     return s
   }, { timeout: 30_000, interval: 300, message: 'autocluster complete' })
@@ -78,10 +78,10 @@ test('a sixth pod joins once the API server lists it as ready', async () => {
   const first = await oneCluster(c, six, { timeout: 45_000, interval: 250 })
   assert.is(first.members.length, 6)
   // A round on an old node now discovers it too.
-  const r = await c.ctl(five[0]!, ['autocluster', 'enable'])
+  const r = await c.ctl(five[0], ['autocluster', 'enable'])
   assert.is(r.code, 0, r.out + r.err)
   await wait.eventually(async () => {
-    const s = await acStatus(five[0]!)
+    const s = await acStatus(five[0])
     assert.ok(s.last?.discovered.includes(sixth), `discovered: ${s.last?.discovered.join(', ') ?? '-'}`)
   }, { timeout: 20_000, interval: 300, message: 'the sixth discovered by tekka@127.0.0.2' })
 })

@@ -65,8 +65,8 @@ test('a wrong token: 401 with the Status reason, naming the token file', async (
   for (const useEndpointSlices of [true, false]) {
     const err = await wait.rejects(strategy({ serviceAccountDir: d.path, useEndpointSlices }).discover(), K8sApiError,
       '401 Unauthorized: Unauthorized', `the token in ${join(d.path, 'token')} was refused`)
-    assert.is((err as K8sApiError).status, 401)
-    assert.is((err as K8sApiError).reason, 'Unauthorized')
+    assert.is((err).status, 401)
+    assert.is((err).reason, 'Unauthorized')
   }
 })
 
@@ -74,7 +74,7 @@ test('no token file, or an empty one: no Authorization header, and the 401 says 
   const none = saDir({})
   const from = fake.requests.length
   await wait.rejects(strategy({ serviceAccountDir: none.path }).discover(), K8sApiError, '401', `no token was sent: ${join(none.path, 'token')} does not exist`)
-  assert.is(fake.requests[from]!.authorization, undefined)
+  assert.is(fake.requests[from].authorization, undefined)
   const empty = saDir({ token: '\n' })
   await wait.rejects(strategy({ serviceAccountDir: empty.path }).discover(), K8sApiError, '401', `${join(empty.path, 'token')} is empty`)
 })
@@ -116,7 +116,7 @@ test('403 (RBAC): the authorizer\'s message and the verbs and resource the Role 
   const e1 = await wait.rejects(strategy().discover(), K8sApiError,
     '403 Forbidden: endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:default:tekka" cannot list resource "endpointslices"',
     'its Role needs verbs get, list on resource endpointslices (apiGroups "discovery.k8s.io")')
-  assert.is((e1 as K8sApiError).status, 403)
+  assert.is((e1).status, 403)
   fake.forbidden.add('endpoints')
   await wait.rejects(strategy({ useEndpointSlices: false }).discover(), K8sApiError,
     '403 Forbidden: endpoints "tekka" is forbidden', 'its Role needs verbs get, list on resource endpoints (apiGroups "")')
@@ -134,7 +134,7 @@ test('404: no such service (Endpoints), no slice for it (EndpointSlices), the di
 test('5xx: with a Status object, and with a text body from a proxy', async () => {
   fake.respond = () => json({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Internal error occurred: etcdserver: request timed out', reason: 'InternalError', code: 500 }, 500)
   const e = await wait.rejects(strategy().discover(), K8sApiError, '500 InternalError: Internal error occurred: etcdserver: request timed out')
-  assert.is((e as K8sApiError).status, 500)
+  assert.is((e).status, 500)
   fake.respond = () => ({ status: 503, body: 'upstream connect error or disconnect/reset before headers\n', contentType: 'text/plain' })
   await wait.rejects(strategy({ useEndpointSlices: false }).discover(), K8sApiError, '503 Service Unavailable: "upstream connect error or disconnect/reset before headers"')
 })
@@ -191,7 +191,7 @@ test('addresses that do not make node names are skipped, with what is wrong, whe
   assert.equal(await st.discover(), ['tekka@10.0.0.1', 'tekka@tekka-x.example.com'])
   const warns = c.records.filter((r) => r.level === 'warn')
   assert.is(warns.length, 1, 'one warning for the round')
-  const w = warns[0]!.msg
+  const w = warns[0].msg
   assert.match(w, '"999.1.1.1" (EndpointSlice tekka-abc12 (items[0]) endpoints[1], pod tekka-1): not an IPv4 address')
   assert.match(w, '"fd00::1" (EndpointSlice tekka-abc12 (items[0]) endpoints[2]): not an IPv4 address (the slice\'s addressType is IPv4)')
   assert.match(w, '"10.0.0.3" (EndpointSlice tekka-v6 (items[1]) endpoints[0]): not an IPv6 address')

@@ -32,10 +32,10 @@ if (inner === undefined) {
   const hosts = JSON.parse(inner) as NetHost[]
   // Every node has a namespace of its own: the default ports cannot clash.
   const c = new ProcCluster(4370)
-  const name = (i: number): string => `n${i}@${hosts[i - 1]!.ip}`
+  const name = (i: number): string => `n${i}@${hosts[i - 1].ip}`
   const spec = (i: number): NodeSpec => ({
     name: name(i),
-    netns: hosts[i - 1]!.ns,
+    netns: hosts[i - 1].ns,
     discovery: 'mdns',
     interval: '1s',
     extra: { 'cluster.mdns.browse_window': '500ms' }

@@ -44,8 +44,8 @@ test.before(async () => {
   lo = createNamespace()
   const h = net.hosts
   ;[a, b] = await Promise.all([
-    agent(h[0]!.ns, { node: 'n1@10.77.0.11' }),
-    agent(h[1]!.ns, { node: 'n2@10.77.0.12' })
+    agent(h[0].ns, { node: 'n1@10.77.0.11' }),
+    agent(h[1].ns, { node: 'n2@10.77.0.12' })
   ])
 })
 
@@ -93,8 +93,8 @@ test('a namespace with no link to the network hears only itself, and is not hear
 test('two clusters, and two service types, on one network ignore each other', async () => {
   const h = net.hosts
   const [other, svc] = await Promise.all([
-    agent(h[2]!.ns, { node: 'n3@10.77.0.13', cluster: 'other' }),
-    agent(h[3]!.ns, { node: 'n4@10.77.0.14', service: 'tekka-two' })
+    agent(h[2].ns, { node: 'n3@10.77.0.13', cluster: 'other' }),
+    agent(h[3].ns, { node: 'n4@10.77.0.14', service: 'tekka-two' })
   ])
   await other.call('register')
   await svc.call('register')
@@ -112,7 +112,7 @@ const txt = (instance: string, data: string[]): Record<string, unknown> => ({ na
 const srv = (instance: string): Record<string, unknown> => ({ name: instance, type: 'SRV', ttl: 120, data: { port: 4399, target: 'raw.local' } })
 
 test('malformed announcements and undecodable packets are left out and logged once each with what is wrong; a good raw one is heard', async () => {
-  const sender = await agent(net.hosts[3]!.ns, { node: 'r0@10.77.0.14' })
+  const sender = await agent(net.hosts[3].ns, { node: 'r0@10.77.0.14' })
   const packets = [
     { answers: [ptr('good._tekka._tcp.local')], additionals: [srv('good._tekka._tcp.local'), txt('good._tekka._tcp.local', ['node=r9@10.77.0.99', 'cluster=tekka'])] },
     { answers: [ptr('nonode._tekka._tcp.local')], additionals: [txt('nonode._tekka._tcp.local', ['cluster=tekka', 'colour=blue'])] },
@@ -137,7 +137,7 @@ test('malformed announcements and undecodable packets are left out and logged on
   const once = (instance: string, what: RegExp): void => {
     const msgs = about(instance)
     assert.is(msgs.length, 1, `${instance} logged once: ${JSON.stringify(msgs)}`)
-    assert.match(msgs[0]!, what)
+    assert.match(msgs[0], what)
   }
   once('nonode._tekka._tcp.local', /no node=/)
   once('badnode._tekka._tcp.local', /node="not a node" is not a node name/)
@@ -169,7 +169,7 @@ test('a goodbye heard within the window takes the node out; withdrawn, it is gon
 })
 
 test('a node killed with SIGKILL (no goodbye) is gone from the next discover: nothing is cached', async () => {
-  const k = await agent(net.hosts[2]!.ns, { node: 'n7@10.77.0.13' })
+  const k = await agent(net.hosts[2].ns, { node: 'n7@10.77.0.13' })
   await k.call('register')
   assert.equal(await a.discover(), ['n1@10.77.0.11', 'n2@10.77.0.12', 'n7@10.77.0.13'])
   k.proc.kill('SIGKILL')
@@ -184,7 +184,7 @@ test('stop withdraws and closes the socket; a stopped strategy refuses calls (a 
   await inFlight
   await b.call('stop') // twice
   assert.equal(await a.discover(), ['n1@10.77.0.11'])
-  const ss = spawnSync('ip', ['netns', 'exec', net.hosts[1]!.ns, 'ss', '-Hauln', 'sport = :5353'], { encoding: 'utf8' })
+  const ss = spawnSync('ip', ['netns', 'exec', net.hosts[1].ns, 'ss', '-Hauln', 'sport = :5353'], { encoding: 'utf8' })
   assert.is(ss.status, 0, ss.stderr)
   assert.is(ss.stdout.trim(), '', 'no mDNS socket left open in b\'s namespace')
   await failsWith(b.call('discover'), 'ERR_MDNS_STOPPED', /discover\(\) refused/)
@@ -196,7 +196,7 @@ test('stop withdraws and closes the socket; a stopped strategy refuses calls (a 
 })
 
 test('an interface that is not there fails start with the reason; once it is there, the next call works', async () => {
-  const h = net.hosts[4]!
+  const h = net.hosts[4]
   const e = await agent(h.ns, { node: 'n5@10.77.0.50' })
   await failsWith(e.call('start'), 'ERR_MDNS_SOCKET', /join 224\.0\.0\.251 on the interface of 10\.77\.0\.50: .*ENODEV/)
   await failsWith(e.call('discover'), 'ERR_MDNS_SOCKET')

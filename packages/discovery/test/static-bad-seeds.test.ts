@@ -17,7 +17,7 @@ test('unreachable and malformed seeds are logged and skipped; the rest still clu
   const seeds = [...good, 'b9@127.0.0.1', 'b8@127.0.0.1', 'bad seed', 'x@', 'justname', 'a@b@c']
   const nodes = await Promise.all(good.map(async (name) => await c.start({ name, seeds, log: 'info' })))
   await wait.eventually(async () => await agreed(c, good), { timeout: 60_000, interval: 200, message: 'three nodes agree' })
-  const b1 = nodes[0]!
+  const b1 = nodes[0]
   await b1.waitForLine(/static seed "bad seed" skipped: no @host part/, 20_000)
   await b1.waitForLine(/static seed "x@" skipped: empty host after @/, 20_000)
   await b1.waitForLine(/static seed "justname" skipped: no @host part/, 20_000)
@@ -25,20 +25,20 @@ test('unreachable and malformed seeds are logged and skipped; the rest still clu
   // The round that saw them, as the operator's log has it: the autocluster.round event with who does not answer, and why.
   await b1.waitForLine(/info tekka:event autocluster\.round .*dead=\[\{"node":"b8@127\.0\.0\.1","why":"[^"]*ECONNREFUSED[^"]*"\},\{"node":"b9@127\.0\.0\.1"/, 20_000)
   // b2 runs its own rounds: its status shows the missing seeds once one of its rounds has probed both.
-  let st = await c.ctl(good[1]!, ['autocluster', 'status'])
+  let st = await c.ctl(good[1], ['autocluster', 'status'])
   await wait.eventually(async () => {
-    st = await c.ctl(good[1]!, ['autocluster', 'status'])
+    st = await c.ctl(good[1], ['autocluster', 'status'])
     return /not responding: b8@127\.0\.0\.1 .*b9@127\.0\.0\.1/.test(st.out)
   }, { timeout: 20_000, interval: 300, message: 'b2 reports the seeds that do not answer' })
   assert.is(st.code, 0)
   assert.match(st.out, /not responding: b8@127\.0\.0\.1 .*b9@127\.0\.0\.1/)
   assert.match(st.out, /strategy static, enabled, running/, 'not complete while seeds do not answer')
   // The operator's switch, through the real command.
-  const off = await c.ctl(good[1]!, ['autocluster', 'disable'])
+  const off = await c.ctl(good[1], ['autocluster', 'disable'])
   assert.is(off.code, 0)
   assert.match(off.out, /autocluster disabled/)
-  assert.match((await c.ctl(good[1]!, ['autocluster', 'status'])).out, /strategy static, disabled/)
-  const on = await c.ctl(good[1]!, ['autocluster', 'enable'])
+  assert.match((await c.ctl(good[1], ['autocluster', 'status'])).out, /strategy static, disabled/)
+  const on = await c.ctl(good[1], ['autocluster', 'enable'])
   assert.is(on.code, 0)
   assert.match(on.out, /autocluster enabled/)
   // The missing seeds start later: they are taken in.

@@ -33,7 +33,7 @@ test('malformed seeds are logged, naming the seed and what is wrong, and skipped
     'warn static seed "a@b@c" skipped: host "b@c" is neither a hostname nor an IP address',
     'warn static seed 42 skipped: not a string (number)'
   ])
-  assert.equal(c.records[0]!.fields, { seed: 'bad seed', problem: 'no @host part' })
+  assert.equal(c.records[0].fields, { seed: 'bad seed', problem: 'no @host part' })
   // Logged once, at construction: discover does not repeat it.
   await s.discover()
   assert.is(c.records.length, 4)

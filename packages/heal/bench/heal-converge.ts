@@ -32,7 +32,7 @@ const CUT_MS = 4000
 /** Significant digits of the figures (seconds of a 4 s cut: more would be noise). */
 const PRECISION = 3
 
-const host = (n: string): string => n.split('@')[1]!
+const host = (n: string): string => n.split('@')[1]
 
 async function main (): Promise<void> {
   if (!(await iptables.iptablesAvailable())) {

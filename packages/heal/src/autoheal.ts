@@ -414,7 +414,7 @@ export class Autoheal {
 export function parseView (v: unknown): ClusterView | undefined {
   if (typeof v !== 'object' || v === null) return undefined
   const o = v as Record<string, unknown>
-  const names = (x: unknown): string[] | undefined => Array.isArray(x) && x.every((s) => typeof s === 'string') ? x as string[] : undefined
+  const names = (x: unknown): string[] | undefined => Array.isArray(x) && x.every((s) => typeof s === 'string') ? x : undefined
   const running = names(o.running)
   const partitioned = names(o.partitioned)
   const down = names(o.down)

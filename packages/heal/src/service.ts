@@ -171,7 +171,7 @@ function str (request: string, v: unknown, what: string): string {
 
 function strs (request: string, v: unknown, what: string): string[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new HealRequestError(request, `${what} must be a list of node names`)
-  return v as string[]
+  return v
 }
 
 /** A plan from the leader, checked before anything is rebooted for it. */

@@ -127,18 +127,18 @@ export function decide (views: readonly NodeView[], members: readonly string[]):
     g.nodes.push(n)
   }
   // 3. Largest first; equal sizes: the group holding the older member first.
-  const groups = [...groupsByKey.values()].sort((a, b) => b.nodes.length - a.nodes.length || byAge(a.nodes[0]!, b.nodes[0]!))
+  const groups = [...groupsByKey.values()].sort((a, b) => b.nodes.length - a.nodes.length || byAge(a.nodes[0], b.nodes[0]))
   const splitView: SplitView = { participants, down, groups }
   if (groups.length <= 1) return { action: 'none', splitView }
 
   // 4. The first group survives.
-  const survivors = groups[0]!.nodes
+  const survivors = groups[0].nodes
   const victims = participants.filter((n) => !survivors.includes(n))
   const tainted = victims.filter((v) => {
     const vv = viewOf.get(v)!
     return !survivors.some((s) => vv.partitioned.includes(s) || viewOf.get(s)!.partitioned.includes(v))
   })
-  return { action: 'heal', splitView, survivors, victims, tainted, coordinator: survivors[0]! }
+  return { action: 'heal', splitView, survivors, victims, tainted, coordinator: survivors[0] }
 }
 
 /** One line for logs: `[a,b,c] <- seen by [a,b,c] | [d] <- seen by [d]`. */

@@ -29,8 +29,8 @@ test('a member down for longer than autoclean is removed everywhere (the leader 
     for (const n of [n2, n3, n4]) assert.equal(names(n), [n2.name, n3.name, n4.name])
     const cleaned = sim.events.filter((r) => r.e.type === 'heal.autoclean')
     assert.is(cleaned.length, 1, 'one node acted')
-    assert.is(cleaned[0]!.node, n2.name, 'the coordinator (oldest member up) did')
-    const e = cleaned[0]!.e
+    assert.is(cleaned[0].node, n2.name, 'the coordinator (oldest member up) did')
+    const e = cleaned[0].e
     assert.ok(e.type === 'heal.autoclean' && e.member === n1.name && e.downFor > 10_000 && e.level === 'warn', `heal.autoclean names the member removed: ${JSON.stringify(e)}`)
     assert.is(sim.converged(), undefined)
   } finally {

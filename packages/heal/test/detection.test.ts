@@ -26,10 +26,10 @@ function both (a: string, b: string): Array<[string, string]> {
 test('a restarted member is not a partition', async () => {
   const sim = await cluster()
   try {
-    const c = sim.nodes[2]!
+    const c = sim.nodes[2]
     sim.crash(c)
     await sim.run(6000)
-    assert.ok(sim.nodes[0]!.dist.membership.nodelist('down').includes(c.name), 'seen down')
+    assert.ok(sim.nodes[0].dist.membership.nodelist('down').includes(c.name), 'seen down')
     await sim.restart(c)
     await sim.runUntil(() => sim.converged(), 20_000, 'back in the cluster')
     await sim.run(5000)

@@ -34,8 +34,8 @@ const BOUND = DELAY + 10_000
 const FLAP_CUT = 4000
 const FLAP_BACK = 1000
 
-const host = (n: string): string => n.split('@')[1]!
-const short = (n: string): string => n.split('@')[0]!
+const host = (n: string): string => n.split('@')[1]
+const short = (n: string): string => n.split('@')[0]
 let cluster: RealCluster | undefined
 const c = (): RealCluster => {
   if (cluster === undefined) throw new Error('the cluster did not start')
@@ -53,7 +53,7 @@ async function cut (groups: string[][], oneWay: boolean): Promise<Partition[]> {
   const out: Partition[] = []
   for (let i = 0; i < groups.length; i++) {
     for (let j = i + 1; j < groups.length; j++) {
-      out.push(await iptables.partitionGroups(groups[i]!.map(host), groups[j]!.map(host), { oneWay, ports: c().portRange }))
+      out.push(await iptables.partitionGroups(groups[i].map(host), groups[j].map(host), { oneWay, ports: c().portRange }))
     }
   }
   return out
@@ -133,10 +133,10 @@ async function scenario (s: Scenario): Promise<void> {
   // The leader's log says what it decided, and why: the heal.decision event is its log line, with the views and the plan.
   const decisions = names.flatMap((n) => c().lines(n, /\bheal\.decision\b.* decision=heal\b/, marks.get(n)))
   assert.is(decisions.length, 1, `one heal decision in the logs:\n${decisions.join('\n')}`)
-  const plan = /\bplan=(\{.*\})$/.exec(decisions[0]!)
+  const plan = /\bplan=(\{.*\})$/.exec(decisions[0])
   assert.ok(plan !== null, decisions[0])
-  assert.equal((JSON.parse(plan![1]!) as { victims: string[] }).victims.sort(), [...s.victims].sort(), 'the decision names the rebooted nodes')
-  assert.match(decisions[0]!, / views=\[\{/, 'the decision is logged with the views it was made from')
+  assert.equal((JSON.parse(plan[1]) as { victims: string[] }).victims.sort(), [...s.victims].sort(), 'the decision names the rebooted nodes')
+  assert.match(decisions[0], / views=\[\{/, 'the decision is logged with the views it was made from')
   for (const v of s.victims) assert.ok(c().lines(v, /\bheal\.reboot\b.* phase=shutdown\b/, marks.get(v)).length === 1, `${v} logged its reboot once`)
 }
 

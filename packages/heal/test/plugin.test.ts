@@ -157,11 +157,11 @@ test('one heal end to end over TCP: links dropped and back, the node outside the
     c.disconnect(b.name)
     await wait.eventually(() => a.membership.status().partitions.includes(c.name) && c.membership.status().partitions.length === 2,
       { timeout: 5000, message: 'the partition is recorded on both sides' })
-    await wait.eventually(() => nodes.every((n) => n.membership.status().partitions.length === 0) && c.applications.list()[0]!.starts === 2,
+    await wait.eventually(() => nodes.every((n) => n.membership.status().partitions.length === 0) && c.applications.list()[0].starts === 2,
       { timeout: 10_000, message: 'healed' })
-    assert.is(a.applications.list()[0]!.starts, 1)
-    assert.is(b.applications.list()[0]!.starts, 1)
-    assert.is(c.applications.list()[0]!.stops, 1)
+    assert.is(a.applications.list()[0].starts, 1)
+    assert.is(b.applications.list()[0].starts, 1)
+    assert.is(c.applications.list()[0].stops, 1)
     assert.equal(c.membership.members().map((m) => m.status), ['up', 'up', 'up'])
     const d = await decided
     assert.is(d.node, a.name, 'the leader decided')

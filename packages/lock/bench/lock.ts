@@ -117,8 +117,8 @@ async function startChild (name: string, base: number): Promise<ChildProcess> {
   killOnExit(proc)
   await withTimeout(`${name} start`, new Promise<void>((resolve, reject) => {
     let buf = ''
-    proc.stdout!.setEncoding('utf8')
-    proc.stdout!.on('data', (d: string) => {
+    proc.stdout.setEncoding('utf8')
+    proc.stdout.on('data', (d: string) => {
       buf += d
       if (/tekka: app .* started/.test(buf)) resolve()
     })
@@ -159,8 +159,8 @@ async function startCluster (): Promise<Cluster> {
   const p2 = await startChild('lockb2@127.0.0.1', base)
   const node = await startNode({ name: 'lockb0@127.0.0.1', cookie: COOKIE, basePort: base, logger: silentLogger() })
   const peers = ['lockb1@127.0.0.1', 'lockb2@127.0.0.1']
-  await node.call(peers[1]!, 'lockbench.join', [peers[0]], { timeout: 15_000 })
-  await node.membership.join(peers[0]!)
+  await node.call(peers[1], 'lockbench.join', [peers[0]], { timeout: 15_000 })
+  await node.membership.join(peers[0])
   const locks = createLockService({})(node.components)
   await locks.start()
   // Every locker confirms the others before granting leader / quorum locks: wait until they do.
@@ -202,9 +202,9 @@ async function throughput (c: Cluster, type: LockType, run: number): Promise<num
   const tag = `${type}-${run}`
   const t0 = performance.now()
   const results = await withTimeout(`${type} throughput`, Promise.all([
-    runClients(c.node, type, share[0]!, CLUSTER_MS, `${tag}-0`),
-    c.node.call<ClientRun>(c.peers[0]!, 'lockbench.run', [type, share[1], CLUSTER_MS, `${tag}-1`], { timeout: CLUSTER_MS + 60_000 }),
-    c.node.call<ClientRun>(c.peers[1]!, 'lockbench.run', [type, share[2], CLUSTER_MS, `${tag}-2`], { timeout: CLUSTER_MS + 60_000 })
+    runClients(c.node, type, share[0], CLUSTER_MS, `${tag}-0`),
+    c.node.call<ClientRun>(c.peers[0], 'lockbench.run', [type, share[1], CLUSTER_MS, `${tag}-1`], { timeout: CLUSTER_MS + 60_000 }),
+    c.node.call<ClientRun>(c.peers[1], 'lockbench.run', [type, share[2], CLUSTER_MS, `${tag}-2`], { timeout: CLUSTER_MS + 60_000 })
   ]))
   if (process.env.TEKKA_BENCH_VERBOSE === '1') process.stderr.write(`${type} run ${run}: ${JSON.stringify(results)}\n`)
   const seconds = (performance.now() - t0) / 1000

@@ -149,7 +149,7 @@ function pickFailure (replies: Map<string, Grant>): LockFailure {
     const i = FAILURE_ORDER.indexOf(r.reason)
     if (i >= 0 && i < best) best = i
   }
-  return FAILURE_ORDER[best]!
+  return FAILURE_ORDER[best]
 }
 
 /** This node's own grant of pending acquire `id`, once its piggyback ran. */

@@ -10,7 +10,7 @@ import { DEFAULT_LOCKER, type LockerInfo } from './types.js'
 type On = { runtime: Runtime } | Runtime | ProcessContext
 
 function runtimeOf (on: On): Runtime {
-  return 'scheduler' in on ? on as Runtime : (on as { runtime: Runtime }).runtime
+  return 'scheduler' in on ? on : (on as { runtime: Runtime }).runtime
 }
 
 /** The locker `name` of a node (or runtime, or process context), if it runs. */

@@ -9,7 +9,7 @@
 import { KILL, type Pid } from '@tekka/actors'
 import { evaluate } from './acquire.js'
 import { safeText } from './grants.js'
-import { ACQUIRE, SETTLE, SYNC, parseReply, type AcquireReply } from './protocol.js'
+import { ACQUIRE, SETTLE, SYNC, parseReply } from './protocol.js'
 import { fullyReady, onSyncReply, sync } from './readiness.js'
 import { abandonRelease, evaluateRelease } from './release.js'
 import type { Holding } from './slot.js'
@@ -33,7 +33,7 @@ export function onReplies (s: LockerState, from: Pid, rs: unknown[]): void {
     if (p === undefined) continue
     if (r[0] === ACQUIRE) {
       if (p.kind !== 'acquire' || p.replies.has(node) || !p.targets.includes(node)) continue
-      const [, , ok, x, pb] = r as AcquireReply
+      const [, , ok, x, pb] = r
       if (ok) {
         // Watched from now on: if this locker or its node goes, the grant goes (rule 1).
         s.watchPeer(from)

@@ -72,11 +72,11 @@ export function findNodes (resource: string, ring: readonly RingMember[], count 
   let hi = n
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (ring[mid]!.position >= h) hi = mid
+    if (ring[mid].position >= h) hi = mid
     else lo = mid + 1
   }
   const out: string[] = []
-  for (let i = 0; i < count; i++) out.push(ring[(lo + i) % n]!.node)
+  for (let i = 0; i < count; i++) out.push(ring[(lo + i) % n].node)
   return out
 }
 

@@ -215,7 +215,7 @@ export class LockTable {
     let i = 0
     const q = this.#freed
     while (this.#free > target && i < q.length) {
-      const r = q[i++]!
+      const r = q[i++]
       const e = this.#locks.get(r)
       if (e === undefined) continue
       e.queued = false

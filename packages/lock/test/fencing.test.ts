@@ -35,7 +35,7 @@ test('quorum and leader: tokens increase with every acquire, from any node', asy
   for (const type of ['quorum', 'leader', 'all'] as LockType[]) {
     let last = 0
     for (let i = 0; i < 30; i++) {
-      const t = await take(nodes[i % 3]!, `fence-${type}`, type)
+      const t = await take(nodes[i % 3], `fence-${type}`, type)
       assert.ok(t > last, `${type} #${i}: ${t} > ${last}`)
       last = t
     }
@@ -44,7 +44,7 @@ test('quorum and leader: tokens increase with every acquire, from any node', asy
 
 test('a quorum acquire tells its replicas the token: every replica\'s high-water mark reaches it', async () => {
   const nodes = await startCluster({ names: ['a1', 'b2', 'c3', 'd4', 'e5'] })
-  const o = owner(nodes[0]!)
+  const o = owner(nodes[0])
   const r = await o.acquire('hw', 'quorum')
   assert.is(r.ok, true)
   await eventually(() => r.nodes.every((name) => lockerInfo(nodes.find((n) => n.name === name)!.node)!.highWater >= r.token!), { timeout: 3000, message: 'replicas settled' })
@@ -85,17 +85,17 @@ test('a quorum replica restarts with an empty table: tokens still increase', asy
     const names = ['a1', 'b2', 'c3']
     const nodes: TestNode[] = []
     for (const n of names) nodes.push(await startTestNode(n, base, { node: { dataDir } }))
-    for (const n of nodes.slice(1)) await n.node.membership.join(nodes[0]!.name)
+    for (const n of nodes.slice(1)) await n.node.membership.join(nodes[0].name)
     await eventually(() => nodes.every((n) => n.node.membership.nodelist('up').length === 3), { timeout: 10_000 })
     const set = findNodes('rq', buildRing(nodes.map((n) => n.name)))
-    const asker = nodes.find((n) => !set.includes(n.name)) ?? nodes[0]!
+    const asker = nodes.find((n) => !set.includes(n.name)) ?? nodes[0]
     let last = 0
     for (let i = 0; i < 5; i++) last = Math.max(last, await take(asker, 'rq', 'quorum'))
     // Restart both replicas: every table that issued a token is gone.
     for (const name of set) {
       const i = nodes.findIndex((n) => n.name === name)
-      await stopNode(nodes[i]!)
-      nodes[i] = await startTestNode(name.split('@')[0]!, base, { node: { dataDir } })
+      await stopNode(nodes[i])
+      nodes[i] = await startTestNode(name.split('@')[0], base, { node: { dataDir } })
     }
     await eventually(() => nodes.every((n) => n.node.membership.nodelist('up').length === 3), { timeout: 15_000 })
     const next = await take(asker, 'rq', 'quorum')

@@ -7,11 +7,11 @@ import * as assert from 'uvu/assert'
 import { checkHolds, holdsOf, type HistoryRecord } from './helpers/history.js'
 
 const acq = (t: number, client: string, resource: string, token: number, type: 'leader' | 'quorum' = 'quorum'): HistoryRecord =>
-  ({ ev: 'acq', t, node: client.split('/')[0]!, client, resource, type, token })
+  ({ ev: 'acq', t, node: client.split('/')[0], client, resource, type, token })
 const rel = (t: number, client: string, resource: string, type: 'leader' | 'quorum' = 'quorum'): HistoryRecord =>
-  ({ ev: 'rel', t, node: client.split('/')[0]!, client, resource, type })
+  ({ ev: 'rel', t, node: client.split('/')[0], client, resource, type })
 const lost = (t: number, client: string, resource: string): HistoryRecord =>
-  ({ ev: 'lost', t, node: client.split('/')[0]!, client, resource, type: 'quorum', reason: 'test' })
+  ({ ev: 'lost', t, node: client.split('/')[0], client, resource, type: 'quorum', reason: 'test' })
 
 test('a correct history passes, records in any order', () => {
   const recs = [acq(10, 'n1/1', 'Q', 5), rel(20, 'n1/1', 'Q'), acq(20, 'n2/1', 'Q', 6), rel(30, 'n2/1', 'Q'), acq(31, 'n1/1', 'Q', 9)]
@@ -26,7 +26,7 @@ test('two holders at once are an overlap', () => {
   const { holds } = holdsOf([acq(10, 'n1/1', 'Q', 5), acq(15, 'n2/1', 'Q', 6), rel(20, 'n1/1', 'Q'), rel(30, 'n2/1', 'Q')], [], 100)
   const v = checkHolds(holds)
   assert.is(v.length, 1)
-  assert.is(v[0]!.kind, 'overlap')
+  assert.is(v[0].kind, 'overlap')
 })
 
 test('a token that does not increase is caught, even without an overlap', () => {

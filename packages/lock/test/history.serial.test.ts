@@ -47,7 +47,7 @@ const random = (): number => {
   state ^= state << 13; state ^= state >>> 17; state ^= state << 5
   return ((state >>> 0) % 1_000_000) / 1_000_000
 }
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]
 const between = (lo: number, hi: number): number => lo + random() * (hi - lo)
 
 const dir = mkdtempSync(join(tmpdir(), 'tekka-lock-history-'))
@@ -105,7 +105,7 @@ test.before(async () => {
   t0 = await startNode({ name: 't0@127.0.0.1', cookie: COOKIE, basePort: base, hidden: true, listen: false, tickTime: 1000, logger: silentLogger() })
   // One at a time: n1 is the oldest member (the first leader).
   for (const n of NODES) await startPeer(n.name)
-  for (const n of NODES.slice(1)) await call(n.name, 'hist.join', [NODES[0]!.name], 15_000)
+  for (const n of NODES.slice(1)) await call(n.name, 'hist.join', [NODES[0].name], 15_000)
   await eventually(async () => {
     for (const n of NODES) assert.is((await call<{ up: string[] }>(n.name, 'hist.status')).up.length, 5, `${n.name} sees five members up`)
   }, { timeout: 20_000, interval: 200, message: 'five members up everywhere' })
@@ -130,7 +130,7 @@ test(`leader and quorum locks under kills and partitions: no overlapping holders
     const names = NODES.map((n) => n.name)
     if (round % 2 === 0) {
       // Kill a node (sometimes the leader), restart it a little later: it rejoins from its data dir.
-      const leader = (await call<{ leader: string }>(pick([...running.keys()]), 'hist.status').catch(() => ({ leader: names[0]! }))).leader
+      const leader = (await call<{ leader: string }>(pick([...running.keys()]), 'hist.status').catch(() => ({ leader: names[0] }))).leader
       const victim = random() < 0.3 && running.has(leader) ? leader : pick([...running.keys()])
       actions.push(`${Math.round((Date.now() - started) / 1000)}s kill ${victim}`)
       await killPeer(victim)
@@ -140,7 +140,7 @@ test(`leader and quorum locks under kills and partitions: no overlapping holders
       await sleep(between(500, 1500))
     } else {
       // Cut one or two nodes (the leader, now and then) off the others, both ways or one way.
-      const status = await call<{ leader: string }>(pick([...running.keys()]), 'hist.status').catch(() => ({ leader: names[0]! }))
+      const status = await call<{ leader: string }>(pick([...running.keys()]), 'hist.status').catch(() => ({ leader: names[0] }))
       const minority = random() < 0.3 ? [status.leader] : [...names].sort(() => random() - 0.5).slice(0, random() < 0.5 ? 1 : 2)
       const side1 = NODES.filter((n) => minority.includes(n.name)).map((n) => n.addr)
       const side2 = NODES.filter((n) => !minority.includes(n.name)).map((n) => n.addr)

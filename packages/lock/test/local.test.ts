@@ -52,7 +52,7 @@ test('tokens strictly increase per resource, whatever the owner', async () => {
     }
     return out
   })
-  for (let i = 1; i < tokens.length; i++) assert.ok(tokens[i]! > tokens[i - 1]!, `token ${i}`)
+  for (let i = 1; i < tokens.length; i++) assert.ok(tokens[i] > tokens[i - 1], `token ${i}`)
 })
 
 test('a lock dies with its owner: normal exit, crash, kill', async () => {

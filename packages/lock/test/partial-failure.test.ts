@@ -40,32 +40,32 @@ test('quorum: one replica refuses (held there), the other\'s grant is given back
   const resource = 'pf-quorum'
   const [x, y] = findNodes(resource, ring).map(byName)
   // Another owner holds the resource in x's table (a local lock: the same table, as in ekka).
-  const blocker = owner(x!)
+  const blocker = owner(x)
   assert.is((await blocker.acquire(resource, 'local')).ok, true)
-  const asker = nodes.find((n) => n !== x && n !== y) ?? y!
+  const asker = nodes.find((n) => n !== x && n !== y) ?? y
   const r = await inProcess(asker, async (ctx) => await acquire(ctx, resource, 'quorum'))
   assert.is(r.ok, false)
   assert.is(r.reason, 'held')
-  assert.ok(r.nodes.includes(x!.name))
-  await eventually(() => !tableHas(y!, resource), { timeout: 3000, message: `${y!.name} gave its grant back` })
-  assert.ok(tableHas(x!, resource), 'the blocker keeps its lock')
+  assert.ok(r.nodes.includes(x.name))
+  await eventually(() => !tableHas(y, resource), { timeout: 3000, message: `${y.name} gave its grant back` })
+  assert.ok(tableHas(x, resource), 'the blocker keeps its lock')
   await blocker.exit()
 })
 
 test('all: one node refuses, every other node releases', async () => {
-  const blocker = owner(nodes[2]!)
+  const blocker = owner(nodes[2])
   assert.is((await blocker.acquire('pf-all', 'local')).ok, true)
-  const r = await inProcess(nodes[0]!, async (ctx) => await acquire(ctx, 'pf-all', 'all'))
+  const r = await inProcess(nodes[0], async (ctx) => await acquire(ctx, 'pf-all', 'all'))
   assert.is(r.ok, false)
-  assert.equal(r.nodes, [nodes[2]!.name])
-  await eventually(() => !tableHas(nodes[0]!, 'pf-all') && !tableHas(nodes[1]!, 'pf-all'), { timeout: 3000, message: 'released on a1 and b2' })
+  assert.equal(r.nodes, [nodes[2].name])
+  await eventually(() => !tableHas(nodes[0], 'pf-all') && !tableHas(nodes[1], 'pf-all'), { timeout: 3000, message: 'released on a1 and b2' })
   await blocker.exit()
 })
 
 test('a replica that answers after the timeout: the acquire fails and its late grant is released too', async () => {
-  const c3 = nodes[2]!
+  const c3 = nodes[2]
   // The owner stays alive: its death would free its locks anyway.
-  const o = owner(nodes[0]!)
+  const o = owner(nodes[0])
   const r = await o.acquireWith('pf-late', 'all', { fn: 'pf.slow', args: ['pf-late'] }, 500)
   assert.is(r.ok, false)
   assert.is(r.reason, 'timeout')
@@ -77,8 +77,8 @@ test('a replica that answers after the timeout: the acquire fails and its late g
   // c3's answer comes once its piggyback returns; nothing is taken again then.
   await late.returned
   for (const n of nodes) assert.not.ok(tableHas(n, 'pf-late'), `${n.name}: nothing left behind`)
-  assert.is(lockerInfo(nodes[0]!.node)!.holdings.length, 0, 'the asker holds nothing')
-  const again = await inProcess(nodes[1]!, async (ctx) => await acquire(ctx, 'pf-late', 'all'))
+  assert.is(lockerInfo(nodes[0].node)!.holdings.length, 0, 'the asker holds nothing')
+  const again = await inProcess(nodes[1], async (ctx) => await acquire(ctx, 'pf-late', 'all'))
   assert.is(again.ok, true, 'another owner gets it on every node')
   assert.equal([...again.nodes].sort(), nodes.map((n) => n.name).sort())
   assert.ok(o.alive)
@@ -86,7 +86,7 @@ test('a replica that answers after the timeout: the acquire fails and its late g
 })
 
 test('a failed re-acquire releases the lock (as ekka): the caller no longer holds it anywhere', async () => {
-  const o = owner(nodes[0]!)
+  const o = owner(nodes[0])
   assert.is((await o.acquire('pf-re', 'all')).ok, true)
   assert.ok(nodes.every((n) => tableHas(n, 'pf-re')))
   const r = await o.acquire('pf-re', 'all')
@@ -96,12 +96,12 @@ test('a failed re-acquire releases the lock (as ekka): the caller no longer hold
   assert.is(failed.ok, false)
   assert.is(failed.reason, 'timeout')
   // ... so the lock is given back everywhere, c3's late grant included, and the owner holds nothing.
-  assert.is(lockerInfo(nodes[0]!.node)!.holdings.length, 0)
+  assert.is(lockerInfo(nodes[0].node)!.holdings.length, 0)
   await eventually(() => nodes.every((n) => !tableHas(n, 'pf-re')), { timeout: 3000, message: 'released on every node' })
   await (await slowCall('pf-re')).returned
   for (const n of nodes) assert.not.ok(tableHas(n, 'pf-re'), `${n.name}: released`)
   assert.ok(o.alive, 'the owner lives: a failed acquire is not a lost lock')
-  const other = owner(nodes[1]!)
+  const other = owner(nodes[1])
   const taken = await other.acquire('pf-re', 'all')
   assert.is(taken.ok, true, 'another owner gets it on every node')
   await other.exit()

@@ -21,9 +21,9 @@ test.after(async () => { await stopAll() })
 const byNode = (rs: readonly PiggybackResult[] | undefined): PiggybackResult[] => [...(rs ?? [])].sort((a, b) => a.node < b.node ? -1 : 1)
 
 test('each granting node runs the piggyback and returns its result', async () => {
-  const o = owner(nodes[1]!)
+  const o = owner(nodes[1])
   for (const type of ['local', 'leader', 'quorum', 'all'] as LockType[]) {
-    const r = await inProcess(nodes[1]!, async (ctx: ProcessContext) => {
+    const r = await inProcess(nodes[1], async (ctx: ProcessContext) => {
       const got = await acquire(ctx, `pb-${type}`, type, { fn: 'pb.where', args: [type] })
       return got
     })
@@ -36,25 +36,25 @@ test('each granting node runs the piggyback and returns its result', async () =>
 })
 
 test('a piggyback that throws is reported; the lock is still granted', async () => {
-  const r = await inProcess(nodes[2]!, async (ctx) => await acquire(ctx, 'pb-fail', 'quorum', { fn: 'pb.fail' }))
+  const r = await inProcess(nodes[2], async (ctx) => await acquire(ctx, 'pb-fail', 'quorum', { fn: 'pb.fail' }))
   assert.is(r.ok, true)
   for (const x of r.results!) {
     assert.is(x.ok, false)
     assert.match(x.error!, /failed on purpose/)
   }
-  const u = await inProcess(nodes[2]!, async (ctx) => await acquire(ctx, 'pb-undef', 'local', { fn: 'pb.nope' }))
+  const u = await inProcess(nodes[2], async (ctx) => await acquire(ctx, 'pb-undef', 'local', { fn: 'pb.nope' }))
   assert.is(u.ok, true)
-  assert.is(u.results![0]!.ok, false)
+  assert.is(u.results![0].ok, false)
 })
 
 test('no piggyback on a refused lock; withLock hands the results to its function', async () => {
-  const holder = owner(nodes[0]!)
+  const holder = owner(nodes[0])
   assert.is((await holder.acquire('pb-held', 'leader')).ok, true)
-  const refused = await inProcess(nodes[1]!, async (ctx) => await acquire(ctx, 'pb-held', 'leader', { fn: 'pb.where', args: ['x'] }))
+  const refused = await inProcess(nodes[1], async (ctx) => await acquire(ctx, 'pb-held', 'leader', { fn: 'pb.where', args: ['x'] }))
   assert.is(refused.ok, false)
   assert.is(refused.results, undefined)
   await holder.release('pb-held', 'leader')
-  const seen = await inProcess(nodes[1]!, async (ctx) => await withLock(ctx, 'pb-with', (l) => l.results, { type: 'all', piggyback: { fn: 'pb.where', args: ['w'] } }))
+  const seen = await inProcess(nodes[1], async (ctx) => await withLock(ctx, 'pb-with', (l) => l.results, { type: 'all', piggyback: { fn: 'pb.where', args: ['w'] } }))
   assert.is(seen!.length, 3)
   await holder.exit()
 })

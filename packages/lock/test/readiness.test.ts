@@ -5,7 +5,7 @@
 // non-leader refuses leader locks; malformed ops are dropped.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { KILL, Pid } from '@tekka/actors'
+import { KILL, type Pid } from '@tekka/actors'
 import { buildRing, findNodes, lockerInfo } from '../src/index.js'
 import { eventually } from '@tekka/testing/wait'
 import { owner, startCluster, stopAll, stopNode } from './helpers/cluster.js'
@@ -14,30 +14,30 @@ test.after.each(async () => { await stopAll() })
 
 test('a restarted locker is ready as soon as every member confirms (long before grace)', async () => {
   const [a, b] = await startCluster({ lock: { grace: 60_000 } })
-  const old = lockerInfo(a!.node)!.pid
+  const old = lockerInfo(a.node)!.pid
   const t0 = Date.now()
-  a!.node.runtime.exit(old, KILL)
-  await eventually(() => { const i = lockerInfo(a!.node); return i !== undefined && !i.pid.equals(old) && i.ready.quorum && i.ready.leader }, { timeout: 5000, message: 'ready again' })
+  a.node.runtime.exit(old, KILL)
+  await eventually(() => { const i = lockerInfo(a.node); return i !== undefined && !i.pid.equals(old) && i.ready.quorum && i.ready.leader }, { timeout: 5000, message: 'ready again' })
   assert.ok(Date.now() - t0 < 5000)
-  assert.is((await owner(b!).acquire('after', 'leader')).ok, true)
-  assert.ok(a!.events.filter((e) => e.type === 'lock.ready').length >= 2)
+  assert.is((await owner(b).acquire('after', 'leader')).ok, true)
+  assert.ok(a.events.filter((e) => e.type === 'lock.ready').length >= 2)
 })
 
 test('a restarted locker that cannot reach a member waits out the grace period (not_ready)', async () => {
   const GRACE = 1500
   const nodes = await startCluster({ lock: { grace: GRACE } })
   const [a, b, c] = nodes
-  await stopNode(c!)
-  await eventually(() => !a!.node.membership.nodelist('up').includes(c!.name), { timeout: 5000 })
+  await stopNode(c)
+  await eventually(() => !a.node.membership.nodelist('up').includes(c.name), { timeout: 5000 })
   const set = findNodes('rd', buildRing(nodes.map((n) => n.name)))
-  const resource = set.includes(a!.name) && set.includes(b!.name) ? 'rd' : (() => {
-    for (let i = 0; ; i++) { const s = findNodes(`rd${i}`, buildRing(nodes.map((n) => n.name))); if (s.includes(a!.name) && s.includes(b!.name)) return `rd${i}` }
+  const resource = set.includes(a.name) && set.includes(b.name) ? 'rd' : (() => {
+    for (let i = 0; ; i++) { const s = findNodes(`rd${i}`, buildRing(nodes.map((n) => n.name))); if (s.includes(a.name) && s.includes(b.name)) return `rd${i}` }
   })()
-  const old = lockerInfo(a!.node)!.pid
-  a!.node.runtime.exit(old, KILL)
+  const old = lockerInfo(a.node)!.pid
+  a.node.runtime.exit(old, KILL)
   const restarted = Date.now()
-  await eventually(() => { const i = lockerInfo(a!.node); return i !== undefined && !i.pid.equals(old) }, { timeout: 5000 })
-  const ob = owner(b!)
+  await eventually(() => { const i = lockerInfo(a.node); return i !== undefined && !i.pid.equals(old) }, { timeout: 5000 })
+  const ob = owner(b)
   const early = await ob.acquire(resource, 'quorum')
   if (Date.now() - restarted < GRACE * 0.8) {
     assert.is(early.ok, false)
@@ -49,8 +49,8 @@ test('a restarted locker that cannot reach a member waits out the grace period (
 
 test('the table side checks the asker\'s view (quorum) and its own leadership (leader); malformed ops are dropped', async () => {
   const [a, b] = await startCluster()
-  const locker = { name: 'tekka_locker', node: b!.name }
-  const replies = await a!.node.run(async (ctx) => {
+  const locker = { name: 'tekka_locker', node: b.name }
+  const replies = await a.node.run(async (ctx) => {
     const me = ctx.self
     ctx.send(locker, {
       t: 'tekka_lock',
@@ -68,7 +68,7 @@ test('the table side checks the asker\'s view (quorum) and its own leadership (l
     return m
   })
   assert.equal(replies.rs, [[0, 11, false, 'view', null], [0, 12, false, 'not_leader', null], [3, 14, true]])
-  assert.ok(lockerInfo(b!.node) !== undefined, 'the locker is still running')
+  assert.ok(lockerInfo(b.node) !== undefined, 'the locker is still running')
 })
 
 test.run()

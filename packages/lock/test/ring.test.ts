@@ -52,7 +52,7 @@ test('findNodes walks clockwise from the resource\'s hash and wraps around (as e
     assert.is(new Set(set).size, 3, 'distinct replicas')
   }
   // A hash past the last member wraps to the first ones.
-  const last = ring[ring.length - 1]!.position
+  const last = ring[ring.length - 1].position
   let wrapped: string | undefined
   for (let i = 0; wrapped === undefined && i < 200_000; i++) if (resourceHash(`w${i}`) > last) wrapped = `w${i}`
   assert.ok(wrapped !== undefined, 'found a resource past the last member')

@@ -40,14 +40,14 @@ test('an application of the node: stopAll / startAll (what autoheal does) stop a
 
 test('stopping the service kills the owners of leader / quorum locks on its node (nothing would watch their locks)', async () => {
   const [a, b] = await startCluster()
-  const ob = owner(b!)
-  const local = owner(b!)
+  const ob = owner(b)
+  const local = owner(b)
   assert.is((await ob.acquire('S', 'quorum')).ok, true)
   assert.is((await local.acquire('S-local', 'local')).ok, true)
-  await b!.locks.stop()
+  await b.locks.stop()
   await eventually(() => !ob.alive, { timeout: 5000, message: 'quorum owner killed' })
   assert.ok(local.alive, 'a local lock owner is left alone (its lock went with the table)')
-  await eventually(async () => (await owner(a!).acquire('S', 'quorum')).ok, { timeout: 5000, message: 'quorum lock freed' })
+  await eventually(async () => (await owner(a).acquire('S', 'quorum')).ok, { timeout: 5000, message: 'quorum lock freed' })
 })
 
 test('the plugin starts the service from the config (lock.lease, lock.lease_check; lease off)', async () => {

@@ -114,7 +114,7 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
     const failed = await node.applications.startAll()
     if (failed.length > 0) {
       await t.stop()
-      throw new AppStartError(appPath, failed[0]!.error)
+      throw new AppStartError(appPath, failed[0].error)
     }
   }
 

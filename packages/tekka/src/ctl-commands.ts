@@ -35,7 +35,7 @@ export function registerCtlCommands (node: DistNode): void {
   ctl.register('cluster join', 'cluster join NODE: join the cluster of NODE', async (args) => {
     if (args.length !== 1) return { ok: false, text: 'usage: cluster join NODE' }
     try {
-      const r = await membership.join(args[0]!)
+      const r = await membership.join(args[0])
       return { ok: true, text: r === 'joined' ? `joined ${args[0]}` : `already in the cluster of ${args[0]}`, json: { result: r } }
     } catch (err) {
       return { ok: false, text: (err as Error).message, json: { error: (err as JoinError).code ?? 'ERR', message: (err as Error).message } }
@@ -48,7 +48,7 @@ export function registerCtlCommands (node: DistNode): void {
   ctl.register('cluster force-leave', 'cluster force-leave NODE: remove NODE from the cluster', async (args) => {
     if (args.length !== 1) return { ok: false, text: 'usage: cluster force-leave NODE' }
     try {
-      const removed = await membership.forceLeave(args[0]!)
+      const removed = await membership.forceLeave(args[0])
       return { ok: removed, text: removed ? `removed ${args[0]}` : `${args[0]} is not a member`, json: { removed } }
     } catch (err) {
       return { ok: false, text: (err as Error).message }

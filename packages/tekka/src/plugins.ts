@@ -10,10 +10,10 @@ import { plugin as lock } from '@tekka/lock'
 import { distConfig, type ConfigSection, type TekkaPlugin } from '@tekka/dist'
 
 export function defaultPlugins (): TekkaPlugin[] {
-  return [discovery as TekkaPlugin, heal as TekkaPlugin, lock as TekkaPlugin]
+  return [discovery, heal, lock]
 }
 
 /** Every config section of a node with `plugins`: dist's own, then each plugin's. */
 export function configSections (plugins: readonly TekkaPlugin[] = defaultPlugins()): ConfigSection[] {
-  return [distConfig as ConfigSection, ...plugins.map((p) => p.config)]
+  return [distConfig, ...plugins.map((p) => p.config)]
 }

@@ -114,8 +114,8 @@ export function stats (xs: readonly number[]): Stats {
   if (xs.length === 0) throw new BenchError('no samples')
   const s = [...xs].sort((a, b) => a - b)
   const mid = s.length >> 1
-  const value = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-  return { value, min: s[0]!, max: s[s.length - 1]! }
+  const value = s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+  return { value, min: s[0], max: s[s.length - 1] }
 }
 
 /** `n` to `precision` significant digits (default 4), as a number. */
@@ -157,7 +157,7 @@ export function emit (bench: string, unit: string, xs: readonly number[], option
 /** The median and 99th percentile of latency samples in ms, in µs. Sorts `samplesMs` in place. */
 export function latencyUs (samplesMs: Float64Array): { p50: number, p99: number } {
   samplesMs.sort()
-  const at = (q: number): number => samplesMs[Math.min(samplesMs.length - 1, Math.floor(q * (samplesMs.length - 1)))]! * 1000
+  const at = (q: number): number => samplesMs[Math.min(samplesMs.length - 1, Math.floor(q * (samplesMs.length - 1)))] * 1000
   return { p50: at(0.5), p99: at(0.99) }
 }
 

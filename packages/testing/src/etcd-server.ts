@@ -86,7 +86,7 @@ export class EtcdServer {
   static async start (opts: EtcdServerOptions = {}): Promise<EtcdServer> {
     requireEtcd('an etcd test server')
     const [client, peer] = await ports.freePorts(2)
-    const s = new EtcdServer(client as number, peer as number, opts)
+    const s = new EtcdServer(client, peer, opts)
     try {
       await s.#launch()
     } catch (err) {
@@ -168,7 +168,7 @@ export class EtcdServer {
         res.on('data', (d: Buffer) => { text += d.toString() })
         res.on('end', () => {
           if (res.statusCode !== 200) { reject(new TestServerError(`etcd ${path}: ${res.statusCode ?? 0} ${text}`)); return }
-          try { resolve(JSON.parse(text) as Record<string, any>) } catch (err) { reject(err as Error) }
+          try { resolve(JSON.parse(text) as Record<string, any>) } catch (err) { reject(err) }
         })
         res.on('error', reject)
       })
@@ -181,7 +181,7 @@ export class EtcdServer {
   /** Keys under `prefix`, in key order: name, value, lease (decimal, '0' for none). */
   async keys (prefix: string): Promise<Array<{ key: string, value: string, lease: string }>> {
     const end = Buffer.from(prefix)
-    end[end.length - 1] = (end[end.length - 1] as number) + 1
+    end[end.length - 1] = (end[end.length - 1]) + 1
     const r = await this.post('/v3/kv/range', { key: Buffer.from(prefix).toString('base64'), range_end: end.toString('base64') })
     const kvs = (r.kvs ?? []) as Array<{ key: string, value?: string, lease?: string }>
     return kvs.map((kv) => ({ key: unb64(kv.key), value: unb64(kv.value ?? ''), lease: kv.lease ?? '0' }))
@@ -216,7 +216,7 @@ export function pemFiles (files: Record<string, string>): { dir: string, path: R
   const path: Record<string, string> = {}
   for (const [name, pem] of Object.entries(files)) {
     path[name] = join(dir, name)
-    writeFileSync(path[name] as string, pem, { mode: 0o600 })
+    writeFileSync(path[name], pem, { mode: 0o600 })
   }
   let unhook: (() => void) | undefined
   const cleanup = (): void => { unhook?.(); unhook = undefined; rmSync(dir, { recursive: true, force: true }) }

@@ -74,7 +74,7 @@ function listChains (bin: string): string[] {
   if (!r.ok) return []
   return r.stdout.split('\n').flatMap((l) => {
     const m = /^-N (\S+)$/.exec(l.trim())
-    return m === null ? [] : [m[1] as string]
+    return m === null ? [] : [m[1]]
   })
 }
 

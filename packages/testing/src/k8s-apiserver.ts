@@ -175,7 +175,7 @@ export class FakeApiServer {
     }
     const auth = req.headers.authorization ?? ''
     const m = /^Bearer (.+)$/.exec(auth)
-    if (m === null || !this.tokens.has(m[1] as string)) { send(status(401, 'Unauthorized', 'Unauthorized')); return }
+    if (m === null || !this.tokens.has(m[1])) { send(status(401, 'Unauthorized', 'Unauthorized')); return }
     const over = this.respond?.(r, url)
     if (over === 'hang') return
     if (over === 'cut') {
@@ -187,8 +187,8 @@ export class FakeApiServer {
     if (req.method !== 'GET') { send(status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`)); return }
     const parts = path.split('/')
     if (resource === 'endpoints') {
-      const ns = decodeURIComponent(parts[4] as string)
-      const name = decodeURIComponent(parts[6] as string)
+      const ns = decodeURIComponent(parts[4])
+      const name = decodeURIComponent(parts[6])
       if (this.forbidden.has('endpoints')) {
         send(status(403, 'Forbidden', `endpoints "${name}" is forbidden: User "${USER(ns)}" cannot get resource "endpoints" in API group "" in the namespace "${ns}"`, { name, kind: 'endpoints' }))
         return
@@ -199,7 +199,7 @@ export class FakeApiServer {
       return
     }
     if (resource === 'endpointslices') {
-      const ns = decodeURIComponent(parts[5] as string)
+      const ns = decodeURIComponent(parts[5])
       if (this.forbidden.has('endpointslices')) {
         send(status(403, 'Forbidden', `endpointslices.discovery.k8s.io is forbidden: User "${USER(ns)}" cannot list resource "endpointslices" in API group "discovery.k8s.io" in the namespace "${ns}"`, { group: 'discovery.k8s.io', kind: 'endpointslices' }))
         return

@@ -75,7 +75,7 @@ function codeOnly (source: string): string {
   let last = ''
   let i = 0
   while (i < source.length) {
-    const ch = source[i] as string
+    const ch = source[i]
     const next = source[i + 1]
     if (ch === '/' && next === '/') {
       const end = source.indexOf('\n', i)
@@ -118,9 +118,9 @@ export function importSpecifiers (source: string): string[] {
   for (const re of [STATIC_FROM, BARE_IMPORT]) {
     for (const m of code.matchAll(re)) {
       // The quoted specifier is the match's tail: read it from the original text.
-      const end = (m.index as number) + m[0].length
+      const end = (m.index) + m[0].length
       const quoted = /(['"])([^'"\n]*)\1$/.exec(source.slice(m.index, end))
-      if (quoted !== null) out.push(quoted[2] as string)
+      if (quoted !== null) out.push(quoted[2])
     }
   }
   return [...new Set(out)]
@@ -180,7 +180,7 @@ export class TierClassifier {
 
   classify (file: string): TierResult {
     const abs = resolve(this.root, file)
-    const needs = [...this.#walk(abs, new Set())].map(([module, via]) => ({ module, why: SYSTEM_MODULES[module] as string, via }))
+    const needs = [...this.#walk(abs, new Set())].map(([module, via]) => ({ module, why: SYSTEM_MODULES[module], via }))
     needs.sort((a, b) => a.module.localeCompare(b.module))
     return { tier: needs.length === 0 ? 'unit' : 'system', needs }
   }

@@ -203,7 +203,7 @@ test('requireIptables: a missing binary is a MissingSystemError naming the Debia
   const m = await child.waitForLine(/^(missing|present) (.*)$/, 15_000)
   await child.exited
   assert.is(m[1], 'missing', 'requireIptables threw')
-  const detail = JSON.parse(m[2] as string) as { name: string, code: string, message: string }
+  const detail = JSON.parse(m[2]) as { name: string, code: string, message: string }
   assert.is(detail.name, 'MissingSystemError')
   assert.is(detail.code, 'ERR_MISSING_SYSTEM')
   if (process.getuid?.() === 0) assert.match(detail.message, 'the iptables tests needs the iptables command: install the Debian package iptables (apt-get install iptables)')

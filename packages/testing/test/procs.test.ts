@@ -57,7 +57,7 @@ test('spawnNode: env (added, removed), cwd and args reach the child', async () =
   const p = spawnNode({ entry: FIXTURE, args: ['env', 'a b', 'c'], env: { TEKKA_X: 'forty-two', TEKKA_DROP_ME: undefined }, cwd: '/tmp' })
   const m = await p.waitForLine(/^env (.*)$/, 5000)
   delete process.env.TEKKA_DROP_ME
-  assert.equal(JSON.parse(m[1] as string), { x: 'forty-two', dropped: null, cwd: '/tmp', args: ['a b', 'c'], guarded: true })
+  assert.equal(JSON.parse(m[1]), { x: 'forty-two', dropped: null, cwd: '/tmp', args: ['a b', 'c'], guarded: true })
   assert.equal(await p.exited, { code: 0, signal: null })
 })
 

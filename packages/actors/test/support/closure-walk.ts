@@ -53,7 +53,7 @@ export function workspaceDirs (root: string): string[] {
     if (/^packages:\s*$/.test(line)) { inPackages = true; continue }
     if (/^\S/.test(line)) inPackages = false
     const m = /^\s+-\s+['"]?([^'"]+?)['"]?\s*$/.exec(line)
-    if (inPackages && m !== null) patterns.push(m[1]!)
+    if (inPackages && m !== null) patterns.push(m[1])
   }
   const dirs: string[] = []
   for (const p of patterns) {

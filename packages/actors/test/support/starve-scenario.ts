@@ -55,11 +55,11 @@ function start (rt: Runtime): { pids: Pid[], progress: () => number } {
     case 'pingpong': {
       // Two processes bouncing one message forever.
       const pong = rt.spawn(async (ctx) => {
-        for (;;) { const from = await ctx.receive() as Pid; received++; ctx.send(from, ctx.self) }
+        for (;;) { const from = await ctx.receive<Pid>(); received++; ctx.send(from, ctx.self) }
       })
       const ping = rt.spawn(async (ctx) => {
         ctx.send(pong, ctx.self)
-        for (;;) { const from = await ctx.receive() as Pid; ctx.send(from, ctx.self) }
+        for (;;) { const from = await ctx.receive<Pid>(); ctx.send(from, ctx.self) }
       })
       return { pids: [pong, ping], progress: () => received }
     }
@@ -78,7 +78,7 @@ const port = (server.address() as AddressInfo).port
 function bystanders (rt: Runtime): { pids: Pid[], roundTrips: () => number } {
   let n = 0
   const pong = rt.spawn(async (ctx) => {
-    for (;;) { const from = await ctx.receive() as Pid; ctx.send(from, 'pong') }
+    for (;;) { const from = await ctx.receive<Pid>(); ctx.send(from, 'pong') }
   })
   const ping = rt.spawn(async (ctx) => {
     for (;;) { ctx.send(pong, ctx.self); await ctx.receive(); n++ }

@@ -172,7 +172,7 @@ export async function views (c: ProcCluster, names: readonly string[], cluster?:
  */
 export async function agreed (c: ProcCluster, names: readonly string[], opts: { down?: readonly string[], cluster?: string } = {}): Promise<View> {
   const vs = await views(c, names, opts.cluster)
-  const first = vs.get(names[0] as string) as View
+  const first = vs.get(names[0]) as View
   const want = [...names, ...(opts.down ?? [])].sort()
   const have = first.members.map((m) => m.node).sort()
   if (JSON.stringify(have) !== JSON.stringify(want)) throw new Error(`${names[0]} lists ${have.join(', ')}, not ${want.join(', ')}`)
@@ -192,7 +192,7 @@ export async function agreed (c: ProcCluster, names: readonly string[], opts: { 
 export async function oneCluster (c: ProcCluster, names: readonly string[], opts: { timeout?: number, interval?: number } = {}): Promise<View> {
   await wait.eventually(async () => await agreed(c, names), { timeout: opts.timeout ?? 60_000, interval: opts.interval ?? 200, message: `${names.length} nodes agree` })
   const statuses = await Promise.all(names.map(async (n) => await c.ctlStatus(n)))
-  const first = viewOf(statuses[0]!)
+  const first = viewOf(statuses[0])
   assert.equal(first.members.map((m) => m.node).sort(), [...names].sort())
   assert.ok(first.members.every((m) => m.status === 'up'), 'every member up')
   for (const st of statuses) assert.equal(viewOf(st), first, `${st.node} agrees`)

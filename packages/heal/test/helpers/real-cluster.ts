@@ -71,7 +71,7 @@ export class RealCluster {
   }
 
   async start (): Promise<void> {
-    const hosts = ['127.0.0.1', ...this.#all.map((n) => n.split('@')[1]!)].filter((h, i, all) => all.indexOf(h) === i)
+    const hosts = ['127.0.0.1', ...this.#all.map((n) => n.split('@')[1])].filter((h, i, all) => all.indexOf(h) === i)
     const digits = Math.max(...this.#all.map((n) => Number(/(\d+)@/.exec(n)![1])))
     this.#base = await ports.freePortRange(digits + 1, hosts)
     this.t0 = await startNode({ name: 't0@127.0.0.1', cookie: COOKIE, basePort: this.#base, hidden: true, tickTime: this.opts.tickTime, logger: silentLogger() })

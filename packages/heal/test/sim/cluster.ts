@@ -133,7 +133,7 @@ export class SimCluster {
     for (const n of this.nodes) await this.startNode(n)
     const [first, ...rest] = this.nodes
     for (const n of rest) {
-      await this.drive(n.dist.membership.join(first!.name), 30_000, `${n.name} joins ${first!.name}`)
+      await this.drive(n.dist.membership.join(first.name), 30_000, `${n.name} joins ${first.name}`)
     }
     await this.runUntil(() => this.converged(), 30_000, 'the cluster forms')
   }
@@ -242,14 +242,15 @@ export class SimCluster {
     let done = false
     let value: T | undefined
     let error: unknown
-    p.then((v) => { done = true; value = v }, (e: unknown) => { done = true; error = e })
+    let failed = false
+    p.then((v) => { done = true; value = v }, (e: unknown) => { done = true; failed = true; error = e })
     const deadline = this.clock.now() + maxMs
     await this.clock.settle()
     while (!done) {
       if (this.clock.now() >= deadline) throw new Error(`${what}: not done within ${maxMs} ms`)
       await this.run(50)
     }
-    if (error !== undefined) throw error
+    if (failed) throw error
     return value as T
   }
 

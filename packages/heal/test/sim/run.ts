@@ -87,7 +87,7 @@ export async function runSeed (seed: number, verbose = false): Promise<SeedResul
       } else {
         await sim.run(ep.gap)
       }
-      runs[runs.length - 1]!.next = sim.now
+      runs[runs.length - 1].next = sim.now
     }
     const end = sim.now
     const bound = LONG_GAP + (schedule.permanent !== undefined ? AUTOCLEAN * 1.25 + 5000 : 0)
@@ -155,7 +155,7 @@ async function healFault (sim: SimCluster, f: HealFault, failures: string[]): Pr
     if (struck || r.e.type !== 'heal.heal' || r.e.phase !== 'started') return
     struck = true
     const plan = r.e.plan
-    const target = f.what === 'crash-coordinator' ? plan.coordinator : f.what === 'crash-leader' ? plan.leader : plan.victims[0]!
+    const target = f.what === 'crash-coordinator' ? plan.coordinator : f.what === 'crash-leader' ? plan.leader : plan.victims[0]
     const pairs: Array<[string, string]> = f.what !== 'cut-victims' ? [] : plan.victims.flatMap((v) => plan.survivors.flatMap((s): Array<[string, string]> => [[v, s], [s, v]]))
     sim.clock.setTimeout(() => {
       if (f.what === 'cut-victims') sim.cut(pairs)
@@ -229,8 +229,8 @@ function checkMajority (sim: SimCluster, runs: EpisodeRun[]): string[] {
     let crossPairs = 0
     groups.forEach((g, gi) => groups.slice(gi + 1).forEach((h) => { crossPairs += g.length * h.length }))
     if (!clean || crossDown.size < crossPairs) continue
-    const oldest = (g: string[]): string => g.map((n) => guids.get(n)!).sort()[0]!
-    const majority = [...groups].sort((a, b) => b.length - a.length || (oldest(a) < oldest(b) ? -1 : 1))[0]!
+    const oldest = (g: string[]): string => g.map((n) => guids.get(n)!).sort()[0]
+    const majority = [...groups].sort((a, b) => b.length - a.length || (oldest(a) < oldest(b) ? -1 : 1))[0]
     for (const r of sim.events) {
       if (r.e.type !== 'heal.reboot' || r.e.phase !== 'shutdown' || r.t < start || r.t >= next) continue
       if (majority.includes(r.node)) out.push(`${r.node} of the majority side [${majority.join(',')}] of the ${e.kind} at ${Math.round(start)} was rebooted (heal ${r.e.id})`)

@@ -112,7 +112,7 @@ export function makeSchedule (rng: Rng, o: ScheduleOptions): Schedule {
         const groups = groupsOf(rng, nodes, kind === 'split3' ? 3 : 2)
         ep.groups = groups
         const pairs: Array<[string, string]> = kind === 'oneway'
-          ? cross(groups[0]!, groups[1]!, false)
+          ? cross(groups[0], groups[1], false)
           : groups.flatMap((g, gi) => groups.slice(gi + 1).flatMap((h) => cross(g, h, true)))
         const dur = rng.range(kind === 'split+healfault' ? 1.5 * T : 0.3 * T, 6 * T)
         actions.push({ at: 0, do: 'cut', pairs }, { at: dur, do: 'restore', pairs })
@@ -130,12 +130,12 @@ export function makeSchedule (rng: Rng, o: ScheduleOptions): Schedule {
         for (let a = 0; a < nodes.length; a++) {
           for (let b = a + 1; b < nodes.length; b++) {
             if (!rng.chance(0.35)) continue
-            const [x, y] = rng.chance(0.5) ? [nodes[a]!, nodes[b]!] : [nodes[b]!, nodes[a]!]
+            const [x, y] = rng.chance(0.5) ? [nodes[a], nodes[b]] : [nodes[b], nodes[a]]
             pairs.push([x, y])
             if (rng.chance(0.7)) pairs.push([y, x])
           }
         }
-        if (pairs.length === 0) pairs.push([nodes[0]!, nodes[1]!], [nodes[1]!, nodes[0]!])
+        if (pairs.length === 0) pairs.push([nodes[0], nodes[1]], [nodes[1], nodes[0]])
         const dur = rng.range(0.3 * T, 6 * T)
         actions.push({ at: 0, do: 'cut', pairs }, { at: dur, do: 'restore', pairs })
         end = dur
@@ -144,7 +144,7 @@ export function makeSchedule (rng: Rng, o: ScheduleOptions): Schedule {
       case 'flap': {
         const groups = groupsOf(rng, nodes, 2)
         ep.groups = groups
-        const pairs = cross(groups[0]!, groups[1]!, true)
+        const pairs = cross(groups[0], groups[1], true)
         const flaps = 2 + rng.int(3)
         let at = 0
         for (let f = 0; f < flaps; f++) {

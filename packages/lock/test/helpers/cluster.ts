@@ -49,7 +49,7 @@ export async function startCluster (opts: ClusterOptions = {}): Promise<TestNode
   const base = await freePortRange(10)
   const nodes: TestNode[] = []
   for (const n of names) nodes.push(await startTestNode(n, base, opts))
-  for (const n of nodes.slice(1)) await n.node.membership.join(nodes[0]!.name)
+  for (const n of nodes.slice(1)) await n.node.membership.join(nodes[0].name)
   await eventually(() => nodes.every((n) => n.node.membership.nodelist('up').length === nodes.length), { timeout: 10_000, message: 'every member up everywhere' })
   await eventually(() => nodes.every((n) => lockerInfo(n.node)?.ready.quorum === true), { timeout: 10_000, message: 'every locker ready' })
   return nodes

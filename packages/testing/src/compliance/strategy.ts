@@ -70,7 +70,7 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
   const stop = new AbortController()
 
   const make = async (i: number): Promise<Strategy> => {
-    const node = nodes[i] as DistNode
+    const node = nodes[i]
     const strategy = target.factory(await target.init(names, node.name))(strategyComponents(node.components, target.name, stop.signal))
     made.push(strategy)
     return strategy
@@ -106,7 +106,7 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
     for (const st of all) await st.start?.()
     for (const st of all) await st.register?.()
     await eventually(async () => {
-      const found = await all[0]!.discover()
+      const found = await all[0].discover()
       assert.ok(Array.isArray(found), 'a list')
       for (const n of found) assert.is(nodeNameProblem(n), undefined, `${String(n)} is a node name`)
       assert.is(new Set(found).size, found.length, 'no duplicates')
@@ -114,9 +114,9 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
       else for (const n of names.slice(1)) assert.ok(found.includes(n), `${n} discovered`)
     }, { timeout: SETTLE_MS, message: 'discover' })
     // Its answer is its own copy: changing it changes nothing.
-    const once = await all[1]!.discover()
+    const once = await all[1].discover()
     once.push('intruder@127.0.0.1')
-    assert.not.ok((await all[1]!.discover()).includes('intruder@127.0.0.1'))
+    assert.not.ok((await all[1].discover()).includes('intruder@127.0.0.1'))
     for (const st of all) await st.unregister?.()
   })
 
@@ -131,7 +131,7 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
     await eventually(async () => (await theirs.discover()).filter((n) => n === names[0]).length === 1, { timeout: SETTLE_MS, message: 'listed once after register' })
     await mine.unregister?.()
     await mine.unregister?.() // idempotent
-    await eventually(async () => !(await theirs.discover()).includes(names[0]!), { timeout: SETTLE_MS, message: 'gone after unregister' })
+    await eventually(async () => !(await theirs.discover()).includes(names[0]), { timeout: SETTLE_MS, message: 'gone after unregister' })
   })
 
   s('lock excludes a second locker; unlock releases it; unlock of a lock not held is harmless (when it has a lock)', async () => {
@@ -178,7 +178,7 @@ export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void 
       await withTimeout(Promise.resolve(p).catch(() => undefined), SETTLE_MS, `${call}() on a stopped strategy`)
     }
     // The actor, given a stopped strategy, runs its rounds and lives on.
-    const node = nodes[0] as DistNode
+    const node = nodes[0]
     const ac = autocluster({ interval: 50, callTimeout: 1000, probeTimeout: 1000, jitter: 0, ctl: false })({ ...node.components, strategy: st })
     const crashes = records.filter((r) => r.msg === 'process crashed').length
     await ac.start()

@@ -90,7 +90,7 @@ export class SimClock implements Clock {
   /** When the next live timer is due. */
   nextAt (): number | undefined {
     const h = this.#heap
-    while (h.length > 0 && dead(h[0]!)) this.#pop()
+    while (h.length > 0 && dead(h[0])) this.#pop()
     return h[0]?.at
   }
 
@@ -149,7 +149,7 @@ export class SimClock implements Clock {
     h.push(t)
     while (i > 0) {
       const p = (i - 1) >> 1
-      const parent = h[p]!
+      const parent = h[p]
       if (!less(t, parent)) break
       h[i] = parent
       i = p
@@ -160,7 +160,7 @@ export class SimClock implements Clock {
   #pop (): SimTimer | undefined {
     const h = this.#heap
     if (h.length === 0) return undefined
-    const top = h[0]!
+    const top = h[0]
     const last = h.pop()!
     const n = h.length
     if (n > 0) {
@@ -169,8 +169,8 @@ export class SimClock implements Clock {
         const l = 2 * i + 1
         if (l >= n) break
         const r = l + 1
-        const c = r < n && less(h[r]!, h[l]!) ? r : l
-        if (!less(h[c]!, last)) break
+        const c = r < n && less(h[r], h[l]) ? r : l
+        if (!less(h[c], last)) break
         h[i] = h[c]!
         i = c
       }

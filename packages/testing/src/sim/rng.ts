@@ -68,14 +68,14 @@ export class Rng {
   }
 
   pick<T> (xs: readonly T[]): T {
-    return xs[this.int(xs.length)]!
+    return xs[this.int(xs.length)]
   }
 
   shuffle<T> (xs: readonly T[]): T[] {
     const out = [...xs]
     for (let i = out.length - 1; i > 0; i--) {
       const j = this.int(i + 1)
-      ;[out[i], out[j]] = [out[j]!, out[i]!]
+      ;[out[i], out[j]] = [out[j], out[i]]
     }
     return out
   }
