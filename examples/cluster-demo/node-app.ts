@@ -21,7 +21,7 @@
  * sets everything up again and the function it returns undoes it all.
  */
 import { formatReason, isDownMessage, type DownMessage, type Pid, type ProcessContext } from '@tekka/actors'
-import type { Connection, DistNode } from '@tekka/dist'
+import type { DistNode } from '@tekka/dist'
 import { acquire, release, type LockType } from '@tekka/lock'
 import { startJobs } from '../jobs/jobs.js'
 import { envNumber } from '../lib/env.js'
@@ -107,19 +107,20 @@ export async function start (node: DistNode): Promise<() => Promise<void>> {
   }, { name: 'demo_locks' })
 
   // ---- stats ------------------------------------------------------------------------
-  const seen = new WeakMap<Connection, number>()
+  // Counters per peer; a new link (after a reconnect) starts again from zero.
+  const seen = new Map<string, number>()
   let lastAt = Date.now()
   let rate = 0
   const sample = (): void => {
     const now = Date.now()
     let delta = 0
     for (const peer of node.nodes()) {
-      const conn = node.kernel.peerConnection(peer)
-      if (conn === undefined) continue
-      const s = conn.stats
+      const s = node.linkStats(peer)
+      if (s === undefined) continue
       const total = s.messagesIn + s.messagesOut
-      delta += total - (seen.get(conn) ?? 0)
-      seen.set(conn, total)
+      const before = seen.get(peer) ?? 0
+      delta += total >= before ? total - before : total
+      seen.set(peer, total)
     }
     rate = now > lastAt ? delta * 1000 / (now - lastAt) : 0
     lastAt = now

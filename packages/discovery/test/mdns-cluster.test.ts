@@ -14,7 +14,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as wait from '@tekka/testing/wait'
 import { ProcCluster, oneCluster, type NodeSpec } from './support/cluster.js'
-import { createNetwork, netnsProblem, relayInNetns, type NetHost } from '@tekka/testing/netns'
+import { createNetwork, netnsProblem, relayInNetns, spawnInNetns, type NetHost } from '@tekka/testing/netns'
 
 const INNER = 'TEKKA_TEST_MDNS_CLUSTER_HOSTS'
 const inner = process.env[INNER]
@@ -35,7 +35,7 @@ if (inner === undefined) {
   const name = (i: number): string => `n${i}@${hosts[i - 1].ip}`
   const spec = (i: number): NodeSpec => ({
     name: name(i),
-    netns: hosts[i - 1].ns,
+    launch: (o) => spawnInNetns(hosts[i - 1].ns, o),
     discovery: 'mdns',
     interval: '1s',
     extra: { 'cluster.mdns.browse_window': '500ms' }

@@ -15,6 +15,7 @@
  */
 import type { Clock, EventStream, Logger, Pid, ProcessContext, Runtime } from '@tekka/actors'
 import type { PeerInfo } from './handshake.js'
+import type { ConnectionStats } from './connection.js'
 import type { ClusterStatus, Member } from './membership/types.js'
 import type { ApplicationInfo, Application } from './applications.js'
 import type { CtlHandler } from './ctl.js'
@@ -43,6 +44,8 @@ export interface NetView {
   disconnect(node: string): boolean
   /** The handshake facts of a connected peer (its creation, flags). */
   peerInfo(node: string): PeerInfo | undefined
+  /** Counters of the link to `node` (bytes, messages, ticks each way), if it is up. */
+  linkStats(node: string): ConnectionStats | undefined
   /** Why the last dial to `node` failed, if it did. */
   lastError(node: string): Error | undefined
   /** `{ type: 'nodeup' | 'nodedown', node, reason? }` messages to `pid`, for `node` or every node (net_kernel:monitor_nodes). */

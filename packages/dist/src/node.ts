@@ -20,6 +20,7 @@ import { tcpTransport, type TlsOptions, type Transport } from './transport.js'
 import { linkSettings } from './connection-settings.js'
 import { DEFAULT_BASE_PORT, DEFAULT_CLUSTER, DEFAULT_HANDSHAKE_TIMEOUT } from './defaults.js'
 import type { MulticallResult, NetView, NodeComponents, RpcCallOptions, RpcFunction } from './components.js'
+import type { ConnectionStats } from './connection.js'
 
 export interface NodeOptions {
   /** `name@host`. */
@@ -92,6 +93,7 @@ export class DistNode {
       connect: async (n) => await kernel.connect(n),
       disconnect: (n) => kernel.disconnect(n),
       peerInfo: (n) => kernel.peerInfo(n),
+      linkStats: (n) => kernel.peerConnection(n)?.stats,
       lastError: (n) => kernel.lastError(n),
       monitorNode: (pid, n, on) => { kernel.monitorNode(pid, n, on) },
       tickTime: kernel.tickTime
@@ -125,6 +127,8 @@ export class DistNode {
   nodes (opts?: { hidden?: boolean }): string[] { return this.kernel.nodes(opts) }
   connect (node: string): Promise<boolean> { return this.kernel.connect(node) }
   disconnect (node: string): boolean { return this.kernel.disconnect(node) }
+  /** Counters of the link to `node` (bytes, messages, ticks each way), if it is up. */
+  linkStats (node: string): ConnectionStats | undefined { return this.kernel.peerConnection(node)?.stats }
   /** `{ type: 'nodeup' | 'nodedown', node, reason }` messages to `pid`, for `node` or for all nodes. */
   monitorNode (pid: Pid, node?: string, on = true): void { this.kernel.monitorNode(pid, node, on) }
 

@@ -9,7 +9,7 @@ import { createServer, connect as netConnect, type Socket } from 'node:net'
 import * as diagnosticsChannel from 'node:diagnostics_channel'
 import { freePortRange } from '@tekka/testing/ports'
 import { eventually, rejects, withTimeout, sleep } from '@tekka/testing/wait'
-import { haveOpenssl, makeCerts } from '@tekka/testing/certs'
+import { makeCerts } from '@tekka/testing/certs'
 
 const started: DistNode[] = []
 async function node (name: string, base: number, extra: Partial<NodeOptions> = {}): Promise<DistNode> {
@@ -84,6 +84,27 @@ test('node sendTimeout reaches its links: default 4 x tickTime, explicit, or 0 f
   assert.is(a.kernel.peerConnection(b.name)?.sendTimeout, 8000)
   assert.is(b.kernel.peerConnection(a.name)?.sendTimeout, 12_345)
   assert.is(c.kernel.peerConnection(a.name)?.sendTimeout, Infinity)
+})
+
+test('linkStats counts the messages and bytes of one link, both ways, on both nodes and in components.net', async () => {
+  const base = await freePortRange(2)
+  const a = await node('a1@127.0.0.1', base)
+  const b = await node('b2@127.0.0.1', base)
+  assert.is(a.linkStats(b.name), undefined)
+  const got: unknown[] = []
+  b.spawn(async (ctx) => { for (;;) got.push(await ctx.receive()) }, { name: 'sink' })
+  assert.ok(await a.connect(b.name))
+  const before = a.linkStats(b.name)
+  assert.ok(before !== undefined)
+  for (let i = 0; i < 10; i++) a.send({ name: 'sink', node: b.name }, i)
+  await eventually(() => got.length === 10, { timeout: 5000, message: 'ten messages arrive' })
+  const after = a.linkStats(b.name)
+  assert.is(after?.messagesOut, before.messagesOut + 10)
+  assert.ok((after?.bytesOut ?? 0) > before.bytesOut)
+  assert.ok((b.linkStats(a.name)?.messagesIn ?? 0) >= 10)
+  assert.equal(a.components.net.linkStats(b.name), a.linkStats(b.name))
+  assert.ok(a.disconnect(b.name))
+  await eventually(() => a.linkStats(b.name) === undefined, { timeout: 5000, message: 'no stats once the link is down' })
 })
 
 test('bad link options fail startNode at once, naming the option, before the node listens', async () => {
@@ -190,7 +211,6 @@ test('links and monitors towards an unreachable node fire noconnection', async (
 })
 
 test('mutual TLS between nodes: messages flow; a node without the cluster CA is refused', async () => {
-  if (!haveOpenssl()) throw new Error('openssl is needed for this test (the test command installs it)')
   const certs = makeCerts()
   const base = await freePortRange(4)
   const tls = { key: certs.key, cert: certs.cert, ca: certs.ca }

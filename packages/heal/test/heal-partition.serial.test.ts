@@ -43,9 +43,7 @@ const c = (): RealCluster => {
 }
 
 async function requireIptables (): Promise<void> {
-  if (!(await iptables.iptablesAvailable())) {
-    assert.unreachable(`partition tests need root and a working iptables (the test command installs it): ${iptables.unavailableReason()}`)
-  }
+  await iptables.requireIptables('heal partition tests')
 }
 
 /** Cuts every group off from every other (one way: only from the first group to the second). */
@@ -141,7 +139,8 @@ async function scenario (s: Scenario): Promise<void> {
 }
 
 test.before(async () => {
-  if (!(await iptables.iptablesAvailable())) return
+  // Without root and a working iptables this fails the file, naming what is missing.
+  await requireIptables()
   cluster = new RealCluster({ names: NAMES, spare: [N7], tickTime: TICK, delay: DELAY })
   await cluster.start()
 })

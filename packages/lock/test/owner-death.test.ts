@@ -27,7 +27,8 @@ test('a remote owner that dies frees its leader and quorum locks everywhere at o
 })
 
 test('the owner\'s node goes away: its locks are kept for grace ms, then freed', async () => {
-  const GRACE = 1000
+  // Long enough that the first ask lands inside it even on a loaded machine.
+  const GRACE = 2500
   const nodes = await startCluster({ lock: { grace: GRACE } })
   const [a, b, c] = nodes
   const oc = owner(c)
@@ -36,9 +37,14 @@ test('the owner\'s node goes away: its locks are kept for grace ms, then freed',
   await stopNode(c)
   await eventually(() => a.events.some((e) => e.type === 'lock.orphaned'), { timeout: 5000, message: 'orphaned on the leader' })
   const ob = owner(b)
-  const early = await ob.acquire('L', 'leader')
-  if (Date.now() - stopped < GRACE * 0.8) assert.is(early.reason, 'held', 'still held within the grace period')
-  await eventually(async () => (await ob.acquire('L', 'leader')).ok, { timeout: 10_000, interval: 100, message: 'freed after the grace period' })
+  const refused: string[] = []
+  await eventually(async () => {
+    const r = await ob.acquire('L', 'leader')
+    if (!r.ok) refused.push(`${r.reason} at ${Date.now() - stopped} ms`)
+    return r.ok
+  }, { timeout: 10_000, interval: 100, message: 'freed after the grace period' })
+  assert.ok(refused.length > 0, 'refused at least once inside the grace period')
+  assert.equal(refused.filter((r) => !r.startsWith('held ')), [], 'every refusal is held (the orphan keeps it)')
   assert.ok(Date.now() - stopped >= GRACE * 0.9, `not before grace (${Date.now() - stopped} ms)`)
   assert.ok(a.events.some((e) => e.type === 'lock.owner_down' && e.resource === 'L'))
 })

@@ -18,6 +18,8 @@
  * - `@tekka/testing/etcd-server`, `/dnsmasq` (`requireEtcd`, `requireDnsmasq`), `/k8s-apiserver` (a fake API server in this process), `/server-process`: the discovery strategies' servers
  * - `@tekka/testing/sim/clock`, `/sim/network`, `/sim/rng`: a simulated clock and an in-memory network for deterministic cluster simulations
  * - `@tekka/testing/bench`: the benchmark harness (JSON lines, medians, baselines)
+ * - `@tekka/testing/compliance/strategy`: the suite every discovery strategy passes against its real server
+ * - `@tekka/testing/dns-packet`: the dns-packet codec, typed, for tests that build DNS answers by hand
  *
  * ```ts
  * import { eventually } from '@tekka/testing/wait'

@@ -12,8 +12,7 @@ import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
 import { TEKKA_BIN as BIN } from '@tekka/testing/procs'
 import * as procs from '@tekka/testing/procs'
 import * as wait from '@tekka/testing/wait'
-import type { NodeProcess } from '@tekka/testing/procs'
-import { spawnInNetns } from '@tekka/testing/netns'
+import type { NodeProcess, SpawnNodeOptions } from '@tekka/testing/procs'
 
 export interface NodeSpec {
   /** `n1@127.0.0.1`; the trailing digits pick the port (base + digits). */
@@ -25,8 +24,12 @@ export interface NodeSpec {
   interval?: string
   /** More `key = value` lines. */
   extra?: Record<string, string>
-  /** Run the node inside this network namespace (`ip netns exec NS`, see netns.ts). */
-  netns?: string
+  /**
+   * How to start the process (default procs.spawnNode); the mDNS test runs
+   * each node in a namespace of its own with `(o) => spawnInNetns(ns, o)`,
+   * so only that test reaches @tekka/testing/netns (and needs root).
+   */
+  launch?: (opts: SpawnNodeOptions) => NodeProcess
   /** TEKKA_LOG of the node (the runner sets error). */
   log?: 'error' | 'warn' | 'info' | 'debug'
 }
@@ -100,7 +103,7 @@ export class ProcCluster {
       // The file's node.data_dir is the one that counts, not the runner's.
       env: { TEKKA_NODE__DATA_DIR: undefined, TEKKA_LOG: spec.log ?? process.env.TEKKA_LOG ?? 'error' }
     }
-    const p = spec.netns === undefined ? procs.spawnNode(opts) : spawnInNetns(spec.netns, opts)
+    const p = (spec.launch ?? procs.spawnNode)(opts)
     this.procs.set(spec.name, p)
     return p
   }

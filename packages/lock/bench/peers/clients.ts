@@ -15,7 +15,7 @@ function traffic (node: DistNode): { messagesOut: number, bytesOut: number } {
   let messagesOut = 0
   let bytesOut = 0
   for (const n of node.nodes()) {
-    const s = node.kernel.peerConnection(n)?.stats
+    const s = node.linkStats(n)
     if (s !== undefined) { messagesOut += s.messagesOut; bytesOut += s.bytesOut }
   }
   return { messagesOut, bytesOut }
