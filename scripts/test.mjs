@@ -7,7 +7,10 @@
 //   --unit     only the unit tier: files whose imports reach no module that
 //              needs root or an external server (packages/testing/src/tiers.ts
 //              reads that off each file's import graph, so no list drifts);
-//              installs nothing, runs as any user
+//              installs nothing, runs as any user; sets TEKKA_TEST_TIER=unit,
+//              which runs the randomized tests at a fixed smaller size (50 of
+//              each simulation file's 250 seeds, 2,000 of the 10,000 fuzz
+//              frames: @tekka/testing's `sized`)
 //   --jobs N   files at a time (default 2, 4 with --unit, or TEKKA_TEST_JOBS)
 //   --list     print each selected file's tier (and what it needs); run nothing
 import { spawn } from 'node:child_process'
@@ -120,7 +123,7 @@ function runFile (file) {
     mkdirSync(dataDir)
     const child = spawn(process.execPath, ['--expose-gc', file], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error', TEKKA_NODE__DATA_DIR: dataDir, TMPDIR: tmp },
+      env: { ...process.env, ...(unitOnly ? { TEKKA_TEST_TIER: 'unit' } : {}), NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error', TEKKA_NODE__DATA_DIR: dataDir, TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     })

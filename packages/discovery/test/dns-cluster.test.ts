@@ -52,8 +52,8 @@ test('five nodes with A records in DNS form one cluster; every node reports the 
   assert.is(acs.strategy, 'dns')
   assert.ok(acs.enabled)
   await wait.eventually(async () => {
-    const r = JSON.parse((await c.ctl(node(4), ['autocluster', 'status', '--json'])).out) as { state: string, last?: { discovered: string[] } }
-    return r.state === 'complete' && r.last?.discovered.length === 4
+    const r = await c.ctlJson<{ state: string, last?: { discovered: string[] } }>(node(4), ['autocluster', 'status'])
+    return r?.state === 'complete' && r.last?.discovered.length === 4
   }, { timeout: 30_000, interval: 300, message: 'autocluster of tekka@127.0.0.4 complete, having discovered the four others' })
 })
 

@@ -41,10 +41,7 @@ test('five nodes with etcd discovery form one cluster; every node reports the sa
   assert.ok(keys.every((k) => k.key === `e2e/tekka/nodes/${k.value}` && k.lease !== '0'), 'each key is the node name, under a lease')
   const ac = JSON.parse((await c.ctl(name(3), ['autocluster', 'status', '--json'])).out) as { strategy: string }
   assert.is(ac.strategy, 'etcd')
-  await wait.eventually(async () => {
-    const r = JSON.parse((await c.ctl(name(3), ['autocluster', 'status', '--json'])).out) as { state: string }
-    return r.state === 'complete'
-  }, { timeout: 30_000, interval: 300, message: 'autocluster of n3 complete' })
+  await wait.eventually(async () => (await c.ctlJson<{ state: string }>(name(3), ['autocluster', 'status']))?.state === 'complete', { timeout: 30_000, interval: 300, message: 'autocluster of n3 complete' })
   // Nobody holds the autocluster lock once the joins are done.
   assert.equal(await etcd.keys('e2e/tekka/lock/'), [])
 })

@@ -49,8 +49,8 @@ if (inner === undefined) {
     // What the operator sees: `tekka ctl cluster status --json` on each node, the same everywhere.
     await oneCluster(c, five, { interval: 300 })
     await wait.eventually(async () => {
-      const r = await c.ctl(name(4), ['autocluster', 'status', '--json'])
-      const st = JSON.parse(r.out) as { strategy: string, state: string }
+      const st = await c.ctlJson<{ strategy: string, state: string }>(name(4), ['autocluster', 'status'])
+      assert.ok(st !== undefined, 'n4 answers')
       assert.is(st.strategy, 'mdns')
       assert.is(st.state, 'complete')
     }, { timeout: 30_000, interval: 300, message: 'autocluster of n4 complete' })

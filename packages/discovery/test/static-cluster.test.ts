@@ -8,7 +8,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as ports from '@tekka/testing/ports'
 import * as wait from '@tekka/testing/wait'
-import { ProcCluster, agreed, oneCluster, type View } from './support/cluster.js'
+import { ProcCluster, agreed, oneCluster, operatorSees, type View } from './support/cluster.js'
 
 const base = await ports.freePortRange(8)
 const c = new ProcCluster(base)
@@ -30,18 +30,16 @@ test('five nodes with the same static seeds form one cluster; every node reports
   const acs = JSON.parse(ac.out) as { strategy: string, enabled: boolean, state: string }
   assert.is(acs.strategy, 'static')
   assert.ok(acs.enabled)
-  await wait.eventually(async () => {
-    const r = JSON.parse((await c.ctl(name(3), ['autocluster', 'status', '--json'])).out) as { state: string }
-    return r.state === 'complete'
-  }, { timeout: 30_000, interval: 300, message: 'autocluster of n3 complete' })
+  await wait.eventually(async () => (await c.ctlJson<{ state: string }>(name(3), ['autocluster', 'status']))?.state === 'complete',
+    { timeout: 30_000, interval: 300, message: 'autocluster of n3 complete' })
 })
 
 test('a sixth node with the same seeds joins later; every node shows six', async () => {
   await c.start({ name: name(6), seeds })
   const six = [...five, name(6)]
-  await wait.eventually(async () => await agreed(c, six), { timeout: 45_000, interval: 200, message: 'six nodes agree' })
-  const statuses = await Promise.all(six.map(async (n) => await c.ctlStatus(n)))
-  for (const s of statuses) assert.is(s.members.length, 6, `${s.node} lists six`)
+  const v = await wait.eventually(async () => await agreed(c, six), { timeout: 45_000, interval: 200, message: 'six nodes agree' })
+  assert.is(v.members.length, 6)
+  await operatorSees(c, [name(6), ...five], v)
 })
 
 test('a node that runs cluster leave disappears from every member list, and stays out', async () => {
@@ -80,9 +78,9 @@ test('cluster force-leave of a down node removes it everywhere', async () => {
   await wait.eventually(async () => await agreed(c, rest, { down: [name(4)] }), { timeout: 30_000, interval: 200, message: 'n4 down everywhere' })
   const r = await c.ctl(name(1), ['cluster', 'force-leave', name(4)])
   assert.is(r.code, 0, r.out + r.err)
-  await wait.eventually(async () => await agreed(c, rest), { timeout: 30_000, interval: 200, message: 'n4 removed everywhere' })
-  const statuses = await Promise.all(rest.map(async (n) => await c.ctlStatus(n)))
-  for (const s of statuses) assert.not.ok(s.members.some((m) => m.node === name(4)), `${s.node} no longer lists n4`)
+  const v = await wait.eventually(async () => await agreed(c, rest), { timeout: 30_000, interval: 200, message: 'n4 removed everywhere' })
+  assert.not.ok(v.members.some((m) => m.node === name(4)), 'no node lists n4')
+  await operatorSees(c, rest, v)
 })
 
 test.run()

@@ -1,14 +1,14 @@
 // Bad input thrown at a live node: a `tekka` node (the fixture app, as a
 // separate OS process) gets a wrong cookie, handshake garbage, stalled
 // handshakes, broken frames and bad signals after a real handshake, and
-// 10,000+ randomly mutated valid frames. Meanwhile a well-behaved peer (this
+// 10,000+ randomly mutated valid frames (2,000 in the unit tier). Meanwhile a well-behaved peer (this
 // process, node t0) keeps one link to it, which must never go down and must
 // keep being served (RPC and an echo round trip) after each kind of abuse.
 // Every link the node closes must be logged on its stderr with a reason, and
 // its memory must stay bounded.
 //
 // Replay a fuzz run: TEKKA_FUZZ_SEED=<seed printed by the run>; size it with
-// TEKKA_FUZZ_FRAMES (default 10000). TEKKA_TEST_ECHO=1 mirrors the node's output.
+// TEKKA_FUZZ_FRAMES (default 10000; 2000 in the unit tier). TEKKA_TEST_ECHO=1 mirrors the node's output.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +21,7 @@ import { KIND_CONTROL, KIND_DATA, KIND_FRAG_FIRST, KIND_FRAG_NEXT, firstFragment
 import { spawnNode, type NodeProcess, TEKKA_BIN } from '@tekka/testing/procs'
 import { freePortRange } from '@tekka/testing/ports'
 import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
+import { sized } from '@tekka/testing'
 import { fuzzSeed, rngFor } from './helpers/fuzz.js'
 import { RawPeer, closedWithin, rawSocket } from './helpers/fuzz-peer.js'
 import { mutatedUnit, type FrameContext } from './helpers/fuzz-frames.js'
@@ -34,7 +35,7 @@ const N1 = `n1@${HOST}`
 const T0 = `t0@${HOST}`
 const MAX_FRAME = 64 * 1024 * 1024
 const MiB = 1024 * 1024
-const FUZZ_FRAMES = Number(process.env.TEKKA_FUZZ_FRAMES ?? 10_000)
+const FUZZ_FRAMES = sized(10_000, 2_000, 'TEKKA_FUZZ_FRAMES')
 const FUZZ_WORKERS = 16
 /** How long a probe may take before the stream counts as stalled (the node waits for bytes that never come). */
 const PROBE_MS = 60

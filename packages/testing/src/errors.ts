@@ -26,6 +26,7 @@ export type TestingErrorCode =
   | 'ERR_TEST_SERVER'
   | 'ERR_BENCH'
   | 'ERR_BENCH_TIMEOUT'
+  | 'ERR_TEST_CONFIG'
 
 /** `eventually` gave up; `cause` is the last failure of the checked function. */
 export class EventuallyTimeoutError extends TekkaError<'ERR_EVENTUALLY_TIMEOUT'> {
@@ -114,6 +115,11 @@ export class BenchTimeoutError extends TekkaError<'ERR_BENCH_TIMEOUT'> {
   constructor (message: string) { super(message, 'ERR_BENCH_TIMEOUT') }
 }
 
+/** A test's environment variable (a size, a seed) is not a value it can use. */
+export class TestConfigError extends TekkaError<'ERR_TEST_CONFIG'> {
+  constructor (message: string) { super(message, 'ERR_TEST_CONFIG') }
+}
+
 /** Every code of this package and its class. */
 export const TESTING_ERRORS = {
   ERR_EVENTUALLY_TIMEOUT: EventuallyTimeoutError,
@@ -127,7 +133,8 @@ export const TESTING_ERRORS = {
   ERR_NO_FREE_PORT: NoFreePortError,
   ERR_TEST_SERVER: TestServerError,
   ERR_BENCH: BenchError,
-  ERR_BENCH_TIMEOUT: BenchTimeoutError
+  ERR_BENCH_TIMEOUT: BenchTimeoutError,
+  ERR_TEST_CONFIG: TestConfigError
 } as const satisfies Record<TestingErrorCode, TekkaErrorClass>
 
 registerErrors(TESTING_ERRORS)

@@ -6,6 +6,7 @@
  * subpaths, since some install exit hooks when loaded:
  *
  * - `@tekka/testing/wait`: `sleep`, `eventually` (until a check passes, real time), `withTimeout`, `until` (event-loop turns), `rejects`
+ * - `sized`, `testTier` (root): a randomized test's size, full in `npm test`, smaller in the unit tier
  * - `@tekka/testing/errors`: every error class of this package and its code (`TESTING_ERRORS`)
  * - `@tekka/testing/system`: `requireRoot`, `requireCommand`: a test that lacks them fails naming what is missing and how to get it
  * - `@tekka/testing/tiers`: the unit / system tier of a compiled test file, from its import graph (`node scripts/test.mjs --unit`)
@@ -33,3 +34,4 @@ export * from './errors.js'
 export * from './wait.js'
 export * from './ports.js'
 export * from './system.js'
+export * from './scale.js'

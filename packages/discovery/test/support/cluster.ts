@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { silentLogger } from '@tekka/actors'
-import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
+import { startNode, type ClusterStatus, type CtlResult, type DistNode } from '@tekka/dist'
 import { TEKKA_BIN as BIN } from '@tekka/testing/procs'
 import * as procs from '@tekka/testing/procs'
 import * as wait from '@tekka/testing/wait'
@@ -129,6 +129,27 @@ export class ProcCluster {
     }
   }
 
+  /**
+   * What `tekka ctl --node NODE WORDS [--json]` would get, asked through the
+   * hidden client with the command's own RPC (`tekka.ctl`): for polling,
+   * where a `tekka` process per poll would cost more CPU than the test.
+   * Undefined when the node cannot be asked.
+   */
+  async ctlRpc (node: string, words: readonly string[], opts: { json?: boolean, cluster?: string } = {}): Promise<CtlResult | undefined> {
+    const c = await this.client(opts.cluster)
+    try {
+      return await c.call<CtlResult>(node, 'tekka.ctl', [words, { json: opts.json === true }], { timeout: 3000 })
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The JSON `tekka ctl ... --json` would print (ctlRpc), or undefined when the node cannot be asked or refuses. */
+  async ctlJson<T> (node: string, words: readonly string[], cluster?: string): Promise<T | undefined> {
+    const r = await this.ctlRpc(node, words, { json: true, ...(cluster !== undefined ? { cluster } : {}) })
+    return r?.ok === true ? r.json as T : undefined
+  }
+
   /** The real `tekka ctl ... ARGS` (as a client of `cluster`): exit code and output. */
   async ctl (node: string, args: readonly string[], cluster = 'tekka'): Promise<{ code: number, out: string, err: string }> {
     return await new Promise((resolve) => {
@@ -188,16 +209,24 @@ export async function agreed (c: ProcCluster, names: readonly string[], opts: { 
 }
 
 /**
- * Waits until `names` agree on one cluster (`agreed`), then checks what an
- * operator sees: `tekka ctl cluster status --json` on every node lists
- * exactly `names`, all up, and is the same everywhere. Returns that view.
+ * Waits until `names` agree on one cluster (`agreed`: every node's status
+ * over RPC), then checks what an operator sees: `tekka ctl cluster status
+ * --json` (the real command, on one node: the others answered the same RPC
+ * it makes) lists exactly `names`, all up, as every node does. Returns that view.
  */
 export async function oneCluster (c: ProcCluster, names: readonly string[], opts: { timeout?: number, interval?: number } = {}): Promise<View> {
-  await wait.eventually(async () => await agreed(c, names), { timeout: opts.timeout ?? 60_000, interval: opts.interval ?? 200, message: `${names.length} nodes agree` })
-  const statuses = await Promise.all(names.map(async (n) => await c.ctlStatus(n)))
-  const first = viewOf(statuses[0])
-  assert.equal(first.members.map((m) => m.node).sort(), [...names].sort())
-  assert.ok(first.members.every((m) => m.status === 'up'), 'every member up')
-  for (const st of statuses) assert.equal(viewOf(st), first, `${st.node} agrees`)
-  return first
+  const agreedView = await wait.eventually(async () => await agreed(c, names), { timeout: opts.timeout ?? 60_000, interval: opts.interval ?? 200, message: `${names.length} nodes agree` })
+  return await operatorSees(c, names, agreedView)
+}
+
+/**
+ * `tekka ctl cluster status --json` on one of `names` (the first) shows
+ * `view` (what `agreed` found on all of them) with every member of `names` up.
+ */
+export async function operatorSees (c: ProcCluster, names: readonly string[], view: View): Promise<View> {
+  const seen = viewOf(await c.ctlStatus(names[0]))
+  assert.equal(seen.members.map((m) => m.node).sort(), [...names].sort())
+  assert.ok(seen.members.every((m) => m.status === 'up'), 'every member up')
+  assert.equal(seen, view, `tekka ctl on ${names[0]} shows what every node reports`)
+  return seen
 }

@@ -3,7 +3,16 @@
  * failing seed with how to replay it, and a summary line; returns the
  * failing seeds.
  */
+import { sized } from '@tekka/testing'
 import { runSeed, type SeedResult } from './run.js'
+
+/** Seeds per simulation file: all 250 in the full suite, the first 50 in the unit tier; TEKKA_SIM_SEEDS_PER_FILE sets it. */
+const SEEDS_PER_FILE = 250
+
+/** The seeds a file starting at `from` runs: from..from+249 in `npm test`, from..from+49 in `npm run test:unit`. */
+export function seedRange (from: number): [number, number] {
+  return [from, from - 1 + sized(SEEDS_PER_FILE, 50, 'TEKKA_SIM_SEEDS_PER_FILE')]
+}
 
 export async function runSeeds (from: number, to: number): Promise<number[]> {
   const only = process.env.TEKKA_SIM_SEED
