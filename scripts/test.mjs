@@ -8,7 +8,7 @@
 //              needs root or an external server (packages/testing/src/tiers.ts
 //              reads that off each file's import graph, so no list drifts);
 //              installs nothing, runs as any user; sets TEKKA_TEST_TIER=unit,
-//              which runs the randomized tests at a fixed smaller size (50 of
+//              which runs the randomized tests at a fixed smaller size (25 of
 //              each simulation file's 250 seeds, 2,000 of the 10,000 fuzz
 //              frames: @tekka/testing's `sized`)
 //   --jobs N   files at a time (default 2, 4 with --unit, or TEKKA_TEST_JOBS)

@@ -19,16 +19,29 @@ const SCENARIO = fileURLToPath(new URL('./support/starve-scenario.js', import.me
 
 interface Run { lines: Array<Record<string, unknown>>, killed: boolean, stderr: string }
 
-/** Runs a scenario; kills it (SIGKILL) after `deadlineMs`. */
+/**
+ * Runs a scenario; kills it (SIGKILL) `deadlineMs` after its `started` line
+ * (so a slow start-up on a loaded machine does not eat into the workload's
+ * time), or after STARTUP_MS if that line never comes.
+ */
 function runScenario (scenario: string, budget: string, deadlineMs: number): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--max-old-space-size=1024', SCENARIO, scenario, budget], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let stderr = ''
     let killed = false
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    const kill = (): void => { killed = true; child.kill('SIGKILL') }
+    let timer = setTimeout(kill, STARTUP_MS)
+    let started = false
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (!started && out.includes('"started"')) {
+        started = true
+        clearTimeout(timer)
+        timer = setTimeout(kill, deadlineMs)
+      }
+    })
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL') }, deadlineMs)
     child.on('close', () => {
       clearTimeout(timer)
       const lines = out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
@@ -40,6 +53,8 @@ function runScenario (scenario: string, budget: string, deadlineMs: number): Pro
 const line = (r: Run, key: string): Record<string, unknown> | undefined => r.lines.find((l) => key in l)
 
 const TIMER_LIMIT_MS = 200
+/** How long a scenario may take to print its `started` line. */
+const STARTUP_MS = 20_000
 
 for (const scenario of ['flood', 'poll', 'selfsend', 'pingpong']) {
   test(`${scenario}: with the default budget, timers and I/O run and the workload makes progress`, async () => {
@@ -60,7 +75,8 @@ for (const scenario of ['flood', 'poll', 'selfsend', 'pingpong']) {
   })
 
   test(`${scenario}: with a budget of Infinity the same workload starves timers (the check can fail)`, async () => {
-    const r = await runScenario(scenario, 'Infinity', 1500)
+    // Three times the limit the default budget's timer stays under: a 10 ms timer that has not fired by then is starved.
+    const r = await runScenario(scenario, 'Infinity', 3 * TIMER_LIMIT_MS)
     assert.ok(line(r, 'started') !== undefined, `the scenario started: ${r.stderr}`)
     assert.is(line(r, 'result'), undefined, `no timer or I/O got through: ${JSON.stringify(r.lines)}`)
     assert.ok(r.killed, 'it had to be killed')

@@ -1,6 +1,6 @@
 // The deterministic simulation, seeds 501..750 (four files share seeds
 // 1..1000 so the runner runs them side by side; the unit tier runs the
-// first 50 of each): see test/sim/run.ts for the
+// first 25 of each): see test/sim/run.ts for the
 // invariants. TEKKA_SIM_SEED=<n>[,<n>...] replays seeds instead,
 // TEKKA_SIM_VERBOSE=1 prints their log.
 import { test } from 'uvu'

@@ -105,6 +105,7 @@ test('this repository: the testing package\'s own files land where they belong',
     'netns.test.js': 'netns',
     'ports.test.js': 'unit',
     'procs.test.js': 'unit',
+    'scale.test.js': 'unit',
     'system.test.js': 'unit',
     'tiers.test.js': 'unit',
     'wait.test.js': 'unit'

@@ -6,12 +6,12 @@
 import { sized } from '@tekka/testing'
 import { runSeed, type SeedResult } from './run.js'
 
-/** Seeds per simulation file: all 250 in the full suite, the first 50 in the unit tier; TEKKA_SIM_SEEDS_PER_FILE sets it. */
+/** Seeds per simulation file: all 250 in the full suite, the first 25 in the unit tier; TEKKA_SIM_SEEDS_PER_FILE sets it. */
 const SEEDS_PER_FILE = 250
 
-/** The seeds a file starting at `from` runs: from..from+249 in `npm test`, from..from+49 in `npm run test:unit`. */
+/** The seeds a file starting at `from` runs: from..from+249 in `npm test`, from..from+24 in `npm run test:unit`. */
 export function seedRange (from: number): [number, number] {
-  return [from, from - 1 + sized(SEEDS_PER_FILE, 50, 'TEKKA_SIM_SEEDS_PER_FILE')]
+  return [from, from - 1 + sized(SEEDS_PER_FILE, 25, 'TEKKA_SIM_SEEDS_PER_FILE')]
 }
 
 export async function runSeeds (from: number, to: number): Promise<number[]> {
