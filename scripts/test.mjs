@@ -111,7 +111,17 @@ if (unitOnly) {
   await ensureSystemDeps()
 }
 
-function runFile (file) {
+// Each of the `jobs` slots gets its own band of the ports tests take for
+// their nodes (@tekka/testing's freePortRange searches only there), so files
+// running side by side never pick overlapping ranges.
+const PORTS_LO = 20000
+const PORTS_SPAN = 10000
+const bandOf = (slot) => {
+  const width = Math.floor(PORTS_SPAN / jobs)
+  return `${PORTS_LO + slot * width}-${PORTS_LO + (slot + 1) * width - 1}`
+}
+
+function runFile (file, slot) {
   return new Promise((resolve) => {
     const started = Date.now()
     // Each file gets a temporary directory of its own (TMPDIR: whatever it
@@ -123,7 +133,7 @@ function runFile (file) {
     mkdirSync(dataDir)
     const child = spawn(process.execPath, ['--expose-gc', file], {
       cwd: root,
-      env: { ...process.env, ...(unitOnly ? { TEKKA_TEST_TIER: 'unit' } : {}), NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error', TEKKA_NODE__DATA_DIR: dataDir, TMPDIR: tmp },
+      env: { ...process.env, ...(unitOnly ? { TEKKA_TEST_TIER: 'unit' } : {}), NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error', TEKKA_NODE__DATA_DIR: dataDir, TMPDIR: tmp, TEKKA_TEST_PORTS: bandOf(slot) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     })
@@ -174,10 +184,10 @@ const TIMES = join(tmpdir(), 'tekka-test-times.json')
 let times = {}
 try { times = JSON.parse(readFileSync(TIMES, 'utf8')) } catch {}
 const queue = [...parallel].sort((a, b) => (times[b] ?? 0) - (times[a] ?? 0))
-await Promise.all(Array.from({ length: jobs }, async () => {
-  while (queue.length > 0) report(await runFile(queue.shift()))
+await Promise.all(Array.from({ length: jobs }, async (_, slot) => {
+  while (queue.length > 0) report(await runFile(queue.shift(), slot))
 }))
-for (const f of serial) report(await runFile(f))
+for (const f of serial) report(await runFile(f, 0))
 for (const r of results) times[join(root, r.file)] = r.ms
 try { writeFileSync(TIMES, JSON.stringify(times)) } catch {}
 

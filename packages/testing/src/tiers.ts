@@ -154,27 +154,34 @@ export class TierClassifier {
     return target
   }
 
-  /** System modules reachable from `file`, each with its import chain (cycles are cut). */
-  #walk (file: string, visiting: Set<string>): Map<string, string[]> {
+  /**
+   * System modules reachable from `file`, each with its import chain (cycles
+   * are cut). `cut` is set when an import back to a file still being walked
+   * was skipped: that result may lack what the skipped file reaches, so it
+   * is cached only once the walk is back at a file outside the cycle.
+   */
+  #walk (file: string, visiting: Set<string>, cut: { any: boolean } = { any: false }): Map<string, string[]> {
     const cached = this.#reach.get(file)
     if (cached !== undefined) return cached
     const found = new Map<string, string[]>()
     const rel = relative(this.root, file)
     const own = this.#systemFiles.get(file)
     if (own !== undefined) found.set(own, [rel])
+    const mine = { any: false }
     if (existsSync(file)) {
       visiting.add(file)
       for (const spec of importSpecifiers(readFileSync(file, 'utf8'))) {
         const dep = this.#resolve(file, spec)
-        if (dep === undefined || visiting.has(dep)) continue
-        for (const [m, chain] of this.#walk(dep, visiting)) {
+        if (dep === undefined) continue
+        if (visiting.has(dep)) { mine.any = true; continue }
+        for (const [m, chain] of this.#walk(dep, visiting, mine)) {
           if (!found.has(m)) found.set(m, [rel, ...chain])
         }
       }
       visiting.delete(file)
     }
-    // A result found while a cycle was cut short may be partial: only cache what is complete.
-    if (visiting.size === 0 || found.size > 0) this.#reach.set(file, found)
+    if (!mine.any || visiting.size === 0) this.#reach.set(file, found)
+    if (mine.any) cut.any = true
     return found
   }
 

@@ -2,7 +2,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createServer, type Server } from 'node:net'
-import { freePort, freePortRange, freePorts } from '../src/ports.js'
+import { freePort, freePortRange, freePorts, portBand } from '../src/ports.js'
+import { TestConfigError } from '../src/errors.js'
 import { rejects } from '../src/wait.js'
 import { BadArgError } from '@tekka/actors'
 
@@ -33,6 +34,31 @@ test('freePort: refuses what is not an IP address; freePorts a bad count', async
   const err = await rejects(freePort('localhost'), BadArgError, 'not an IP address')
   assert.is(err.code, 'ERR_BAD_ARG')
   await rejects(freePortRange(0), BadArgError, 'port count must be 1..1000')
+})
+
+test('the band: TEKKA_TEST_PORTS when set (the runner gives each parallel file its own), else 20000-29999; a bad one is refused naming it', async () => {
+  assert.equal(portBand({}), { lo: 20000, hi: 29999 })
+  assert.equal(portBand({ TEKKA_TEST_PORTS: '25000-25099' }), { lo: 25000, hi: 25099 })
+  for (const bad of ['25000', '9-20', '30000-20000', '20000-70000', 'a-b']) {
+    try {
+      portBand({ TEKKA_TEST_PORTS: bad })
+      assert.unreachable(bad)
+    } catch (err) {
+      assert.instance(err, TestConfigError)
+      assert.match((err as Error).message, `TEKKA_TEST_PORTS must be lo-hi`)
+    }
+  }
+  const saved = process.env.TEKKA_TEST_PORTS
+  process.env.TEKKA_TEST_PORTS = '26000-26099'
+  try {
+    for (let i = 0; i < 3; i++) {
+      const base = await freePortRange(3)
+      assert.ok(base >= 26000 && base + 2 <= 26099, `${base} in the band`)
+    }
+  } finally {
+    if (saved === undefined) delete process.env.TEKKA_TEST_PORTS
+    else process.env.TEKKA_TEST_PORTS = saved
+  }
 })
 
 test.run()
