@@ -15,7 +15,11 @@
  *
  * Its options arrive resolved (startNode applies the defaults once); node
  * watchers are in node-watchers.ts, the dialling address rule in
- * dial-address.ts.
+ * dial-address.ts, frame application in inbound.ts.
+ *
+ * Why one file of ~500 lines: dialling, accepting, the tie-break between
+ * them and the up/down transitions all change one peer's state; split, each
+ * part would need the others' private fields.
  */
 import type { Socket } from 'node:net'
 import { Pid, formatReason, type Clock, type Logger, type Ref, type RemoteName, type RemoteInbound, type RemoteRouter, type Runtime, type Timer } from '@tekka/actors'
