@@ -235,28 +235,32 @@ async function serve<S> (ctx: ProcessContext, b: GenServer<S, unknown, unknown, 
 }
 
 /** What the loop does with one message; a thrown handler error becomes a stop. */
-type Step<S> = CallResult<S, unknown> & { readonly from?: From }
+type Step<S> = CallResult<S, unknown>
 
 async function loop<S> (ctx: ProcessContext, b: GenServer<S, unknown, unknown, unknown, unknown>, state: S, info: ServeInfo): Promise<void> {
   for (;;) {
     const msg = await ctx.receive()
     let step: Step<S>
     try {
-      step = await dispatch(ctx, b, msg, state, info)
+      // A handler that returns a result (not a promise) is used at once: no
+      // microtask turn per message for the common synchronous handler.
+      const r = dispatch(ctx, b, msg, state, info)
+      step = r instanceof Promise ? await r : r
     } catch (err) {
       if (!ctx.alive) throw err
       step = stop(err, state)
     }
     switch (step.kind) {
       case 'reply':
-        replyTo(ctx, step.from!, step.reply)
+        replyTo(ctx, (msg as CallMsg).from, step.reply)
         state = step.state
         break
       case 'noreply':
         state = step.state
         break
       case 'stop': {
-        const { from, reply: value } = step
+        const from = isCall(msg) ? msg.from : undefined
+        const value = step.reply
         const after = step.hasReply && from !== undefined ? () => { replyTo(ctx, from, value) } : undefined
         await terminate(ctx, b, step.reason, step.state, msg, info, after)
       }
@@ -264,15 +268,15 @@ async function loop<S> (ctx: ProcessContext, b: GenServer<S, unknown, unknown, u
   }
 }
 
-async function dispatch<S> (ctx: ProcessContext, b: GenServer<S, unknown, unknown, unknown, unknown>, msg: unknown, state: S, info: ServeInfo): Promise<Step<S>> {
+/** The handler's result for `msg`, checked; a promise only when the handler returned one. */
+function dispatch<S> (ctx: ProcessContext, b: GenServer<S, unknown, unknown, unknown, unknown>, msg: unknown, state: S, info: ServeInfo): Step<S> | Promise<Step<S>> {
   if (isCall(msg)) {
     if (b.handleCall === undefined) throw new NoHandlerError('handleCall')
-    const r = check<S>(await b.handleCall(msg.request, msg.from, state, ctx), 'handleCall', true)
-    return { ...r, from: msg.from }
+    return checked<S>(b.handleCall(msg.request, msg.from, state, ctx), 'handleCall', true)
   }
   if (isCast(msg)) {
     if (b.handleCast === undefined) throw new NoHandlerError('handleCast')
-    return check<S>(await b.handleCast(msg.msg, state, ctx), 'handleCast', false)
+    return checked<S>(b.handleCast(msg.msg, state, ctx), 'handleCast', false)
   }
   if (isStop(msg)) return stop(msg.reason, state)
   if (info.parent !== undefined && isExitMessage(msg) && msg.from.equals(info.parent)) return stop(msg.reason, state)
@@ -280,7 +284,13 @@ async function dispatch<S> (ctx: ProcessContext, b: GenServer<S, unknown, unknow
     ctx.log.child('gen-server').warn('unexpected message', { pid: ctx.self.toString(), name: info.name, msg })
     return noreply(state)
   }
-  return check<S>(await b.handleInfo(msg, state, ctx), 'handleInfo', false)
+  return checked<S>(b.handleInfo(msg, state, ctx), 'handleInfo', false)
+}
+
+/** check() of a handler's result, after it settles when it is a promise. */
+function checked<S> (r: unknown, callback: string, isCallback: boolean): Step<S> | Promise<Step<S>> {
+  if (typeof (r as PromiseLike<unknown> | null)?.then === 'function') return Promise.resolve(r).then((v: unknown) => check<S>(v, callback, isCallback))
+  return check<S>(r, callback, isCallback)
 }
 
 function check<S> (r: unknown, callback: string, isCallback: boolean): CallResult<S, unknown> {

@@ -365,6 +365,42 @@ test('stop from handleCast and handleInfo runs terminate with the reason and sta
   assert.equal(seen, [[{ shutdown: 'enough' }, 2], ['info-stop', 3]])
 })
 
+test('sync, promise and thenable handler results all count, and mixed they keep message order', async () => {
+  const r = rt()
+  const seen: string[] = []
+  const mixed: GenServer<number, 'sync' | 'promise' | 'thenable' | 'get', number, string> = {
+    init: () => 0,
+    handleCall (req, _from, n) {
+      if (req === 'get') return reply(n, n)
+      if (req === 'promise') return Promise.resolve(reply(n + 10, n + 10))
+      if (req === 'thenable') return { then: (ok: (v: unknown) => void) => { ok(reply(n + 100, n + 100)) } } as unknown as ReturnType<typeof reply<number, number>>
+      return reply(n + 1, n + 1)
+    },
+    handleCast (tag, n) {
+      seen.push(tag)
+      return tag.startsWith('slow') ? new Promise((resolve) => { setTimeout(() => { resolve(noreply(n)) }, 2) }) : noreply(n)
+    }
+  }
+  const pid = await startGenServer(r, mixed, undefined)
+  assert.is(await call(r, pid, 'sync'), 1)
+  assert.is(await call(r, pid, 'promise'), 11)
+  assert.is(await call(r, pid, 'thenable'), 111)
+  for (const tag of ['a', 'slow-b', 'c', 'slow-d', 'e']) cast(r, pid, tag)
+  assert.is(await call(r, pid, 'get'), 111)
+  assert.equal(seen, ['a', 'slow-b', 'c', 'slow-d', 'e'], 'a synchronous handler never overtakes a pending asynchronous one')
+})
+
+test('a bad result from a thenable is a BadReturnError too', async () => {
+  const r = rt()
+  const pid = await startGenServer(r, {
+    init: () => 0,
+    handleCall: () => Promise.resolve({ kind: 'nonsense' }) as never
+  }, undefined)
+  const exited = r.wait(pid)
+  await rejects(call(r, pid, 'x'), CallExitError)
+  assert.instance(await exited, BadReturnError)
+})
+
 test('a handler that throws ends the server with that Error as reason, after terminate', async () => {
   const r = rt()
   const log = memoryLogger()
