@@ -157,8 +157,10 @@ export class TierClassifier {
   /**
    * System modules reachable from `file`, each with its import chain (cycles
    * are cut). `cut` is set when an import back to a file still being walked
-   * was skipped: that result may lack what the skipped file reaches, so it
-   * is cached only once the walk is back at a file outside the cycle.
+   * was skipped, here or below: such a result may lack what the skipped
+   * file reaches, so it is cached only by the walk's first file (whose
+   * result is complete). Files below no cycle are cached at once, which is
+   * what keeps a whole-repository classification fast.
    */
   #walk (file: string, visiting: Set<string>, cut: { any: boolean } = { any: false }): Map<string, string[]> {
     const cached = this.#reach.get(file)
