@@ -9,6 +9,13 @@ export interface Clock {
   now(): number
   setTimeout(fn: () => void, ms: number): Timer
   clearTimeout(timer: Timer): void
+  /**
+   * Lets `timer` not keep the process alive, and back (Node's
+   * `timeout.unref()` / `ref()`). Optional: a clock that has them lets the
+   * runtime share one timer among its receive timeouts (timeouts.ts).
+   */
+  unref?(timer: Timer): void
+  ref?(timer: Timer): void
 }
 
 /** The real clock: `performance.now()`-based time and Node timers (unref'd when asked). */
@@ -16,7 +23,9 @@ export function systemClock (): Clock {
   return {
     now: () => performance.now(),
     setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)) as unknown as Timer,
-    clearTimeout: (t) => { clearTimeout(t as unknown as NodeJS.Timeout) }
+    clearTimeout: (t) => { clearTimeout(t as unknown as NodeJS.Timeout) },
+    unref: (t) => { (t as unknown as NodeJS.Timeout).unref() },
+    ref: (t) => { (t as unknown as NodeJS.Timeout).ref() }
   }
 }
 

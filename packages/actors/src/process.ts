@@ -228,7 +228,7 @@ export class Proc implements ProcessContext, Task {
       this.wMatch = match
       this.wResolve = resolve
       if (timeout !== undefined && Number.isFinite(timeout)) {
-        this.wTimer = this.runtime.clock.setTimeout(() => {
+        this.wTimer = this.runtime.timeouts.setTimeout(() => {
           this.wTimer = undefined
           if (this.dead || this.wResolve !== resolve) return
           this.wResolve = undefined
@@ -285,7 +285,7 @@ export class Proc implements ProcessContext, Task {
         this.wResolve = undefined
         this.wMatch = undefined
         if (this.wTimer !== undefined) {
-          this.runtime.clock.clearTimeout(this.wTimer)
+          this.runtime.timeouts.clearTimeout(this.wTimer)
           this.wTimer = undefined
         }
         // Past the budget, a woken receiver waits its turn: else two processes
@@ -383,7 +383,7 @@ export class Proc implements ProcessContext, Task {
     this.status = 'waiting'
     this.reds = 0
     return new Promise((resolve) => {
-      this.wTimer = this.runtime.clock.setTimeout(() => {
+      this.wTimer = this.runtime.timeouts.setTimeout(() => {
         this.wTimer = undefined
         if (this.dead) return
         this.status = 'running'
@@ -412,7 +412,7 @@ export class Proc implements ProcessContext, Task {
 
   /** @internal Cuts a pending receive off: the process is dead, its promise never settles. */
   abandon (): void {
-    if (this.wTimer !== undefined) this.runtime.clock.clearTimeout(this.wTimer)
+    if (this.wTimer !== undefined) this.runtime.timeouts.clearTimeout(this.wTimer)
     this.wTimer = undefined
     this.wResolve = undefined
     this.wMatch = undefined

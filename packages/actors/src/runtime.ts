@@ -15,6 +15,7 @@
  */
 import { randomInt } from 'node:crypto'
 import { systemClock, type Clock } from './clock.js'
+import { timeoutsFor, type Timeouts } from './timeouts.js'
 import { BadArgError, NameTakenError, NoProcError, ProcessExitedError, formatReason } from './errors.js'
 import { EventStream, logEvents } from './events.js'
 import { consoleLogger, type Logger } from './logger.js'
@@ -97,6 +98,8 @@ export class Runtime {
   readonly node: string
   readonly creation: number
   readonly clock: Clock
+  /** @internal The receive timeouts of every process here, on one clock timer where the clock allows (timeouts.ts). */
+  readonly timeouts: Timeouts
   readonly log: Logger
   /** This node's event stream: what every layer saw and decided (its log is one reader). */
   readonly events: EventStream
@@ -117,6 +120,7 @@ export class Runtime {
     this.node = opts.node ?? 'nonode@nohost'
     this.creation = opts.creation ?? randomInt(1, 2 ** 32 - 1)
     this.clock = opts.clock ?? systemClock()
+    this.timeouts = timeoutsFor(this.clock)
     this.log = opts.logger ?? consoleLogger('tekka')
     this.events = new EventStream(this.node, this.clock)
     logEvents(this.events, this.log.child('event'))
