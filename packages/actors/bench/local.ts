@@ -8,7 +8,9 @@
  * Output: one JSON line per result on stdout (support/harness.ts), e.g.
  *   {"bench":"local.oneway","value":1.2e7,"unit":"msg/s","min":...,"max":...,"runs":5,
  *    "baseline":{"name":"array queue + await","value":...,"min":...,"max":...},"ratio":0.8}
- * `ratio` is value / baseline.value.
+ * `ratio` is value / baseline.value. local.call also prints local.call.p50 and
+ * local.call.p99 (µs per call, from runs of their own that read the clock
+ * around every call), next to the runtime pingpong's round trip.
  *
  * Run with --expose-gc (scripts/bench.mjs does). Environment:
  *   TEKKA_BENCH_RUNS   runs per measurement (default 5)
@@ -16,7 +18,7 @@
  *   TEKKA_BENCH_ONLY   comma-separated bench names (or prefixes) to run (default all)
  */
 import { createRuntime, silentLogger, startGenServer, call, reply, type Pid, type ProcessContext, type Runtime } from '../src/index.js'
-import { alternate, benchEnv, emit, gc, repeat, tick } from '@tekka/testing/bench'
+import { alternate, benchEnv, emit, gc, latencyUs, repeat, tick } from '@tekka/testing/bench'
 
 const { runs: RUNS, scaled, wanted } = benchEnv()
 
@@ -229,7 +231,8 @@ if (wanted('local.spawn')) {
 
 const CALLS = scaled(200_000)
 
-async function runtimeCall (n: number): Promise<number> {
+/** Calls/s; with `lat`, each call's round trip in ms goes into it (a separate run: reading the clock twice a call would slow the rate run). */
+async function runtimeCall (n: number, lat?: Float64Array): Promise<number> {
   const rt = newRuntime()
   const server = await startGenServer(rt, {
     init: () => 0,
@@ -237,12 +240,57 @@ async function runtimeCall (n: number): Promise<number> {
   }, undefined)
   const t0 = performance.now()
   await rt.run(async (ctx) => {
-    for (let i = 0; i < n; i++) await call(ctx, server, 'next')
+    if (lat === undefined) {
+      for (let i = 0; i < n; i++) await call(ctx, server, 'next')
+      return
+    }
+    for (let i = 0; i < n; i++) {
+      const s = performance.now()
+      await call(ctx, server, 'next')
+      lat[i] = performance.now() - s
+    }
   })
   return n / ((performance.now() - t0) / 1000)
+}
+
+/** The round trip of each of `n` pingpongs in ms, for the baseline of the call latency. */
+async function pingpongLatency (n: number, lat: Float64Array): Promise<void> {
+  const rt = newRuntime()
+  await awaitReply(rt, (done) => {
+    const ponger = rt.spawn(async (ctx) => {
+      for (let i = 0; i < n; i++) ctx.send(await ctx.receive<Pid>(), i)
+    })
+    rt.spawn(async (ctx) => {
+      for (let i = 0; i < n; i++) {
+        const s = performance.now()
+        ctx.send(ponger, ctx.self)
+        await ctx.receive()
+        lat[i] = performance.now() - s
+      }
+      ctx.send(done, 'done')
+    })
+  })
 }
 
 if (wanted('local.call')) {
   const { xs, base } = await alternate(() => runtimeCall(CALLS), () => runtimePingpong(CALLS), { runs: RUNS })
   emit('local.call', 'calls/s', xs, { baseline: { name: 'runtime pingpong (send + receive)', xs: base }, extra: { calls: CALLS } })
+  // Latency from runs of their own, so the clock reads do not slow the rate above.
+  const p99: number[] = []
+  const baseP99: number[] = []
+  const lat = new Float64Array(CALLS)
+  const { xs: p50, base: baseP50 } = await alternate(async () => {
+    await runtimeCall(CALLS, lat)
+    const l = latencyUs(lat)
+    p99.push(l.p99)
+    return l.p50
+  }, async () => {
+    await pingpongLatency(CALLS, lat)
+    const l = latencyUs(lat)
+    baseP99.push(l.p99)
+    return l.p50
+  }, { runs: RUNS })
+  // alternate's warm-up runs pushed a p99 each: they are not counted.
+  emit('local.call.p50', 'µs', p50, { baseline: { name: 'runtime pingpong p50', xs: baseP50 }, precision: 3 })
+  emit('local.call.p99', 'µs', p99.slice(1), { baseline: { name: 'runtime pingpong p99', xs: baseP99.slice(1) }, precision: 3 })
 }

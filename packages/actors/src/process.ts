@@ -101,6 +101,14 @@ export interface WatchedBy {
   readonly as: Pid | RemoteName
 }
 
+/**
+ * The handlers of a process function's promise, bound to the process: two
+ * bound functions are smaller than two closures and the context they share
+ * (an idle process is mostly the few objects its pending promise holds).
+ */
+function returned (this: Proc): void { this.endNormal() }
+function threw (this: Proc, err: unknown): void { this.endFailed(err) }
+
 const NEVER: Promise<never> = new Promise<never>(() => {})
 
 class ProcExtras {
@@ -108,7 +116,6 @@ class ProcExtras {
   monitors: Map<number, HeldMonitor> | undefined = undefined
   watchers: Map<WatcherKey, WatchedBy> | undefined = undefined
   name: string | undefined = undefined
-  reason: unknown = undefined
   held: Promise<void> | undefined = undefined
   trap = false
   /** Called with the exit reason (runtime.wait / runtime.run). */
@@ -149,8 +156,6 @@ export class Proc implements ProcessContext, Task {
   set watchers (v: Map<WatcherKey, WatchedBy> | undefined) { (this.#x ??= new ProcExtras()).watchers = v }
   /** @internal */ get name (): string | undefined { return this.#x?.name }
   set name (v: string | undefined) { (this.#x ??= new ProcExtras()).name = v }
-  /** @internal */ get reason (): unknown { return this.#x?.reason }
-  set reason (v: unknown) { (this.#x ??= new ProcExtras()).reason = v }
   /** @internal Runs `fn` with the exit reason when this process exits. */
   whenExit (fn: (reason: unknown) => void): void {
     ((this.#x ??= new ProcExtras()).onExit ??= []).push(fn)
@@ -185,7 +190,7 @@ export class Proc implements ProcessContext, Task {
       return
     }
     if (result instanceof Promise) {
-      result.then(() => { this.#ended(undefined, false) }, (err: unknown) => { this.#ended(err, true) })
+      result.then(returned.bind(this), threw.bind(this))
     } else {
       this.#ended(undefined, false)
     }
@@ -196,6 +201,9 @@ export class Proc implements ProcessContext, Task {
     if (this.dead) return
     this.runtime.exitProcess(this, failed ? err : 'normal')
   }
+
+  /** @internal */ endNormal (): void { this.#ended(undefined, false) }
+  /** @internal */ endFailed (err: unknown): void { this.#ended(err, true) }
 
   receive<T = unknown>(match?: Match<T>): Promise<T>
   receive<T = unknown>(match: Match<T> | undefined, opts: ReceiveOptions): Promise<T | Timeout>

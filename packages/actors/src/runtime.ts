@@ -413,7 +413,6 @@ export class Runtime {
     if (p.dead) return
     p.dead = true
     p.status = 'exiting'
-    p.reason = reason
     p.abandon()
     this.#procs.delete(p.self.id)
     if (p.name !== undefined) {
@@ -423,14 +422,15 @@ export class Runtime {
     if (reason instanceof Error && !(reason.name === 'ProcessExitedError')) {
       this.log.warn('process crashed', { pid: p.self.toString(), reason: reason.stack ?? formatReason(reason) })
     }
-    const nodes = new Set<string>()
+    // Nodes this process had links or monitors with: made only for a process that had any remote one.
+    let nodes: Set<string> | undefined
     // Held monitors go first, so a process that monitors and links the same
     // peer does not get signals from it after its own death.
     if (p.monitors !== undefined) {
       for (const m of p.monitors.values()) {
         if (m.proc !== undefined) m.proc.watchers?.delete(m.ref.id)
         else {
-          nodes.add(m.target.node)
+          (nodes ??= new Set()).add(m.target.node)
           this.#router?.demonitor(p.self, m.target, m.ref)
         }
       }
@@ -442,7 +442,7 @@ export class Runtime {
       p.links = undefined
       for (const other of links.values()) {
         if (other.node !== this.node) {
-          nodes.add(other.node)
+          (nodes ??= new Set()).add(other.node)
           this.#router?.exit(p.self, other, linkReason, true)
           continue
         }
@@ -455,7 +455,7 @@ export class Runtime {
       p.watchers = undefined
       for (const w of watchers.values()) {
         if (w.watcher.node !== this.node) {
-          nodes.add(w.watcher.node)
+          (nodes ??= new Set()).add(w.watcher.node)
           this.#router?.down(w.watcher, w.ref, w.as, linkReason)
           continue
         }
@@ -466,7 +466,7 @@ export class Runtime {
         }
       }
     }
-    for (const n of nodes) this.#byNode.get(n)?.delete(p)
+    if (nodes !== undefined) for (const n of nodes) this.#byNode.get(n)?.delete(p)
     const hooks = p.exitHooks
     if (hooks !== undefined) for (const h of hooks) h(reason)
   }

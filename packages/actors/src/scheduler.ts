@@ -52,9 +52,24 @@ export class Scheduler {
     this.slice = opts.slice ?? Math.max(1, Math.floor(this.budget / 4))
   }
 
-  /** Charges one reduction; true when the budget is spent and the caller must defer. */
+  /**
+   * Charges one reduction; true when the budget is spent and the caller must
+   * defer. A spent budget is renewed by the next batch, after the event loop
+   * has had its turn: one is scheduled even with nothing queued, or the
+   * budget would stay spent while the loop sits idle, and every resumption
+   * after that (a million processes woken from outside, say) would wait for
+   * a batch it does not need.
+   */
   charge (): boolean {
-    return ++this.#used > this.budget
+    if (++this.#used <= this.budget) return false
+    this.#renewSoon()
+    return true
+  }
+
+  #renewSoon (): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(this.#drain)
   }
 
   /** True when the budget is spent: a resumption now must be deferred (without charging another reduction). */
@@ -65,10 +80,7 @@ export class Scheduler {
   /** Runs `fn` in a later batch, after the event loop has had a turn. */
   defer (fn: Job): void {
     this.#queue.push(fn)
-    if (!this.#scheduled) {
-      this.#scheduled = true
-      setImmediate(this.#drain)
-    }
+    this.#renewSoon()
   }
 
   /** Runs `fn` now-ish: on the microtask queue if budget remains, else in a later batch. */
@@ -98,8 +110,9 @@ export class Scheduler {
   #drain = (): void => {
     this.#scheduled = false
     this.#used = 0
-    this.batches++
     const q = this.#queue
+    if (this.#qh === q.length) return // only the budget to renew
+    this.batches++
     const end = Math.min(q.length, this.#qh + this.budget)
     while (this.#qh < end) {
       const job = q[this.#qh]
