@@ -101,6 +101,7 @@ test('this repository: the testing package\'s own files land where they belong',
   const tiers = Object.fromEntries(readdirSync(built).filter((f) => f.endsWith('.test.js')).sort()
     .map((f) => [f, real.classify(join(built, f)).needs.map((n) => n.module).join(',') || 'unit']))
   assert.equal(tiers, {
+    'bench-erlang.test.js': 'unit',
     'iptables.serial.test.js': 'iptables',
     'netns.test.js': 'netns',
     'ports.test.js': 'unit',
