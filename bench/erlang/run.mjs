@@ -21,11 +21,14 @@
 //   work as for tekka's benches; TEKKA_BENCH_ERLANG=0 turns the side-by-side off.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { createServer, connect } from 'node:net'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, dirname, join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { killOnExit } from '@tekka/testing/bench'
+import { freePort } from '@tekka/testing/ports'
+import { findCommand } from '@tekka/testing/system'
 
 const here = dirname(fileURLToPath(import.meta.url))
 /** The Erlang program, as scripts/bench.mjs names it in its results. */
@@ -52,52 +55,10 @@ export function skipLine (reason) {
   return `erlang side-by-side skipped: ${reason}`
 }
 
-/** `cmd` on the PATH of `env`, as an absolute path, or undefined. */
-export function findCommand (cmd, env = process.env) {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue
-    const p = join(dir, cmd)
-    try {
-      accessSync(p, constants.X_OK)
-      if (statSync(p).isFile()) return p
-    } catch {}
-  }
-  return undefined
-}
+// ---- children: killed with this process (@tekka/testing's killOnExit) -------------
 
-// ---- children: killed with this process --------------------------------------------
-
-/** Each running child, with the signal that stops it for good (see startEpmd). */
-const children = new Map()
 const tempDirs = new Set()
-const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }
-const onSignal = {}
-
-function killAll () {
-  for (const [c, signal] of children) {
-    try { c.kill(signal) } catch {}
-  }
-  children.clear()
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true })
-  tempDirs.clear()
-}
-
-process.on('exit', killAll)
-
-function track (child, killSignal) {
-  if (children.size === 0) {
-    for (const [sig, n] of Object.entries(SIGNALS)) {
-      onSignal[sig] = () => { killAll(); process.exit(128 + n) }
-      process.once(sig, onSignal[sig])
-    }
-  }
-  children.set(child, killSignal)
-  child.once('exit', () => {
-    children.delete(child)
-    // Only while children run: otherwise signals keep their default (and scripts/bench.mjs's) behaviour.
-    if (children.size === 0) for (const sig of Object.keys(SIGNALS)) process.off(sig, onSignal[sig])
-  })
-}
+process.on('exit', () => { for (const d of tempDirs) rmSync(d, { recursive: true, force: true }) })
 
 /**
  * Starts `cmd args` with stdin a pipe (closed to stop it), stderr inherited,
@@ -105,7 +66,7 @@ function track (child, killSignal) {
  */
 function start (cmd, args, env, onLine, killSignal = 'SIGKILL') {
   const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'inherit'] })
-  track(child, killSignal)
+  killOnExit(child, killSignal)
   child.stdin.on('error', () => {})
   const exited = new Promise((resolve) => {
     child.once('error', (err) => { console.error(`${cmd}: ${err.message}`); resolve({ code: null, signal: null }) })
@@ -162,17 +123,6 @@ function startEpmd (epmd, port, env) {
     (line) => { console.log(`  | epmd: ${line}`) }, 'SIGTERM')
 }
 
-function freePort () {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => { resolve(port) })
-    })
-  })
-}
-
 /** Waits until epmd on `port` answers a NAMES_REQ (a bare connect would have it log a partial packet). */
 async function waitEpmd (port, ms) {
   const until = Date.now() + ms
@@ -217,8 +167,8 @@ export async function openErlangBench (options = {}) {
   const env = options.env ?? process.env
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs
   if (env.TEKKA_BENCH_ERLANG === '0') return { skipped: 'TEKKA_BENCH_ERLANG=0' }
-  const erl = findCommand('erl', env)
-  const erlc = findCommand('erlc', env)
+  const erl = findCommand('erl')
+  const erlc = findCommand('erlc')
   const install = 'install Erlang/OTP to compare (Debian: apt-get install erlang-base)'
   if (erl === undefined) return { skipped: `erl is not on PATH; ${install}` }
   if (erlc === undefined) return { skipped: `erlc is not on PATH (erl is, at ${erl}); ${install}` }
@@ -256,7 +206,7 @@ export async function openErlangBench (options = {}) {
   }
 
   async function runRemote (onLine) {
-    const epmd = [info.epmd, findCommand('epmd', env)].find((p) => p !== undefined && existsSync(p))
+    const epmd = [info.epmd, findCommand('epmd')].find((p) => p !== undefined && existsSync(p))
     if (epmd === undefined) {
       console.error(`epmd not found (neither ${info.epmd} nor on PATH): the remote Erlang benchmarks need it`)
       return { code: null, signal: null }

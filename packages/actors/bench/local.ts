@@ -150,7 +150,8 @@ async function runtimeOneway (n: number): Promise<number> {
   return n / ((performance.now() - t0) / 1000)
 }
 
-async function runtimePingpong (n: number): Promise<number> {
+/** Round trips/s; with `lat`, each round trip in ms goes into it (as runtimeCall's). */
+async function runtimePingpong (n: number, lat?: Float64Array): Promise<number> {
   const rt = newRuntime()
   const t0 = performance.now()
   await awaitReply(rt, (done) => {
@@ -161,9 +162,18 @@ async function runtimePingpong (n: number): Promise<number> {
       }
     })
     rt.spawn(async (ctx) => {
-      for (let i = 0; i < n; i++) {
-        ctx.send(ponger, ctx.self)
-        await ctx.receive()
+      if (lat === undefined) {
+        for (let i = 0; i < n; i++) {
+          ctx.send(ponger, ctx.self)
+          await ctx.receive()
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const s = performance.now()
+          ctx.send(ponger, ctx.self)
+          await ctx.receive()
+          lat[i] = performance.now() - s
+        }
       }
       ctx.send(done, 'done')
     })
@@ -253,25 +263,6 @@ async function runtimeCall (n: number, lat?: Float64Array): Promise<number> {
   return n / ((performance.now() - t0) / 1000)
 }
 
-/** The round trip of each of `n` pingpongs in ms, for the baseline of the call latency. */
-async function pingpongLatency (n: number, lat: Float64Array): Promise<void> {
-  const rt = newRuntime()
-  await awaitReply(rt, (done) => {
-    const ponger = rt.spawn(async (ctx) => {
-      for (let i = 0; i < n; i++) ctx.send(await ctx.receive<Pid>(), i)
-    })
-    rt.spawn(async (ctx) => {
-      for (let i = 0; i < n; i++) {
-        const s = performance.now()
-        ctx.send(ponger, ctx.self)
-        await ctx.receive()
-        lat[i] = performance.now() - s
-      }
-      ctx.send(done, 'done')
-    })
-  })
-}
-
 if (wanted('local.call')) {
   const { xs, base } = await alternate(() => runtimeCall(CALLS), () => runtimePingpong(CALLS), { runs: RUNS })
   emit('local.call', 'calls/s', xs, { baseline: { name: 'runtime pingpong (send + receive)', xs: base }, extra: { calls: CALLS } })
@@ -285,7 +276,7 @@ if (wanted('local.call')) {
     p99.push(l.p99)
     return l.p50
   }, async () => {
-    await pingpongLatency(CALLS, lat)
+    await runtimePingpong(CALLS, lat)
     const l = latencyUs(lat)
     baseP99.push(l.p99)
     return l.p50

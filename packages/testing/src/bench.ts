@@ -215,24 +215,26 @@ export async function alternate (measure: () => Promise<number>, baseline: () =>
 
 // ---- child processes --------------------------------------------------------------------
 
-const children = new Set<ChildProcess>()
+/** Each child still running, with the signal that ends it for good. */
+const children = new Map<ChildProcess, NodeJS.Signals>()
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const
 let reaping = false
 
 function killChildren (): void {
-  for (const c of children) {
-    try { c.kill('SIGKILL') } catch {}
+  for (const [c, signal] of children) {
+    try { c.kill(signal) } catch {}
   }
   children.clear()
 }
 
 /**
- * Kills `child` (SIGKILL) should this process exit, or get SIGINT, SIGTERM or
- * SIGHUP (then it exits with 128 + the signal's number), before the child has.
- * Children should also exit by themselves when their stdin closes, for the
- * case where this process dies by SIGKILL.
+ * Kills `child` (with `signal`, SIGKILL by default: SIGTERM for a child that
+ * must take others down with it) should this process exit, or get SIGINT,
+ * SIGTERM or SIGHUP (then it exits with 128 + the signal's number), before
+ * the child has. Children should also exit by themselves when their stdin
+ * closes, for the case where this process dies by SIGKILL.
  */
-export function killOnExit (child: ChildProcess): void {
+export function killOnExit (child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
   if (!reaping) {
     reaping = true
     process.on('exit', killChildren)
@@ -244,6 +246,6 @@ export function killOnExit (child: ChildProcess): void {
     }
   }
   if (child.exitCode !== null || child.signalCode !== null) return
-  children.add(child)
+  children.set(child, signal)
   child.once('exit', () => { children.delete(child) })
 }
