@@ -104,9 +104,24 @@ async function baselinePingpong (n: number): Promise<number> {
 }
 
 /** n pending async functions, each awaiting its own promise: the floor of an idle process. */
-async function baselineSpawn (n: number): Promise<{ spawn: number, stop: number, heap: number }> {
+/** What spawning n idle processes costs: seconds to spawn and to stop them, heap and RSS bytes per process. */
+interface SpawnCost { spawn: number, stop: number, heap: number, rss: number }
+
+/** Heap and RSS in use after a full GC, for the per-process figures of a spawn run. */
+function memory (): { heap: number, rss: number } {
   gc()
-  const h0 = process.memoryUsage().heapUsed
+  const m = process.memoryUsage()
+  return { heap: m.heapUsed, rss: m.rss }
+}
+
+/** Heap and RSS per process since `m0`; the caller's array of n handles (8 bytes each) is not the process's. */
+function perProcess (m0: { heap: number, rss: number }, n: number): { heap: number, rss: number } {
+  const m = memory()
+  return { heap: (m.heap - m0.heap - n * 8) / n, rss: (m.rss - m0.rss - n * 8) / n }
+}
+
+async function baselineSpawn (n: number): Promise<SpawnCost> {
+  const m0 = memory()
   const t0 = performance.now()
   const wakers: Array<(v: unknown) => void> = new Array(n)
   let started = 0
@@ -120,14 +135,12 @@ async function baselineSpawn (n: number): Promise<{ spawn: number, stop: number,
   }
   while (started < n) await tick()
   const spawn = (performance.now() - t0) / 1000
-  gc()
-  // As for the runtime: the array of handles is the caller's, not the cost of one waiter.
-  const heap = (process.memoryUsage().heapUsed - h0 - n * 8) / n
+  const { heap, rss } = perProcess(m0, n)
   const t1 = performance.now()
   for (let i = 0; i < n; i++) wakers[i]('stop')
   while (ended < n) await tick()
   const stop = (performance.now() - t1) / 1000
-  return { spawn, stop, heap }
+  return { spawn, stop, heap, rss }
 }
 
 // ---- the runtime --------------------------------------------------------------
@@ -181,10 +194,9 @@ async function runtimePingpong (n: number, lat?: Float64Array): Promise<number> 
   return n / ((performance.now() - t0) / 1000)
 }
 
-async function runtimeSpawn (n: number): Promise<{ spawn: number, stop: number, heap: number }> {
+async function runtimeSpawn (n: number): Promise<SpawnCost> {
   const rt = newRuntime()
-  gc()
-  const h0 = process.memoryUsage().heapUsed
+  const m0 = memory()
   const t0 = performance.now()
   let started = 0
   const pids: Pid[] = new Array(n)
@@ -195,14 +207,12 @@ async function runtimeSpawn (n: number): Promise<{ spawn: number, stop: number, 
   for (let i = 0; i < n; i++) pids[i] = rt.spawn(idle)
   while (started < n) await tick()
   const spawn = (performance.now() - t0) / 1000
-  gc()
-  // The pids array is the caller's; count the processes, not the handles to them.
-  const heap = (process.memoryUsage().heapUsed - h0 - n * 8) / n
+  const { heap, rss } = perProcess(m0, n)
   const t1 = performance.now()
   for (let i = 0; i < n; i++) rt.send(pids[i], 'stop')
   while (rt.processCount > 0) await tick()
   const stop = (performance.now() - t1) / 1000
-  return { spawn, stop, heap }
+  return { spawn, stop, heap, rss }
 }
 
 // ---- driver -------------------------------------------------------------------
@@ -225,12 +235,13 @@ if (wanted('local.pingpong')) {
 if (wanted('local.spawn')) {
   const rt = await repeat(() => runtimeSpawn(SPAWN_PROCESSES), { runs: RUNS })
   const base = await repeat(() => baselineSpawn(SPAWN_PROCESSES), { runs: RUNS })
-  const row = (bench: string, unit: string, k: 'spawn' | 'stop' | 'heap'): void => {
+  const row = (bench: string, unit: string, k: keyof SpawnCost): void => {
     emit(bench, unit, rt.map((r) => r[k]), { baseline: { name: 'pending async functions', xs: base.map((r) => r[k]) }, extra: { processes: SPAWN_PROCESSES } })
   }
   row('local.spawn', 's to spawn', 'spawn')
   row('local.spawn.stop', 's to stop', 'stop')
   row('local.spawn.heap', 'bytes/process', 'heap')
+  row('local.spawn.rss', 'bytes/process', 'rss')
 }
 
 // ---- local.call ---------------------------------------------------------------

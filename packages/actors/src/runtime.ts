@@ -98,7 +98,12 @@ export class Runtime {
   readonly node: string
   readonly creation: number
   readonly clock: Clock
-  /** @internal The receive timeouts of every process here, on one clock timer where the clock allows (timeouts.ts). */
+  /**
+   * Timeouts set and cancelled in quick succession (every receive with a
+   * timeout, every GenServer call, every rpc call from this node) on one clock
+   * timer where the clock allows (timeouts.ts); on a simulated clock, the
+   * clock's own timers.
+   */
   readonly timeouts: Timeouts
   readonly log: Logger
   /** This node's event stream: what every layer saw and decided (its log is one reader). */

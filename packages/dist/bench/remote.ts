@@ -17,6 +17,12 @@
  * - remote.call: `node.call` of a function registered on the peer, 64 callers
  *   in flight; calls/s with p50 / p99. Baseline raw.call: request / reply
  *   frames, 64 in flight.
+ * - remote.sustain.heap (.peer): the remote.call load held for 60 s (scaled,
+ *   10 s at least); the heap after a full GC is read on both sides every
+ *   tenth of it. The row is the growth from the first to the last reading in
+ *   KB, with the readings and their least-squares slope, and the calls still
+ *   pending and Node timers alive afterwards: reply slots or timers that leak
+ *   show as growth here.
  *
  * Output: one JSON line per result (format: @tekka/testing/bench), e.g.
  *   {"bench":"remote.oneway","value":5.1e5,"unit":"msg/s","min":...,"max":...,"runs":5,
@@ -50,7 +56,7 @@ import { TEKKA_BIN } from '@tekka/testing/procs'
 import { createCodec, startNode, type DistNode } from '../src/index.js'
 import { CTL, RawLink, RPC_CALL, RPC_REPLY, SEND, type PidTuple } from './peers/raw-wire.js'
 
-const { runs: RUNS, scaled, wanted } = benchEnv()
+const { runs: RUNS, scale: SCALE, scaled, wanted } = benchEnv()
 const BASELINE = process.env.TEKKA_BENCH_BASELINE !== '0'
 const PROF_DIR = process.env.TEKKA_BENCH_CPU_PROF
 
@@ -58,6 +64,9 @@ const ONEWAY_MESSAGES = scaled(1_000_000)
 const PINGPONG_ROUND_TRIPS = scaled(20_000)
 const CALLS = scaled(100_000)
 const CALLERS = 64
+const SUSTAIN_MS = Math.max(10_000, Math.round(60_000 * SCALE))
+/** Heap readings taken during the sustained run (the first right after its warm-up). */
+const SUSTAIN_READINGS = 11
 /** The sender yields every this many sends, as a well-behaved producer does (and as local.oneway's does). */
 const SEND_BATCH = 1000
 const PAYLOAD = 'x'.repeat(32)
@@ -208,6 +217,70 @@ async function remoteCall ({ node }: Tekka, n: number): Promise<Latency> {
   const t0 = performance.now()
   await withTimeout('remote.call', Promise.all(Array.from({ length: CALLERS }, caller)))
   return latency(n, performance.now() - t0, lat)
+}
+
+/** Heap in use after a full GC, here and on the peer, in KB. */
+async function heapKB (node: DistNode): Promise<{ here: number, peer: number }> {
+  gc()
+  const here = process.memoryUsage().heapUsed / 1024
+  const peer = await node.call<number>(PEER, 'bench.heap', [], { timeout: 30_000 }) / 1024
+  return { here, peer }
+}
+
+/** Least-squares slope of ys over xs. */
+function slope (xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length
+  const mx = xs.reduce((a, b) => a + b, 0) / n
+  const my = ys.reduce((a, b) => a + b, 0) / n
+  let num = 0
+  let den = 0
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my)
+    den += (xs[i] - mx) ** 2
+  }
+  return den === 0 ? 0 : num / den
+}
+
+/** remote.call's load for `ms`, with SUSTAIN_READINGS heap readings on both sides (minute marks in `at`). */
+async function remoteSustain (tekka: Tekka, ms: number): Promise<{ at: number[], here: number[], peer: number[], calls: number }> {
+  const { node } = tekka
+  await remoteCall(tekka, Math.round(CALLS / 4)) // warm-up: code optimized, pools at their size
+  let stop = false
+  let calls = 0
+  const caller = async (): Promise<void> => {
+    while (!stop) {
+      await node.call(PEER, 'bench.echo', [calls])
+      calls++
+    }
+  }
+  const callers = Promise.all(Array.from({ length: CALLERS }, caller))
+  const at: number[] = []
+  const here: number[] = []
+  const peer: number[] = []
+  const t0 = performance.now()
+  try {
+    for (let i = 0; i < SUSTAIN_READINGS; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, t0 + (i * ms) / (SUSTAIN_READINGS - 1) - performance.now()))
+      const h = await heapKB(node)
+      at.push((performance.now() - t0) / 60_000)
+      here.push(h.here)
+      peer.push(h.peer)
+    }
+  } finally {
+    stop = true
+    await withTimeout('remote.sustain', callers)
+  }
+  return { at, here, peer, calls }
+}
+
+function sustainRows (r: Awaited<ReturnType<typeof remoteSustain>>, ms: number, pending: number, timers: number): void {
+  const row = (name: string, side: number[], more: Record<string, unknown>): void => {
+    emit(name, 'KB', [side[side.length - 1] - side[0]], {
+      extra: { seconds: ms / 1000, calls: r.calls, inFlight: CALLERS, readingsKB: side.map((x) => round(x)), slopeKBPerMin: round(slope(r.at, side)), goal: 'flat: growth within noise, no slope', ...more }
+    })
+  }
+  row('remote.sustain.heap', r.here, { pendingAfter: pending, timersAfter: timers })
+  row('remote.sustain.heap.peer', r.peer, {})
 }
 
 // ---- the raw side ------------------------------------------------------------------
@@ -412,6 +485,11 @@ try {
   if (want('call')) {
     const r = await alternate(tekka, raw !== undefined ? [raw] : [], Math.round(CALLS / 4), CALLS, remoteCall, rawCall)
     latencyRows('remote.call', 'calls/s', r.tekka, r.raw[0] ?? [], 'raw.call', { calls: CALLS, inFlight: CALLERS })
+  }
+  if (wanted('remote.sustain')) {
+    const r = await remoteSustain(tekka, SUSTAIN_MS)
+    const timers = process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length
+    sustainRows(r, SUSTAIN_MS, tekka.node.rpc.pendingCalls, timers)
   }
 } finally {
   raw?.close()

@@ -4,7 +4,7 @@
  * module:function). A remote call runs in a fresh process on the callee, so
  * a throw there is the call's typed failure and never harms the node.
  */
-import { formatReason, type Runtime, type Timer, type Clock, type Logger } from '@tekka/actors'
+import { formatReason, type Runtime, type Timer, type Timeouts, type Logger } from '@tekka/actors'
 import { RPC_CALL, RPC_REPLY, type Signal } from './protocol.js'
 import type { NetKernel } from './net-kernel.js'
 import { BadRpcError } from './errors.js'
@@ -35,29 +35,48 @@ function unencodable (fn: string, ok: boolean, value: unknown, why: Error): { na
 /** Options of `call` and `multicall`. */
 export type CallOptions = RpcCallOptions
 
-interface Pending {
-  node: string
-  fn: string
-  resolve: (v: unknown) => void
-  reject: (e: Error) => void
-  timer: Timer | undefined
-  cleanup: () => void
+/**
+ * A call from here waiting for its reply: one object per call, with no
+ * closures of its own (the promise's executor is the Rpc's, shared), and its
+ * timeout an entry in the runtime's timeout queue, not a Node timer. Those
+ * two were most of what a remote call allocated (remote.call's allocation
+ * profile: ~1.7 KB a call, GC a third of the caller's time).
+ */
+class PendingCall {
+  readonly id: number
+  readonly node: string
+  readonly fn: string
+  resolve: (v: unknown) => void = noop
+  reject: (e: Error) => void = noop
+  timer: Timer | undefined = undefined
+  signal: AbortSignal | undefined = undefined
+  onAbort: (() => void) | undefined = undefined
+
+  constructor (id: number, node: string, fn: string) {
+    this.id = id
+    this.node = node
+    this.fn = fn
+  }
 }
+
+function noop (): void {}
 
 type RpcSignal = Extract<Signal, { tag: typeof RPC_CALL | typeof RPC_REPLY }>
 
 export class Rpc implements RpcService {
   readonly #rt: Runtime
-  readonly #clock: Clock
+  readonly #timeouts: Timeouts
   readonly #log: Logger
   #kernel: NetKernel | undefined
   #fns = new Map<string, RpcFunction>()
-  #pending = new Map<number, Pending>()
+  #pending = new Map<number, PendingCall>()
+  /** The call whose promise is being made: the shared executor's argument. */
+  #making: PendingCall | undefined
   #nextId = 1
 
   constructor (rt: Runtime, logger: Logger) {
     this.#rt = rt
-    this.#clock = rt.clock
+    this.#timeouts = rt.timeouts
     this.#log = logger
   }
 
@@ -68,7 +87,7 @@ export class Rpc implements RpcService {
       for (const [id, p] of this.#pending) {
         if (p.node !== node) continue
         this.#pending.delete(id)
-        p.cleanup()
+        this.#settle(p)
         p.reject(new BadRpcError('ERR_RPC_NODEDOWN', node, p.fn, `rpc ${p.fn} on ${node}: ${why}`))
       }
     }
@@ -87,48 +106,58 @@ export class Rpc implements RpcService {
     this.#fns.delete(name)
   }
 
+  /** Calls made from here still waiting for their reply (each holds a reply slot and, with a timeout, a timer). */
+  get pendingCalls (): number {
+    return this.#pending.size
+  }
+
   registered (): string[] {
     return [...this.#fns.keys()].sort()
   }
 
   /** Calls `fn` on `node` with `args`; rejects with a BadRpcError. */
-  call<T = unknown>(node: string, fn: string, args: unknown[] = [], opts: CallOptions = {}): Promise<T> {
-    const timeout = opts.timeout ?? DEFAULT_RPC_TIMEOUT
-    if (node === this.#rt.node || this.#kernel === undefined) return this.#local(fn, args, timeout, opts.signal) as Promise<T>
-    const kernel = this.#kernel
-    return new Promise<T>((resolve, reject) => {
-      if (opts.signal?.aborted === true) {
-        reject(new BadRpcError('ERR_RPC_ABORTED', node, fn, `rpc ${fn} on ${node} aborted`))
-        return
+  call<T = unknown>(node: string, fn: string, args: unknown[] = [], opts?: CallOptions): Promise<T> {
+    const timeout = opts?.timeout ?? DEFAULT_RPC_TIMEOUT
+    const signal = opts?.signal
+    if (node === this.#rt.node || this.#kernel === undefined) return this.#local(fn, args, timeout, signal) as Promise<T>
+    if (signal?.aborted === true) return Promise.reject(new BadRpcError('ERR_RPC_ABORTED', node, fn, `rpc ${fn} on ${node} aborted`))
+    const p = new PendingCall(this.#nextId++, node, fn)
+    this.#making = p
+    const promise = new Promise<T>(this.#capture)
+    this.#making = undefined
+    if (Number.isFinite(timeout)) p.timer = this.#timeouts.setTimeout(() => { this.#expire(p, timeout) }, timeout)
+    if (signal !== undefined) {
+      p.signal = signal
+      p.onAbort = () => {
+        if (!this.#pending.delete(p.id)) return
+        this.#settle(p)
+        p.reject(new BadRpcError('ERR_RPC_ABORTED', node, fn, `rpc ${fn} on ${node} aborted`))
       }
-      const id = this.#nextId++
-      const onAbort = (): void => {
-        if (!this.#pending.delete(id)) return
-        p.cleanup()
-        reject(new BadRpcError('ERR_RPC_ABORTED', node, fn, `rpc ${fn} on ${node} aborted`))
-      }
-      const p: Pending = {
-        node,
-        fn,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        timer: undefined,
-        cleanup: () => {
-          if (p.timer !== undefined) this.#clock.clearTimeout(p.timer)
-          opts.signal?.removeEventListener('abort', onAbort)
-        }
-      }
-      if (Number.isFinite(timeout)) {
-        p.timer = this.#clock.setTimeout(() => {
-          if (!this.#pending.delete(id)) return
-          p.cleanup()
-          reject(new BadRpcError('ERR_RPC_TIMEOUT', node, fn, `rpc ${fn} on ${node} timed out after ${timeout} ms`))
-        }, timeout)
-      }
-      opts.signal?.addEventListener('abort', onAbort, { once: true })
-      this.#pending.set(id, p)
-      void kernel.sendFrame(node, [RPC_CALL, id, fn, args])
-    })
+      signal.addEventListener('abort', p.onAbort, { once: true })
+    }
+    this.#pending.set(p.id, p)
+    void this.#kernel.sendFrame(node, [RPC_CALL, p.id, fn, args])
+    return promise
+  }
+
+  /** The executor of every remote call's promise: hands its functions to the call being made. */
+  #capture = (resolve: (v: never) => void, reject: (e: Error) => void): void => {
+    const p = this.#making as PendingCall
+    p.resolve = resolve as (v: unknown) => void
+    p.reject = reject
+  }
+
+  #expire (p: PendingCall, timeout: number): void {
+    p.timer = undefined
+    if (!this.#pending.delete(p.id)) return
+    this.#settle(p)
+    p.reject(new BadRpcError('ERR_RPC_TIMEOUT', p.node, p.fn, `rpc ${p.fn} on ${p.node} timed out after ${timeout} ms`))
+  }
+
+  /** A call that got its answer (or none): its timeout and abort listener go. */
+  #settle (p: PendingCall): void {
+    if (p.timer !== undefined) this.#timeouts.clearTimeout(p.timer)
+    if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort)
   }
 
   /** Calls `fn` on every node; each result is `{ node, ok: true, value }` or `{ node, ok: false, error }`. */
@@ -150,12 +179,12 @@ export class Rpc implements RpcService {
       const finish = (err: Error | undefined, v?: unknown): void => {
         if (done) return
         done = true
-        if (timer !== undefined) this.#clock.clearTimeout(timer)
+        if (timer !== undefined) this.#timeouts.clearTimeout(timer)
         if (err !== undefined) reject(err)
         else resolve(v)
       }
       if (Number.isFinite(timeout)) {
-        timer = this.#clock.setTimeout(() => { finish(new BadRpcError('ERR_RPC_TIMEOUT', node, fn, `rpc ${fn} on ${node} timed out after ${timeout} ms`)) }, timeout)
+        timer = this.#timeouts.setTimeout(() => { finish(new BadRpcError('ERR_RPC_TIMEOUT', node, fn, `rpc ${fn} on ${node} timed out after ${timeout} ms`)) }, timeout)
       }
       signal?.addEventListener('abort', () => { finish(new BadRpcError('ERR_RPC_ABORTED', node, fn, `rpc ${fn} on ${node} aborted`)) }, { once: true })
       this.#run(fn, args, (ok, value) => {
@@ -205,7 +234,7 @@ export class Rpc implements RpcService {
     const p = this.#pending.get(s.id)
     if (p === undefined || p.node !== peer) return
     this.#pending.delete(s.id)
-    p.cleanup()
+    this.#settle(p)
     if (s.ok) p.resolve(s.value)
     else p.reject(this.#failure(peer, p.fn, s.value))
   }

@@ -7,6 +7,7 @@
  *   'pong' (remote.pingpong), until it receives 'stop'; returns its pid;
  * - `bench.echo(x)`: returns x (remote.call);
  * - `bench.gc()`: a full GC between runs;
+ * - `bench.heap()`: heap in use after a full GC, in bytes (remote.sustain);
  * - `bench.cpu()`: CPU time this process has used, in µs.
  */
 import type { Pid } from '@tekka/actors'
@@ -32,9 +33,14 @@ export function start (node: DistNode): void {
     const u = process.cpuUsage()
     return u.user + u.system
   })
-  node.register('bench.gc', () => {
+  const fullGc = (): boolean => {
     const gc = (globalThis as { gc?: () => void }).gc
     if (gc !== undefined) { gc(); gc() }
     return gc !== undefined
+  }
+  node.register('bench.gc', fullGc)
+  node.register('bench.heap', () => {
+    fullGc()
+    return process.memoryUsage().heapUsed
   })
 }
