@@ -30,7 +30,7 @@ export type { TekkaEvents, TekkaEvent, TekkaEventType, EventHeader, SupervisorCh
 export { systemClock, SimulatedClock, settle } from './clock.js'
 export type { Clock, Timer } from './clock.js'
 export { TimeoutQueue, timeoutsFor } from './timeouts.js'
-export type { Timeouts } from './timeouts.js'
+export type { Timeouts, TimeoutTarget } from './timeouts.js'
 export { createLogger, consoleLogger, silentLogger, memoryLogger, formatRecord } from './logger.js'
 export type { Logger, LogLevel, LogRecord, LogSink } from './logger.js'
 export { NORMAL, KILL, KILLED, NOPROC, NOCONNECTION, SHUTDOWN, isExitMessage, isDownMessage, isShutdown, isNormalExit, downFor, exitFrom } from './reasons.js'

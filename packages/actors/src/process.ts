@@ -111,6 +111,17 @@ function threw (this: Proc, err: unknown): void { this.endFailed(err) }
 
 const NEVER: Promise<never> = new Promise<never>(() => {})
 
+/**
+ * The executor of every receive's promise, shared: it hands the promise's
+ * resolve to the process that is about to wait (`waiting`, set just before),
+ * so a receive allocates its promise and nothing else of its own.
+ */
+let waiting: Proc | undefined
+function takeResolve (resolve: (m: unknown) => void): void {
+  (waiting as Proc).wResolve = resolve
+  waiting = undefined
+}
+
 class ProcExtras {
   links: Map<string, Pid> | undefined = undefined
   monitors: Map<number, HeldMonitor> | undefined = undefined
@@ -232,20 +243,23 @@ export class Proc implements ProcessContext, Task {
     if (timeout !== undefined && timeout <= 0) return over ? this.#later(TIMEOUT) : Promise.resolve(TIMEOUT)
     this.status = 'waiting'
     this.reds = 0
-    return new Promise((resolve) => {
-      this.wMatch = match
-      this.wResolve = resolve
-      if (timeout !== undefined && Number.isFinite(timeout)) {
-        this.wTimer = this.runtime.timeouts.setTimeout(() => {
-          this.wTimer = undefined
-          if (this.dead || this.wResolve !== resolve) return
-          this.wResolve = undefined
-          this.wMatch = undefined
-          this.status = 'running'
-          resolve(TIMEOUT)
-        }, timeout)
-      }
-    })
+    this.wMatch = match
+    waiting = this
+    const p = new Promise(takeResolve)
+    if (timeout !== undefined && Number.isFinite(timeout)) this.wTimer = this.runtime.timeouts.setTimeoutOn(this, timeout)
+    return p
+  }
+
+  /** @internal The timeout of the pending receive (this process is its own timeout target: no closure per receive). */
+  onTimeout (timer: Timer): void {
+    if (this.wTimer !== timer) return
+    this.wTimer = undefined
+    const resolve = this.wResolve
+    if (this.dead || resolve === undefined) return
+    this.wResolve = undefined
+    this.wMatch = undefined
+    this.status = 'running'
+    resolve(TIMEOUT)
   }
 
   /** Resumes the process with `value` in a later scheduler batch, after the event loop has had a turn. */

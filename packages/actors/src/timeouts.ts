@@ -21,6 +21,12 @@
  * due at the same instant stays what tests and recorded simulation seeds
  * expect. `timeoutsFor` picks one or the other.
  *
+ * A hot path that sets a timeout per operation passes an object instead of
+ * a closure (`setTimeoutOn(target, ms)`: the queue calls
+ * `target.onTimeout(timer)`), so the timeout allocates its entry and
+ * nothing else: a process waiting in a receive, a remote call waiting for
+ * its reply.
+ *
  * ```ts
  * const timeouts = timeoutsFor(systemClock())
  * const t = timeouts.setTimeout(() => { console.log('late') }, 5000)
@@ -29,16 +35,24 @@
  */
 import type { Clock, Timer } from './clock.js'
 
+/** What a timeout set with `setTimeoutOn` calls: `onTimeout` with the timer it was given. */
+export interface TimeoutTarget {
+  onTimeout(timer: Timer): void
+}
+
 /** What a receive needs of time: set and clear a timeout. */
 export interface Timeouts {
   setTimeout(fn: () => void, ms: number): Timer
+  /** As setTimeout, calling `target.onTimeout(timer)`: no closure to allocate. */
+  setTimeoutOn(target: TimeoutTarget, ms: number): Timer
   clearTimeout(timer: Timer): void
 }
 
 interface Entry {
   readonly at: number
   readonly seq: number
-  fn: (() => void) | undefined
+  /** What to call; undefined once fired or cancelled. */
+  fn: (() => void) | TimeoutTarget | undefined
 }
 
 /** Once there are more cancelled entries than this plus twice the live ones, the heap is rebuilt. */
@@ -68,6 +82,14 @@ export class TimeoutQueue implements Timeouts {
   }
 
   setTimeout (fn: () => void, ms: number): Timer {
+    return this.#add(fn, ms)
+  }
+
+  setTimeoutOn (target: TimeoutTarget, ms: number): Timer {
+    return this.#add(target, ms)
+  }
+
+  #add (fn: (() => void) | TimeoutTarget, ms: number): Timer {
     const e: Entry = { at: this.#clock.now() + Math.max(0, Number.isFinite(ms) ? ms : 0), seq: this.#seq++, fn }
     this.#push(e)
     this.#live++
@@ -118,7 +140,8 @@ export class TimeoutQueue implements Timeouts {
       const fn = top.fn
       top.fn = undefined
       this.#live--
-      fn()
+      if (typeof fn === 'function') fn()
+      else fn.onTimeout(top as unknown as Timer)
     }
     this.#armedAt = Infinity
     while (this.#heap.length > 0 && this.#heap[0].fn === undefined) this.#pop()
@@ -169,8 +192,15 @@ function before (a: Entry, b: Entry): number {
   return a.at - b.at || a.seq - b.seq
 }
 
-/** A TimeoutQueue on clocks that can unref a timer (the system clock), else the clock itself. */
+/** A TimeoutQueue on clocks that can unref a timer (the system clock), else the clock's own timers. */
 export function timeoutsFor (clock: Clock): Timeouts {
   if (typeof clock.ref === 'function' && typeof clock.unref === 'function') return new TimeoutQueue(clock as Clock & Required<Pick<Clock, 'ref' | 'unref'>>)
-  return clock
+  return {
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    setTimeoutOn: (target, ms) => {
+      const timer: Timer = clock.setTimeout(() => { target.onTimeout(timer) }, ms)
+      return timer
+    },
+    clearTimeout: (timer) => { clock.clearTimeout(timer) }
+  }
 }

@@ -44,6 +44,30 @@ test('each timeout fires at its own instant, in deadline order (ties in the orde
   assert.is(q.live, 0)
 })
 
+test('a target set with setTimeoutOn is called with its own timer, in deadline order with the functions; a cancelled one never', async () => {
+  const clock = new RefClock()
+  const q = new TimeoutQueue(clock)
+  const fired: Array<[string, number]> = []
+  const target = (name: string): { onTimeout: (t: Timer) => void, timer?: Timer } => {
+    const o: { onTimeout: (t: Timer) => void, timer?: Timer } = {
+      onTimeout: (t) => { fired.push([t === o.timer ? name : `${name} with another timer`, clock.now()]) }
+    }
+    return o
+  }
+  const x = target('x')
+  const y = target('y')
+  x.timer = q.setTimeoutOn(x, 200)
+  q.setTimeout(() => { fired.push(['fn', clock.now()]) }, 100)
+  y.timer = q.setTimeoutOn(y, 150)
+  const z = target('z')
+  z.timer = q.setTimeoutOn(z, 120)
+  q.clearTimeout(z.timer)
+  assert.is(q.live, 3)
+  await clock.advance(200)
+  assert.equal(fired, [['fn', 100], ['y', 150], ['x', 200]])
+  assert.is(q.live, 0)
+})
+
 test('an earlier timeout set later re-arms the timer for it; one set from a firing timeout is armed afterwards', async () => {
   const clock = new RefClock()
   const q = new TimeoutQueue(clock)
@@ -102,10 +126,20 @@ test('clearing twice, or a timer that already fired, changes nothing', async () 
   assert.is(q.live, 0)
 })
 
-test('a clock that cannot unref (SimulatedClock) keeps a timer per timeout', () => {
+test('a clock that cannot unref (SimulatedClock) keeps a timer per timeout, targets included', async () => {
   const clock = new SimulatedClock()
   const t = timeoutsFor(clock)
-  assert.is(t, clock)
+  assert.not.instance(t, TimeoutQueue)
+  const fired: string[] = []
+  t.setTimeout(() => { fired.push('fn') }, 10)
+  const target = { onTimeout: (timer: Timer) => { fired.push(timer === b ? 'target' : 'another timer') } }
+  const b = t.setTimeoutOn(target, 20)
+  const c = t.setTimeoutOn(target, 30)
+  assert.is(clock.pending, 3)
+  t.clearTimeout(c)
+  assert.is(clock.pending, 2)
+  await clock.advance(30)
+  assert.equal(fired, ['fn', 'target'])
   assert.instance(timeoutsFor({ now: () => 0, setTimeout: clock.setTimeout.bind(clock), clearTimeout: clock.clearTimeout.bind(clock), ref: () => {}, unref: () => {} }), TimeoutQueue)
 })
 
