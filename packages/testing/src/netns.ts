@@ -17,7 +17,10 @@
 // namespace: each veth is made inside the bridge namespace with its peer put
 // straight into its host namespace. `createNamespace()` makes a namespace
 // with `lo` only (up, multicast on, 224.0.0.0/4 routed to it), for nodes on
-// 127.0.0.1 that must multicast among themselves and nowhere else.
+// 127.0.0.1 that must multicast among themselves and nowhere else; given a
+// `resolver`, the processes inside use it as their system resolver (an
+// /etc/netns/NS/resolv.conf that `ip netns exec` mounts), and `addresses`
+// are added to its `lo` (IPv6 nodes: fd00:7e::2).
 //
 // Namespaces are named `tkn-<pid>-<seq>-...` after this process. They are
 // deleted on every exit path this process sees (exit-hooks.ts); the ones of
