@@ -27,8 +27,8 @@
  * - An answer with the TC bit (too big for UDP) is asked again over TCP, to
  *   the same server, within the same attempt.
  * - NOERROR: the records of the type asked whose owner is the name or a
- *   CNAME of it; any other record is ignored and noted (a CNAME loop is
- *   noted and ends the chain). NXDOMAIN: the name does not exist: an empty
+ *   CNAME of it; any other record is ignored and noted. A CNAME loop (or a
+ *   chain longer than 16) ends the chain and is given as `broken`. NXDOMAIN: the name does not exist: an empty
  *   answer. Any other rcode (SERVFAIL, REFUSED, ...) fails the attempt and
  *   the next server is asked.
  * - When every attempt failed: `DnsTimeoutError` if none got an answer,
@@ -104,6 +104,8 @@ export interface LookupResult {
   readonly chain: string[]
   /** Packets and records ignored, and why. */
   readonly notes: string[]
+  /** Why the CNAME chain was cut short (a loop, too long): the answer is broken, not empty. */
+  readonly broken?: string
 }
 
 type Outcome =
@@ -145,8 +147,8 @@ export async function lookup (opts: LookupOptions): Promise<LookupResult> {
         failures.push({ server: at, problem: `answered ${rcodeName(msg.rcode)}${RCODE_MEANING[msg.rcode] ?? ''}` })
         continue
       }
-      const { records, chain } = pick(msg, qname, opts.type, note)
-      return { server: at, nxdomain: false, records, chain, notes }
+      const { records, chain, broken } = pick(msg, qname, opts.type, note)
+      return { server: at, nxdomain: false, records, chain, notes, ...(broken !== undefined ? { broken } : {}) }
     }
     if (deadline - opts.clock.now() <= 0) break
   }
@@ -164,10 +166,11 @@ const RCODE_MEANING: Record<number, string> = {
 }
 
 /** The records of the type asked along the CNAME chain of `qname`; everything else is noted. */
-function pick (msg: Message, qname: string, type: QueryType, note: (s: string) => void): { records: ResourceRecord[], chain: string[] } {
+function pick (msg: Message, qname: string, type: QueryType, note: (s: string) => void): { records: ResourceRecord[], chain: string[], broken?: string } {
   const want = TYPE[type]
   const chain = [qname.toLowerCase()]
   const used = new Set<ResourceRecord>()
+  let broken: string | undefined
   for (;;) {
     const tail = chain[chain.length - 1]
     const cname = msg.answers.find((r) => r.type === TYPE.CNAME && r.class === CLASS_IN && r.name.toLowerCase() === tail)
@@ -175,11 +178,11 @@ function pick (msg: Message, qname: string, type: QueryType, note: (s: string) =
     used.add(cname)
     const target = cname.data.target.toLowerCase()
     if (chain.includes(target)) {
-      note(`CNAME loop ${[...chain, target].join(' -> ')}`)
+      broken = `CNAME loop ${[...chain, target].join(' -> ')}`
       break
     }
     if (chain.length > MAX_CNAMES) {
-      note(`CNAME chain from ${qname} longer than ${MAX_CNAMES}`)
+      broken = `CNAME chain from ${qname} longer than ${MAX_CNAMES}`
       break
     }
     chain.push(target)
@@ -196,7 +199,7 @@ function pick (msg: Message, qname: string, type: QueryType, note: (s: string) =
     const why = r.class !== CLASS_IN ? `class ${r.class}, not IN` : chain.includes(owner) ? `${typeName(want)} was asked` : 'a name that was not asked'
     note(`${typeName(r.type)} record of ${r.name || '.'} (${why})`)
   }
-  return { records, chain }
+  return broken === undefined ? { records, chain } : { records, chain, broken }
 }
 
 /** One attempt at one server: UDP, then TCP if the answer was truncated. Rejects only with the abort reason. */

@@ -6,8 +6,12 @@
  *   (`tekka@10.0.0.7`, `tekka@fd00::7`, addresses printed as RFC 5952 text);
  * - `srv`: each target host of the name's SRV records is a node
  *   `<app>@<target>`, without the trailing dot (`tekka@n1.example.com`), as
- *   ekka takes it. The SRV port is not used: a node's port follows from its
- *   name (node.dist_base_port).
+ *   ekka takes it. The SRV port is not used (ekka ignores it too): tekka
+ *   dials a node on the port its name gives (node.dist_base_port + the
+ *   short name's digits), and there is no per-node port to dial instead.
+ *   A record is still checked: port 0 is no service's port, and a target
+ *   must have an address: each target (not an IP literal) is asked for A
+ *   and AAAA at the same servers, and one with neither is skipped.
  *
  * `app` is `cluster.dns.app`; in code it defaults to this node's own short
  * name, as in ekka. This node is in the answer like every other node (the
@@ -24,8 +28,14 @@
  * Outcomes of one discover():
  *
  * - records: the node names. A record that does not make a node name (an
- *   SRV target that is not a hostname, the root `.`, the unspecified
- *   address) is skipped and logged (warn), naming the record and why.
+ *   SRV target that is not a hostname, the root `.`, port 0, a target
+ *   without an address, the unspecified address) is skipped and logged
+ *   (warn), naming the record and why.
+ * - records, none of which makes a node, or a CNAME loop: a rejection with
+ *   DnsBadAnswerError naming each record and what is wrong with it. A
+ *   broken zone is not "no nodes yet": the round fails (the autocluster
+ *   actor reports it) and the next one asks again, so a fixed zone is
+ *   picked up.
  * - NXDOMAIN or no records of the type: an empty list (as ekka), logged at
  *   info ("nothing discovered").
  * - no answer, SERVFAIL, REFUSED, a malformed packet: a rejection with
@@ -44,10 +54,10 @@ import type * as NodeDns from 'node:dns'
 import { BadArgError } from '@tekka/actors'
 import { configValue, nodeNameProblem } from '@tekka/dist'
 import { NAME_PART, QUERY_NAME } from './config-patterns.js'
-import { DnsStoppedError } from './errors.js'
-import { describe, shortNameProblem } from './names.js'
-import { formatServer, lookup, parseServer, type DnsServer } from './dns-resolver.js'
-import type { QueryType } from './dns-wire.js'
+import { DnsBadAnswerError, DnsStoppedError } from './errors.js'
+import { describe, messageOf, shortNameProblem } from './names.js'
+import { formatServer, lookup, parseServer, type DnsServer, type LookupResult } from './dns-resolver.js'
+import type { QueryType, ResourceRecord } from './dns-wire.js'
 import { anySignal } from './signals.js'
 import type { Strategy, StrategyCallOptions, StrategyComponents, StrategyDefinition, StrategyFactory } from './strategy.js'
 
@@ -111,6 +121,9 @@ class DnsStrategy implements Strategy {
     }
   }
 
+  /** srv: the SRV lookup, then its targets' address lookups, each within `timeout`. */
+  get callTime (): number | undefined { return this.#o.type === 'srv' ? 2 * this.#o.timeout : undefined }
+
   start (): void {
     if (!this.#stopped) return
     this.#stopped = false
@@ -129,32 +142,46 @@ class DnsStrategy implements Strategy {
     const servers = o.servers.length > 0 ? o.servers : systemServers()
     const type = QUERY_TYPE[o.type]
     const where = servers.map(formatServer).join(', ')
-    // One signal for the lookup, its listeners removed when it settles (the
+    // One signal for the lookups, its listeners removed when they settle (the
     // strategy's and the node's signals live long: nothing may pile up on them).
     const ac = anySignal([this.#life.signal, this.#c.signal, options.signal])
-    let res
+    let res: LookupResult
+    let problems: Array<string | undefined>
     try {
-      res = await lookup({ name: o.name, type, servers, timeout: o.timeout, attemptTimeout: o.attemptTimeout, tries: o.tries, clock: this.#c.clock, signal: ac.signal })
-    } catch (err) {
-      // The autocluster actor logs the failed round; this is for tracing.
-      this.#last = undefined
-      this.#c.logger.debug(`dns ${type} lookup of ${o.name} at ${where} failed: ${(err as Error).message}`)
-      throw err
+      try {
+        res = await lookup({ name: o.name, type, servers, timeout: o.timeout, attemptTimeout: o.attemptTimeout, tries: o.tries, clock: this.#c.clock, signal: ac.signal })
+      } catch (err) {
+        // The autocluster actor logs the failed round; this is for tracing.
+        this.#last = undefined
+        this.#c.logger.debug(`dns ${type} lookup of ${o.name} at ${where} failed: ${(err as Error).message}`)
+        throw err
+      }
+      // Each SRV target's address is asked once, however many records name it.
+      const targets = new Map<string, Promise<string | undefined>>()
+      const answered = res.server
+      problems = await Promise.all(res.records.map(async (r) => await this.#recordProblem(r, answered, servers, targets, ac.signal)))
     } finally {
       ac.release()
     }
     const nodes: string[] = []
     const skipped: string[] = []
-    for (const r of res.records) {
+    res.records.forEach((r, i) => {
       const d = r.data
-      const host = d.kind === 'A' || d.kind === 'AAAA' ? d.address : d.kind === 'SRV' ? d.target : undefined
+      const host = hostOf(r)
       const what = d.kind === 'SRV' ? `SRV record of ${r.name} (target ${d.target === '' ? '.' : d.target}, port ${d.port})` : `${d.kind} record of ${r.name} (${host ?? '?'})`
-      const problem = hostProblem(host, this.#app)
-      if (problem !== undefined) { skipped.push(`${what}: ${problem}`); continue }
+      const problem = problems[i]
+      if (problem !== undefined) { skipped.push(`${what}: ${problem}`); return }
       const node = `${this.#app}@${host as string}`
       if (!nodes.includes(node)) nodes.push(node)
-    }
+    })
     const via = res.chain.length > 1 ? ` (via CNAME ${res.chain.slice(1).join(' -> ')})` : ''
+    if (nodes.length === 0 && (skipped.length > 0 || res.broken !== undefined)) {
+      // A broken zone: the round fails, with what is wrong (the autocluster actor logs it).
+      this.#last = undefined
+      const err = new DnsBadAnswerError(o.name, type, res.server, res.broken !== undefined ? [res.broken, ...skipped] : skipped, res.notes)
+      this.#c.logger.debug(err.message)
+      throw err
+    }
     const lines: Array<['info' | 'warn', string]> = []
     if (nodes.length === 0) {
       const why = res.nxdomain ? 'the name does not exist (NXDOMAIN)' : res.records.length === 0 ? `no ${type} records` : `no ${type} record makes a node name`
@@ -169,6 +196,49 @@ class DnsStrategy implements Strategy {
     this.#c.logger.debug(`dns: ${o.name}${via} at ${res.server}: ${nodes.length === 0 ? 'no nodes' : nodes.join(', ')}`)
     return nodes
   }
+
+  /**
+   * Why record `r` makes no node, or undefined. An SRV record also needs a
+   * port other than 0 and a target with an address: the target is asked
+   * for A and AAAA at the same servers, the one that answered first.
+   */
+  async #recordProblem (r: ResourceRecord, answered: string, servers: readonly DnsServer[], targets: Map<string, Promise<string | undefined>>, signal: AbortSignal): Promise<string | undefined> {
+    const problem = hostProblem(hostOf(r), this.#app)
+    if (problem !== undefined || r.data.kind !== 'SRV') return problem
+    if (r.data.port === 0) return 'port 0 is no service\'s port'
+    const target = r.data.target
+    if (isIP(target) !== 0) return undefined
+    const key = target.toLowerCase()
+    let p = targets.get(key)
+    if (p === undefined) {
+      p = this.#addressProblem(target, answered, servers, signal)
+      targets.set(key, p)
+    }
+    return await p
+  }
+
+  /** Why SRV target `target` has no address at `servers` (the one that `answered` first), or undefined. */
+  async #addressProblem (target: string, answered: string, servers: readonly DnsServer[], signal: AbortSignal): Promise<string | undefined> {
+    const o = this.#o
+    const order = [...servers].sort((a, b) => Number(formatServer(b) === answered) - Number(formatServer(a) === answered))
+    const ask = async (type: QueryType): Promise<LookupResult> => await lookup({ name: target, type, servers: order, timeout: o.timeout, attemptTimeout: o.attemptTimeout, tries: o.tries, clock: this.#c.clock, signal })
+    const [a, aaaa] = await Promise.allSettled([ask('A'), ask('AAAA')])
+    signal.throwIfAborted()
+    const found = (x: PromiseSettledResult<LookupResult>): boolean => x.status === 'fulfilled' && x.value.records.length > 0
+    if (found(a) || found(aaaa)) return undefined
+    if (a.status === 'rejected' || aaaa.status === 'rejected') {
+      const why = [a, aaaa].flatMap((x) => x.status === 'rejected' ? [messageOf(x.reason)] : [])
+      return `the lookup of the target's address failed: ${why.join('; ')}`
+    }
+    const why = a.value.nxdomain ? `${target} does not exist (NXDOMAIN)` : a.value.broken ?? `no A or AAAA records for ${target}`
+    return `the target has no address: ${why}, answered by ${a.value.server}`
+  }
+}
+
+/** The host a record names: its address, or its SRV target. */
+function hostOf (r: ResourceRecord): string | undefined {
+  const d = r.data
+  return d.kind === 'A' || d.kind === 'AAAA' ? d.address : d.kind === 'SRV' ? d.target : undefined
 }
 
 /** Why `host` (an address or SRV target) does not make a node `app@host`, or undefined. */

@@ -6,7 +6,8 @@
  * - the autocluster actor's bounds on a strategy: StrategyTimeoutError,
  *   BadStrategyResultError, ProbeTimeoutError;
  * - dns: DnsWireError (a packet that is not a DNS message), DnsTimeoutError,
- *   DnsLookupError, DnsStoppedError;
+ *   DnsLookupError, DnsBadAnswerError (an answer with records, none a node),
+ *   DnsStoppedError;
  * - etcd: EtcdError (etcd said no), EtcdBadResponseError, EtcdUnreachableError,
  *   EtcdTimeoutError, EtcdStoppedError;
  * - k8s: K8sRequestError, K8sApiError, K8sResponseError, K8sCredentialsError;
@@ -25,6 +26,7 @@ export type DiscoveryErrorCode =
   | 'ERR_DNS_WIRE'
   | 'ERR_DNS_TIMEOUT'
   | 'ERR_DNS_LOOKUP'
+  | 'ERR_DNS_BAD_ANSWER'
   | 'ERR_DNS_STOPPED'
   | 'ERR_ETCD'
   | 'ERR_ETCD_BAD_RESPONSE'
@@ -121,6 +123,31 @@ export class DnsLookupError extends TekkaError<'ERR_DNS_LOOKUP'> {
     this.query = query
     this.type = type
     this.failures = failures
+    this.notes = notes
+  }
+}
+
+/**
+ * A server answered with records, but none of them makes a node (SRV
+ * targets `.`, port 0 or without an address; only unspecified addresses), or
+ * with a broken CNAME chain (a loop): the zone is wrong, which is not the
+ * same as "no nodes yet", so the round fails and is tried again.
+ */
+export class DnsBadAnswerError extends TekkaError<'ERR_DNS_BAD_ANSWER'> {
+  readonly query: string
+  readonly type: QueryType
+  /** The server that answered. */
+  readonly server: string
+  /** What was wrong, one entry per record (or the CNAME chain). */
+  readonly problems: readonly string[]
+  readonly notes: readonly string[]
+  constructor (query: string, type: QueryType, server: string, problems: readonly string[], notes: readonly string[]) {
+    const ignored = notes.length > 0 ? `; ignored: ${notes.join('; ')}` : ''
+    super(`dns: the ${type} answer for ${query} from ${server} has no node in it: ${problems.join('; ')}${ignored}`, 'ERR_DNS_BAD_ANSWER')
+    this.query = query
+    this.type = type
+    this.server = server
+    this.problems = problems
     this.notes = notes
   }
 }
@@ -262,6 +289,7 @@ export const DISCOVERY_ERRORS = {
   ERR_DNS_WIRE: DnsWireError,
   ERR_DNS_TIMEOUT: DnsTimeoutError,
   ERR_DNS_LOOKUP: DnsLookupError,
+  ERR_DNS_BAD_ANSWER: DnsBadAnswerError,
   ERR_DNS_STOPPED: DnsStoppedError,
   ERR_ETCD: EtcdError,
   ERR_ETCD_BAD_RESPONSE: EtcdBadResponseError,

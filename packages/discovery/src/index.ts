@@ -53,7 +53,7 @@ export {
 // errors
 export {
   StrategyTimeoutError, BadStrategyResultError, ProbeTimeoutError,
-  DnsWireError, DnsLookupError, DnsTimeoutError, DnsStoppedError,
+  DnsWireError, DnsLookupError, DnsTimeoutError, DnsBadAnswerError, DnsStoppedError,
   EtcdError, EtcdBadResponseError, EtcdUnreachableError, EtcdTimeoutError, EtcdStoppedError,
   K8sApiError, K8sCredentialsError, K8sRequestError, K8sResponseError,
   MdnsStoppedError, MdnsSocketError,

@@ -4,9 +4,9 @@
 // pointed at a real DNS server (dnsmasq on loopback, no upstream) that has
 // an A record per node form one cluster, and every node reports the same
 // `cluster status`; a sixth node, tekka@127.0.0.7, joins once its record is
-// added. (SRV answers are covered at strategy level in dns.test.ts: their
-// targets are host names, which these nodes could not resolve without the
-// system resolver knowing them.)
+// added. (SRV and AAAA end to end are dns-srv-cluster.test.ts: SRV targets
+// are host names, which the nodes resolve through the system resolver, so
+// that test runs in a network namespace whose resolv.conf names its dnsmasq.)
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as ports from '@tekka/testing/ports'

@@ -1,7 +1,8 @@
 // The dns strategy against a DNS server that misbehaves: a tiny real UDP
 // (and TCP) server on loopback, built on dns-packet, that answers with cut
 // packets, wrong ids, answers to other questions, records of other names
-// and types, CNAME loops, SRV records with bad targets, SERVFAIL, a
+// and types, CNAME loops, SRV records with bad targets, ports or targets
+// without an address, SERVFAIL, a
 // truncated answer with nothing behind it over TCP, or nothing at all.
 // Each gives a clear log or a named error saying what was wrong, never a
 // crash and never a wrong name; the autocluster actor on a real node keeps
@@ -12,7 +13,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { createServer, type Server } from 'node:net'
 import { memoryLogger, systemClock, type LogRecord, type TekkaEvent } from '@tekka/actors'
 import { startNode, type DistNode } from '@tekka/dist'
-import { DnsLookupError, DnsTimeoutError, autocluster, dnsStrategy, type DnsInit, type StrategyComponents } from '../src/index.js'
+import { DnsBadAnswerError, DnsLookupError, DnsTimeoutError, autocluster, dnsStrategy, type DnsInit, type StrategyComponents } from '../src/index.js'
 import { dnsPacket, RCODE, type Packet, type PacketAnswer, type PacketQuestion } from '@tekka/testing/dns-packet'
 import * as ports from '@tekka/testing/ports'
 import * as wait from '@tekka/testing/wait'
@@ -74,6 +75,15 @@ class FakeDns {
 /** An answer to `q` with these records (flags: AA, plus `flags`). */
 const answer = (q: Packet & { questions: PacketQuestion[] }, answers: PacketAnswer[], flags = 0, over: Partial<Packet> = {}): Buffer =>
   dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | flags, questions: q.questions, answers, ...over })
+
+/** SRV queries get `srv`; A queries of a name in `a` get its address; anything else: NOERROR, no records. */
+const srvZone = (srv: PacketAnswer[], a: Record<string, string> = {}): Reply => (q) => {
+  const { type, name } = q.questions[0]
+  if (type === 'SRV') return [answer(q, srv)]
+  const ip = a[name.toLowerCase()]
+  return [answer(q, type === 'A' && ip !== undefined ? [{ type: 'A', name, data: ip }] : [])]
+}
+const srvRecord = (target: string, port = 4370): PacketAnswer => ({ type: 'SRV', name: '_tekka._tcp.tekka.test', data: { priority: 0, weight: 0, port, target } })
 
 const servers: FakeDns[] = []
 const started: Array<{ stop: () => Promise<void> | void }> = []
@@ -152,7 +162,7 @@ test('records of another type or of a name not asked are not nodes (ignored, log
   ])
 })
 
-test('a CNAME loop ends the chain: empty, logged with the loop', async () => {
+test('a CNAME loop is a broken answer: DnsBadAnswerError naming the loop (the round fails, so a fixed zone is asked again)', async () => {
   const f = await fake()
   f.reply = (q) => [answer(q, [
     { type: 'CNAME', name: 'nodes.tekka.test', data: 'b.tekka.test' },
@@ -160,25 +170,54 @@ test('a CNAME loop ends the chain: empty, logged with the loop', async () => {
     { type: 'A', name: 'c.tekka.test', data: '127.0.0.9' }
   ])]
   const s = strategy(f)
-  assert.equal(await s.discover(), [])
-  assert.equal(warns(s.records), [
-    `info dns: nothing discovered at nodes.tekka.test (via CNAME b.tekka.test): no A records, answered by ${f.at}`,
-    `warn dns: ignored in the answers from ${f.at}: CNAME loop nodes.tekka.test -> b.tekka.test -> nodes.tekka.test; A record of c.tekka.test (a name that was not asked)`
-  ])
+  const err = await wait.rejects(wait.withTimeout(s.discover(), 5000, 'discover'))
+  assert.instance(err, DnsBadAnswerError)
+  assert.is((err as DnsBadAnswerError).code, 'ERR_DNS_BAD_ANSWER')
+  assert.is(err.message, `dns: the A answer for nodes.tekka.test from ${f.at} has no node in it: CNAME loop nodes.tekka.test -> b.tekka.test -> nodes.tekka.test; ignored: A record of c.tekka.test (a name that was not asked)`)
+  assert.equal(warns(s.records), [], 'the error says it all; the autocluster actor logs it')
+  // The same for SRV: a loop between SRV names.
+  f.reply = (q) => [answer(q, [
+    { type: 'CNAME', name: '_tekka._tcp.tekka.test', data: '_b._tcp.tekka.test' },
+    { type: 'CNAME', name: '_b._tcp.tekka.test', data: '_tekka._tcp.tekka.test' }
+  ])]
+  const srvS = strategy(f, { name: '_tekka._tcp.tekka.test', type: 'srv' })
+  const srv = await wait.rejects(wait.withTimeout(srvS.discover(), 5000, 'discover'))
+  assert.instance(srv, DnsBadAnswerError)
+  assert.match(srv.message, 'the SRV answer for _tekka._tcp.tekka.test from ')
+  assert.match(srv.message, 'has no node in it: CNAME loop _tekka._tcp.tekka.test -> _b._tcp.tekka.test -> _tekka._tcp.tekka.test')
+  // Fixed: the same strategy finds the node at its next call.
+  f.reply = srvZone([srvRecord('n1.tekka.test')], { 'n1.tekka.test': '127.0.0.2' })
+  assert.equal(await srvS.discover(), ['tekka@n1.tekka.test'])
 })
 
-test('SRV targets that are not hostnames are skipped, each named with why; the good one is the only node', async () => {
+test('SRV records that make no node are skipped, each named with why (not a hostname, ".", port 0, a target without an address); the good one is the only node', async () => {
   const f = await fake()
-  const srv = (target: string): PacketAnswer => ({ type: 'SRV', name: '_tekka._tcp.tekka.test', data: { priority: 0, weight: 0, port: 4370, target } })
-  f.reply = (q) => [answer(q, [srv('bad_target.test'), srv('has space.test'), srv('.'), srv('good.tekka.test'), srv('good.tekka.test.')])]
+  f.reply = srvZone([srvRecord('bad_target.test'), srvRecord('has space.test'), srvRecord('.'), srvRecord('zero.tekka.test', 0), srvRecord('nohost.tekka.test'), srvRecord('good.tekka.test'), srvRecord('good.tekka.test.')], { 'zero.tekka.test': '127.0.0.3', 'good.tekka.test': '127.0.0.4' })
   const s = strategy(f, { name: '_tekka._tcp.tekka.test', type: 'srv' })
   assert.equal(await s.discover(), ['tekka@good.tekka.test'])
   const w = warns(s.records)
   assert.is(w.length, 1)
-  assert.match(w[0], 'warn dns: 3 records of _tekka._tcp.tekka.test skipped: ')
+  assert.match(w[0], 'warn dns: 5 records of _tekka._tcp.tekka.test skipped: ')
   assert.match(w[0], 'SRV record of _tekka._tcp.tekka.test (target bad_target.test, port 4370): not a node name: host "bad_target.test" is neither a hostname nor an IP address')
   assert.match(w[0], 'SRV record of _tekka._tcp.tekka.test (target has\\032space.test, port 4370): not a node name')
   assert.match(w[0], 'SRV record of _tekka._tcp.tekka.test (target ., port 4370): target "." means there is no such service')
+  assert.match(w[0], 'SRV record of _tekka._tcp.tekka.test (target zero.tekka.test, port 0): port 0 is no service\'s port')
+  assert.match(w[0], `SRV record of _tekka._tcp.tekka.test (target nohost.tekka.test, port 4370): the target has no address: no A or AAAA records for nohost.tekka.test, answered by ${f.at}`)
+  // Only bad ones: the answer is broken, a DnsBadAnswerError naming each.
+  f.reply = srvZone([srvRecord('.'), srvRecord('zero.tekka.test', 0), srvRecord('nohost.tekka.test')], { 'zero.tekka.test': '127.0.0.3' })
+  const err = await wait.rejects(wait.withTimeout(strategy(f, { name: '_tekka._tcp.tekka.test', type: 'srv' }).discover(), 5000, 'discover'))
+  assert.instance(err, DnsBadAnswerError)
+  assert.equal((err as DnsBadAnswerError).problems, [
+    'SRV record of _tekka._tcp.tekka.test (target ., port 4370): target "." means there is no such service',
+    'SRV record of _tekka._tcp.tekka.test (target zero.tekka.test, port 0): port 0 is no service\'s port',
+    `SRV record of _tekka._tcp.tekka.test (target nohost.tekka.test, port 4370): the target has no address: no A or AAAA records for nohost.tekka.test, answered by ${f.at}`
+  ])
+  assert.match(err.message, `dns: the SRV answer for _tekka._tcp.tekka.test from ${f.at} has no node in it: SRV record of`)
+  // A target whose address lookup fails (SERVFAIL): skipped, with the lookup's error.
+  f.reply = (q) => q.questions[0].type === 'SRV' ? [answer(q, [srvRecord('n1.tekka.test')])] : [answer(q, [], RCODE.SERVFAIL)]
+  const failed = await wait.rejects(wait.withTimeout(strategy(f, { name: '_tekka._tcp.tekka.test', type: 'srv' }).discover(), 5000, 'discover'))
+  assert.instance(failed, DnsBadAnswerError)
+  assert.match(failed.message, `(target n1.tekka.test, port 4370): the lookup of the target's address failed: dns: A lookup of n1.tekka.test failed: ${f.at} answered SERVFAIL`)
 })
 
 test('a dot inside one label of an SRV target does not make a two-label hostname', async () => {
@@ -194,9 +233,9 @@ test('a dot inside one label of an SRV target does not make a two-label hostname
     rr.writeUInt16BE(0xc00c, 0); rr.writeUInt16BE(33, 2); rr.writeUInt16BE(1, 4); rr.writeUInt32BE(60, 6); rr.writeUInt16BE(rdata.length, 10)
     return [Buffer.concat([head, qsec, rr, rdata])]
   }
-  const s = strategy(f, { name: '_tekka._tcp.tekka.test', type: 'srv' })
-  assert.equal(await s.discover(), [])
-  assert.match(warns(s.records).join('\n'), '(target n1\\.evil.test, port 4370): not a node name')
+  const err = await wait.rejects(wait.withTimeout(strategy(f, { name: '_tekka._tcp.tekka.test', type: 'srv' }).discover(), 5000, 'discover'))
+  assert.instance(err, DnsBadAnswerError)
+  assert.match(err.message, '(target n1\\.evil.test, port 4370): not a node name')
 })
 
 test('the unspecified address is no node: skipped, logged', async () => {
@@ -254,6 +293,7 @@ test('the autocluster actor on a real node keeps retrying through all of it: no 
     (q) => [answer(q, [{ type: 'A', name: 'nodes.tekka.test', data: '127.0.0.9' }], 0, { id: ((q.id ?? 0) + 1) & 0xffff })],
     (q) => [answer(q, [], RCODE.SERVFAIL)],
     (q) => [answer(q, [], dnsPacket.TRUNCATED_RESPONSE)],
+    (q) => [answer(q, [{ type: 'CNAME', name: 'nodes.tekka.test', data: 'nodes.tekka.test' }])],
     () => []
   ]
   let n = 0
@@ -277,14 +317,13 @@ test('the autocluster actor on a real node keeps retrying through all of it: no 
   assert.is(ac.state, 'running', 'still trying')
   assert.ok(reports.every((r) => r.error !== undefined && r.discovered.length === 0 && r.joined === undefined), 'every round failed, nothing discovered, nobody joined')
   const errors = reports.map((r) => r.error ?? '').join('\n')
-  for (const what of ['sent a malformed answer', 'answered SERVFAIL', 'sent a truncated answer; over TCP: connection refused', 'no answer to the A query for nodes.tekka.test']) assert.match(errors, what)
+  for (const what of ['sent a malformed answer', 'answered SERVFAIL', 'sent a truncated answer; over TCP: connection refused', 'has no node in it: CNAME loop nodes.tekka.test -> nodes.tekka.test', 'no answer to the A query for nodes.tekka.test']) assert.match(errors, what)
   assert.match(errors, /no answer to the A query for nodes\.tekka\.test .*; ignored: an answer from .* with id/)
-  // Records that are no nodes (another name, another type, a CNAME loop): an empty answer, so the
+  // Records that are no nodes of the name (another name, another type): an empty answer, so the
   // actor is done (ekka: nothing to join, registered), having joined nobody.
   f.reply = (q) => [answer(q, [
     { type: 'A', name: 'elsewhere.test', data: '127.0.0.9' },
-    { type: 'TXT', name: 'nodes.tekka.test', data: 'tekka@127.0.0.9' },
-    { type: 'CNAME', name: 'nodes.tekka.test', data: 'nodes.tekka.test' }
+    { type: 'TXT', name: 'nodes.tekka.test', data: 'tekka@127.0.0.9' }
   ])]
   await wait.eventually(() => ac.state === 'complete', { timeout: 10_000, interval: 50, message: 'complete on an empty answer' })
   assert.ok(ac.pid === undefined || ac.pid.equals(pid))
@@ -293,7 +332,7 @@ test('the autocluster actor on a real node keeps retrying through all of it: no 
   assert.ok(reports.some((r) => r.level === 'warn' && /malformed answer/.test(r.error ?? '')), 'the failed round is published at warn, with its cause')
   const logged = logger.records.map((r) => `${r.name} ${r.level} ${r.msg}`).join('\n')
   assert.match(logged, 'tekka:discovery:dns warn dns: ignored in the answers from')
-  assert.match(logged, 'CNAME loop nodes.tekka.test -> nodes.tekka.test; A record of elsewhere.test (a name that was not asked); TXT record of nodes.tekka.test (A was asked)')
+  assert.match(logged, 'A record of elsewhere.test (a name that was not asked); TXT record of nodes.tekka.test (A was asked)')
   assert.equal(node.membership.members().map((m) => m.node), [node.name], 'still alone')
 })
 

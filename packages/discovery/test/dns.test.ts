@@ -1,7 +1,9 @@
 // The dns strategy against a real DNS server (dnsmasq on a loopback port,
 // no upstream): A, AAAA and SRV answers make the right node names; a CNAME
 // is followed; an answer too big for UDP comes over TCP; NXDOMAIN and "no
-// records" are an empty list, logged; REFUSED, an unreachable server and a
+// records" are an empty list, logged; SRV records with target ".", port 0
+// or a target without an address are skipped, and only such records are a
+// DnsBadAnswerError; REFUSED, an unreachable server and a
 // server that never answers are rejections with named errors that say
 // which server did what; records added later are found; stop() and an
 // abort end a lookup at once; bad init is refused.
@@ -12,7 +14,7 @@ import { getEventListeners } from 'node:events'
 import { getServers, setServers } from 'node:dns'
 import { BadArgError, memoryLogger, systemClock, type LogRecord } from '@tekka/actors'
 import { distConfig, loadConfig } from '@tekka/dist'
-import { DnsLookupError, DnsStoppedError, DnsTimeoutError, dnsStrategy, plugin, strategyFromConfig, type DnsInit, type StrategyComponents } from '../src/index.js'
+import { DnsBadAnswerError, DnsLookupError, DnsStoppedError, DnsTimeoutError, dnsStrategy, plugin, strategyFromConfig, type DnsInit, type StrategyComponents } from '../src/index.js'
 import { Dnsmasq, type DnsZone } from '@tekka/testing/dnsmasq'
 import * as ports from '@tekka/testing/ports'
 import * as wait from '@tekka/testing/wait'
@@ -30,9 +32,12 @@ const zone: DnsZone = {
     [`_tekka._tcp.${D}`]: [{ target: `n1.${D}`, port: 4370 }, { target: `n2.${D}`, port: 4370, priority: 1 }],
     [`_none._tcp.${D}`]: [{ target: '.', port: 0 }],
     // The config's name pattern has no `_`: an SRV name an operator can give as cluster.dns.name.
-    [`srv.${D}`]: [{ target: `n1.${D}`, port: 4370 }, { target: `n2.${D}`, port: 4370 }]
+    [`srv.${D}`]: [{ target: `n1.${D}`, port: 4370 }, { target: `n2.${D}`, port: 4370 }],
+    [`_mixed._tcp.${D}`]: [{ target: `n1.${D}`, port: 4370 }, { target: `n2.${D}`, port: 0 }, { target: `gone.${D}`, port: 4370 }],
+    [`_bad._tcp.${D}`]: [{ target: `n2.${D}`, port: 0 }, { target: `gone.${D}`, port: 4370 }],
+    [`_six._tcp.${D}`]: [{ target: `nodes6.${D}`, port: 4370 }]
   },
-  cname: { [`alias.${D}`]: `nodes.${D}` }
+  cname: { [`alias.${D}`]: `nodes.${D}`, [`_alias._tcp.${D}`]: `_tekka._tcp.${D}` }
 }
 
 let dns: Dnsmasq
@@ -104,20 +109,35 @@ test('AAAA: app@address as RFC 5952 text', async () => {
   assert.equal((await s.discover()).sort(), ['tekka@2001:db8::7', 'tekka@::1', 'tekka@fd00::2'])
 })
 
-test('SRV: app@target for each target (no trailing dot); a "no such service" target is skipped, and logged naming it', async () => {
+test('SRV: app@target for each target (no trailing dot); only a "no such service" target: DnsBadAnswerError naming it', async () => {
   const s = make({ name: `_tekka._tcp.${D}`, type: 'srv', app: 'tekka' })
   assert.equal((await s.discover()).sort(), [`tekka@n1.${D}`, `tekka@n2.${D}`])
   assert.equal(lines(s.c.records), [])
   const none = make({ name: `_none._tcp.${D}`, type: 'srv', app: 'tekka' })
-  assert.equal(await none.discover(), [])
-  const logged = lines(none.c.records)
-  assert.is(logged.length, 2)
-  assert.is(logged[0], `info dns: nothing discovered at _none._tcp.${D}: no SRV record makes a node name, answered by 127.0.0.1:${dns.port}`)
-  assert.match(logged[1], new RegExp(`^warn dns: 1 record of _none\\._tcp\\.tekka\\.test skipped: SRV record of _none\\._tcp\\.tekka\\.test \\(target \\., port \\d+\\): target "\\." means there is no such service$`))
-  // The same outcome again: logged at debug only.
-  await none.discover()
-  assert.is(lines(none.c.records).length, 2)
-  assert.ok(none.c.records.filter((r) => r.level === 'debug').some((r) => /skipped/.test(r.msg)))
+  const err = await wait.rejects(wait.withTimeout(none.discover(), 5000, 'discover'))
+  assert.instance(err, DnsBadAnswerError)
+  assert.match(err.message, new RegExp(`^dns: the SRV answer for _none\\._tcp\\.tekka\\.test from 127\\.0\\.0\\.1:${dns.port} has no node in it: SRV record of _none\\._tcp\\.tekka\\.test \\(target \\., port \\d+\\): target "\\." means there is no such service$`))
+  assert.equal(lines(none.c.records), [], 'not logged by the strategy: the autocluster actor logs the failed round')
+})
+
+test('SRV from dnsmasq: port 0 and a target without an address are skipped and named; only such records: DnsBadAnswerError; a CNAME to an SRV name is followed', async () => {
+  const s = make({ name: `_mixed._tcp.${D}`, type: 'srv', app: 'tekka' })
+  assert.equal(await s.discover(), [`tekka@n1.${D}`])
+  const logged = lines(s.c.records)
+  assert.is(logged.length, 1)
+  assert.match(logged[0], `warn dns: 2 records of _mixed._tcp.${D} skipped: `)
+  assert.match(logged[0], `SRV record of _mixed._tcp.${D} (target n2.${D}, port 0): port 0 is no service's port`)
+  assert.match(logged[0], `SRV record of _mixed._tcp.${D} (target gone.${D}, port 4370): the target has no address: gone.${D} does not exist (NXDOMAIN), answered by 127.0.0.1:${dns.port}`)
+  const bad = make({ name: `_bad._tcp.${D}`, type: 'srv', app: 'tekka' })
+  const err = await wait.rejects(wait.withTimeout(bad.discover(), 5000, 'discover'))
+  assert.instance(err, DnsBadAnswerError)
+  assert.equal([...(err as DnsBadAnswerError).problems].sort(), [
+    `SRV record of _bad._tcp.${D} (target gone.${D}, port 4370): the target has no address: gone.${D} does not exist (NXDOMAIN), answered by 127.0.0.1:${dns.port}`,
+    `SRV record of _bad._tcp.${D} (target n2.${D}, port 0): port 0 is no service's port`
+  ])
+  // An AAAA-only target has an address too.
+  assert.equal(await make({ name: `_six._tcp.${D}`, type: 'srv', app: 'tekka' }).discover(), [`tekka@nodes6.${D}`])
+  assert.equal((await make({ name: `_alias._tcp.${D}`, type: 'srv', app: 'tekka' }).discover()).sort(), [`tekka@n1.${D}`, `tekka@n2.${D}`])
 })
 
 test('no records of the type asked (NODATA): empty, logged at info', async () => {

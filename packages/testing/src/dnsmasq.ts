@@ -1,5 +1,6 @@
 // A real DNS server for the dns strategy's tests: Debian's dnsmasq, in the
-// foreground, on 127.0.0.1 and a free port (UDP and TCP), serving only the
+// foreground, on 127.0.0.1 (or `host`) and a free port (or `port`: 53 inside
+// a test's own network namespace, for the system resolver; UDP and TCP), serving only the
 // records a test gives it. It never asks anyone else: no --server, no
 // resolv.conf, no /etc/hosts; names under its domain that it does not have
 // get NXDOMAIN (--local), any other name REFUSED.
@@ -26,6 +27,7 @@ import { createSocket } from 'node:dgram'
 import { Resolver } from 'node:dns/promises'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
+import { isIP } from 'node:net'
 import { join } from 'node:path'
 import * as hooks from './exit-hooks.js'
 import * as ports from './ports.js'
@@ -64,10 +66,18 @@ export interface DnsZone {
 export interface DnsmasqOptions {
   /** The domain it is the only source for (unknown names under it: NXDOMAIN). Default `tekka.test`. */
   domain?: string
+  /** The address it listens on. Default 127.0.0.1. */
+  host?: string
+  /**
+   * The port (UDP and TCP). Default: a free one. 53 makes it a server the
+   * system resolver can use (resolv.conf has no ports): inside a network
+   * namespace of the test's own (netns.ts `createNamespace({ resolver })`).
+   */
+  port?: number
 }
 
 export class Dnsmasq {
-  readonly host = '127.0.0.1'
+  readonly host: string
   readonly domain: string
   readonly dir: string
   #port: number
@@ -78,6 +88,7 @@ export class Dnsmasq {
 
   private constructor (port: number, opts: DnsmasqOptions) {
     this.#port = port
+    this.host = opts.host ?? '127.0.0.1'
     this.domain = opts.domain ?? 'tekka.test'
     const dir = mkdtempSync(join(tmpdir(), 'tekka-dnsmasq-'))
     this.dir = dir
@@ -90,7 +101,7 @@ export class Dnsmasq {
     let last: unknown
     // A port free now can be taken before dnsmasq binds it: then another one.
     for (let i = 0; i < 5; i++) {
-      const s = new Dnsmasq(await freeUdpTcpPort(), opts)
+      const s = new Dnsmasq(opts.port ?? await freeUdpTcpPort(opts.host ?? '127.0.0.1'), opts)
       try {
         s.#zone = zone
         await s.#launch()
@@ -98,7 +109,7 @@ export class Dnsmasq {
       } catch (err) {
         last = err
         await s.destroy()
-        if (!/in use/i.test((err as Error).message)) break
+        if (opts.port !== undefined || !/in use/i.test((err as Error).message)) break
       }
     }
     throw last
@@ -181,7 +192,7 @@ export class Dnsmasq {
   /** Waits until `sentinel` resolves: the records of that version are served. */
   async #served (sentinel: string, check?: () => void): Promise<void> {
     const r = new Resolver({ timeout: 200, tries: 1 })
-    r.setServers([`${this.host}:${this.#port}`])
+    r.setServers([isIP(this.host) === 6 ? `[${this.host}]:${this.#port}` : `${this.host}:${this.#port}`])
     await wait.eventually(async () => {
       check?.()
       if (!this.running) throw new TestServerError(`dnsmasq exited: ${this.output()}`)
@@ -193,16 +204,16 @@ export class Dnsmasq {
   }
 }
 
-/** A port free for both UDP and TCP on 127.0.0.1 (dnsmasq takes both). */
-async function freeUdpTcpPort (): Promise<number> {
+/** A port free for both UDP and TCP on `host` (dnsmasq takes both). */
+async function freeUdpTcpPort (host: string): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const port = await ports.freePort('127.0.0.1')
+    const port = await ports.freePort(host)
     const free = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4')
+      const s = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4')
       s.once('error', () => { s.close(); resolve(false) })
-      s.bind(port, '127.0.0.1', () => { s.close(() => { resolve(true) }) })
+      s.bind(port, host, () => { s.close(() => { resolve(true) }) })
     })
     if (free) return port
   }
-  throw new NoFreePortError('no port free for both UDP and TCP on 127.0.0.1')
+  throw new NoFreePortError(`no port free for both UDP and TCP on ${host}`)
 }

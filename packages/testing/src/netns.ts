@@ -17,7 +17,10 @@
 // namespace: each veth is made inside the bridge namespace with its peer put
 // straight into its host namespace. `createNamespace()` makes a namespace
 // with `lo` only (up, multicast on, 224.0.0.0/4 routed to it), for nodes on
-// 127.0.0.1 that must multicast among themselves and nowhere else.
+// 127.0.0.1 that must multicast among themselves and nowhere else; given a
+// `resolver`, the processes inside use it as their system resolver (an
+// /etc/netns/NS/resolv.conf that `ip netns exec` mounts), and `addresses`
+// are added to its `lo` (IPv6 nodes: fd00:7e::2).
 //
 // Namespaces are named `tkn-<pid>-<seq>-...` after this process. They are
 // deleted on every exit path this process sees (exit-hooks.ts); the ones of
@@ -29,8 +32,8 @@
 // orphan guard, killed at exit), or a whole test file can re-run itself
 // inside one (`relayInNetns`), printing its uvu summary as its own.
 import { spawn, spawnSync } from 'node:child_process'
-import { accessSync, constants as fsConstants } from 'node:fs'
-import { basename } from 'node:path'
+import { accessSync, constants as fsConstants, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { MissingSystemError, NetnsError } from './errors.js'
 import { onExit } from './exit-hooks.js'
 import * as procs from './procs.js'
@@ -42,6 +45,8 @@ export { NetnsError } from './errors.js'
 const ORPHAN_GUARD = new URL('./orphan-guard.js', import.meta.url).href
 
 const PREFIX = 'tkn-'
+/** Where `ip netns exec NS` finds files it bind-mounts over /etc (resolv.conf). */
+const ETC_NETNS = '/etc/netns'
 const NAME_RE = /^tkn-(\d+)-/
 let seq = 0
 
@@ -87,7 +92,13 @@ export function sweepStaleNamespaces (): void {
     const m = NAME_RE.exec(name)
     if (m === null || Number(m[1]) === process.pid || procs.pidAlive(Number(m[1]))) continue
     spawnSync(IP, ['netns', 'del', name])
+    removeEtc(name)
   }
+}
+
+/** Removes /etc/netns/NS (a resolver of createNamespace), if there is one. */
+function removeEtc (ns: string): void {
+  rmSync(join(ETC_NETNS, ns), { recursive: true, force: true })
 }
 
 /** Owns some namespaces: deletes them once, at `destroy()` or at exit. */
@@ -111,7 +122,10 @@ class Namespaces {
     this.#done = true
     this.#off()
     // Hosts first: that takes their veths away before the bridge goes.
-    for (const n of [...this.names].reverse()) spawnSync(IP, ['netns', 'del', n])
+    for (const n of [...this.names].reverse()) {
+      spawnSync(IP, ['netns', 'del', n])
+      removeEtc(n)
+    }
   }
 }
 
@@ -180,13 +194,32 @@ export function createNetwork (opts: NetworkOptions): Network {
   }
 }
 
+export interface NamespaceOptions {
+  /**
+   * The system resolver inside: `ip netns exec` (spawnInNetns,
+   * relayInNetns) mounts a resolv.conf saying `nameserver RESOLVER` over
+   * /etc/resolv.conf, so getaddrinfo (node:dns lookup, every dial by host
+   * name) and node:dns `getServers()` ask it, on port 53: a Dnsmasq
+   * started inside with `{ port: 53 }`. The file is /etc/netns/NS/, removed
+   * with the namespace.
+   */
+  resolver?: string
+  /** More addresses on `lo` (`fd00:7e::2/128`, `10.1.0.2/32`). */
+  addresses?: readonly string[]
+}
+
 /** A namespace with only `lo` (up, multicast on, 224.0.0.0/4 routed to it). */
-export function createNamespace (): { readonly ns: string, destroy(): void } {
+export function createNamespace (opts: NamespaceOptions = {}): { readonly ns: string, destroy(): void } {
   sweepStaleNamespaces()
   const all = new Namespaces()
   try {
     const ns = all.add(`${PREFIX}${process.pid}-${++seq}-lo`)
     loopback(ns, true)
+    for (const a of opts.addresses ?? []) ip('-n', ns, 'addr', 'add', a, 'dev', 'lo')
+    if (opts.resolver !== undefined) {
+      mkdirSync(join(ETC_NETNS, ns), { recursive: true })
+      writeFileSync(join(ETC_NETNS, ns, 'resolv.conf'), `nameserver ${opts.resolver}\n`)
+    }
     return { ns, destroy: () => { all.destroy() } }
   } catch (err) {
     all.destroy()
