@@ -12,14 +12,17 @@
 // packets sent to ff02::fb are left out and logged once each with what is
 // wrong, and the node goes on discovering; an IPv6 address on no interface
 // fails start with the reason and the next call works once it is there;
-// with both, a node hears IPv4 and IPv6 nodes, and is heard by each.
+// with both, a node hears IPv4 and IPv6 nodes, and is heard by each; with
+// both where IPv6 cannot be opened (a namespace with only lo), start fails
+// naming it and the IPv4 socket opened meanwhile is closed again.
+import { spawnSync } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { BadArgError, silentLogger, systemClock } from '@tekka/actors'
 import { mdnsStrategy } from '../src/index.js'
 import { targetHost } from '../src/mdns-records.js'
 import * as wait from '@tekka/testing/wait'
-import { createNetwork, ip, netnsProblem, type Network } from '@tekka/testing/netns'
+import { createNamespace, createNetwork, ip, netnsProblem, type Network } from '@tekka/testing/netns'
 import { AgentCallError, startAgent, type Agent } from './support/mdns-agents.js'
 
 const problem = netnsProblem()
@@ -28,6 +31,7 @@ if (problem !== undefined) throw new Error(`mdns tests need network namespaces: 
 const WINDOW = 400
 let net: Network
 let dual: Network
+let lo: { ns: string, destroy(): void }
 const agents: Agent[] = []
 const agent = async (ns: string, spec: Parameters<typeof startAgent>[1]): Promise<Agent> => {
   const a = await startAgent(ns, { browseWindow: WINDOW, ...spec })
@@ -39,6 +43,7 @@ let a: Agent, b: Agent
 test.before(async () => {
   net = createNetwork({ hosts: 4, family: 'ipv6' })
   dual = createNetwork({ hosts: 3, family: 'both' })
+  lo = createNamespace()
   const h = net.hosts
   ;[a, b] = await Promise.all([
     agent(h[0].ns, { node: 'n1@fd77::11' }),
@@ -48,6 +53,7 @@ test.before(async () => {
 
 test.after(async () => {
   await Promise.all(agents.map(async (x) => { await x.stop() }))
+  lo?.destroy()
   dual?.destroy()
   net?.destroy()
 })
@@ -154,6 +160,24 @@ test('family both: a node hears IPv4 and IPv6 nodes and is heard by each; each s
   assert.equal(await v4.discover(), ['m1@10.77.0.11'])
   assert.equal(await v6.discover(), ['m2@fd77::12'])
   await Promise.all([v4.stop(), v6.stop(), both.stop()])
+})
+
+test('family both where IPv6 cannot be opened: start fails naming it, the IPv4 socket is closed again, and every call says so', async () => {
+  // Only lo, and ::1 is loopback: no interface to send ff02::fb on. IPv4 opens (on lo's 127.0.0.1).
+  const p = await agent(lo.ns, { node: 'p1@host-one', family: 'both' })
+  const why = /join ff02::fb on the first interface with an IPv6 address: no interface has an IPv6 address/
+  const err = await wait.rejects(p.call('start'), AgentCallError, why)
+  assert.is(err.remoteCode, 'ERR_MDNS_SOCKET')
+  const ss = spawnSync('ip', ['netns', 'exec', lo.ns, 'ss', '-Hauln', 'sport = :5353'], { encoding: 'utf8' })
+  assert.is(ss.status, 0, ss.stderr)
+  assert.is(ss.stdout.trim(), '', 'the IPv4 socket opened with it is closed again')
+  await wait.rejects(p.call('register'), AgentCallError, why)
+  await wait.rejects(p.call('discover'), AgentCallError, why)
+  // The same node on IPv4 alone works there.
+  await p.call('make', { key: 'v4', node: 'p1@host-one', family: 'ipv4', browseWindow: WINDOW })
+  await p.call('register', { key: 'v4' })
+  assert.equal(await p.discover('v4'), ['p1@host-one'])
+  await p.stop()
 })
 
 test.run()
