@@ -178,9 +178,9 @@ class MdnsStrategy implements Strategy {
     const opened = await Promise.allSettled(this.#plans.map(async (p) => await openLink(p, this.#o.port, say)))
     const links = opened.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])
     const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    // Or stop() came while the sockets were opening: stop() closes what it finds, which was not these yet.
     if (failed !== undefined || this.#stopped) {
       await Promise.all(links.map(closeLink))
-      // stop() came while the sockets were opening: stop() closes what it finds, which was not these yet.
       if (failed !== undefined) throw failed.reason
       throw new MdnsStoppedError('start')
     }
