@@ -35,7 +35,7 @@ export { staticStrategy, staticDefinition, type StaticInit } from './static.js'
 export { dnsStrategy, dnsDefinition, type DnsInit, type DnsType } from './dns.js'
 export { etcdStrategy, etcdDefinition, type EtcdInit, type EtcdSslInit } from './etcd.js'
 export { k8sStrategy, k8sDefinition, type K8sInit, type K8sAddressType } from './k8s.js'
-export { mdnsStrategy, mdnsDefinition, type MdnsInit } from './mdns.js'
+export { mdnsStrategy, mdnsDefinition, type MdnsInit, type MdnsFamily } from './mdns.js'
 export { STRATEGIES } from './strategies.js'
 
 // the autocluster actor

@@ -34,13 +34,21 @@
  * also ekka's choice: ekka_cluster_mcast forgets what it saw after each
  * discover. A goodbye heard within the window takes the node out.
  *
- * Interface: when the node's name has an IPv4 address as its host
- * (`n1@10.0.0.5`), the node joins the mDNS group and sends on the interface
- * that has that address, and nowhere else (the socket is bound to 0.0.0.0,
- * as a socket bound to the unicast address would not receive multicast).
- * Otherwise it uses every IPv4 interface, as multicast-dns does by default.
- * mDNS over IPv6 is not spoken. The mDNS group and port are shared with
- * other responders of the machine (SO_REUSEADDR).
+ * Address family (`cluster.mdns.family`): `ipv4` (group 224.0.0.251),
+ * `ipv6` (group ff02::fb; the answers carry the node's AAAA records), or
+ * `both` (a socket of each; a node is announced on both and a round hears
+ * both). `auto`, the default, is ipv6 for a node named by an IPv6 address
+ * (`n1@fd00::5`: it is dialled over IPv6, and its network may have no IPv4
+ * at all) and ipv4 otherwise, as before there was a choice. Nodes are
+ * named, so dialled, as they name themselves: a node that should be dialled
+ * over IPv6 is named by its IPv6 address (or a host name that resolves to
+ * it).
+ *
+ * Interface: when the node's name has an address as its host
+ * (`n1@10.0.0.5`, `n1@fd00::5`), the node joins the group and sends on the
+ * interface that has that address, and nowhere else. Otherwise IPv4 uses
+ * every IPv4 interface, IPv6 the first interface with an IPv6 address
+ * (mdns-link.ts says why).
  *
  * ```ts
  * const strategy = mdnsStrategy({ service: 'tekka', browseWindow: 3000 })(components)
@@ -50,12 +58,12 @@
  * ```
  */
 import { isIP } from 'node:net'
-import type { EventEmitter } from 'node:events'
-import { Bonjour, type Service } from 'bonjour-service'
+import type { Service } from 'bonjour-service'
 import { BadArgError, type Timer } from '@tekka/actors'
 import { ConfigError, configValue } from '@tekka/dist'
 import { MINUTES, SECONDS } from './config-patterns.js'
 import { MdnsSocketError, MdnsStoppedError } from './errors.js'
+import { closeLink, openLink, planWhere, type IpFamily, type LinkPlan, type MdnsLink } from './mdns-link.js'
 import { BrowseWindow, instanceName, serviceType, targetHost, txtOf, type DnsPacket } from './mdns-records.js'
 import { describe, messageOf } from './names.js'
 import { abortReason, untilAborted } from './signals.js'
@@ -66,34 +74,32 @@ export interface MdnsInit {
   service?: string
   /** `cluster.mdns.browse_window`: ms one discover() listens for answers. Default 3000. */
   browseWindow?: number
-  /** IPv4 address of the interface to use. Default: the host of the node's name if it is an IPv4 address, else every interface. */
+  /** `cluster.mdns.family`: ipv4, ipv6, both, or auto (ipv6 for a node named by an IPv6 address, else ipv4). Default auto. */
+  family?: MdnsFamily
+  /** An address (IPv4 or IPv6) of the interface to use. Default: the host of the node's name if it is an address, else every IPv4 interface / the first IPv6 one. */
   interface?: string
   /** UDP port of mDNS. Default 5353 (another one only for private test networks). */
   port?: number
 }
 
+/** The values of `cluster.mdns.family`. */
+export type MdnsFamily = 'auto' | 'ipv4' | 'ipv6' | 'both'
+const FAMILIES: readonly MdnsFamily[] = ['auto', 'ipv4', 'ipv6', 'both']
+
 interface Options {
   readonly service: string
   readonly browseWindow: number
+  readonly family: MdnsFamily
   readonly interface: string | undefined
   readonly port: number
 }
 
 const SERVICE = /^[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/
-const DEFAULTS = { service: 'tekka', browseWindow: 3000, port: 5353 } as const
+const DEFAULTS = { service: 'tekka', browseWindow: 3000, family: 'auto', port: 5353 } as const
 /** Re-query at these ms into a window (then every 2 × the last gap), while the window lasts. */
 const FIRST_REQUERY = 1000
 /** How many distinct "logged once" keys are kept before forgetting them all. */
 const MAX_SAID = 1024
-
-/** The part of multicast-dns (under bonjour-service) used here. */
-interface MdnsSocket extends EventEmitter {
-  query(q: { questions: Array<{ name: string, type: string }> }, cb: (err: Error | null) => void): void
-}
-
-function socketOf (b: Bonjour): MdnsSocket {
-  return (b as unknown as { server: { mdns: MdnsSocket } }).server.mdns
-}
 
 class MdnsStrategy implements Strategy {
   readonly name = 'mdns'
@@ -103,22 +109,29 @@ class MdnsStrategy implements Strategy {
   readonly #o: Options
   readonly #port: number
   readonly #type: string
-  readonly #where: string
+  /** One socket per family, in this order. */
+  readonly #plans: readonly LinkPlan[]
   #stopped = false
-  #bonjour: Bonjour | undefined
-  #opening: Promise<Bonjour> | undefined
-  #service: Service | undefined
+  #links: readonly MdnsLink[] | undefined
+  #opening: Promise<readonly MdnsLink[]> | undefined
+  /** This node's announcement, one per link. */
+  #services: Service[] | undefined
   #publishing: Promise<void> | undefined
   /** Ends every discover window in flight (on stop). */
   readonly #windows = new Set<(err: Error) => void>()
   readonly #said = new Set<string>()
 
-  constructor (o: Options, port: number, c: StrategyComponents) {
+  constructor (o: Options, families: readonly IpFamily[], port: number, c: StrategyComponents) {
     this.#c = c
     this.#o = o
     this.#port = port
     this.#type = serviceType(o.service)
-    this.#where = o.interface === undefined ? 'every IPv4 interface' : `the interface of ${o.interface}`
+    this.#plans = families.map((family) => ({ family, address: o.interface }))
+  }
+
+  /** Where the links are (or will be), for messages. */
+  #where (): string {
+    return (this.#links?.map((l) => l.where) ?? this.#plans.map(planWhere)).join(' and ')
   }
 
   // ---- lifecycle -------------------------------------------------------------------
@@ -134,88 +147,60 @@ class MdnsStrategy implements Strategy {
     // A socket still opening sees #stopped and closes itself.
     await this.#opening?.catch(() => undefined)
     await this.#withdraw().catch((err: unknown) => { this.#c.logger.warn(`mdns goodbye failed: ${messageOf(err)}`) })
-    const b = this.#bonjour
-    if (b === undefined) return
-    this.#bonjour = undefined
-    await new Promise<void>((resolve) => { b.destroy(() => { resolve() }) })
+    const links = this.#links
+    if (links === undefined) return
+    this.#links = undefined
+    await Promise.all(links.map(closeLink))
     this.#c.logger.debug('mdns socket closed')
   }
 
-  /** The open Bonjour instance, opening it if need be. */
-  async #open (): Promise<Bonjour> {
-    if (this.#bonjour !== undefined) return this.#bonjour
+  /** The open links, opening them if need be. */
+  async #open (): Promise<readonly MdnsLink[]> {
+    if (this.#links !== undefined) return this.#links
     this.#opening ??= this.#bind().finally(() => { this.#opening = undefined })
     return await this.#opening
   }
 
-  async #ready (call: string): Promise<Bonjour> {
+  async #ready (call: string): Promise<readonly MdnsLink[]> {
     if (this.#stopped) throw new MdnsStoppedError(call)
-    const b = await this.#open()
+    const links = await this.#open()
     if (this.#stopped) throw new MdnsStoppedError(call)
-    return b
+    return links
   }
 
   /**
-   * Opens the socket and joins the mDNS group. Resolves once bound with the
-   * group joined on at least one interface; else closes it again and rejects
-   * naming the interface and the system's reason.
+   * Opens a socket per family and joins its group (mdns-link.ts). All or
+   * nothing: if one cannot be opened, those that were are closed again and
+   * the call rejects with why.
    */
-  async #bind (): Promise<Bonjour> {
-    const log = this.#c.logger
-    const opts = { interface: this.#o.interface, bind: '0.0.0.0', port: this.#o.port }
-    const b = new Bonjour(opts, (err: unknown) => {
-      this.#sayOnce(`send:${messageOf(err)}`, 'warn', `mdns answer could not be sent on ${this.#where}: ${messageOf(err)}`)
-    })
-    const sock = socketOf(b)
-    // Listeners for the socket's whole life, set before anything can happen:
-    // multicast-dns emits 'error' twice for one failed bind, and an 'error'
-    // with no listener would crash the node.
-    let opening = true
-    let joinedOn = false
-    let warning: Error | undefined
-    let settle: ((v: true | Error) => void) | undefined
-    sock.on('networkInterface', () => { joinedOn = true })
-    sock.on('error', (err: Error) => {
-      if (opening) settle?.(err)
-      else this.#sayOnce(`error:${err.message}`, 'error', `mdns socket error: ${err.message}`)
-    })
-    sock.on('warning', (err: Error) => {
-      // Undecodable packets from the network, and interfaces that cannot be joined when they change.
-      if (opening) warning = err
-      else this.#sayOnce(`warning:${err.message}`, 'warn', `mdns: ignored a malformed packet or interface problem: ${err.message}`)
-    })
-    const joined = await new Promise<true | Error>((resolve) => {
-      settle = (v) => { settle = undefined; resolve(v) }
-      // multicast-dns joins the group when the socket listens, before 'ready'.
-      sock.once('ready', () => { settle?.(joinedOn ? true : (warning ?? new Error('no interface to join'))) })
-    })
-    opening = false
-    if (joined !== true) {
-      await new Promise<void>((resolve) => { b.destroy(() => { resolve() }) })
-      throw new MdnsSocketError(`mdns cannot listen on UDP port ${this.#o.port} and join 224.0.0.251 on ${this.#where}: ${joined.message}`, joined)
-    }
-    if (this.#stopped) {
-      // stop() came while the socket was opening: stop() closes what it finds, which was not this yet.
-      await new Promise<void>((resolve) => { b.destroy(() => { resolve() }) })
+  async #bind (): Promise<readonly MdnsLink[]> {
+    const say = (key: string, level: 'error' | 'warn', msg: string): void => { this.#sayOnce(key, level, msg) }
+    const opened = await Promise.allSettled(this.#plans.map(async (p) => await openLink(p, this.#o.port, say)))
+    const links = opened.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    // Or stop() came while the sockets were opening: stop() closes what it finds, which was not these yet.
+    if (failed !== undefined || this.#stopped) {
+      await Promise.all(links.map(closeLink))
+      if (failed !== undefined) throw failed.reason
       throw new MdnsStoppedError('start')
     }
-    this.#bonjour = b
-    log.debug(`mdns socket open on ${this.#where}, service type ${this.#type}`)
-    return b
+    this.#links = links
+    this.#c.logger.debug(`mdns socket open on ${this.#where()}, service type ${this.#type}`)
+    return links
   }
 
   // ---- register / unregister -------------------------------------------------------
 
   async register (options: StrategyCallOptions = {}): Promise<void> {
-    const b = await this.#ready('register')
-    if (this.#service !== undefined && this.#publishing === undefined) return
-    this.#publishing ??= this.#publish(b).finally(() => { this.#publishing = undefined })
+    const links = await this.#ready('register')
+    if (this.#services !== undefined && this.#publishing === undefined) return
+    this.#publishing ??= this.#publish(links).finally(() => { this.#publishing = undefined })
     await untilAborted(this.#publishing, options.signal, this.#c.signal)
   }
 
-  async #publish (b: Bonjour): Promise<void> {
+  async #publish (links: readonly MdnsLink[]): Promise<void> {
     const node = this.#c.node
-    const svc = b.publish({
+    const services = links.map((l) => l.bonjour.publish({
       name: instanceName(node),
       type: this.#o.service,
       port: this.#port,
@@ -223,12 +208,15 @@ class MdnsStrategy implements Strategy {
       txt: txtOf(node, this.#c.cluster),
       // The instance name is this node's own by construction: no probing for conflicts (it would take 750 ms).
       probe: false,
-      disableIPv6: true
-    })
-    this.#service = svc
+      // The address records: A of this host's IPv4 addresses, and on IPv6 also the AAAA of its IPv6 ones.
+      disableIPv6: l.family === 'ipv4'
+    }))
+    this.#services = services
     // 'up' once the first announcement went out (bonjour-service repeats it after 1 s, 3 s, 9 s ...).
-    if (!svc.published) await new Promise<void>((resolve) => { svc.once('up', () => { resolve() }) })
-    this.#c.logger.info(`mdns: announced ${node} as ${svc.fqdn} on ${this.#where}`)
+    await Promise.all(services.map(async (svc) => {
+      if (!svc.published) await new Promise<void>((resolve) => { svc.once('up', () => { resolve() }) })
+    }))
+    this.#c.logger.info(`mdns: announced ${node} as ${services[0]?.fqdn ?? '?'} on ${this.#where()}`)
   }
 
   async unregister (options: StrategyCallOptions = {}): Promise<void> {
@@ -238,18 +226,17 @@ class MdnsStrategy implements Strategy {
   /** Sends the goodbye of this node's service, if it is announced; resolves once sent. */
   async #withdraw (): Promise<void> {
     await this.#publishing?.catch(() => {})
-    const svc = this.#service
-    if (svc === undefined) return
-    this.#service = undefined
-    await new Promise<void>((resolve) => { svc.stop(() => { resolve() }) })
+    const services = this.#services
+    if (services === undefined) return
+    this.#services = undefined
+    await Promise.all(services.map(async (svc) => { await new Promise<void>((resolve) => { svc.stop(() => { resolve() }) }) }))
     this.#c.logger.info(`mdns: withdrew ${this.#c.node} (goodbye sent)`)
   }
 
   // ---- discover ----------------------------------------------------------------------
 
   async discover (options: StrategyCallOptions = {}): Promise<string[]> {
-    const b = await this.#ready('discover')
-    const sock = socketOf(b)
+    const links = await this.#ready('discover')
     const clock = this.#c.clock
     const heard = new BrowseWindow(this.#type)
     const windowMs = this.#o.browseWindow
@@ -270,7 +257,7 @@ class MdnsStrategy implements Strategy {
       const end = (err?: Error): void => {
         if (!this.#windows.delete(end)) return
         for (const t of timers) clock.clearTimeout(t)
-        sock.off('response', onResponse)
+        for (const l of links) l.sock.off('response', onResponse)
         for (const s of signals) s.removeEventListener('abort', onAbort)
         if (err !== undefined) reject(err)
         else resolve(heard.verdict(this.#c.cluster))
@@ -280,11 +267,13 @@ class MdnsStrategy implements Strategy {
         if (s.aborted) { onAbort(); return }
         s.addEventListener('abort', onAbort, { once: true })
       }
-      sock.on('response', onResponse)
+      for (const l of links) l.sock.on('response', onResponse)
       const query = (): void => {
-        sock.query({ questions: [{ name: this.#type, type: 'PTR' }] }, (err) => {
-          if (err !== null && err !== undefined) end(new MdnsSocketError(`mdns query for ${this.#type} could not be sent on ${this.#where}: ${err.message}`, err))
-        })
+        for (const l of links) {
+          l.sock.query({ questions: [{ name: this.#type, type: 'PTR' }] }, (err) => {
+            if (err !== null && err !== undefined) end(new MdnsSocketError(`mdns query for ${this.#type} could not be sent on ${l.where}: ${err.message}`, err))
+          })
+        }
       }
       query()
       for (let at = FIRST_REQUERY, gap = FIRST_REQUERY; at < windowMs; gap *= 2, at += gap) {
@@ -321,10 +310,22 @@ function options (init: MdnsInit): Options {
     throw new BadArgError(`mdns strategy: browseWindow must be a whole number of ms from 1 to 3600000, got ${describe(browseWindow)}`)
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadArgError(`mdns strategy: port must be 1..65535, got ${describe(port)}`)
-  if (init.interface !== undefined && isIP(init.interface) !== 4) {
-    throw new BadArgError(`mdns strategy: interface must be an IPv4 address, got ${describe(init.interface)}`)
+  const family = init.family ?? DEFAULTS.family
+  if (!FAMILIES.includes(family)) throw new BadArgError(`mdns strategy: family must be one of ${FAMILIES.join(', ')}, got ${describe(family)}`)
+  if (init.interface !== undefined && isIP(init.interface) === 0) {
+    throw new BadArgError(`mdns strategy: interface must be an IPv4 or IPv6 address (of the interface to use), got ${describe(init.interface)}`)
   }
-  return { service, browseWindow, port, interface: init.interface }
+  if (family === 'ipv4' && init.interface !== undefined && isIP(init.interface) !== 4) {
+    throw new BadArgError(`mdns strategy: interface must be an IPv4 address with family ipv4, got ${describe(init.interface)}`)
+  }
+  return { service, browseWindow, port, family, interface: init.interface }
+}
+
+/** The families of the sockets: `auto` is ipv6 when the interface's address (or else the node's host) is an IPv6 address. */
+function familiesOf (family: MdnsFamily, address: string | undefined): IpFamily[] {
+  if (family === 'both') return ['ipv4', 'ipv6']
+  if (family === 'auto') return address !== undefined && isIP(address) === 6 ? ['ipv6'] : ['ipv4']
+  return [family]
 }
 
 /**
@@ -338,8 +339,10 @@ export const mdnsStrategy: StrategyFactory<MdnsInit> = (init = {}) => {
       throw new BadArgError(`mdns strategy: ${components.node} listens on no port (a client-only node), so it has nothing to announce`, 'port')
     }
     const host = components.node.slice(components.node.indexOf('@') + 1)
-    const iface = o.interface ?? (isIP(host) === 4 ? host : undefined)
-    return new MdnsStrategy({ ...o, interface: iface }, components.port, components)
+    const iface = o.interface ?? (isIP(host) !== 0 ? host : undefined)
+    // A node named by an IPv6 address, told to use IPv4 only: every IPv4 interface, as a host name.
+    const address = o.family === 'ipv4' && iface !== undefined && isIP(iface) !== 4 ? undefined : iface
+    return new MdnsStrategy({ ...o, interface: address }, familiesOf(o.family, address), components.port, components)
   }
 }
 
@@ -348,11 +351,13 @@ export const mdnsDefinition: StrategyDefinition<MdnsInit> = {
   name: 'mdns',
   keys: [
     { key: 'cluster.mdns.service', type: 'string', default: DEFAULTS.service, pattern: SERVICE, patternText: 'a DNS-SD service name: 1 to 15 lowercase letters, digits or -', doc: 'mdns: service type advertised and browsed (`_<service>._tcp.local`).' },
-    { key: 'cluster.mdns.browse_window', type: 'duration', default: 3 * SECONDS, min: 100, max: 10 * MINUTES, doc: 'mdns: how long one discovery round collects answers before reporting the nodes it heard.' }
+    { key: 'cluster.mdns.browse_window', type: 'duration', default: 3 * SECONDS, min: 100, max: 10 * MINUTES, doc: 'mdns: how long one discovery round collects answers before reporting the nodes it heard.' },
+    { key: 'cluster.mdns.family', type: 'enum', default: DEFAULTS.family, values: [...FAMILIES], doc: 'mdns: IP family: ipv4 (224.0.0.251), ipv6 (ff02::fb, answers carry AAAA), both, or auto (ipv6 when the node is named by an IPv6 address, else ipv4).' }
   ],
   read: (config) => ({
     service: configValue(config, 'cluster.mdns.service') as string,
-    browseWindow: configValue(config, 'cluster.mdns.browse_window') as number
+    browseWindow: configValue(config, 'cluster.mdns.browse_window') as number,
+    family: configValue(config, 'cluster.mdns.family') as MdnsFamily
   }),
   create (init, components) {
     if (components.port === undefined) {

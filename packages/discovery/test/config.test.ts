@@ -69,7 +69,8 @@ const GOOD: Record<string, Good> = {
   'cluster.k8s.service_account_dir': [['/sa', '/sa'], ['sa', p('sa')]],
   'cluster.k8s.use_endpoint_slices': [['off', false], ['on', true]],
   'cluster.mdns.service': [['tekka', 'tekka'], ['my-svc', 'my-svc'], ['abcdefghijklmno', 'abcdefghijklmno']],
-  'cluster.mdns.browse_window': [['3s', 3000], ['100ms', 100]]
+  'cluster.mdns.browse_window': [['3s', 3000], ['100ms', 100]],
+  'cluster.mdns.family': [['auto', 'auto'], ['ipv4', 'ipv4'], ['ipv6', 'ipv6'], ['both', 'both'], ['IPv6', 'ipv6']]
 }
 
 /** Bad inputs for every key: each must be refused with an error naming the key. */
@@ -98,7 +99,8 @@ const BAD: Record<string, unknown[]> = {
   'cluster.k8s.service_account_dir': [''],
   'cluster.k8s.use_endpoint_slices': ['slices'],
   'cluster.mdns.service': ['_tekka._tcp', 'Tekka', 'abcdefghijklmnop', '-x', ''],
-  'cluster.mdns.browse_window': ['50ms', '11m']
+  'cluster.mdns.browse_window': ['50ms', '11m'],
+  'cluster.mdns.family': ['ipv5', 'v6', 'ipv4,ipv6', '']
 }
 
 const DEFAULTS: Record<string, unknown> = {
@@ -125,7 +127,8 @@ const DEFAULTS: Record<string, unknown> = {
   'cluster.k8s.service_account_dir': '/var/run/secrets/kubernetes.io/serviceaccount',
   'cluster.k8s.use_endpoint_slices': true,
   'cluster.mdns.service': 'tekka',
-  'cluster.mdns.browse_window': 3000
+  'cluster.mdns.browse_window': 3000,
+  'cluster.mdns.family': 'auto'
 }
 
 test('the section: owned by @tekka/discovery; exactly the discovery keys, each strategy\'s own from its definition, documented', () => {
@@ -269,7 +272,7 @@ test('each strategy\'s settings are read from its own keys (every key set to som
     interval: 5000,
     init: { apiserver: 'http://10.0.0.1:8080', serviceName: 'tekka-headless', namespace: 'prod', addressType: 'hostname', appName: 'emqx', suffix: '', serviceAccountDir: '/sa', useEndpointSlices: false }
   })
-  assert.equal(read({ 'cluster.discovery': 'mdns', 'cluster.mdns.service': 'my-svc', 'cluster.mdns.browse_window': '500ms' }), { discovery: 'mdns', interval: 5000, init: { service: 'my-svc', browseWindow: 500 } })
+  assert.equal(read({ 'cluster.discovery': 'mdns', 'cluster.mdns.service': 'my-svc', 'cluster.mdns.browse_window': '500ms', 'cluster.mdns.family': 'ipv6' }), { discovery: 'mdns', interval: 5000, init: { service: 'my-svc', browseWindow: 500, family: 'ipv6' } })
 })
 
 test.run()

@@ -66,7 +66,7 @@ test('bad init and a client-only node are refused before any socket is opened', 
   const c = { node: 'x1@10.77.0.99', cluster: 'tekka', port: 4371, clock: systemClock(), logger: silentLogger(), signal: new AbortController().signal }
   assert.throws(() => mdnsStrategy({ service: 'Tekka_Nodes' }), (e: Error) => e instanceof BadArgError && /service must be/.test(e.message))
   assert.throws(() => mdnsStrategy({ browseWindow: 0 }), (e: Error) => e instanceof BadArgError && /browseWindow/.test(e.message))
-  assert.throws(() => mdnsStrategy({ interface: 'eth0' }), (e: Error) => e instanceof BadArgError && /IPv4 address/.test(e.message))
+  assert.throws(() => mdnsStrategy({ interface: 'eth0' }), (e: Error) => e instanceof BadArgError && /interface must be an IPv4 or IPv6 address/.test(e.message))
   assert.throws(() => mdnsStrategy()({ ...c, port: undefined }), (e: Error) => e instanceof BadArgError && /client-only/.test(e.message))
   const config = loadConfig({ sections: [distConfig, plugin.config], env: {}, overrides: { 'node.name': 'x1@10.77.0.99', 'cluster.discovery': 'mdns', 'cluster.mdns.browse_window': '250ms' } })
   assert.throws(() => strategyFromConfig(config, { ...c, port: undefined }), (e: Error) => e instanceof ConfigError && e.key === 'cluster.discovery' && /client-only/.test(e.message))

@@ -76,6 +76,7 @@ const GOOD: Record<string, Good> = {
   'cluster.k8s.use_endpoint_slices': [['off', false], ['on', true]],
   'cluster.mdns.service': [['tekka', 'tekka'], ['my-svc', 'my-svc'], ['abcdefghijklmno', 'abcdefghijklmno']],
   'cluster.mdns.browse_window': [['3s', 3000], ['100ms', 100]],
+  'cluster.mdns.family': [['auto', 'auto'], ['ipv4', 'ipv4'], ['ipv6', 'ipv6'], ['both', 'both'], ['IPv6', 'ipv6']],
   'lock.lease': [['15s', 15_000], ['10ms', 10]],
   'lock.lease_check': [['30s', 30_000], ['1m', 60_000]]
 }
@@ -110,6 +111,7 @@ const BAD: Record<string, unknown[]> = {
   'cluster.k8s.use_endpoint_slices': ['slices'],
   'cluster.mdns.service': ['_tekka._tcp', 'Tekka', 'abcdefghijklmnop', '-x', ''],
   'cluster.mdns.browse_window': ['50ms', '11m'],
+  'cluster.mdns.family': ['ipv5', 'v6', 'ipv4,ipv6', ''],
   'lock.lease': ['5ms', 'x'],
   'lock.lease_check': ['1ms', 'y']
 }
@@ -187,6 +189,7 @@ test('defaults: every plugin key has its documented default', () => {
     'cluster.k8s.use_endpoint_slices': true,
     'cluster.mdns.service': 'tekka',
     'cluster.mdns.browse_window': 3000,
+    'cluster.mdns.family': 'auto',
     'lock.lease': 15_000,
     'lock.lease_check': 30_000
   }

@@ -13,7 +13,13 @@
 // multicast snooping off, so every multicast frame is flooded to every
 // port); each host namespace has `eth0` (10.77.0.<11+i>/24), one end of a
 // veth pair whose other end is a port of br0, `lo` up and multicast-capable,
-// and a route for 224.0.0.0/4 on eth0. Nothing is created in the host's own
+// and a route for 224.0.0.0/4 on eth0. With `family: 'ipv6'` the network
+// has IPv6 addresses only (fd77::1/64 on br0, fd77::<11+i>/64 on each eth0,
+// no IPv4 address and no IPv4 multicast route anywhere); `'both'` has both.
+// IPv6 addresses are added `nodad` and no link-local address is made
+// (addrgenmode none), so none is tentative (duplicate address detection
+// would hold it for a second or two) and a test can use the network at once;
+// the kernel's ff00::/8 multicast route on each interface comes by itself. Nothing is created in the host's own
 // namespace: each veth is made inside the bridge namespace with its peer put
 // straight into its host namespace. `createNamespace()` makes a namespace
 // with `lo` only (up, multicast on, 224.0.0.0/4 routed to it), for nodes on
@@ -139,14 +145,16 @@ function loopback (ns: string, multicastRoute: boolean): void {
 export interface NetHost {
   /** The namespace. */
   readonly ns: string
-  /** Its address on the network (10.77.0.11, ...). */
+  /** Its address on the network: the IPv4 one (10.77.0.11, ...), or the IPv6 one on an IPv6-only network. */
   readonly ip: string
+  /** Its IPv6 address (fd77::11, ...), on a network with IPv6. */
+  readonly ip6?: string
 }
 
 export interface Network {
   /** The namespace of the bridge; it has an address of its own on the network. */
   readonly bridge: string
-  /** The bridge namespace's address, 10.77.0.1. */
+  /** The bridge namespace's address, 10.77.0.1 (fd77::1 on an IPv6-only network). */
   readonly gateway: string
   readonly hosts: readonly NetHost[]
   /** Deletes every namespace (and so every veth and the bridge). Safe twice; also runs at exit. */
@@ -158,36 +166,55 @@ export interface NetworkOptions {
   hosts: number
   /** First three octets. Default 10.77.0 (namespaces are private: every network may use it). */
   subnet?: string
+  /** Address families of the network. Default ipv4. */
+  family?: 'ipv4' | 'ipv6' | 'both'
+  /** The IPv6 /64 prefix, ending in `::`. Default fd77:: (a unique local address). */
+  subnet6?: string
+}
+
+/** An IPv6 address of `ns`'s `dev`, usable at once (see the top of this file). */
+function addIpv6 (ns: string, dev: string, addr: string): void {
+  ip('-n', ns, 'addr', 'add', `${addr}/64`, 'dev', dev, 'nodad')
 }
 
 /** Makes a bridge namespace and `hosts` host namespaces on it (see the top of this file). */
 export function createNetwork (opts: NetworkOptions): Network {
   if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > 200) throw new RangeError(`hosts must be 1..200, got ${opts.hosts}`)
   sweepStaleNamespaces()
+  const family = opts.family ?? 'ipv4'
+  if (!['ipv4', 'ipv6', 'both'].includes(family)) throw new RangeError(`family must be ipv4, ipv6 or both, got ${String(family)}`)
+  const v4 = family !== 'ipv6'
+  const v6 = family !== 'ipv4'
   const subnet = opts.subnet ?? '10.77.0'
+  const subnet6 = opts.subnet6 ?? 'fd77::'
   const id = `${PREFIX}${process.pid}-${++seq}`
   const all = new Namespaces()
   try {
     const bridge = all.add(`${id}-br`)
     ip('-n', bridge, 'link', 'set', 'lo', 'up')
     ip('-n', bridge, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0')
-    ip('-n', bridge, 'addr', 'add', `${subnet}.1/24`, 'dev', 'br0')
+    if (v6) ip('-n', bridge, 'link', 'set', 'br0', 'addrgenmode', 'none')
+    if (v4) ip('-n', bridge, 'addr', 'add', `${subnet}.1/24`, 'dev', 'br0')
+    if (v6) addIpv6(bridge, 'br0', `${subnet6}1`)
     ip('-n', bridge, 'link', 'set', 'br0', 'up')
     const hosts: NetHost[] = []
     for (let i = 0; i < opts.hosts; i++) {
       const ns = all.add(`${id}-h${i + 1}`)
       const addr = `${subnet}.${11 + i}`
+      const addr6 = `${subnet6}${11 + i}`
       const port = `v${i + 1}`
       ip('-n', bridge, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
       ip('-n', bridge, 'link', 'set', port, 'master', 'br0')
       ip('-n', bridge, 'link', 'set', port, 'up')
       loopback(ns, false)
-      ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0')
+      if (v6) ip('-n', ns, 'link', 'set', 'eth0', 'addrgenmode', 'none')
+      if (v4) ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0')
+      if (v6) addIpv6(ns, 'eth0', addr6)
       ip('-n', ns, 'link', 'set', 'eth0', 'up')
-      ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0')
-      hosts.push({ ns, ip: addr })
+      if (v4) ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0')
+      hosts.push({ ns, ip: v4 ? addr : addr6, ...(v6 ? { ip6: addr6 } : {}) })
     }
-    return { bridge, gateway: `${subnet}.1`, hosts, destroy: () => { all.destroy() } }
+    return { bridge, gateway: v4 ? `${subnet}.1` : `${subnet6}1`, hosts, destroy: () => { all.destroy() } }
   } catch (err) {
     all.destroy()
     throw err

@@ -15,13 +15,18 @@
 // unregister, discover ({ abortAfter? } ms), raw ({ packets, for, every }:
 // sends mDNS responses through a multicast-dns socket of its own, TXT data as
 // lists of strings), garbage ({ for, every }: bytes that are no DNS packet),
-// hold ({ port }: binds 0.0.0.0:port without SO_REUSEADDR, as a responder
-// that wants the port to itself), release, exit.
+// listen ({ for }: sends a query for _tekka._tcp.local and returns every
+// record of the responses heard for that long, as [name, type, data] with
+// data printed), hold ({ port }: binds 0.0.0.0:port without SO_REUSEADDR,
+// as a responder that wants the port to itself), release, exit. raw,
+// garbage and listen use the family of the main node's address: IPv6 on
+// eth0 (ff02::fb) for a node named by an IPv6 address, else IPv4.
 import { createSocket, type Socket } from 'node:dgram'
+import { isIP } from 'node:net'
 import { createInterface } from 'node:readline'
 import { Bonjour } from 'bonjour-service'
 import { createLogger, systemClock } from '@tekka/actors'
-import { mdnsStrategy, type Strategy } from '../../src/index.js'
+import { mdnsStrategy, type MdnsFamily, type Strategy } from '../../src/index.js'
 
 export interface Spec {
   node: string
@@ -31,6 +36,7 @@ export interface Spec {
   /** Announced dist port. Default 4370. */
   port?: number
   interface?: string
+  family?: MdnsFamily
 }
 
 interface Cmd { id: number, op: string, args?: Record<string, unknown> }
@@ -45,23 +51,45 @@ function make (key: string, spec: Spec): Strategy {
   const s = mdnsStrategy({
     ...(spec.service !== undefined ? { service: spec.service } : {}),
     ...(spec.browseWindow !== undefined ? { browseWindow: spec.browseWindow } : {}),
-    ...(spec.interface !== undefined ? { interface: spec.interface } : {})
+    ...(spec.interface !== undefined ? { interface: spec.interface } : {}),
+    ...(spec.family !== undefined ? { family: spec.family } : {})
   })({ node: spec.node, cluster: spec.cluster ?? 'tekka', port: spec.port ?? 4370, clock: systemClock(), logger, signal: abort.signal })
   strategies.set(key, s)
   return s
 }
 
+interface RawSocket {
+  respond(p: unknown, cb: (err: Error | null) => void): void
+  query(q: unknown, cb: (err: Error | null) => void): void
+  on(event: 'response', f: (p: { answers: unknown[], additionals: unknown[] }) => void): void
+  off(event: 'response', f: (p: { answers: unknown[], additionals: unknown[] }) => void): void
+}
+
+const host = spec0.node.slice(spec0.node.indexOf('@') + 1)
+/** The raw ops' family: the main node's address's. */
+const v6 = isIP(host) === 6
+
 /** The multicast-dns socket of the raw sender, on the interface of the main node's address. */
-let raw: { respond(p: unknown, cb: (err: Error | null) => void): void } | undefined
+let raw: RawSocket | undefined
 let rawBonjour: Bonjour | undefined
 const held: Socket[] = []
-function rawSocket (): NonNullable<typeof raw> {
+function rawSocket (): RawSocket {
   if (raw === undefined) {
-    const host = spec0.node.slice(spec0.node.indexOf('@') + 1)
-    rawBonjour = new Bonjour({ interface: host, bind: '0.0.0.0' } as unknown as ConstructorParameters<typeof Bonjour>[0], () => {})
-    raw = (rawBonjour as unknown as { server: { mdns: NonNullable<typeof raw> } }).server.mdns
+    const opts = v6
+      ? { type: 'udp6', ip: 'ff02::fb', interface: '::%eth0', bind: '::', socket: createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true }) }
+      : { interface: host, bind: '0.0.0.0' }
+    rawBonjour = new Bonjour(opts, () => {})
+    raw = (rawBonjour as unknown as { server: { mdns: RawSocket } }).server.mdns
   }
   return raw
+}
+
+/** A record as [name, type, data printed]. */
+const printed = (rr: unknown): [string, string, string] => {
+  const r = rr as { name?: unknown, type?: unknown, data?: unknown }
+  const d = r.data
+  const data = Array.isArray(d) ? d.map((x) => Buffer.isBuffer(x) ? x.toString() : String(x)).join(' ') : typeof d === 'object' && d !== null ? JSON.stringify(d) : String(d)
+  return [String(r.name), String(r.type), data]
 }
 
 /** TXT data given as strings in JSON becomes Buffers, as dns-packet wants. */
@@ -95,16 +123,25 @@ async function run (cmd: Cmd): Promise<unknown> {
       for (const p of packets) await new Promise<void>((resolve, reject) => { sock.respond(p, (err) => { if (err !== null && err !== undefined) reject(err); else resolve() }) })
     })
   }
+  if (cmd.op === 'listen') {
+    const sock = rawSocket()
+    const heard: Array<[string, string, string]> = []
+    const on = (p: { answers: unknown[], additionals: unknown[] }): void => { heard.push(...[...p.answers, ...p.additionals].map(printed)) }
+    sock.on('response', on)
+    await new Promise<void>((resolve, reject) => { sock.query({ questions: [{ name: '_tekka._tcp.local', type: 'PTR' }] }, (err) => { if (err !== null && err !== undefined) reject(err); else resolve() }) })
+    await new Promise((resolve) => setTimeout(resolve, Number(a.for ?? 500)))
+    sock.off('response', on)
+    return heard
+  }
   if (cmd.op === 'garbage') {
-    const host = spec0.node.slice(spec0.node.indexOf('@') + 1)
-    const s = createSocket({ type: 'udp4', reuseAddr: true })
+    const s = createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true })
     await new Promise<void>((resolve) => { s.bind(0, host, () => { resolve() }) })
-    s.setMulticastInterface(host)
+    s.setMulticastInterface(v6 ? '::%eth0' : host)
     try {
       return await repeat(cmd.id, Number(a.for ?? 0), Number(a.every ?? 100), async () => {
         // A header claiming 5 answers, then nothing: no DNS decoder can read it.
         const junk = Buffer.from([0, 0, 0x84, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0xff, 0xfe, 0xfd])
-        await new Promise<void>((resolve, reject) => { s.send(junk, 5353, '224.0.0.251', (err) => { if (err !== null) reject(err); else resolve() }) })
+        await new Promise<void>((resolve, reject) => { s.send(junk, 5353, v6 ? 'ff02::fb%eth0' : '224.0.0.251', (err) => { if (err !== null) reject(err); else resolve() }) })
       })
     } finally {
       s.close()

@@ -35,6 +35,8 @@ import { eventually, withTimeout } from '../wait.js'
 export interface ComplianceTarget<Init> {
   /** The strategy's name, as `strategy.name` says it. */
   name: string
+  /** What the suite is called, when one strategy runs it more than once (`mdns over IPv6`). Default `name`. */
+  title?: string
   factory: StrategyFactory<Init>
   /**
    * The init of the strategy of node `self` in a world where `nodes` (names
@@ -61,7 +63,7 @@ const SETTLE_MS = 5000
 
 /** Defines and runs the suite for one strategy. */
 export function strategyCompliance<Init> (target: ComplianceTarget<Init>): void {
-  const s = suite(`strategy compliance: ${target.name}`)
+  const s = suite(`strategy compliance: ${target.title ?? target.name}`)
   const count = target.nodes ?? 3
   let nodes: DistNode[] = []
   let names: string[] = []
