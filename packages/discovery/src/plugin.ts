@@ -86,6 +86,7 @@ export function discoveryConfig (strategies: readonly StrategyDefinition[] = STR
   return {
     owner: NAME,
     keys,
+    ...(names.includes('mcast') ? {} : { unsupported: { 'cluster.mcast.*': MCAST } }),
     check (values) {
       const chosen = values.get('cluster.discovery')
       for (const s of strategies) s.check?.(values, s.name === chosen)

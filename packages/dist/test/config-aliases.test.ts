@@ -3,8 +3,9 @@
 // and overrides; both names in one source are refused with both places; a
 // bad value is reported under the name it was written with; an enum's
 // refused values say why; an ekka name that is another key, or the name of
-// two keys, is refused when the schema is built; renderEkkaTable lists
-// every name. The plugins' real ekka names are tested in
+// two keys, is refused when the schema is built; a key another system has
+// and this one does not is refused with why; renderEkkaTable lists every
+// name and those keys. The plugins' real ekka names are tested in
 // packages/tekka/test/ekka-config.test.ts.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -23,6 +24,7 @@ const section: ConfigSection = {
     { key: 'test.seeds', type: 'list', items: 'nodeName', default: [], doc: 'Some names.', ekka: [{ key: 'test.seeds' }] },
     { key: 'test.ttl', type: 'duration', default: 1000, min: 10, doc: 'A time.', ekka: [{ key: 'test.time_to_live' }] }
   ],
+  unsupported: { 'test.mcast.*': 'mcast is another system\'s', 'test.role': 'no roles here' },
   read: () => ({})
 }
 const SECTIONS = [distConfig as ConfigSection, section]
@@ -103,6 +105,18 @@ test('an unknown key is refused with its name, file and line, in a HOCON file to
   const e = configError(() => load({ file: f }))
   assert.match(e.message, `${f}:3: unknown key "test.mcast.addr"`)
   assert.is(e.key, 'test.mcast.addr')
+  const g = file('test.strateg = b\n')
+  assert.is(configError(() => load({ file: g })).message, `${g}:1: unknown key "test.strateg" (did you mean test.strategy?)`)
+})
+
+test('a key another system has and this one does not (ConfigSection.unsupported) is refused with why, a group covering the keys under it', () => {
+  const f = file('test {\n  mcast.addr = "239.192.0.1"\n}\n')
+  assert.is(configError(() => load({ file: f })).message, `${f}:2: unknown key "test.mcast.addr": mcast is another system's`)
+  assert.is(configError(() => load({ env: { TEKKA_TEST__ROLE: 'core' } })).message, 'TEKKA_TEST__ROLE: unknown key "test.role": no roles here')
+  assert.is(configError(() => load({ overrides: { 'test.role': 'core' } })).message, 'unknown key "test.role": no roles here')
+  // Only the key itself, or what is under a group: not every key that starts alike.
+  assert.not.match(configError(() => load({ overrides: { 'test.roles': 'x' } })).message, /no roles here/)
+  assert.not.match(configError(() => load({ overrides: { 'test.mcastx': 'x' } })).message, /another system/)
 })
 
 test('an ekka name that is another key, or names two keys, is refused when the schema is built', () => {
@@ -112,14 +126,16 @@ test('an ekka name that is another key, or names two keys, is refused when the s
   assert.match(configError(() => new ConfigSchema([section, twice])).message, /test\.strategy, an ekka name of other\.x, is already an ekka name of test\.mode/)
 })
 
-test('renderEkkaTable: one row per ekka name with the key it sets, its note, and the key\'s refused values', () => {
-  assert.is(renderEkkaTable(section.keys), [
+test('renderEkkaTable: one row per ekka name with the key it sets, its note, and the key\'s refused values; then the unsupported keys', () => {
+  assert.is(renderEkkaTable(section.keys, section.unsupported), [
     '| ekka / EMQX key | tekka key | notes |',
     '|---|---|---|',
     '| `test.mode` | `test.mode` | ekka 4. `z` is refused: z is another system\'s; use b |',
     '| `test.strategy` | `test.mode` | EMQX 5. `z` is refused: z is another system\'s; use b |',
     '| `test.seeds` | `test.seeds` | the same key |',
     '| `test.time_to_live` | `test.ttl` | another name of test.ttl |',
+    '| `test.mcast.*` | none | refused: mcast is another system\'s |',
+    '| `test.role` | none | refused: no roles here |',
     ''
   ].join('\n'))
 })

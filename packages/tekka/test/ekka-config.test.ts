@@ -5,7 +5,8 @@
 // array -> list, durations -> ms); EMQX's `mcast` strategy is refused with
 // why and what to use; an ekka name and its tekka key in one file are
 // refused; keys tekka does not have (EMQX's own, cluster.mcast.*) are
-// refused with the name, the file and the line.
+// refused with the name, the file and the line (and why, for those an ekka
+// user is likely to write).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -154,7 +155,9 @@ test('keys tekka does not have are refused with the name, the file and the line:
   assert.match(e.message, `${f}:3: unknown key "node.process_limit"`)
   assert.is(e.key, 'node.process_limit')
   const m = file('cluster.discovery = manual\ncluster.mcast.addr = 239.192.0.1\n')
-  assert.match(configError(() => load(m)).message, `${m}:2: unknown key "cluster.mcast.addr"`)
+  assert.match(configError(() => load(m)).message, `${m}:2: unknown key "cluster.mcast.addr": ekka's UDP multicast discovery is not in tekka; mdns finds nodes`)
+  const core = file('cluster {\n  core_nodes = "n1@h"\n}\n')
+  assert.match(configError(() => load(core)).message, `${core}:2: unknown key "cluster.core_nodes": a setting of mria, EMQX's replicated database; tekka has none`)
   const l = file('log {\n  console { level = info }\n}\n')
   assert.match(configError(() => load(l)).message, `${l}:2: unknown key "log.console.level"`)
 })

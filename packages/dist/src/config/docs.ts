@@ -24,14 +24,16 @@ const esc = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' '
 /**
  * The names ekka and EMQX give keys (`ConfigKeySpec.ekka`), as a Markdown
  * table: the name, the key it sets, and how it differs; a key's refused
- * values (`mcast`) are on its rows.
+ * values (`mcast`) are on its rows; then the keys they have and tekka does
+ * not (`ConfigSection.unsupported`), with why.
  */
-export function renderEkkaTable (keys: readonly ConfigKeySpec[]): string {
+export function renderEkkaTable (keys: readonly ConfigKeySpec[], unsupported: Readonly<Record<string, string>> = {}): string {
   const rows = keys.flatMap((s) => (s.ekka ?? []).map((e) => {
     const notes = [e.note ?? (e.key === s.key ? 'the same key' : `another name of ${s.key}`)]
     for (const [value, why] of Object.entries(s.refused ?? {})) notes.push(`\`${value}\` is refused: ${why}`)
     return `| \`${e.key}\` | \`${s.key}\` | ${esc(notes.join('. '))} |`
   }))
+  for (const [key, why] of Object.entries(unsupported)) rows.push(`| \`${key}\` | none | refused: ${esc(why)} |`)
   return ['| ekka / EMQX key | tekka key | notes |', '|---|---|---|', ...rows].join('\n') + '\n'
 }
 

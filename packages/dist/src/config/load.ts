@@ -124,10 +124,17 @@ export class ConfigSchema {
   }
 
   unknownKey (key: string, where: string | undefined, env: boolean): ConfigError {
-    const hint = suggestKey(key, this.#specs.keys())
-    const mean = hint === undefined ? '' : env ? ` (did you mean ${envVarName(hint)}?)` : ` (did you mean ${hint}?)`
     const source = where ?? 'override'
-    return new ConfigError(`${where === undefined ? '' : where + ': '}unknown key ${JSON.stringify(key)}${mean}`, { key, source })
+    const at = where === undefined ? '' : where + ': '
+    for (const section of this.sections) {
+      for (const [k, why] of Object.entries(section.unsupported ?? {})) {
+        if (k.endsWith('.*') ? key.startsWith(k.slice(0, -1)) : key === k) return new ConfigError(`${at}unknown key ${JSON.stringify(key)}: ${why}`, { key, source })
+      }
+    }
+    // An ekka user's typo is closest to the ekka name they meant.
+    const hint = suggestKey(key, [...this.#specs.keys(), ...this.#aliases.keys()])
+    const mean = hint === undefined ? '' : env ? ` (did you mean ${envVarName(hint)}?)` : ` (did you mean ${hint}?)`
+    return new ConfigError(`${at}unknown key ${JSON.stringify(key)}${mean}`, { key, source })
   }
 }
 

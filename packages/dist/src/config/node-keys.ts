@@ -70,6 +70,12 @@ const keys: readonly ConfigKeySpec[] = Object.freeze(([
 export const distConfig: ConfigSection<DistSettings> = Object.freeze<ConfigSection<DistSettings>>({
   owner: '@tekka/dist',
   keys,
+  unsupported: {
+    'cluster.proto_dist': 'the carrier of Erlang distribution; tekka links are TCP, wrapped in TLS with node.ssl.enable = on',
+    'cluster.core_nodes': 'a setting of mria, EMQX\'s replicated database; tekka has none, and every node is a full member',
+    'node.role': 'a setting of mria, EMQX\'s replicated database; tekka has none, and every node is a full member',
+    'node.db_backend': 'a setting of mria, EMQX\'s replicated database; tekka has none, and every node is a full member'
+  },
   derive (v) {
     if (v.get('node.listen_host') === undefined) {
       const name = v.get('node.name') as string

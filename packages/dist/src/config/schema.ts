@@ -91,6 +91,12 @@ export interface ConfigSection<Settings = unknown> {
   readonly keys: readonly ConfigKeySpec[]
   /** Defaults that depend on other keys: set where nothing set the key. Runs before every section's `check`. */
   derive?(values: ConfigValues): void
+  /**
+   * Keys that ekka or EMQX have and this part does not, each with why and
+   * what to use instead; a group (`cluster.mcast.*`) covers the keys under it.
+   * Setting one is refused with that reason rather than a guess at a key.
+   */
+  readonly unsupported?: Readonly<Record<string, string>>
   /** Rules between keys, each reported on the key that has to change. */
   check?(values: ConfigValues): void
   /** The part's settings, typed, from a loaded configuration. */
