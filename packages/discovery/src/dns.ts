@@ -299,9 +299,9 @@ export const dnsStrategy: StrategyFactory<DnsInit> = (init = {}) => {
 export const dnsDefinition: StrategyDefinition<DnsInit> = {
   name: 'dns',
   keys: [
-    { key: 'cluster.dns.name', type: 'string', default: 'localhost', pattern: QUERY_NAME, patternText: 'a DNS name (labels may start with _, as SRV names do)', doc: 'dns: name whose A / AAAA records (or SRV targets) are the nodes\' hosts.' },
-    { key: 'cluster.dns.app', type: 'string', default: 'tekka', pattern: NAME_PART, patternText: 'a node short name: letters, digits, _ or -', doc: 'dns: short name of the discovered nodes (`app@<address>`).' },
-    { key: 'cluster.dns.type', type: 'enum', default: 'a', values: ['a', 'aaaa', 'srv'], doc: 'dns: record type to query.' },
+    { key: 'cluster.dns.name', type: 'string', default: 'localhost', pattern: QUERY_NAME, patternText: 'a DNS name (labels may start with _, as SRV names do)', doc: 'dns: name whose A / AAAA records (or SRV targets) are the nodes\' hosts.', ekka: [{ key: 'cluster.dns.name' }] },
+    { key: 'cluster.dns.app', type: 'string', default: 'tekka', pattern: NAME_PART, patternText: 'a node short name: letters, digits, _ or -', doc: 'dns: short name of the discovered nodes (`app@<address>`).', ekka: [{ key: 'cluster.dns.app', note: 'ekka, EMQX 4' }] },
+    { key: 'cluster.dns.type', type: 'enum', default: 'a', values: ['a', 'aaaa', 'srv'], doc: 'dns: record type to query.', ekka: [{ key: 'cluster.dns.type', note: 'EMQX 4' }, { key: 'cluster.dns.record_type', note: 'EMQX 5: a | srv, the same values' }] },
     { key: 'cluster.dns.servers', type: 'list', items: 'ip', default: [], defaultText: 'empty: the system resolvers', doc: 'dns: comma-separated resolver IP addresses to query instead of the system ones (tests point this at their own server).' },
     { key: 'cluster.dns.port', type: 'int', default: 53, min: 1, max: 65535, doc: 'dns: port of the resolvers in cluster.dns.servers.' }
   ],

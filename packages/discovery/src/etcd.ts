@@ -260,12 +260,12 @@ const SSL_FILES = ['cluster.etcd.ssl.keyfile', 'cluster.etcd.ssl.certfile', 'clu
 export const etcdDefinition: StrategyDefinition<EtcdInit> = {
   name: 'etcd',
   keys: [
-    { key: 'cluster.etcd.server', type: 'list', items: 'url', minItems: 1, default: [...DEFAULTS.server], doc: 'etcd: comma-separated endpoint URLs; the next one is tried when one fails.' },
-    { key: 'cluster.etcd.prefix', type: 'string', default: DEFAULTS.prefix, pattern: /^[A-Za-z0-9_./-]+$/, patternText: 'letters, digits, _ . / or -', doc: 'etcd: key prefix under which nodes register (`<prefix>/<cluster.name>/nodes/<node>`).' },
-    { key: 'cluster.etcd.node_ttl', type: 'duration', default: 1 * MINUTES, min: 1 * SECONDS, max: 24 * HOURS, doc: 'etcd: lease TTL of a node\'s registration, so a node that died without unregistering disappears (etcd counts whole seconds).' },
-    { key: 'cluster.etcd.ssl.keyfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'etcd: PEM client key, for etcd servers that require client certificates.' },
-    { key: 'cluster.etcd.ssl.certfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'etcd: PEM client certificate (with cluster.etcd.ssl.keyfile).' },
-    { key: 'cluster.etcd.ssl.cacertfile', type: 'path', default: undefined, defaultText: 'unset: the system CAs', doc: 'etcd: PEM CA bundle that the etcd server certificate must chain to.' }
+    { key: 'cluster.etcd.server', type: 'list', items: 'url', minItems: 1, default: [...DEFAULTS.server], doc: 'etcd: comma-separated endpoint URLs; the next one is tried when one fails.', ekka: [{ key: 'cluster.etcd.server', note: 'comma-separated (ekka, EMQX 5), or an array' }] },
+    { key: 'cluster.etcd.prefix', type: 'string', default: DEFAULTS.prefix, pattern: /^[A-Za-z0-9_./-]+$/, patternText: 'letters, digits, _ . / or -', doc: 'etcd: key prefix under which nodes register (`<prefix>/<cluster.name>/nodes/<node>`).', ekka: [{ key: 'cluster.etcd.prefix' }] },
+    { key: 'cluster.etcd.node_ttl', type: 'duration', default: 1 * MINUTES, min: 1 * SECONDS, max: 24 * HOURS, doc: 'etcd: lease TTL of a node\'s registration, so a node that died without unregistering disappears (etcd counts whole seconds).', ekka: [{ key: 'cluster.etcd.node_ttl' }] },
+    { key: 'cluster.etcd.ssl.keyfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'etcd: PEM client key, for etcd servers that require client certificates.', ekka: [{ key: 'cluster.etcd.ssl.keyfile', note: 'EMQX 4, EMQX 5.0' }, { key: 'cluster.etcd.ssl_options.keyfile', note: 'EMQX 5' }] },
+    { key: 'cluster.etcd.ssl.certfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'etcd: PEM client certificate (with cluster.etcd.ssl.keyfile).', ekka: [{ key: 'cluster.etcd.ssl.certfile', note: 'EMQX 4, EMQX 5.0' }, { key: 'cluster.etcd.ssl_options.certfile', note: 'EMQX 5' }] },
+    { key: 'cluster.etcd.ssl.cacertfile', type: 'path', default: undefined, defaultText: 'unset: the system CAs', doc: 'etcd: PEM CA bundle that the etcd server certificate must chain to.', ekka: [{ key: 'cluster.etcd.ssl.cacertfile', note: 'EMQX 4, EMQX 5.0' }, { key: 'cluster.etcd.ssl_options.cacertfile', note: 'EMQX 5' }] }
   ],
   check (values, chosen) {
     const key = values.get('cluster.etcd.ssl.keyfile')

@@ -284,12 +284,12 @@ export const k8sStrategy: StrategyFactory<K8sInit> = (init = {}) => {
 export const k8sDefinition: StrategyDefinition<K8sInit> = {
   name: 'k8s',
   keys: [
-    { key: 'cluster.k8s.apiserver', type: 'url', default: 'https://kubernetes.default.svc', doc: 'k8s: API server URL.' },
-    { key: 'cluster.k8s.service_name', type: 'string', default: 'tekka', pattern: DNS_LABEL, patternText: 'a DNS label: lowercase letters, digits or -', doc: 'k8s: service whose endpoints are the nodes.' },
-    { key: 'cluster.k8s.namespace', type: 'string', default: 'default', pattern: DNS_LABEL, patternText: 'a DNS label: lowercase letters, digits or -', doc: 'k8s: namespace of the service.' },
-    { key: 'cluster.k8s.address_type', type: 'enum', default: 'ip', values: ADDRESS_TYPES, doc: 'k8s: how node hosts are formed from endpoints, as ekka does: the pod IP; `<ip-with-dashes>.<namespace>.<suffix>`; or `<hostname>.<service>.<namespace>.<suffix>` (StatefulSet pods; suffix e.g. svc.cluster.local). With an empty suffix, dns and hostname give `<ip-with-dashes>` and `<hostname>` alone.' },
-    { key: 'cluster.k8s.app_name', type: 'string', default: 'tekka', pattern: NAME_PART, patternText: 'a node short name: letters, digits, _ or -', doc: 'k8s: short name of the discovered nodes (`app_name@<host>`).' },
-    { key: 'cluster.k8s.suffix', type: 'string', default: 'pod.cluster.local', allowEmpty: true, pattern: HOSTNAME, patternText: 'a DNS name, or empty', doc: 'k8s: DNS suffix for the dns and hostname address types.' },
+    { key: 'cluster.k8s.apiserver', type: 'url', default: 'https://kubernetes.default.svc', doc: 'k8s: API server URL.', ekka: [{ key: 'cluster.k8s.apiserver' }] },
+    { key: 'cluster.k8s.service_name', type: 'string', default: 'tekka', pattern: DNS_LABEL, patternText: 'a DNS label: lowercase letters, digits or -', doc: 'k8s: service whose endpoints are the nodes.', ekka: [{ key: 'cluster.k8s.service_name' }] },
+    { key: 'cluster.k8s.namespace', type: 'string', default: 'default', pattern: DNS_LABEL, patternText: 'a DNS label: lowercase letters, digits or -', doc: 'k8s: namespace of the service.', ekka: [{ key: 'cluster.k8s.namespace' }] },
+    { key: 'cluster.k8s.address_type', type: 'enum', default: 'ip', values: ADDRESS_TYPES, doc: 'k8s: how node hosts are formed from endpoints, as ekka does: the pod IP; `<ip-with-dashes>.<namespace>.<suffix>`; or `<hostname>.<service>.<namespace>.<suffix>` (StatefulSet pods; suffix e.g. svc.cluster.local). With an empty suffix, dns and hostname give `<ip-with-dashes>` and `<hostname>` alone.', ekka: [{ key: 'cluster.k8s.address_type' }] },
+    { key: 'cluster.k8s.app_name', type: 'string', default: 'tekka', pattern: NAME_PART, patternText: 'a node short name: letters, digits, _ or -', doc: 'k8s: short name of the discovered nodes (`app_name@<host>`).', ekka: [{ key: 'cluster.k8s.app_name', note: 'ekka, EMQX 4' }] },
+    { key: 'cluster.k8s.suffix', type: 'string', default: 'pod.cluster.local', allowEmpty: true, pattern: HOSTNAME, patternText: 'a DNS name, or empty', doc: 'k8s: DNS suffix for the dns and hostname address types.', ekka: [{ key: 'cluster.k8s.suffix' }] },
     { key: 'cluster.k8s.service_account_dir', type: 'path', default: '/var/run/secrets/kubernetes.io/serviceaccount', doc: 'k8s: directory with the pod\'s token, ca.crt and namespace, as Kubernetes mounts it.' },
     { key: 'cluster.k8s.use_endpoint_slices', type: 'bool', default: true, doc: 'k8s: read discovery.k8s.io/v1 EndpointSlices (the v1 Endpoints API is deprecated since Kubernetes 1.33); off reads v1 Endpoints as ekka does, for old clusters. The RBAC role must allow the chosen resource.' }
   ],

@@ -69,6 +69,9 @@ export function strategyFromConfig (config: Config, components: StrategyComponen
   return d.create(d.read(config), components)
 }
 
+/** Why ekka's `mcast` strategy is refused rather than mapped: it is another protocol, with keys (`cluster.mcast.*`) tekka does not have. */
+const MCAST = 'ekka\'s UDP multicast discovery is not in tekka; mdns finds nodes on the local network by multicast DNS-SD (cluster.discovery = mdns, cluster.mdns.service) and needs no cluster.mcast.* keys'
+
 /** The config section of a discovery plugin with `strategies`. */
 export function discoveryConfig (strategies: readonly StrategyDefinition[] = STRATEGIES): ConfigSection<DiscoverySettings> {
   const names = strategies.map((s) => s.name)
@@ -76,13 +79,14 @@ export function discoveryConfig (strategies: readonly StrategyDefinition[] = STR
   const twice = names.find((n, i) => names.indexOf(n) !== i)
   if (twice !== undefined) throw new BadArgError(`discovery strategy ${twice} is given twice`, 'strategies')
   const keys: ConfigKeySpec[] = [
-    { key: 'cluster.discovery', type: 'enum', default: names.includes('manual') ? 'manual' : names[0], values: names, doc: 'Autocluster strategy. manual: only `tekka ctl cluster join`. The others find peers and join them automatically.' },
+    { key: 'cluster.discovery', type: 'enum', default: names.includes('manual') ? 'manual' : names[0], values: names, doc: 'Autocluster strategy. manual: only `tekka ctl cluster join`. The others find peers and join them automatically.', ekka: [{ key: 'cluster.discovery', note: 'ekka, EMQX 4' }, { key: 'cluster.discovery_strategy', note: 'EMQX 5' }], ...(names.includes('mcast') ? {} : { refused: { mcast: MCAST } }) },
     { key: 'cluster.autocluster_interval', type: 'duration', default: 5 * SECONDS, min: 10, max: 1 * HOURS, doc: 'How often the autocluster actor retries until every discovered node is joined (ekka loops every 5 s).' },
     ...strategies.flatMap((s) => s.keys)
   ]
   return {
     owner: NAME,
     keys,
+    ...(names.includes('mcast') ? {} : { unsupported: { 'cluster.mcast.*': MCAST } }),
     check (values) {
       const chosen = values.get('cluster.discovery')
       for (const s of strategies) s.check?.(values, s.name === chosen)

@@ -53,7 +53,7 @@ export const staticDefinition: StrategyDefinition<StaticInit> = {
   name: 'static',
   keys: [
     // Items are plain strings: the strategy checks each seed, logs a malformed one and skips it, so one typo does not keep the node from starting.
-    { key: 'cluster.static.seeds', type: 'list', items: 'string', default: [], defaultText: 'empty', doc: 'static: comma-separated node names (`name@host`) to cluster with; this node\'s own name may be listed. A seed that is not a node name is logged and skipped.' }
+    { key: 'cluster.static.seeds', type: 'list', items: 'string', default: [], defaultText: 'empty', doc: 'static: comma-separated node names (`name@host`) to cluster with; this node\'s own name may be listed. A seed that is not a node name is logged and skipped.', ekka: [{ key: 'cluster.static.seeds', note: 'a comma-separated list (ekka), or an array `["n1@h", "n2@h"]` (EMQX 5)' }] }
   ],
   read: (config) => ({ seeds: configValue(config, 'cluster.static.seeds') as string[] }),
   create: (init, components) => staticStrategy(init)(components)

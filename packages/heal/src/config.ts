@@ -17,9 +17,9 @@ const MINUTES = 60 * SECONDS
 const HOURS = 60 * MINUTES
 
 const keys: readonly ConfigKeySpec[] = [
-  { key: 'cluster.autoheal', type: 'bool', default: true, doc: 'After a partition, the leader picks the majority side and the minority nodes restart their applications and rejoin it.' },
+  { key: 'cluster.autoheal', type: 'bool', default: true, doc: 'After a partition, the leader picks the majority side and the minority nodes restart their applications and rejoin it.', ekka: [{ key: 'cluster.autoheal', note: 'on | off (ekka), true | false (EMQX 5)' }] },
   { key: 'cluster.autoheal_delay', type: 'duration', default: 15 * SECONDS, min: 0, max: 1 * HOURS, doc: 'Wait after a partition is seen before healing, so links that flap briefly do not cause restarts.' },
-  { key: 'cluster.autoclean', type: 'duration', default: 5 * MINUTES, min: 0, off: true, doc: 'Remove members that stayed down this long from the member table. 0 or off disables it.' }
+  { key: 'cluster.autoclean', type: 'duration', default: 5 * MINUTES, min: 0, off: true, doc: 'Remove members that stayed down this long from the member table. 0 or off disables it.', ekka: [{ key: 'cluster.autoclean' }] }
 ]
 
 /** The heal keys; `read` gives `{ autoheal, delay, autoclean }` (durations in ms). */

@@ -28,7 +28,7 @@ const USAGE = `usage:
 options:
   --name NAME@HOST   node name (node.name)
   --cookie C         shared secret (node.cookie; else TEKKA_COOKIE, else ~/.tekka.cookie)
-  --config FILE      tekka.conf (key = value lines)
+  --config FILE      tekka.conf (key = value lines), or an ekka / EMQX config (emqx.conf, HOCON)
   --port N           listen port (node.listen_port; default: dist_base_port + trailing digits of the name)
   --set key=value    any configuration key (repeatable)
   --json             (ctl) print JSON

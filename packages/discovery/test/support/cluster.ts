@@ -32,6 +32,12 @@ export interface NodeSpec {
   launch?: (opts: SpawnNodeOptions) => NodeProcess
   /** TEKKA_LOG of the node (the runner sets error). */
   log?: 'error' | 'warn' | 'info' | 'debug'
+  /**
+   * The node's config file as a user writes it (an emqx.conf), instead of the
+   * tekka.conf made of the fields above: `text` must itself set the cookie
+   * (`cookie`), the base port (`base`) and the data dir (`dataDir(name)`).
+   */
+  file?: { text: string, name: string }
 }
 
 /** What `cluster status --json` must agree on between nodes. */
@@ -67,8 +73,14 @@ export class ProcCluster {
     return join(this.dir, 'data', fileStem(name))
   }
 
-  /** Writes the node's tekka.conf; returns its path. */
+  /** Writes the node's tekka.conf (or its `file`); returns its path. */
   conf (spec: NodeSpec): string {
+    mkdirSync(this.dataDir(spec.name), { recursive: true })
+    if (spec.file !== undefined) {
+      const given = join(this.dir, `${fileStem(spec.name)}-${spec.file.name}`)
+      writeFileSync(given, spec.file.text)
+      return given
+    }
     const lines = [
       `node.name = ${spec.name}`,
       `node.cookie = ${this.cookie}`,
@@ -80,7 +92,6 @@ export class ProcCluster {
     ]
     if (spec.seeds !== undefined && spec.seeds.length > 0) lines.push(`cluster.static.seeds = ${spec.seeds.join(',')}`)
     for (const [k, v] of Object.entries(spec.extra ?? {})) lines.push(`${k} = ${v}`)
-    mkdirSync(this.dataDir(spec.name), { recursive: true })
     const file = join(this.dir, `${fileStem(spec.name)}.conf`)
     writeFileSync(file, lines.join('\n') + '\n')
     return file

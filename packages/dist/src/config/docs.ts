@@ -1,7 +1,7 @@
 /**
  * The configuration as documentation: a key's default as an operator writes
- * it, and a Markdown table of every key (the README's table is this output,
- * checked by a test).
+ * it, a Markdown table of every key, and a table of the names ekka and EMQX give
+ * them (the README's tables are this output, checked by a test).
  */
 import { formatDuration } from './duration.js'
 import { envVarName } from './load.js'
@@ -19,9 +19,26 @@ export function formatDefault (spec: ConfigKeySpec): string {
   return String(d)
 }
 
+const esc = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ')
+
+/**
+ * The names ekka and EMQX give keys (`ConfigKeySpec.ekka`), as a Markdown
+ * table: the name, the key it sets, and how it differs; a key's refused
+ * values (`mcast`) are on its rows; then the keys they have and tekka does
+ * not (`ConfigSection.unsupported`), with why.
+ */
+export function renderEkkaTable (keys: readonly ConfigKeySpec[], unsupported: Readonly<Record<string, string>> = {}): string {
+  const rows = keys.flatMap((s) => (s.ekka ?? []).map((e) => {
+    const notes = [e.note ?? (e.key === s.key ? 'the same key' : `another name of ${s.key}`)]
+    for (const [value, why] of Object.entries(s.refused ?? {})) notes.push(`\`${value}\` is refused: ${why}`)
+    return `| \`${e.key}\` | \`${s.key}\` | ${esc(notes.join('. '))} |`
+  }))
+  for (const [key, why] of Object.entries(unsupported)) rows.push(`| \`${key}\` | none | refused: ${esc(why)} |`)
+  return ['| ekka / EMQX key | tekka key | notes |', '|---|---|---|', ...rows].join('\n') + '\n'
+}
+
 /** Keys as a Markdown table (key, environment variable, type, default, allowed, description), for READMEs. */
 export function renderConfigTable (keys: readonly ConfigKeySpec[]): string {
-  const esc = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ')
   const rows = keys.map((s) => {
     const type = s.type === 'list' ? `list of ${s.items ?? 'string'}` : s.type
     return `| \`${s.key}\` | \`${envVarName(s.key)}\` | ${type} | ${esc(formatDefault(s))} | ${esc(allowedText(s))} | ${esc(s.doc)} |`

@@ -1,7 +1,8 @@
 /**
- * Loading tekka's configuration: ekka's key names, the keys of the sections
- * it is given (dist's own, and each plugin's), and four sources merged in a
- * fixed order:
+ * Loading tekka's configuration: ekka's key names (and the other names ekka
+ * and EMQX give some keys, `cluster.discovery_strategy`), the keys of the
+ * sections it is given (dist's own, and each plugin's), and four sources
+ * merged in a fixed order:
  *
  *   defaults  <  tekka.conf  <  TEKKA_<KEY> environment  <  overrides (code / flags)
  *
@@ -10,6 +11,9 @@
  * config.node.tick_time                         // 8000 (milliseconds)
  * configValue(config, 'cluster.static.seeds')   // ['n2@127.0.0.1', ...]
  * ```
+ *
+ * A file is tekka's `key = value` lines or, by its content or a `.hocon`
+ * name, the HOCON subset EMQX's `emqx.conf` is written in (`hocon.ts`).
  *
  * Everything is checked at start: a bad value is a `ConfigError` naming the
  * key, the value, what is allowed and where it was set, and a key no section
@@ -20,6 +24,7 @@
 import { readFileSync, accessSync, constants as fsConstants } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import { ConfigError } from '../errors.js'
+import { isHoconText, parseHocon } from './hocon.js'
 import { distConfig } from './node-keys.js'
 import { isBadValue, parseValue, show } from './values.js'
 import type { Config, ConfigKeySpec, ConfigSection, ConfigValue, ConfigValues } from './schema.js'
@@ -77,6 +82,8 @@ export function suggestKey (unknown: string, keys: Iterable<string>): string | u
 export class ConfigSchema {
   readonly sections: readonly ConfigSection[]
   readonly #specs = new Map<string, { spec: ConfigKeySpec, owner: string }>()
+  /** ekka's and EMQX's other names of keys -> the key. */
+  readonly #aliases = new Map<string, string>()
 
   constructor (sections: readonly ConfigSection[]) {
     this.sections = sections
@@ -87,6 +94,19 @@ export class ConfigSchema {
         this.#specs.set(spec.key, { spec, owner: section.owner })
       }
     }
+    for (const spec of this.keys()) {
+      for (const { key: alias } of spec.ekka ?? []) {
+        if (alias === spec.key) continue
+        const taken = this.#specs.has(alias) ? `the key ${alias}` : this.#aliases.has(alias) ? `an ekka name of ${this.#aliases.get(alias) ?? ''}` : undefined
+        if (taken !== undefined) throw new ConfigError(`${alias}, an ekka name of ${spec.key}, is already ${taken}`, { key: spec.key })
+        this.#aliases.set(alias, spec.key)
+      }
+    }
+  }
+
+  /** The key a name means: itself if it is a key, the key it is an ekka name of, or `undefined`. */
+  resolve (name: string): string | undefined {
+    return this.#specs.has(name) ? name : this.#aliases.get(name)
   }
 
   /** Every key, section by section, in documentation order. */
@@ -104,20 +124,33 @@ export class ConfigSchema {
   }
 
   unknownKey (key: string, where: string | undefined, env: boolean): ConfigError {
-    const hint = suggestKey(key, this.#specs.keys())
-    const mean = hint === undefined ? '' : env ? ` (did you mean ${envVarName(hint)}?)` : ` (did you mean ${hint}?)`
     const source = where ?? 'override'
-    return new ConfigError(`${where === undefined ? '' : where + ': '}unknown key ${JSON.stringify(key)}${mean}`, { key, source })
+    const at = where === undefined ? '' : where + ': '
+    for (const section of this.sections) {
+      for (const [k, why] of Object.entries(section.unsupported ?? {})) {
+        if (k.endsWith('.*') ? key.startsWith(k.slice(0, -1)) : key === k) return new ConfigError(`${at}unknown key ${JSON.stringify(key)}: ${why}`, { key, source })
+      }
+    }
+    // An ekka user's typo is closest to the ekka name they meant.
+    const hint = suggestKey(key, [...this.#specs.keys(), ...this.#aliases.keys()])
+    const mean = hint === undefined ? '' : env ? ` (did you mean ${envVarName(hint)}?)` : ` (did you mean ${hint}?)`
+    return new ConfigError(`${at}unknown key ${JSON.stringify(key)}${mean}`, { key, source })
   }
 }
 
 // ---------------------------------------------------------------- the file
 
-/** One `key = value` line of a config file. */
+/** One key of a config file. */
 export interface ConfigEntry {
+  /** The key (an ekka name is resolved to the key it names). */
   readonly key: string
-  /** The text after `=`, trimmed; or, if it was written as a JSON string, that string exactly. */
-  readonly value: string
+  /** The name as written, when it is an ekka name of `key` (`cluster.discovery_strategy`). */
+  readonly as?: string
+  /**
+   * The text after `=`, trimmed; or, if it was written as a quoted string,
+   * that string exactly; or, for a HOCON array, its items.
+   */
+  readonly value: string | readonly string[]
   /** It was written as a JSON string, so surrounding blanks are part of it. */
   readonly quoted: boolean
   readonly file: string
@@ -125,40 +158,62 @@ export interface ConfigEntry {
 }
 
 /**
- * Parse `tekka.conf` text: `key = value` lines, blank lines, and full-line
- * comments starting with `#` or `;`. A `#` after a value is part of the value
- * (cookies may contain one); to keep surrounding spaces, write the value as a
- * JSON string (`node.cookie = " a b "`). Keys are checked against the schema
- * here so a typo is reported with its line; values are checked by
- * `loadConfig`, which still knows the line. A key set twice is refused: one
- * of the two lines is a mistake.
+ * Parse config file text: HOCON (an `emqx.conf`; see `isHoconText`) or
+ * tekka's `key = value` lines (`parseFlatText`). Keys are checked against the
+ * schema here so a typo is reported with its line, and ekka's names are
+ * resolved to the keys they name; values are checked by `loadConfig`, which
+ * still knows the line. A key set twice is refused, under one name or two
+ * (`cluster.discovery` and `cluster.discovery_strategy`): one of the two
+ * lines is a mistake.
  */
 export function parseConfigText (text: string, fileName: string, schema: ConfigSchema = new ConfigSchema([distConfig])): ConfigEntry[] {
+  const raw = isHoconText(text, fileName) ? parseHocon(text, fileName) : parseFlatText(text, fileName)
   const entries: ConfigEntry[] = []
-  const seen = new Map<string, number>()
+  const seen = new Map<string, { line: number, name: string }>()
+  for (const e of raw) {
+    const where = `${fileName}:${e.line}`
+    const key = schema.resolve(e.key)
+    if (key === undefined) throw schema.unknownKey(e.key, where, false)
+    const before = seen.get(key)
+    if (before !== undefined) {
+      const message = before.name === e.key
+        ? `${e.key} is already set on line ${before.line}`
+        : `${e.key} and ${before.name} (line ${before.line}) both set ${key}: keep one of them`
+      throw new ConfigError(`${where}: ${message}`, { key, source: where })
+    }
+    seen.set(key, { line: e.line, name: e.key })
+    entries.push({ key, ...(key === e.key ? {} : { as: e.key }), value: e.value, quoted: e.quoted, file: fileName, line: e.line })
+  }
+  return entries
+}
+
+/**
+ * tekka's `key = value` lines: blank lines, and full-line comments starting
+ * with `#`, `//` or `;`. A `#` after a value is part of the value (cookies
+ * may contain one); to keep surrounding spaces, write the value as a JSON
+ * string (`node.cookie = " a b "`).
+ */
+function parseFlatText (text: string, fileName: string): Array<{ key: string, value: string, quoted: boolean, line: number }> {
+  const entries: Array<{ key: string, value: string, quoted: boolean, line: number }> = []
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
   lines.forEach((rawLine, i) => {
     const line = i + 1
     const where = `${fileName}:${line}`
     const t = rawLine.trim()
-    if (t === '' || t.startsWith('#') || t.startsWith(';')) return
+    if (t === '' || t.startsWith('#') || t.startsWith('//') || t.startsWith(';')) return
     const eq = t.indexOf('=')
     if (eq < 0) throw new ConfigError(`${where}: expected "key = value", got ${JSON.stringify(t)}`, { source: where })
     const key = t.slice(0, eq).trim()
     let value = t.slice(eq + 1).trim()
     const quoted = value.startsWith('"')
     if (key === '') throw new ConfigError(`${where}: missing key before "="`, { source: where })
-    if (schema.spec(key) === undefined) throw schema.unknownKey(key, where, false)
     if (quoted) {
       let v: unknown
       try { v = JSON.parse(value) } catch { v = undefined }
       if (typeof v !== 'string') throw new ConfigError(`${where}: bad quoted value ${value} (a JSON string, "..." with \\ escapes)`, { key, source: where })
       value = v
     }
-    const before = seen.get(key)
-    if (before !== undefined) throw new ConfigError(`${where}: ${key} is already set on line ${before}`, { key, source: where })
-    seen.set(key, line)
-    entries.push({ key, value, quoted, file: fileName, line })
+    entries.push({ key, value, quoted, line })
   })
   return entries
 }
@@ -186,6 +241,8 @@ export interface LoadConfigOptions {
 interface Layer {
   readonly source: string
   readonly key: string
+  /** The name it was set under, when an ekka name of `key`. */
+  readonly as?: string | undefined
   readonly raw: unknown
   readonly verbatim: boolean
 }
@@ -199,7 +256,7 @@ function isPlainObject (x: unknown): x is Record<string, unknown> {
 function flatten (obj: Record<string, unknown>, prefix: string, schema: ConfigSchema, out: Array<[string, unknown]>): void {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix === '' ? k : `${prefix}.${k}`
-    if (isPlainObject(v) && schema.spec(key) === undefined) flatten(v, key, schema, out)
+    if (isPlainObject(v) && schema.resolve(key) === undefined) flatten(v, key, schema, out)
     else out.push([key, v])
   }
 }
@@ -223,25 +280,39 @@ export function loadConfig (opts: LoadConfigOptions = {}): Config {
       const code = (err as NodeJS.ErrnoException).code ?? String(err)
       throw new ConfigError(`cannot read config file ${file}: ${code}`, { source: file, cause: err })
     }
-    for (const e of parseConfigText(text, file, schema)) layers.push({ source: `${e.file}:${e.line}`, key: e.key, raw: e.value, verbatim: e.quoted })
+    for (const e of parseConfigText(text, file, schema)) layers.push({ source: `${e.file}:${e.line}`, key: e.key, as: e.as, raw: e.value, verbatim: e.quoted })
+  }
+
+  // One key under two names in one source is refused, as in a file.
+  const once = (source: Map<string, Layer>, layer: Layer): void => {
+    const before = source.get(layer.key)
+    if (before !== undefined) {
+      throw new ConfigError(`${layer.source} and ${before.source} both set ${layer.key}: keep one of them`, { key: layer.key, source: layer.source })
+    }
+    source.set(layer.key, layer)
+    layers.push(layer)
   }
 
   const env = opts.env ?? process.env
+  const fromEnv = new Map<string, Layer>()
   for (const name of Object.keys(env).sort()) {
-    const key = keyOfEnvVar(name)
+    const written = keyOfEnvVar(name)
     const raw = env[name]
-    if (key === undefined || raw === undefined) continue
-    if (schema.spec(key) === undefined) throw schema.unknownKey(key, name, true)
-    layers.push({ source: `env ${name}`, key, raw, verbatim: false })
+    if (written === undefined || raw === undefined) continue
+    const key = schema.resolve(written)
+    if (key === undefined) throw schema.unknownKey(written, name, true)
+    once(fromEnv, { source: `env ${name}`, key, as: key === written ? undefined : written, raw, verbatim: false })
   }
 
   if (opts.overrides !== undefined) {
     const flat: Array<[string, unknown]> = []
     flatten(opts.overrides, '', schema, flat)
-    for (const [key, raw] of flat) {
+    const fromCode = new Map<string, Layer>()
+    for (const [written, raw] of flat) {
       if (raw === undefined) continue
-      if (schema.spec(key) === undefined) throw schema.unknownKey(key, undefined, false)
-      layers.push({ source: 'override', key, raw, verbatim: false })
+      const key = schema.resolve(written)
+      if (key === undefined) throw schema.unknownKey(written, undefined, false)
+      once(fromCode, { source: key === written ? 'override' : `override ${written}`, key, as: key === written ? undefined : written, raw, verbatim: false })
     }
   }
 
@@ -255,7 +326,9 @@ export function loadConfig (opts: LoadConfigOptions = {}): Config {
     const v = parseValue(spec, layer.raw, cwd, layer.verbatim)
     if (isBadValue(v)) {
       const shown = spec.secret === true ? `(hidden value${typeof v.value === 'string' ? ` of ${v.value.length} characters` : ''})` : show(v.value)
-      throw new ConfigError(`${spec.key}: ${shown} is not allowed (${v.allowed}) [${layer.source}]`, { key: spec.key, source: layer.source })
+      const named = layer.as === undefined ? spec.key : `${layer.as} (tekka's ${spec.key})`
+      const why = v.reason === undefined ? `is not allowed (${v.allowed})` : `is not supported: ${v.reason}`
+      throw new ConfigError(`${named}: ${shown} ${why} [${layer.source}]`, { key: spec.key, source: layer.source })
     }
     values.set(layer.key, v)
     sources.set(layer.key, layer.source)

@@ -46,30 +46,36 @@ export interface DistSettings {
 
 const keys: readonly ConfigKeySpec[] = Object.freeze(([
   // -- node identity and the dist listener
-  { key: 'node.name', type: 'nodeName', default: 'tekka@127.0.0.1', doc: 'This node\'s name, `name@host`. The host is how peers reach it; the trailing digits of the name pick its port (ekka_dist).' },
-  { key: 'node.cookie', type: 'string', secret: true, pattern: /^[^\p{Cc}]{1,255}$/u, patternText: '1 to 255 characters, no control characters', default: undefined, defaultText: 'unset: --cookie, TEKKA_COOKIE, then ~/.tekka.cookie', doc: 'Shared secret proved (never sent) in the handshake. Nodes with different cookies refuse each other. Prefer TEKKA_COOKIE or the cookie file to keep it out of config files.' },
+  { key: 'node.name', type: 'nodeName', default: 'tekka@127.0.0.1', doc: 'This node\'s name, `name@host`. The host is how peers reach it; the trailing digits of the name pick its port (ekka_dist).', ekka: [{ key: 'node.name' }] },
+  { key: 'node.cookie', type: 'string', secret: true, pattern: /^[^\p{Cc}]{1,255}$/u, patternText: '1 to 255 characters, no control characters', default: undefined, defaultText: 'unset: --cookie, TEKKA_COOKIE, then ~/.tekka.cookie', doc: 'Shared secret proved (never sent) in the handshake. Nodes with different cookies refuse each other. Prefer TEKKA_COOKIE or the cookie file to keep it out of config files.', ekka: [{ key: 'node.cookie' }] },
   { key: 'node.dist_base_port', type: 'int', default: DEFAULT_BASE_PORT, min: 1, max: 65535, doc: 'Port mapper base: a node listens on base + (trailing digits of its short name) mod 60000, so no epmd is needed (`node1@h` -> 4371).' },
   { key: 'node.listen_port', type: 'int', default: undefined, min: 0, max: 65535, defaultText: 'unset: derived from node.name and node.dist_base_port', doc: 'Explicit listen port, overriding the derived one (peers must then be told the port). 0 lets the OS choose, for tests.' },
   { key: 'node.listen_host', type: 'ip', default: undefined, defaultText: 'host of node.name if it is an IP address, 127.0.0.1 for localhost, else 0.0.0.0', doc: 'Address the dist listener binds. Binding the node\'s own IP lets several nodes share a port on different loopback addresses (127.0.0.2, 127.0.0.3) in partition tests. A hostname is not resolved at start (it may have several addresses, or change), so such a node listens on every IPv4 interface, as Erlang does; `localhost` only on 127.0.0.1, since peers cannot reach it elsewhere.' },
   { key: 'node.hidden', type: 'bool', default: false, doc: 'A hidden node connects to the nodes it talks to but is not shared into the full mesh and is not a cluster member (as Erlang -hidden; used by `tekka ctl`).' },
-  { key: 'node.tick_time', type: 'duration', default: DEFAULT_TICK_TIME, min: 100, max: 1 * HOURS, doc: 'Erlang net_ticktime: an idle link ticks every tick_time / 4; a link silent for tick_time is down (net_tick_timeout). Lower detects partitions sooner, at the cost of false alarms under load.' },
+  { key: 'node.tick_time', type: 'duration', default: DEFAULT_TICK_TIME, min: 100, max: 1 * HOURS, doc: 'Erlang net_ticktime: an idle link ticks every tick_time / 4; a link silent for tick_time is down (net_tick_timeout). Lower detects partitions sooner, at the cost of false alarms under load.', ekka: [{ key: 'node.dist_net_ticktime', note: 'EMQX 5 (`2m`): Erlang\'s net_ticktime, the same rule' }] },
   { key: 'node.send_timeout', type: 'duration', default: undefined, min: 100, max: 24 * HOURS, off: true, defaultText: `${SEND_TIMEOUT_TICKS} × node.tick_time`, doc: 'A link whose socket has taken none of our bytes for this long (the peer stopped reading) is closed (send_timeout), so a peer that never reads cannot make the node queue for it without bound. A slow reader behind a full socket buffer looks the same: keep it well above buffer size / slowest read rate. 0 or off disables it.' },
   { key: 'node.handshake_timeout', type: 'duration', default: DEFAULT_HANDSHAKE_TIMEOUT, min: 10, max: 10 * MINUTES, doc: 'Deadline for each handshake step, so a half-open or hostile peer cannot hold a connection slot.' },
   { key: 'node.max_frame_size', type: 'int', default: DEFAULT_MAX_FRAME_SIZE, min: 1024, max: 0x7fffffff, doc: 'Largest frame in bytes (default 64 MiB) sent or accepted; a bigger one closes the link as a protocol error rather than exhausting memory.' },
-  { key: 'node.data_dir', type: 'path', default: './data', doc: 'Where the node keeps state across restarts (the cluster member list, so a restarted node rejoins its cluster). Relative paths are resolved against the working directory.' },
+  { key: 'node.data_dir', type: 'path', default: './data', doc: 'Where the node keeps state across restarts (the cluster member list, so a restarted node rejoins its cluster). Relative paths are resolved against the working directory.', ekka: [{ key: 'node.data_dir' }] },
   { key: 'node.ssl.enable', type: 'bool', default: false, doc: 'Wrap dist links in TLS with mutual certificate authentication (the handshake still checks the cookie). Needs node.ssl.keyfile, certfile and cacertfile.' },
   { key: 'node.ssl.keyfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'PEM private key of this node, for dist TLS.' },
   { key: 'node.ssl.certfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'PEM certificate of this node, presented to peers in both directions.' },
   { key: 'node.ssl.cacertfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'PEM CA bundle that peer certificates must chain to.' },
 
   // -- cluster
-  { key: 'cluster.name', type: 'string', default: DEFAULT_CLUSTER, pattern: /^[A-Za-z0-9_.-]{1,64}$/, patternText: '1 to 64 letters, digits, _ . or -', doc: 'Cluster name exchanged in the handshake: nodes of different clusters refuse each other even with the same cookie.' }
+  { key: 'cluster.name', type: 'string', default: DEFAULT_CLUSTER, pattern: /^[A-Za-z0-9_.-]{1,64}$/, patternText: '1 to 64 letters, digits, _ . or -', doc: 'Cluster name exchanged in the handshake: nodes of different clusters refuse each other even with the same cookie.', ekka: [{ key: 'cluster.name' }] }
 ] satisfies ConfigKeySpec[]).map((k) => Object.freeze(k)))
 
 /** The section: `node.*` and `cluster.name`. Frozen: every loader shares it. */
 export const distConfig: ConfigSection<DistSettings> = Object.freeze<ConfigSection<DistSettings>>({
   owner: '@tekka/dist',
   keys,
+  unsupported: {
+    'cluster.proto_dist': 'the carrier of Erlang distribution; tekka links are TCP, wrapped in TLS with node.ssl.enable = on',
+    'cluster.core_nodes': 'a setting of mria, EMQX\'s replicated database; tekka has none, and every node is a full member',
+    'node.role': 'a setting of mria, EMQX\'s replicated database; tekka has none, and every node is a full member',
+    'node.db_backend': 'a setting of mria, EMQX\'s replicated database; tekka has none, and every node is a full member'
+  },
   derive (v) {
     if (v.get('node.listen_host') === undefined) {
       const name = v.get('node.name') as string

@@ -51,6 +51,23 @@ export interface ConfigKeySpec {
   readonly secret?: boolean
   /** What the key does and why one would change it. */
   readonly doc: string
+  /**
+   * The names ekka and EMQX give this key, its own name included where they
+   * use it too. Another name is accepted as is in files, the environment and
+   * overrides (setting both in one source is refused); all are listed in the
+   * docs' table of ekka keys.
+   */
+  readonly ekka?: readonly EkkaName[]
+  /** For `enum`: values another system has that this key refuses, each with why and what to use instead (EMQX's `mcast`). */
+  readonly refused?: Readonly<Record<string, string>>
+}
+
+/** A name ekka or EMQX gives a key. */
+export interface EkkaName {
+  /** The dotted key as ekka / EMQX users write it (`cluster.discovery_strategy`). */
+  readonly key: string
+  /** Where it comes from and how its values differ, for the docs (`EMQX 5`). */
+  readonly note?: string
 }
 
 /** The values being loaded, for a section's `derive` and `check`. */
@@ -74,6 +91,12 @@ export interface ConfigSection<Settings = unknown> {
   readonly keys: readonly ConfigKeySpec[]
   /** Defaults that depend on other keys: set where nothing set the key. Runs before every section's `check`. */
   derive?(values: ConfigValues): void
+  /**
+   * Keys that ekka or EMQX have and this part does not, each with why and
+   * what to use instead; a group (`cluster.mcast.*`) covers the keys under it.
+   * Setting one is refused with that reason rather than a guess at a key.
+   */
+  readonly unsupported?: Readonly<Record<string, string>>
   /** Rules between keys, each reported on the key that has to change. */
   check?(values: ConfigValues): void
   /** The part's settings, typed, from a loaded configuration. */

@@ -55,9 +55,11 @@ export interface BadValue {
   readonly bad: true
   readonly value: unknown
   readonly allowed: string
+  /** Why this value in particular is refused (a value another system has, see `ConfigKeySpec.refused`). */
+  readonly reason?: string
 }
 
-const refuse = (value: unknown, allowed: string): BadValue => ({ bad: true, value, allowed })
+const refuse = (value: unknown, allowed: string, reason?: string): BadValue => ({ bad: true, value, allowed, ...(reason === undefined ? {} : { reason }) })
 
 export function isBadValue (v: ConfigValue | BadValue): v is BadValue {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && (v as BadValue).bad === true
@@ -123,7 +125,8 @@ export function parseValue (spec: ConfigKeySpec, raw: unknown, cwd: string, verb
     case 'enum': {
       if (text === undefined) return bad()
       const v = spec.values?.find((x) => x === text.toLowerCase())
-      return v ?? bad()
+      const why = v === undefined && spec.refused !== undefined ? Object.entries(spec.refused).find(([x]) => x === text.toLowerCase())?.[1] : undefined
+      return v ?? (why === undefined ? bad() : refuse(raw, allowed, why))
     }
     case 'list': {
       if (Array.isArray(raw) && !raw.every((x) => typeof x === 'string')) return bad()
