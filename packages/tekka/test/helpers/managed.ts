@@ -17,21 +17,21 @@ export interface Managed {
 /** Starts `name` with the endpoint on port 0, static discovery of `seeds`, every default plugin. */
 export async function startManaged (name: string, base: number, seeds: string[], overrides: Record<string, string | number | boolean | undefined> = {}): Promise<Managed> {
   const all: Record<string, string | number | boolean | undefined> = {
-        'node.name': name,
-        'node.dist_base_port': base,
-        'node.data_dir': mkdtempSync(join(tmpdir(), 'tekka-mgmt-')),
-        'cluster.discovery': 'static',
-        'cluster.static.seeds': seeds.join(','),
-        'cluster.autocluster_interval': '300ms',
-        'management.port': 0,
-        'management.token': TOKEN,
-        'management.rtt_interval': '200ms',
-        ...overrides
+    'node.name': name,
+    'node.dist_base_port': base,
+    'node.data_dir': mkdtempSync(join(tmpdir(), 'tekka-mgmt-')),
+    'cluster.discovery': 'static',
+    'cluster.static.seeds': seeds.join(','),
+    'cluster.autocluster_interval': '300ms',
+    'management.port': 0,
+    'management.token': TOKEN,
+    'management.rtt_interval': '200ms',
+    ...overrides
   }
   // undefined: the key is left unset (its default).
   for (const [k, v] of Object.entries(all)) if (v === undefined) delete all[k]
   const t = await startTekka({
-    config: { overrides: all as Record<string, string | number | boolean> },
+    config: { overrides: all },
     cookie: 'mgmt',
     logger: silentLogger()
   })
