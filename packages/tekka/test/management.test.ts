@@ -8,6 +8,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createServer } from 'node:net'
 import { silentLogger } from '@tekka/actors'
+import type {} from '@tekka/heal'
 import { eventually, rejects } from '@tekka/testing/wait'
 import { freePort, freePortRange } from '@tekka/testing/ports'
 import { ManagementListenError } from '@tekka/management'
@@ -102,6 +103,35 @@ test('POST actions: 401 without a token or with a wrong one; with the token, lea
   assert.is(left.status, 200, left.text)
   assert.equal(left.json, { result: 'left', node: 'p1@127.0.0.1' })
   await eventually(() => b.t.node.membership.nodelist().length === 1, { timeout: 5000, message: 'p2 saw p1 leave' })
+})
+
+test('a heal in progress here makes readiness 503 until it is over; /cluster shows the last heal decision with its inputs; heals are counted', async () => {
+  // The heal service's events, published on the node's stream as it publishes them
+  // (a real partition and heal need iptables: packages/heal/test/heal-partition.serial.test.ts).
+  const base = await freePortRange(2)
+  const a = await start('r1@127.0.0.1', base, ['r1@127.0.0.1'])
+  await eventually(async () => (await request(a.url, '/health/ready')).status === 200, { timeout: 10_000 })
+  const ev = a.t.node.events
+  const plan = { id: 'h1', leader: 'r1@127.0.0.1', coordinator: 'r1@127.0.0.1', survivors: ['r1@127.0.0.1'], victims: ['r9@127.0.0.1'], tainted: [], splitView: { majority: ['r1@127.0.0.1'], minority: ['r9@127.0.0.1'] } as never }
+  const views = [{ node: 'r1@127.0.0.1', running: ['r1@127.0.0.1'], stopped: ['r9@127.0.0.1'] }] as never
+  ev.publish('heal.decision', { id: 'h1', decision: 'heal', views, plan })
+  ev.publish('heal.heal', { id: 'h1', phase: 'started', plan })
+  const during = await request(a.url, '/health/ready')
+  assert.is(during.status, 503)
+  assert.match(during.json.reason, /heal is in progress/)
+  const c = await request(a.url, '/cluster')
+  assert.is(c.json.heal.lastDecision.decision, 'heal')
+  assert.equal(c.json.heal.lastDecision.views, views, 'the inputs it was decided from')
+  assert.equal(c.json.heal.lastDecision.plan.victims, ['r9@127.0.0.1'])
+  assert.equal(c.json.heal.inProgress, ['h1'])
+  ev.publish('heal.heal', { id: 'h1', phase: 'done', plan })
+  assert.is((await request(a.url, '/health/ready')).status, 200, 'ready again once it is done')
+  assert.match((await request(a.url, '/metrics')).text, /^tekka_heals_total\{result="done"\} 1$/m)
+  // A victim's side: from its shutdown to its reboot.
+  ev.publish('heal.reboot', { id: 'h2', phase: 'shutdown', coordinator: 'r9@127.0.0.1', partitions: [] })
+  assert.is((await request(a.url, '/health/ready')).status, 503)
+  ev.publish('heal.reboot', { id: 'h2', phase: 'rebooted', coordinator: 'r9@127.0.0.1' })
+  assert.is((await request(a.url, '/health/ready')).status, 200)
 })
 
 test('POST with no management.token configured is always 401', async () => {
