@@ -133,9 +133,13 @@ test('tekka.conf loads with a pod\'s environment through tekka\'s config loader,
   assert.is(sp.port, port)
   assert.ok(sp.targetPort === 'dist' || sp.targetPort === port)
   assert.match(dockerfile, new RegExp(`^EXPOSE ${port}$`, 'm'))
-  // Probes on that port; the data dir on the volume.
-  assert.is(container.readinessProbe.tcpSocket.port, 'dist')
-  assert.is(container.livenessProbe.tcpSocket.port, 'dist')
+  // Probes on the management endpoint, which listens where the kubelet reaches it; the data dir on the volume.
+  const http = (container.ports as Obj[]).find((p) => p.name === 'http') as Obj
+  assert.is(http.containerPort, configValue(c, 'management.port'))
+  assert.is(configValue(c, 'management.host'), '0.0.0.0', 'reachable on the pod\'s address')
+  assert.match(dockerfile, new RegExp(`^EXPOSE ${http.containerPort as number}$`, 'm'))
+  assert.equal(container.readinessProbe.httpGet, { path: '/health/ready', port: 'http' })
+  assert.equal(container.livenessProbe.httpGet, { path: '/health/alive', port: 'http' })
   const dataDir = str(c, 'node.data_dir')
   assert.ok((container.volumeMounts as Obj[]).some((m) => m.mountPath === dataDir), `a volume at ${dataDir}`)
   // The cookie from the Secret the README creates, never in the file.
@@ -144,6 +148,29 @@ test('tekka.conf loads with a pod\'s environment through tekka\'s config loader,
   assert.ok(readme.includes(`kubectl create secret generic ${ref.name as string} --from-literal=${ref.key as string}=`), 'the README creates the Secret')
   assert.is(configValue(c, 'node.cookie'), undefined)
   assert.not.match(read('tekka.conf'), /^\s*node\.cookie/m)
+  // The management token from the same Secret, under its own key the README creates too.
+  const token = (container.env as Obj[]).find((e) => e.name === 'TEKKA_MANAGEMENT__TOKEN') as Obj
+  assert.is(token.valueFrom.secretKeyRef.name, ref.name)
+  assert.match(readme, `--from-literal=${token.valueFrom.secretKeyRef.key as string}=`)
+  assert.is(configValue(c, 'management.token'), 'c0ffee'.repeat(8), 'the secret reaches management.token')
+})
+
+test('a pod that goes away leaves gracefully: preStop POSTs /cluster/leave with the token, leave_on_stop backs it, the grace period covers it, a PodDisruptionBudget lets one go at a time', () => {
+  const c = podConfig('tekka-0')
+  assert.is(configValue(c, 'management.leave_on_stop'), true)
+  const cmd = container.lifecycle.preStop.exec.command as string[]
+  assert.equal(cmd.slice(0, 2), ['node', '-e'])
+  assert.match(cmd[2], `http://127.0.0.1:${configValue(c, 'management.port') as number}/cluster/leave`)
+  assert.match(cmd[2], "method: 'POST'")
+  assert.match(cmd[2], 'process.env.TEKKA_MANAGEMENT__TOKEN')
+  // The leave waits at most 3 s per member (in parallel), the stop a few seconds more; the hook's own timeout fits inside.
+  const hookTimeout = Number(/AbortSignal\.timeout\((\d+)\)/.exec(cmd[2])?.[1]) / 1000
+  assert.ok(pod.terminationGracePeriodSeconds >= hookTimeout + 5 && pod.terminationGracePeriodSeconds <= 60, `grace ${String(pod.terminationGracePeriodSeconds)} s`)
+  const pdb = one('PodDisruptionBudget')
+  assert.is(pdb.apiVersion, 'policy/v1')
+  assert.is(pdb.spec.maxUnavailable, 1)
+  const labels = sts.spec.template.metadata.labels as Obj
+  for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels as Obj)) assert.is(labels[k], v, `the budget selects the pods (${k})`)
 })
 
 test('a bad key in tekka.conf would fail the loader (so this test guards the file)', () => {

@@ -567,6 +567,12 @@ export class Runtime {
     return this.#lookup(pid) !== undefined
   }
 
+  /** `pid`'s mailbox length (undefined if it is not alive): processInfo without copying the messages, for metrics. */
+  mailboxLength (pid: Pid): number | undefined {
+    const p = this.#lookup(pid)
+    return p === undefined ? undefined : p.mbox?.length ?? 0
+  }
+
   processInfo (pid: Pid): ProcessInfo | undefined {
     const p = this.#lookup(pid)
     if (p === undefined) return undefined

@@ -26,6 +26,12 @@ import type { TekkaErrorClass } from '@tekka/actors'
 
 /** A started plugin: `stop` undoes everything `start` set up, and is safe to call twice. */
 export interface PluginInstance {
+  /**
+   * Optional: called on every running plugin, last started first, before
+   * the node stops anything (its applications, the plugins): for what must
+   * happen while the whole node still runs, such as leaving the cluster.
+   */
+  beforeStop?(): Promise<void> | void
   stop(): Promise<void> | void
 }
 

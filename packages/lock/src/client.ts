@@ -12,7 +12,7 @@ import {
   REQUEST, RESPONSE, isLockType, isPiggyback, isResource,
   type LockerRefusal, type LockerRequest, type RequestMsg, type ResponseMsg
 } from './protocol.js'
-import { lockerHandle, type LockerHandle } from './slot.js'
+import { countAcquire, lockerHandle, type LockerHandle } from './slot.js'
 import { DEFAULT_LOCKER, type HeldLock, type LockCallOptions, type LockResult, type LockType, type Piggyback, type WithLockOptions } from './types.js'
 
 /** Extra time the caller waits for the locker beyond the locker's own bound on the request. */
@@ -59,16 +59,7 @@ async function ask (ctx: ProcessContext, h: LockerHandle, req: LockerRequest, ti
   return m === TIMEOUT ? undefined : (m as ResponseMsg).result
 }
 
-/**
- * Locks `resource` for the calling process (ekka_locker:acquire). Resolves
- * `{ ok, nodes, token }`; `ok: false` (with `reason`) when it is held or the
- * nodes it needs cannot grant it. Re-acquiring a lock one holds succeeds,
- * with a new token. A failed leader / quorum / all acquire gives back what it
- * took, and, as in ekka, a failed re-acquire releases the lock.
- * Throws LockArgumentError for a bad resource, type or option, and
- * LockerNotRunningError when no locker of that name runs on this node.
- */
-export async function acquire (ctx: ProcessContext, resource: string, type: LockType = 'local', piggyback?: Piggyback, opts: LockCallOptions = NO_OPTIONS): Promise<LockResult> {
+async function acquireOnce (ctx: ProcessContext, resource: string, type: LockType = 'local', piggyback?: Piggyback, opts: LockCallOptions = NO_OPTIONS): Promise<LockResult> {
   checkResource(resource)
   checkType(type)
   if (piggyback !== undefined && !isPiggyback(piggyback)) throw new LockArgumentError('piggyback', 'a piggyback is { fn: name of an RPC function registered on every node, args?: [...] }')
@@ -88,6 +79,21 @@ export async function acquire (ctx: ProcessContext, resource: string, type: Lock
     await release(ctx, resource, type, { ...opts, locker: name }).catch(() => undefined)
     return { ok: false, nodes: [], reason: 'timeout' }
   }
+  return r
+}
+
+/**
+ * Locks `resource` for the calling process (ekka_locker:acquire). Resolves
+ * `{ ok, nodes, token }`; `ok: false` (with `reason`) when it is held or the
+ * nodes it needs cannot grant it. Re-acquiring a lock one holds succeeds,
+ * with a new token. A failed leader / quorum / all acquire gives back what it
+ * took, and, as in ekka, a failed re-acquire releases the lock.
+ * Throws LockArgumentError for a bad resource, type or option, and
+ * LockerNotRunningError when no locker of that name runs on this node.
+ */
+export async function acquire (ctx: ProcessContext, resource: string, type: LockType = 'local', piggyback?: Piggyback, opts: LockCallOptions = NO_OPTIONS): Promise<LockResult> {
+  const r = await acquireOnce(ctx, resource, type, piggyback, opts)
+  countAcquire(ctx.runtime, opts.locker ?? DEFAULT_LOCKER, type, r.ok)
   return r
 }
 

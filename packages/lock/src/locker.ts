@@ -128,7 +128,8 @@ export class LockerCore extends LockerState implements LockerHandle {
       ready: { quorum: ready(this, false), leader: this.readiness.leaderSelf && ready(this, true) },
       locks: [...this.table.entries()].map((e) => ({ resource: e.resource, owner: e.owner.pid, type: e.type, token: e.token, age: now - e.createdAt })),
       holdings: [...this.slot.holdings.values()].map((h) => ({ resource: h.resource, owner: h.owner, type: h.type, token: h.token, grants: [...h.grants.keys()], need: h.need })),
-      highWater: this.table.highWater
+      highWater: this.table.highWater,
+      acquires: { ok: { ...this.slot.acquires.ok }, failed: { ...this.slot.acquires.failed } }
     }
   }
 

@@ -50,9 +50,17 @@ export function holdingKey (type: LockType, resource: string, ownerKey: string):
   return `${type}\u0000${resource}\u0000${ownerKey}`
 }
 
+/** Acquire outcomes by lock type, counted where the owner's call ends (for metrics). */
+export interface AcquireCounts {
+  readonly ok: Record<LockType, number>
+  readonly failed: Record<LockType, number>
+}
+
 export class Slot {
   handle: LockerHandle | undefined
   readonly holdings = new Map<string, Holding>()
+  // Kept in the slot, so a locker restart does not reset them (counters only grow).
+  readonly acquires: AcquireCounts = { ok: { local: 0, leader: 0, quorum: 0, all: 0 }, failed: { local: 0, leader: 0, quorum: 0, all: 0 } }
 
   addHolding (h: Holding): void {
     this.holdings.set(h.key, h)
@@ -97,4 +105,10 @@ export function slotOf (rt: Runtime, name: string): Slot | undefined {
 export function lockerHandle (rt: Runtime, name: string): LockerHandle | undefined {
   const h = rt.tables.get<Slot>(slotTable(name))?.handle
   return h !== undefined && h.alive ? h : undefined
+}
+
+/** Counts one acquire's outcome in locker `name`'s slot: two lookups and an increment, no allocation. */
+export function countAcquire (rt: Runtime, name: string, type: LockType, ok: boolean): void {
+  const s = rt.tables.get<Slot>(slotTable(name))
+  if (s !== undefined) (ok ? s.acquires.ok : s.acquires.failed)[type]++
 }

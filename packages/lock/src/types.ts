@@ -177,4 +177,6 @@ export interface LockerInfo {
   readonly holdings: ReadonlyArray<{ resource: string, owner: Pid, type: LockType, token: number, grants: string[], need: number }>
   /** Highest fencing token this locker has issued or seen. */
   readonly highWater: number
+  /** Acquires by owners on this node since the service started, by type: granted and refused (counters, across locker restarts). */
+  readonly acquires: { readonly ok: Readonly<Record<LockType, number>>, readonly failed: Readonly<Record<LockType, number>> }
 }

@@ -6,8 +6,10 @@
  *
  * The first runs a node in the foreground with every plugin (startTekka):
  * it prints the address it listens on, runs the app module's exported
- * `start(node, config)`, and on SIGINT or SIGTERM calls the app's `stop`,
- * stops the plugins, closes its links (peers see `disconnect`) and exits 0.
+ * `start(node, config)`, and on SIGINT or SIGTERM leaves the cluster first
+ * when `management.leave_on_stop` is on (peers see a leave, not a failure),
+ * calls the app's `stop`, stops the plugins, closes its links (peers see
+ * `disconnect`) and exits 0.
  * The second connects as a hidden, client-only node, asks the node over RPC,
  * prints the answer and exits 0, or 1 when the command failed or the node
  * could not be reached.
@@ -18,6 +20,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { consoleLogger, formatReason } from '@tekka/actors'
 import { nodeOptions, parseNodeName, resolveCookie, startNode, type Config, type CtlResult, type DistNode } from '@tekka/dist'
+import type { ManagementInstance } from '@tekka/management'
 import { AppStartError, UsageError } from './errors.js'
 import { loadTekkaConfig, startTekka } from './start.js'
 
@@ -30,6 +33,7 @@ options:
   --cookie C         shared secret (node.cookie; else TEKKA_COOKIE, else ~/.tekka.cookie)
   --config FILE      tekka.conf (key = value lines), or an ekka / EMQX config (emqx.conf, HOCON)
   --port N           listen port (node.listen_port; default: dist_base_port + trailing digits of the name)
+  --http-port N      HTTP management endpoint port (management.port; 0: any free port; default: none)
   --set key=value    any configuration key (repeatable)
   --json             (ctl) print JSON
   -h, --help         this text`
@@ -62,6 +66,7 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
       cookie: { type: 'string' },
       config: { type: 'string' },
       port: { type: 'string' },
+      'http-port': { type: 'string' },
       set: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' }
     }
@@ -83,13 +88,16 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
       overrides: {
         ...sets(values.set),
         ...(values.name !== undefined ? { 'node.name': values.name } : {}),
-        ...(values.port !== undefined ? { 'node.listen_port': values.port } : {})
+        ...(values.port !== undefined ? { 'node.listen_port': values.port } : {}),
+        ...(values['http-port'] !== undefined ? { 'management.port': values['http-port'] } : {})
       }
     },
     ...(values.cookie !== undefined ? { cookie: values.cookie } : {})
   })
   const { node, config } = t
   out.write(`tekka: node ${node.name} listening on ${(config.node as { listen_host: string }).listen_host}:${node.port ?? '-'} (creation ${node.creation}, cookie from ${t.cookieSource})\n`)
+  const management = t.plugins.get('@tekka/management') as ManagementInstance | undefined
+  if (management?.url !== undefined) out.write(`tekka: management endpoint ${management.url}\n`)
 
   const appPath = positionals[0]
   if (appPath !== undefined) {

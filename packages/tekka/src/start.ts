@@ -20,7 +20,7 @@ import { configSections, defaultPlugins } from './plugins.js'
 export interface TekkaOptions {
   /** Where the configuration comes from (file, environment, overrides); the sections are the plugins'. */
   config?: Omit<LoadConfigOptions, 'sections'>
-  /** The plugins to run, in start order. Default: discovery, heal, lock. */
+  /** The plugins to run, in start order. Default: management, discovery, heal, lock. */
   plugins?: readonly TekkaPlugin[]
   /** The `--cookie` flag's value, if given (else TEKKA_COOKIE, node.cookie, ~/.tekka.cookie). */
   cookie?: string
@@ -34,7 +34,7 @@ export interface TekkaNode {
   readonly cookieSource: string
   /** Each running plugin by name, for apps and tests (the discovery plugin's has the autocluster). */
   readonly plugins: ReadonlyMap<string, PluginInstance>
-  /** Stops the plugins, last started first, then the node. Safe to call twice. */
+  /** Tells each plugin the node stops (`beforeStop`: a leave on stop), stops the applications, the plugins (last started first), then the node. Safe to call twice. */
   stop(): Promise<void>
 }
 
@@ -89,6 +89,13 @@ export async function startTekka (opts: TekkaOptions = {}): Promise<TekkaNode> {
     plugins: new Map(running.map((r) => [r.name, r.instance])),
     async stop () {
       stopping ??= (async () => {
+        for (const r of [...running].reverse()) {
+          try {
+            await r.instance.beforeStop?.()
+          } catch (err) {
+            logger.error('plugin beforeStop failed', { plugin: r.name, error: err as Error })
+          }
+        }
         await node.applications.stopAll()
         await stopPlugins()
         await node.stop()

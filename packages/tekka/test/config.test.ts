@@ -78,7 +78,14 @@ const GOOD: Record<string, Good> = {
   'cluster.mdns.browse_window': [['3s', 3000], ['100ms', 100]],
   'cluster.mdns.family': [['auto', 'auto'], ['ipv4', 'ipv4'], ['ipv6', 'ipv6'], ['both', 'both'], ['IPv6', 'ipv6']],
   'lock.lease': [['15s', 15_000], ['10ms', 10]],
-  'lock.lease_check': [['30s', 30_000], ['1m', 60_000]]
+  'lock.lease_check': [['30s', 30_000], ['1m', 60_000]],
+  'management.port': [['8080', 8080], ['0', 0], ['65535', 65535]],
+  'management.host': [['127.0.0.1', '127.0.0.1'], ['0.0.0.0', '0.0.0.0'], ['::1', '::1']],
+  'management.token': [['s3cret-token', 's3cret-token']],
+  'management.request_timeout': [['10s', 10_000], ['100ms', 100]],
+  'management.top_processes': [['10', 10], ['0', 0], ['1000', 1000]],
+  'management.rtt_interval': [['5s', 5000], ['off', 0]],
+  'management.leave_on_stop': [['on', true], ['off', false]]
 }
 
 /** Bad inputs for every key: each must be refused with an error naming the key. */
@@ -113,7 +120,14 @@ const BAD: Record<string, unknown[]> = {
   'cluster.mdns.browse_window': ['50ms', '11m'],
   'cluster.mdns.family': ['ipv5', 'v6', 'ipv4,ipv6', ''],
   'lock.lease': ['5ms', 'x'],
-  'lock.lease_check': ['1ms', 'y']
+  'lock.lease_check': ['1ms', 'y'],
+  'management.port': ['-1', '65536', 'http', ''],
+  'management.host': ['localhost', '127.0.0.1:8080', ''],
+  'management.token': [''],
+  'management.request_timeout': ['50ms', '11m', 'soon'],
+  'management.top_processes': ['-1', '1001', 'ten'],
+  'management.rtt_interval': ['11m', 'often'],
+  'management.leave_on_stop': ['maybe']
 }
 
 test('every key of every plugin\'s section has good and bad examples in these tables (a new key needs tests)', () => {
@@ -128,7 +142,7 @@ test('the sections: dist\'s, then one per default plugin; unique keys, ekka\'s n
   for (const s of ALL_KEYS) {
     assert.not.ok(seen.has(s.key), s.key)
     seen.add(s.key)
-    assert.match(s.key, /^(node|cluster|lock)\.[a-z0-9_.]+$/)
+    assert.match(s.key, /^(node|cluster|lock|management)\.[a-z0-9_.]+$/)
     assert.ok(s.doc.length > 10, `${s.key} has a doc string`)
     if (s.type === 'enum') assert.ok((s.values ?? []).length > 1, s.key)
     if (s.type === 'list') assert.ok(s.items !== undefined, s.key)
@@ -154,7 +168,9 @@ test('each key is owned by the package that uses it', () => {
     'cluster.autoheal': '@tekka/heal',
     'cluster.autoclean': '@tekka/heal',
     'lock.lease': '@tekka/lock',
-    'lock.lease_check': '@tekka/lock'
+    'lock.lease_check': '@tekka/lock',
+    'management.port': '@tekka/management',
+    'management.leave_on_stop': '@tekka/management'
   }
   for (const [key, owner] of Object.entries(owners)) assert.is(schema.owner(key), owner, key)
 })
@@ -191,7 +207,14 @@ test('defaults: every plugin key has its documented default', () => {
     'cluster.mdns.browse_window': 3000,
     'cluster.mdns.family': 'auto',
     'lock.lease': 15_000,
-    'lock.lease_check': 30_000
+    'lock.lease_check': 30_000,
+    'management.port': undefined,
+    'management.host': '127.0.0.1',
+    'management.token': undefined,
+    'management.request_timeout': 10_000,
+    'management.top_processes': 10,
+    'management.rtt_interval': 5000,
+    'management.leave_on_stop': false
   }
   assert.equal(Object.keys(expected).sort(), PLUGIN_KEYS.map((s) => s.key).sort())
   for (const [k, x] of Object.entries(expected)) assert.equal(configValue(c, k), x, k)
