@@ -120,6 +120,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #rest: Uint8Array | undefined
   #started = false
   #closed = false
+  /** See mute(). */
+  #muted = false
   #startImmediate: NodeJS.Immediate | undefined
   #flushImmediate: NodeJS.Immediate | undefined
   /** Reading is paused until this runs (see #ingest). */
@@ -173,6 +175,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   get closed (): boolean {
     return this.#closed
+  }
+
+  /**
+   * Silences the link for good, as a network that drops every packet would
+   * (LinkFaults): what arrives is not heard, what is queued is not written,
+   * so it dies of its ticks (`net_tick_timeout`) within tickTime.
+   */
+  mute (): void {
+    this.#muted = true
   }
 
   /** Queued payload bytes not yet handed to the socket. */
@@ -333,6 +344,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#stats.bytesOut += batch.size
     this.#inflight = true
     this.#releaseDrain(false)
+    // Lost on the way, as a dropped packet is: the socket never gets it.
+    if (this.#muted) { this.#afterWrite(); return }
     const bufs = gather(batch.parts)
     const socket = this.#socket
     if (bufs.length === 1) {
@@ -392,7 +405,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #ingest = (chunk: Uint8Array): void => {
-    if (this.#closed) return
+    if (this.#closed || this.#muted) return
     this.#stats.bytesIn += chunk.length
     if (this.#liveness !== undefined) this.#liveness.heard = true
     try {
