@@ -179,8 +179,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /**
    * Silences the link for good, as a network that drops every packet would
-   * (LinkFaults): what arrives is not heard, what is queued is not written,
-   * so it dies of its ticks (`net_tick_timeout`) within tickTime.
+   * (LinkFaults): what arrives is not heard (nor the peer closing its
+   * end), what is queued is not written, so it dies of its ticks
+   * (`net_tick_timeout`) within tickTime.
    */
   mute (): void {
     this.#muted = true
@@ -486,6 +487,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #onEnd = (): void => {
+    // A muted link hears no FIN or RST either, as behind a dropping network: it ends by its ticks.
+    if (this.#muted) return
     const partial = this.#decoder.buffered
     if (partial > 0 || this.#reassembly.active) {
       // Not a protocol error (the peer may have crashed mid-write), but worth a line: the last frame is lost.
@@ -498,6 +501,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #onError = (err: Error): void => {
+    if (this.#muted) return
     this.close('connection_closed', err)
   }
 }

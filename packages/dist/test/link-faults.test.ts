@@ -51,9 +51,10 @@ test('a cut link dies of its ticks on both ends; dials fail while cut; other lin
   assert.ok(await a.connect(c.name))
   const da = downs(a)
   const db = downs(b)
-  // One side cuts (as the demo cuts each side's nodes from the other): b must see its end fall silent too.
+  // Each end cuts its own side, as the demo does: neither hears the other, nor the other closing its end (no FIN gets through a DROP).
   assert.equal(a.kernel.faults.cut([b.name]), [b.name])
   assert.equal(a.kernel.faults.cut([b.name]), [], 'cut twice: once')
+  b.kernel.faults.cut([a.name])
   assert.ok(a.kernel.faults.isCut(b.name))
   await eventually(() => {
     assert.equal(da.filter((d) => d.peer === b.name), [{ peer: b.name, reason: 'net_tick_timeout' }])
@@ -64,13 +65,27 @@ test('a cut link dies of its ticks on both ends; dials fail while cut; other lin
   // Across the cut, from either side.
   assert.not.ok(await a.connect(b.name), 'a dial to a cut peer fails')
   assert.match(String(a.kernel.lastError(b.name)?.message), /the link is cut/)
-  assert.not.ok(await withTimeout(b.connect(a.name), 5000, 'b dials a'), "a handshake from a cut peer is refused")
+  assert.equal(b.kernel.faults.restore(), [a.name], 'b lets a in again; a still cuts b')
+  assert.not.ok(await withTimeout(b.connect(a.name), 5000, 'b dials a'), 'a handshake from a cut peer is refused')
   assert.not.ok(a.nodes().includes(b.name))
 
   assert.equal(a.kernel.faults.restore(), [b.name])
   assert.equal(a.kernel.faults.cuts(), [])
   assert.ok(await a.connect(b.name), 'after restore the link comes back')
   assert.is(await echo(a, b), 'pong')
+})
+
+test('a cut link does not hear its peer close its end either (no FIN gets through a DROP): it still ends by its ticks', async () => {
+  const base = await freePortRange(3)
+  const a = await node('a1@127.0.0.1', base)
+  const b = await node('b2@127.0.0.1', base)
+  assert.ok(await a.connect(b.name))
+  const db = downs(b)
+  b.kernel.faults.cut([a.name])
+  const closedAt = Date.now()
+  assert.ok(a.disconnect(b.name), 'a closes its end')
+  await eventually(() => { assert.equal(db, [{ peer: a.name, reason: 'net_tick_timeout' }]) }, { timeout: TICK * 6, message: "b's end ticks out" })
+  assert.ok(Date.now() - closedAt >= TICK / 2, 'not at once: by its ticks')
 })
 
 test('a bad peer name is refused with what was wrong', () => {
