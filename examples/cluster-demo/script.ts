@@ -263,7 +263,6 @@ async function partitionAndHeal (model: DemoModel, ctl: Controller, opts: Script
   const majority = names.filter((n) => !minority.includes(n))
   const sides = [majority, minority]
   model.begin(PHASES.cut, `cycle ${cycle}: cutting ${list(majority)} off from ${list(minority)}; waiting for each side to see the other down`)
-  const cutMark = model.mark
   const cut = await ctl.cut(majority, minority)
   summary.partitions++
   model.add('partition', `cut ${list(majority)} | ${list(minority)}: ${cut.text}`, undefined, { majority, minority, mode: cut.mode })
