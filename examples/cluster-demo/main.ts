@@ -143,7 +143,7 @@ async function main (argv: string[]): Promise<number> {
   } catch (err) {
     code = 1
     model.finish('failed')
-    model.add('error', err instanceof ScriptStepError ? err.message : `${(err as Error).stack ?? String(err)}`)
+    model.add('error', err instanceof ScriptStepError || err instanceof DemoPartitionError ? err.message : `${(err as Error).stack ?? String(err)}`)
   }
   if (launcher.interruptedBy !== undefined) {
     model.add('stop', `${launcher.interruptedBy}: stopping`)
