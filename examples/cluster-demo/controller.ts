@@ -12,6 +12,10 @@
  *   monitors the node's `jobs` worker, so when the node is killed the
  *   controller's own monitor fires (`DOWN ... noconnection`).
  *
+ * It also cuts the cluster in two and joins it again (partition.ts:
+ * iptables rules, or the nodes' link fault injectors, switched over RPC
+ * from the hidden node, whose own links are never cut).
+ *
  * The node processes' own output becomes events too: `listening on` (the
  * node is up: its pid, address and creation), `app ... started`, its exit
  * (with the signal that killed it), and anything on stderr (`log`).
@@ -22,9 +26,12 @@ import { startNode, type DistNode } from '@tekka/dist'
 import { WORKER_NAME } from '../jobs/jobs.js'
 import { spawnTekka, type TekkaProcess } from '../lib/tekka-process.js'
 import type { DemoModel } from './model.js'
+import { cutCluster, type Cut, type PartitionMode } from './partition.js'
 import { RPC_SUBSCRIBE, messageProblem, short, type DemoEvent, type DemoStats } from './protocol.js'
 
 export interface ControllerOptions {
+  /** The controller's own address (its hidden node's host): outside both sides of a partition. */
+  host: string
   cookie: string
   cluster: string
   basePort: number
@@ -40,6 +47,8 @@ export interface ControllerOptions {
   env: NodeJS.ProcessEnv
   /** TEKKA_LOG of the nodes. */
   log: 'debug' | 'info' | 'warn' | 'error'
+  /** How partitions are made (partition.ts); `inject` starts the nodes with DEMO_LINK_FAULTS=1. */
+  partition: PartitionMode
 }
 
 export class Controller {
@@ -51,6 +60,7 @@ export class Controller {
   #collector: Pid | undefined
   #closed = false
   #badMessages = 0
+  #cut: Cut | undefined
 
   constructor (model: DemoModel, opts: ControllerOptions) {
     this.model = model
@@ -61,7 +71,7 @@ export class Controller {
   async start (): Promise<void> {
     // `startNode` (dist alone), not `startTekka`: an observer runs no discovery, heal or lock service, and is no member.
     const hidden = await startNode({
-      name: `demo-ctl-${randomBytes(3).toString('hex')}@127.0.0.1`,
+      name: `demo-ctl-${randomBytes(3).toString('hex')}@${this.opts.host}`,
       cookie: this.opts.cookie,
       cluster: this.opts.cluster,
       hidden: true,
@@ -101,7 +111,7 @@ export class Controller {
         'cluster.name': this.opts.cluster,
         ...this.opts.settings
       },
-      env: this.opts.env
+      env: { ...this.opts.env, ...(this.opts.partition === 'inject' ? { DEMO_LINK_FAULTS: '1' } : {}) }
     })
     this.pids.push(proc.pid)
     entry.proc = proc
@@ -127,6 +137,24 @@ export class Controller {
     entry.state = 'killed'
     entry.proc.kill('SIGKILL')
     return entry.proc.pid
+  }
+
+  /** Cuts `sideA` off from `sideB` (iptables rules, or each node's link fault injector); one cut at a time. */
+  async cut (sideA: readonly string[], sideB: readonly string[]): Promise<Cut> {
+    if (this.#hidden === undefined) throw new Error('the controller has not started')
+    if (this.#cut !== undefined) throw new Error('the cluster is cut already')
+    const ports = this.model.names.map((n) => this.model.entry(n).port)
+    this.#cut = await cutCluster(this.opts.partition, sideA, sideB, [Math.min(...ports), Math.max(...ports)], this.#hidden)
+    return this.#cut
+  }
+
+  /** Takes the cut away, if there is one (on every way out too: a run never ends with its cluster cut). */
+  async healCut (): Promise<boolean> {
+    const cut = this.#cut
+    if (cut === undefined) return false
+    this.#cut = undefined
+    await cut.heal()
+    return true
   }
 
   /** Stops every node still running: SIGTERM (each stops its app and closes its links), SIGKILL after `timeoutMs`. */

@@ -26,6 +26,14 @@ export interface DemoLogEvent {
   readonly data: Readonly<Record<string, unknown>>
 }
 
+/** A phase of the script, for the view's progress lines. */
+export interface Step {
+  readonly label: string
+  state: 'pending' | 'running' | 'done' | 'failed'
+  startedAt: number | undefined
+  endedAt: number | undefined
+}
+
 export type ProcState = 'starting' | 'running' | 'killed' | 'stopping' | 'exited'
 
 export interface NodeEntry {
@@ -39,6 +47,17 @@ export interface NodeEntry {
   creation: number | undefined
   /** Latest stats of the running incarnation. */
   stats: DemoStats | undefined
+}
+
+/** What the run is: for the view's header. */
+export interface DemoInfo {
+  cluster: string
+  basePort: number
+  dataDir: string
+  /** The nodes' addresses, e.g. `127.0.0.51-53`. */
+  hosts?: string
+  /** How partitions are made: `iptables` or `inject`. */
+  partition?: string
 }
 
 /** Stats older than this are not believed. */
@@ -55,12 +74,14 @@ export class DemoModel extends EventEmitter<DemoModelEvents> {
   readonly t0 = Date.now()
   readonly nodes = new Map<string, NodeEntry>()
   readonly events: DemoLogEvent[] = []
-  readonly info: { cluster: string, basePort: number, dataDir: string }
+  readonly info: DemoInfo
   /** What the script is doing, for the UI. */
   phase = 'starting'
+  /** The script's phases in order, each pending, running, done or failed (see `plan` and `begin`). */
+  steps: Step[] = []
   #seq = 0
 
-  constructor (names: readonly string[], ports: readonly number[], info: { cluster: string, basePort: number, dataDir: string }) {
+  constructor (names: readonly string[], ports: readonly number[], info: DemoInfo) {
     super()
     this.info = info
     names.forEach((name, i) => {
@@ -86,6 +107,38 @@ export class DemoModel extends EventEmitter<DemoModelEvents> {
     this.emit('event', e)
     this.emit('change')
     return e
+  }
+
+  /** Sets the phases the script will go through, pending (but those of `keep` that are done already). */
+  plan (labels: readonly string[], keep: readonly string[] = []): void {
+    const done = new Map(this.steps.filter((s) => s.state === 'done' && keep.includes(s.label)).map((s) => [s.label, s]))
+    this.steps = labels.map((label) => done.get(label) ?? { label, state: 'pending', startedAt: undefined, endedAt: undefined })
+    this.emit('change')
+  }
+
+  /** Phase `label` starts (the one running before it is done); a `phase` event says so. */
+  begin (label: string, detail?: string): void {
+    const now = Date.now()
+    for (const s of this.steps) {
+      if (s.state === 'running') { s.state = 'done'; s.endedAt = now }
+    }
+    let i = this.steps.findIndex((s) => s.label === label)
+    if (i < 0) { this.steps.push({ label, state: 'pending', startedAt: undefined, endedAt: undefined }); i = this.steps.length - 1 }
+    const step = this.steps[i]
+    step.state = 'running'
+    step.startedAt = now
+    step.endedAt = undefined
+    this.phase = detail ?? label
+    this.add('phase', `${i + 1}/${this.steps.length} ${label}`, undefined, { label })
+  }
+
+  /** Ends the running phase: done, or failed (a step that did not happen in time, an error). */
+  finish (state: 'done' | 'failed' = 'done'): void {
+    const now = Date.now()
+    for (const s of this.steps) {
+      if (s.state === 'running') { s.state = state; s.endedAt = now }
+    }
+    this.emit('change')
   }
 
   /** An event a node sent. */

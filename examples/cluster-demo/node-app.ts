@@ -15,7 +15,11 @@
  *   autoheal and discovery as the node's parts publish them, the jobs
  *   service's `jobs.*` and the lock loop's `demo.lock`; see
  *   node-events.ts) and a `demo_stats` snapshot every 500 ms (see
- *   protocol.ts).
+ *   protocol.ts);
+ * - with DEMO_LINK_FAULTS=1 (the controller's `--partition inject`): RPC
+ *   `demo.cut(peers)` and `demo.restore()`, which switch this node's link
+ *   fault injector (`node.kernel.faults`): its links to those peers fall
+ *   silent and die of their ticks, as under iptables DROP rules.
  *
  * Autoheal may stop and start this app (a minority node's reboot): `start`
  * sets everything up again and the function it returns undoes it all.
@@ -26,7 +30,7 @@ import { acquire, release, type LockType } from '@tekka/lock'
 import { startJobs } from '../jobs/jobs.js'
 import { envNumber } from '../lib/env.js'
 import { demoLine } from './node-events.js'
-import { RPC_SUBSCRIBE, isPid, type DemoEvent, type DemoStats, type HeldLockInfo, type LockCounts, type SubscribeReply } from './protocol.js'
+import { RPC_CUT, RPC_RESTORE, RPC_SUBSCRIBE, isPid, type DemoEvent, type DemoStats, type HeldLockInfo, type LockCounts, type SubscribeReply } from './protocol.js'
 
 /** Subscribers outlive an app restart by autoheal: the controller need not subscribe again. */
 const subscribers = new Map<string, Pid>()
@@ -147,6 +151,15 @@ export async function start (node: DistNode): Promise<() => Promise<void>> {
     for (const m of backlog.splice(0)) node.send(pid, m)
     return { node: node.name, creation: node.creation, osPid: process.pid }
   })
+
+  // The controller's `--partition inject`: this node's link fault injector, switched by RPC. Off unless asked for.
+  if (process.env.DEMO_LINK_FAULTS === '1') {
+    node.register(RPC_CUT, (peers: unknown): string[] => {
+      if (!Array.isArray(peers) || !peers.every((p) => typeof p === 'string')) throw new TypeError(`${RPC_CUT} needs a list of node names, got ${JSON.stringify(peers)}`)
+      return node.kernel.faults.cut(peers)
+    })
+    node.register(RPC_RESTORE, (): string[] => node.kernel.faults.restore())
+  }
 
   return async () => {
     clearInterval(timer)

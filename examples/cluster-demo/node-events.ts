@@ -25,6 +25,7 @@
 import { formatReason, type TekkaEvent } from '@tekka/actors'
 // The packages whose events this reads: their declarations type the stream.
 import type {} from '@tekka/discovery'
+import type { ClusterView, HealPlan } from '@tekka/heal'
 import type { LockType } from '@tekka/lock'
 import { SUPERVISOR_NAME } from '../jobs/jobs.js'
 import { short, type DemoEventKind } from './protocol.js'
@@ -58,6 +59,19 @@ export function fields (e: TekkaEvent, max = 160): string {
   }
   const all = parts.join(' ')
   return all.length > max ? `${all.slice(0, max - 1)}…` : all
+}
+
+const list = (xs: readonly string[]): string => xs.length === 0 ? 'none' : xs.map(short).join(', ')
+
+/** A leader's inputs: what each node it asked sees (running, partitioned from, down), in a line. */
+export function viewsText (views: readonly ClusterView[]): string {
+  return views.map((v) => `${short(v.node)} runs with ${list(v.running)}${v.partitioned.length > 0 ? `, partitioned from ${list(v.partitioned)}` : ''}${v.down.length > 0 ? `, no link to ${list(v.down)}` : ''}`).join('; ')
+}
+
+/** A heal plan in a line: who survives, who is rebooted, who coordinates, and the split view's groups. */
+export function planText (plan: HealPlan): string {
+  const groups = plan.splitView.groups.map((g) => `{${list(g.nodes)}} seen by ${list(g.seenBy)}`).join(' | ')
+  return `survivors ${list(plan.survivors)} (the majority side); reboot ${list(plan.victims)}; coordinator ${short(plan.coordinator)}; split view ${groups}`
 }
 
 /** The kind of a type without a line of its own, by its prefix (kinds fit the view's 9-character column). */
@@ -117,6 +131,31 @@ export function demoLine (e: TekkaEvent, self: string): DemoLine | undefined {
     case 'autocluster.complete':
       return { kind: 'discovery', text: `${e.strategy} discovery complete: members ${e.members.map(short).join(', ')}`, data: { members: [...e.members] } }
 
+    // ---- autoheal (@tekka/heal) -------------------------------------------------------
+    case 'heal.partition':
+      return { kind: 'partition', text: `partition with ${short(e.peer)} ${e.event === 'occurred' ? 'recorded' : 'over'}: ${e.reason}`, data: { event: e.event, peer: e.peer } }
+    case 'heal.report':
+      return { kind: 'heal', text: `reported its partitions with ${list(e.partitions)} to the leader ${short(e.to)}`, data: { to: e.to, partitions: [...e.partitions] } }
+    case 'heal.decision': {
+      const views = viewsText(e.views)
+      const data = { id: e.id, decision: e.decision, views: e.views.map((v) => ({ node: v.node, running: [...v.running], partitioned: [...v.partitioned], down: [...v.down] })) }
+      if (e.decision === 'heal' && e.plan !== undefined) return { kind: 'decision', text: `autoheal ${e.id}: heal. Inputs: ${views}. Decision: ${planText(e.plan)}`, data: { ...data, survivors: [...e.plan.survivors], victims: [...e.plan.victims], coordinator: e.plan.coordinator } }
+      if (e.decision === 'wait') return { kind: 'decision', text: `autoheal ${e.id}: wait (${e.reason ?? '?'}), again in ${((e.retryIn ?? 0) / 1000).toFixed(1)} s. Inputs: ${views}`, data: { ...data, reason: e.reason } }
+      return { kind: 'decision', text: `autoheal ${e.id}: nothing to heal. Inputs: ${views}`, data }
+    }
+    case 'heal.heal':
+      return { kind: 'heal', text: `coordinator of ${e.id}: heal ${e.phase}${e.phase === 'started' ? `, rebooting ${list(e.plan.victims)}` : ''}${e.result !== undefined ? ` (rebooted ${list(e.result.rebooted)}${e.result.failed.length > 0 ? `; failed ${e.result.failed.map((f) => `${short(f.node)}: ${f.error}`).join(', ')}` : ''})` : ''}${e.error !== undefined ? `: ${e.error}` : ''}`, data: { id: e.id, phase: e.phase, victims: [...e.plan.victims] } }
+    case 'heal.reboot':
+      return {
+        kind: 'heal',
+        text: e.phase === 'shutdown'
+          ? `rebooted by ${e.id} (coordinator ${short(e.coordinator)}): stopped its applications, dropped its partitions with ${list(e.partitions ?? [])}`
+          : e.phase === 'rebooted'
+            ? `rebooted by ${e.id}: rejoined ${short(e.coordinator)}'s cluster and started its applications again${(e.failedApps ?? []).length > 0 ? ` (failed: ${(e.failedApps ?? []).join(', ')})` : ''}`
+            : `${e.id}: the coordinator ${short(e.coordinator)} never asked for the reboot; rebooted by itself`,
+        data: { id: e.id, phase: e.phase }
+      }
+
     // ---- the jobs service (../jobs/jobs.ts) --------------------------------------------
     case 'jobs.result':
       return e.first ? { kind: 'job', text: `first result from ${short(e.worker)}'s worker: job ${e.id} -> ${e.value} primes (${e.ms.toFixed(1)} ms)`, data: { worker: e.worker, id: e.id } } : undefined
@@ -150,6 +189,6 @@ export function demoLine (e: TekkaEvent, self: string): DemoLine | undefined {
       }
       return undefined
   }
-  // heal.*, the other autocluster.* and anything newer: the event's own fields.
+  // heal.autoclean, the other autocluster.* and anything newer: the event's own fields.
   return { kind: kindOf(e.type), text: `${e.type} ${fields(e)}`, data: { type: e.type } }
 }

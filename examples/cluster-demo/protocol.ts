@@ -17,10 +17,19 @@ import type { JobsStats } from '../jobs/jobs.js'
 /** RPC a node answers with `{ node, creation, osPid }`: sends events and stats to the pid given from now on. */
 export const RPC_SUBSCRIBE = 'demo.subscribe'
 
+/**
+ * RPCs a node answers only when started with DEMO_LINK_FAULTS=1 (the
+ * controller's `--partition inject`, see partition.ts): `demo.cut(peers)`
+ * cuts its links to `peers` with its link fault injector, `demo.restore()`
+ * lets them connect again. Each returns the peers it changed.
+ */
+export const RPC_CUT = 'demo.cut'
+export const RPC_RESTORE = 'demo.restore'
+
 /** The kinds of line a node sends (node-events.ts makes them from its node's event stream). */
 export type DemoEventKind =
   | 'app' | 'nodeup' | 'nodedown' | 'member' | 'partition' | 'sup' | 'job' | 'jobs' | 'worker' | 'monitor' | 'lock'
-  | 'heal' | 'discovery' | 'event'
+  | 'heal' | 'decision' | 'discovery' | 'event'
 
 export interface DemoEvent {
   t: 'demo_event'

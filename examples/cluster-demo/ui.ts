@@ -55,10 +55,11 @@ export function render (model: DemoModel, opts: RenderOptions): string[] {
   const members = model.members()
   const upCount = members.filter((m) => m.status === 'up').length
 
-  lines.push(`${bold('tekka cluster demo')}  ${names.length} nodes on 127.0.0.1 · static discovery · autoheal on   ${dim(`${clock(now - model.t0)}  Ctrl-C to stop`)}`)
+  const how = model.info.partition === 'iptables' ? 'partitions: iptables' : model.info.partition === 'inject' ? 'partitions: link fault injector (no iptables)' : ''
+  lines.push(`${bold('tekka cluster demo')}  ${names.length} nodes on ${model.info.hosts ?? '127.0.0.1'} · static discovery · autoheal on${how !== '' ? ` · ${how}` : ''}   ${dim(`${clock(now - model.t0)}  Ctrl-C to stop`)}`)
   lines.push(`cluster ${bold(model.info.cluster)}   leader ${bold(leader ?? '-')}   partitions ${partitions.length === 0 ? 'none' : c('31', partitions.join(' '))}   members ${members.length === 0 ? '-' : `${upCount}/${members.length} up`}`)
   lines.push('')
-  const head = [pad('NODE', 18), pad('STATUS', 9), pad('PID', 8), pad('CREATION', 11), pad('VIEW', 8), pad('MSGS/S', 7), pad('JOBS RUN', 9), pad('RESULTS', 8), pad('RESTARTS', 9), 'LOCKS HELD']
+  const head = [pad('NODE', 19), pad('STATUS', 9), pad('PID', 8), pad('CREATION', 11), pad('VIEW', 8), pad('MSGS/S', 7), pad('JOBS RUN', 9), pad('RESULTS', 8), pad('RESTARTS', 9), 'LOCKS HELD']
   lines.push(bold(head.join(' ')))
   for (const name of names) {
     const n = model.entry(name)
@@ -67,7 +68,7 @@ export function render (model: DemoModel, opts: RenderOptions): string[] {
     const view = s === undefined ? '-' : `${s.status.members.filter((m) => m.status === 'up').length}/${s.status.members.length} up`
     const locks = s === undefined ? '' : s.locks.map((l) => `${l.type} #${String(l.token).slice(-4)}`).join(', ')
     const row = [
-      pad(name === leader ? `${name}*` : name, 18),
+      pad(name === leader ? `${name}*` : name, 19),
       pad(statusColor(st), 9),
       pad(n.proc !== undefined && n.proc.running ? String(n.proc.pid) : '-', 8),
       pad(n.creation !== undefined ? String(n.creation) : '-', 11),
@@ -94,6 +95,13 @@ export function render (model: DemoModel, opts: RenderOptions): string[] {
   lines.push('  ' + lockLine('leader'))
   lines.push('  ' + lockLine('quorum'))
   lines.push('')
+  // A progress line per phase: done (with how long it took), running, failed or still to come.
+  lines.push(bold('progress'))
+  for (const st of model.steps) {
+    const mark = st.state === 'done' ? c('32', '✓') : st.state === 'running' ? c('33', '▶') : st.state === 'failed' ? c('31', '✗') : dim('·')
+    const took = st.startedAt === undefined ? '' : `${(((st.endedAt ?? now) - st.startedAt) / 1000).toFixed(1)} s`
+    lines.push(`  ${mark} ${pad(st.state === 'pending' ? dim(st.label) : st.label, 42)} ${dim(took)}`)
+  }
   lines.push(`${bold('script')}  ${model.phase}`)
   lines.push('')
   // The nodes' own log lines (a poisoned worker's crash report, ...) are left to --no-ui: the events say the same in fewer words.
@@ -131,7 +139,7 @@ export class Screen {
     if (!this.#open) return
     const width = this.#out.columns ?? 120
     const rows = this.#out.rows ?? 40
-    const events = Math.max(3, rows - 22)
+    const events = Math.max(3, rows - 22 - this.#model.steps.length - 1)
     const lines = render(this.#model, { width, color: this.#color, events })
     this.#out.write(`${ESC}H` + lines.map((l) => `${l}${ESC}K`).join('\n') + `\n${ESC}J`)
   }

@@ -8,7 +8,7 @@
  */
 import { TekkaError, registerErrors, type TekkaErrorClass } from '@tekka/actors'
 
-export type ExampleErrorCode = 'ERR_JOBS_OPTION' | 'ERR_ETCD_GATEWAY' | 'ERR_ETCD_START' | 'ERR_DEMO_STEP'
+export type ExampleErrorCode = 'ERR_JOBS_OPTION' | 'ERR_ETCD_GATEWAY' | 'ERR_ETCD_START' | 'ERR_DEMO_STEP' | 'ERR_DEMO_PARTITION'
 
 /** A bad option of startJobs, naming the option and what is allowed. */
 export class JobsOptionError extends TekkaError<'ERR_JOBS_OPTION'> {
@@ -34,11 +34,17 @@ export class ScriptStepError extends TekkaError<'ERR_DEMO_STEP'> {
   constructor (message: string) { super(message, 'ERR_DEMO_STEP') }
 }
 
+/** The cluster demo could not cut its cluster the way asked (`--partition iptables` without root or a working iptables), or cutting failed. */
+export class DemoPartitionError extends TekkaError<'ERR_DEMO_PARTITION'> {
+  constructor (message: string, options?: { cause?: unknown }) { super(message, 'ERR_DEMO_PARTITION', options) }
+}
+
 export const EXAMPLE_ERRORS = {
   ERR_JOBS_OPTION: JobsOptionError,
   ERR_ETCD_GATEWAY: EtcdGatewayError,
   ERR_ETCD_START: EtcdStartError,
-  ERR_DEMO_STEP: ScriptStepError
+  ERR_DEMO_STEP: ScriptStepError,
+  ERR_DEMO_PARTITION: DemoPartitionError
 } as const satisfies Record<ExampleErrorCode, TekkaErrorClass>
 
 registerErrors(EXAMPLE_ERRORS)

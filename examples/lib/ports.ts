@@ -8,7 +8,7 @@
  * launcher starts itself (the etcd example's etcd).
  */
 import { createServer } from 'node:net'
-import { nodePort } from '@tekka/dist'
+import { nodePort, parseNodeName } from '@tekka/dist'
 
 /** Whether `host:port` can be listened on right now. */
 export async function portFree (host: string, port: number): Promise<boolean> {
@@ -38,10 +38,12 @@ export function portsOf (names: readonly string[], base: number): number[] {
   return names.map((n) => nodePort(n, base))
 }
 
-/** `preferred` if the ports of `names` are all free with it, else a base that makes them free. */
-export async function chooseBasePort (names: readonly string[], preferred = 4370, host = '127.0.0.1'): Promise<number> {
+/** `preferred` if the ports of `names` are all free with it (each on its own node's host), else a base that makes them free. */
+export async function chooseBasePort (names: readonly string[], preferred = 4370): Promise<number> {
+  const hosts = names.map((n) => parseNodeName(n).host)
   const allFree = async (base: number): Promise<boolean> => {
-    for (const p of portsOf(names, base)) if (p > 65535 || !(await portFree(host, p))) return false
+    const ports = portsOf(names, base)
+    for (let i = 0; i < ports.length; i++) if (ports[i] > 65535 || !(await portFree(hosts[i], ports[i]))) return false
     return true
   }
   if (await allFree(preferred)) return preferred
@@ -49,5 +51,5 @@ export async function chooseBasePort (names: readonly string[], preferred = 4370
     const base = 20000 + Math.floor(Math.random() * 9000)
     if (await allFree(base)) return base
   }
-  throw new Error(`no free ports for ${names.join(', ')} on ${host}`)
+  throw new Error(`no free ports for ${names.join(', ')}`)
 }

@@ -36,14 +36,23 @@ import type { ExitInfo, NodeProcess } from '@tekka/testing/procs'
 import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
 
 const MAIN = fileURLToPath(new URL('../cluster-demo/main.js', import.meta.url))
-const NODE = /^\+[\d.]+s\s+node-up\s+(demo\d@127\.0\.0\.1) pid (\d+) listening on/
+const NODE = /^\+[\d.]+s\s+node-up\s+(demo\d@127\.0\.0\.5\d) pid (\d+) listening on/
+const NAMES = ['demo1@127.0.0.51', 'demo2@127.0.0.52', 'demo3@127.0.0.53']
 
 /** Every pid of a node any test here saw: killed at exit whatever happens. */
 const nodePids: number[] = []
 killAtExit(nodePids)
 
-function startDemo (args: string[]): NodeProcess {
-  return procs.spawnNode({ entry: MAIN, args, name: 'cluster-demo', env: { NO_COLOR: '1' } })
+function startDemo (args: string[], env: NodeJS.ProcessEnv = {}): NodeProcess {
+  const demo = procs.spawnNode({ entry: MAIN, args, name: 'cluster-demo', env: { NO_COLOR: '1', ...env } })
+  // Every node it prints is killed at exit, whatever happens.
+  demo.child.stdout?.on('data', () => {
+    for (const l of demo.output('stdout').split('\n')) {
+      const m = NODE.exec(l)
+      if (m !== null && !nodePids.includes(Number(m[2]))) nodePids.push(Number(m[2]))
+    }
+  })
+  return demo
 }
 
 async function exitWithin (p: NodeProcess, ms: number): Promise<ExitInfo> {
@@ -67,15 +76,47 @@ async function gone (pids: number[], ms: number, what = 'node processes left'): 
   await eventually(() => { assert.equal(pids.filter(alive), [], what) }, { timeout: ms, interval: 100, message: what })
 }
 
-test('--no-ui runs the whole script: cluster, jobs, locks, kill -9, monitors, restart, rejoin; exit 0, no process left', async () => {
+/**
+ * The partition part of a run's lines, checked in order: the cut (said how),
+ * each side's view with the other side down, jobs going on, the cut
+ * removed, the partition recorded, the leader's autoheal decision with its
+ * inputs (every node's view) rebooting the minority, the healed membership,
+ * jobs and locks after it, the summary. Returns the line of the summary.
+ */
+function checkPartition (lines: string[], mode: 'iptables' | 'inject', leader: string, from: number): number {
+  const how = mode === 'iptables' ? 'iptables DROP rules between' : "each node's link fault injector drops its links"
+  const cut = find(lines, new RegExp(`^\\+[\\d.]+s\\s+partition cut (demo\\d(?:, demo\\d)*) \\| (demo\\d(?:, demo\\d)*): ${how}`), `the cut (${mode})`, from)
+  const [, majorityText, minorityText] = /cut (\S.*?) \| (\S.*?):/.exec(lines[cut])!
+  const majority = majorityText.split(', ')
+  const minority = minorityText.split(', ')
+  assert.is(majority.length + minority.length, 3, lines[cut])
+  assert.ok(majority.length > minority.length, `the minority is cut off: ${lines[cut]}`)
+  const l = leader.replace(/@.*/, '')
+  assert.ok(majority.includes(l), `the leader stays on the majority side: ${lines[cut]}`)
+  // Both sides' views: each side sees the other down.
+  for (const [side, other] of [[majority, minority], [minority, majority]]) {
+    const v = find(lines, new RegExp(`^\\+[\\d.]+s\\s+view\\s+(?:one side|side) ${side.join(', ')}: ${side[0]} sees `), `the view of ${side.join(', ')}`, cut)
+    for (const o of other) assert.match(lines[v], new RegExp(`${o} down`), `${side[0]} sees ${o} down`)
+    for (const n of side) assert.match(lines[v], new RegExp(`${n} up`), `${side[0]} sees ${n} up`)
+  }
+  for (const m of minority) find(lines, new RegExp(`^\\+[\\d.]+s\\s+nodedown\\s+demo\\d: saw ${m} go down: net_tick_timeout`), `the link to ${m} ticks out`, cut)
+  const goOn = find(lines, /^\+[\d.]+s\s+check\s+both sides go on: jobs on /, 'jobs on both sides', cut)
+  const removed = find(lines, new RegExp(`^\\+[\\d.]+s\\s+partition cut removed \\(${mode}\\)`), 'the cut removed', goOn)
+  find(lines, new RegExp(`^\\+[\\d.]+s\\s+partition demo\\d: partition with (?:${minority.join('|')}) recorded: it came back with the same incarnation`), 'the partition recorded', removed)
+  const decision = find(lines, /^\+[\d.]+s\s+decision\s+demo\d: autoheal \S+: heal\. Inputs: /, 'the heal decision with its inputs', removed)
+  const d = lines[decision]
+  assert.match(d, new RegExp(`decision\\s+${l}: `), 'the leader decides')
+  for (const n of [...majority, ...minority]) assert.match(d, new RegExp(`Inputs: .*${n} runs with `), `the decision's inputs include ${n}'s view`)
+  assert.match(d, new RegExp(`Decision: survivors ${majority.join(', ')} \\(the majority side\\); reboot ${minority.join(', ')}; coordinator ${l}; split view `), d)
+  for (const m of minority) find(lines, new RegExp(`^\\+[\\d.]+s\\s+heal\\s+${m}: rebooted by \\S+: rejoined ${l}'s cluster and started its applications again`), `${m} rebooted`, decision)
+  const healed = find(lines, new RegExp(`^\\+[\\d.]+s\\s+healed\\s+one cluster again: ${NAMES.map((n) => `${n.replace(/\./g, '\\.')} up`).join(', ')}; leader ${leader.replace(/\./g, '\\.')}; partitions none \\(autoheal rebooted ${minority.join(', ')}`), 'the healed membership', decision)
+  const after = find(lines, new RegExp(`^\\+[\\d.]+s\\s+check\\s+after the heal: jobs run through ${minority.join(', ')} for the others again; a leader and a quorum lock were taken`), 'jobs and locks after the heal', healed)
+  return find(lines, new RegExp(`^\\+[\\d.]+s\\s+summary\\s+1 cycle: 1 kill -9 and restart, 1 partition \\(${mode}\\), 1 healed by autoheal \\(\\S+ rebooted ${minority.join(', ')} \\(coordinator ${l}\\)\\); \\d+ leader and \\d+ quorum locks taken; \\d+ job results`), 'the summary', after)
+}
+
+test('--no-ui runs the whole script: cluster, jobs, locks, kill -9, monitors, restart, rejoin, a partition healed by autoheal; exit 0, no process left', async () => {
   const base = await ports.freePortRange(4)
   const demo = startDemo(['--no-ui', '--base-port', String(base)])
-  demo.child.stdout?.on('data', () => {
-    for (const l of demo.output('stdout').split('\n')) {
-      const m = NODE.exec(l)
-      if (m !== null && !nodePids.includes(Number(m[2]))) nodePids.push(Number(m[2]))
-    }
-  })
   const exit = await exitWithin(demo, 120_000)
   const out = demo.output('stdout')
   const lines = out.split('\n')
@@ -84,18 +125,22 @@ test('--no-ui runs the whole script: cluster, jobs, locks, kill -9, monitors, re
 
   // Three nodes up, then a fourth start: the restart.
   const ups = lines.map((l) => NODE.exec(l)).filter((m): m is RegExpExecArray => m !== null)
-  assert.equal([...new Set(ups.slice(0, 3).map((m) => m[1]))].sort(), ['demo1@127.0.0.1', 'demo2@127.0.0.1', 'demo3@127.0.0.1'], out)
+  assert.equal([...new Set(ups.slice(0, 3).map((m) => m[1]))].sort(), NAMES, out)
+  // How partitions are made here is said before anything starts: iptables as root, else the injector, with why.
+  const how = find(lines, /^\+[\d.]+s\s+partition partitions by (iptables DROP rules|an in-process link-drop fault injector)/, 'how partitions are made')
+  const mode = lines[how].includes('iptables DROP') ? 'iptables' : 'inject'
+  if (process.getuid?.() !== 0) assert.is(mode, 'inject', `not root: the injector\n${lines[how]}`)
   assert.is(ups.length, 4, `three starts and one restart\n${out}`)
   const pids = ups.map((m) => Number(m[2]))
 
-  const formed = find(lines, /^\+[\d.]+s\s+cluster\s+formed: .*all up; leader (demo\d@127\.0\.0\.1)/, 'one cluster with a leader')
-  const leader = /leader (demo\d@127\.0\.0\.1)/.exec(lines[formed])![1]
+  const formed = find(lines, /^\+[\d.]+s\s+cluster\s+formed: .*all up; leader (demo\d@127\.0\.0\.5\d)/, 'one cluster with a leader')
+  const leader = /leader (demo\d@127\.0\.0\.5\d)/.exec(lines[formed])![1]
   for (const n of ['demo1', 'demo2', 'demo3']) find(lines, new RegExp(`^\\+[\\d.]+s\\s+job\\s+demo\\d: first result from ${n}'s worker`), `a job result from ${n}'s worker`)
   find(lines, /^\+[\d.]+s\s+lock\s+demo\d: leader lock demo\/leader-task taken by <.+>, in the leader (demo\d)'s table; token \d+/, 'a leader lock')
   find(lines, /^\+[\d.]+s\s+lock\s+demo\d: quorum lock demo\/quorum-task taken by <.+>, granted by demo\d and demo\d .*; token \d+/, 'a quorum lock')
   find(lines, /^\+[\d.]+s\s+worker\s+demo\d: worker "jobs" crashed \(poison job .*\); jobs_sup restarted it/, 'a supervised restart')
 
-  const killed = find(lines, /^\+[\d.]+s\s+kill\s+kill -9 (demo\d@127\.0\.0\.1) \(pid (\d+)\)/, 'the kill', formed)
+  const killed = find(lines, /^\+[\d.]+s\s+kill\s+kill -9 (demo\d@127\.0\.0\.5\d) \(pid (\d+)\)/, 'the kill', formed)
   const [, victim, victimPid] = /kill -9 (\S+) \(pid (\d+)\)/.exec(lines[killed])!
   assert.is.not(victim, leader, 'the leader is not the one killed')
   assert.ok(pids.includes(Number(victimPid)), 'the killed pid is one of the nodes')
@@ -110,8 +155,12 @@ test('--no-ui runs the whole script: cluster, jobs, locks, kill -9, monitors, re
   const restarted = find(lines, new RegExp(`^\\+[\\d.]+s\\s+restart\\s+${victim} \\(pid (\\d+)\\)`), 'the restart', killed)
   find(lines, new RegExp(`^\\+[\\d.]+s\\s+node-up\\s+${victim} pid \\d+`), 'the restarted node is up', restarted)
   const rejoined = find(lines, new RegExp(`^\\+[\\d.]+s\\s+rejoined\\s+${victim} is a member again as a new incarnation .*; 3 members all up; leader ${leader}`), 'the rejoin', restarted)
-  find(lines, new RegExp(`^\\+[\\d.]+s\\s+job\\s+${v}'s new worker runs jobs again, for demo\\d`), 'jobs flow through the restarted node', rejoined)
-  find(lines, /^\+[\d.]+s\s+done\s+all nodes stopped; 0 of the 4 tekka processes started are left; exit 0/, 'a clean stop', rejoined)
+  const rejobs = find(lines, new RegExp(`^\\+[\\d.]+s\\s+job\\s+${v}'s new worker runs jobs again, for demo\\d`), 'jobs flow through the restarted node', rejoined)
+  const summary = checkPartition(lines, mode, leader, rejobs)
+  find(lines, /^\+[\d.]+s\s+done\s+all nodes stopped; 0 of the 4 tekka processes started are left; exit 0/, 'a clean stop', summary)
+  // A phase line for each phase, in order.
+  const phases = lines.filter((x) => /^\+[\d.]+s\s+phase /.test(x)).map((x) => x.replace(/^\+[\d.]+s\s+phase\s+/, ''))
+  assert.equal(phases, ['1/9 start the nodes', '2/9 form the cluster', '3/9 jobs and locks run', '4/9 kill -9 a node that is not the leader', '5/9 restart it; it rejoins', '6/9 cut the cluster in two', '7/9 heal the network; autoheal decides', '8/9 one cluster again; jobs and locks go on', '9/9 stop every node'])
 
   await gone(pids, 2000)
 })
@@ -128,7 +177,7 @@ test('--ui redraws the view in place; SIGINT stops every node and exits 0', asyn
     const last = text.lastIndexOf('tekka cluster demo')
     frame = last >= 0 ? text.slice(last) : ''
     // A row: name (* for the leader), status, pid, creation, view.
-    const rows = [...frame.matchAll(/^(demo\d@127\.0\.0\.1)\*?\s+up\s+(\d+)\s+\d+\s+3\/3 up\s/gm)]
+    const rows = [...frame.matchAll(/^(demo\d@127\.0\.0\.5\d)\*?\s+up\s+(\d+)\s+\d+\s+3\/3 up\s/gm)]
     if (rows.length === 3) {
       for (const m of rows) pids.push(Number(m[2]))
       break
@@ -138,7 +187,10 @@ test('--ui redraws the view in place; SIGINT stops every node and exits 0', asyn
   }
   nodePids.push(...pids)
   assert.match(frame, /members 3\/3 up/)
-  assert.match(frame, /leader demo\d@127\.0\.0\.1/)
+  assert.match(frame, /leader demo\d@127\.0\.0\.5\d/)
+  assert.match(frame, /3 nodes on 127\.0\.0\.51-53 · static discovery · autoheal on · partitions: (iptables|link fault injector \(no iptables\))/)
+  // A progress line per phase: the first two done (with their time), the third running, the rest to come.
+  assert.match(frame, /^progress\n {2}✓ start the nodes\s+[\d.]+ s\n {2}✓ form the cluster\s+[\d.]+ s\n {2}▶ jobs and locks run\s+[\d.]+ s\n {2}· kill -9 a node that is not the leader\s*\n(?: {2}· .+\n){4}/m)
   assert.match(frame, /partitions none/)
   assert.match(frame, /MSGS\/S/)
   const raw = demo.output('stdout')
@@ -168,15 +220,15 @@ test('nodes exit by themselves when the controller is killed with SIGKILL', asyn
 test('a node that cannot start (its port is taken) fails the run at once: error line, the others stopped, exit 1', async () => {
   const base = await ports.freePortRange(4)
   const squatter: Server = createServer()
-  await new Promise<void>((resolve) => { squatter.listen(base + 2, '127.0.0.1', resolve) })
+  await new Promise<void>((resolve) => { squatter.listen(base + 2, '127.0.0.52', resolve) })
   try {
     const demo = startDemo(['--no-ui', '--base-port', String(base)])
     const exit = await exitWithin(demo, 60_000)
     const out = demo.output('stdout')
-    const pids = out.split('\n').map((l) => /^\+[\d.]+s\s+exit\s+demo\d@127\.0\.0\.1 \(pid (\d+)\)/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]))
+    const pids = out.split('\n').map((l) => /^\+[\d.]+s\s+exit\s+demo\d@127\.0\.0\.5\d \(pid (\d+)\)/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]))
     nodePids.push(...pids)
     assert.is(exit.code, 1, out)
-    assert.match(out, new RegExp(`error\\s+demo2@127\\.0\\.0\\.1 exited while starting \\(code 1\\): .*ERR_PORT_IN_USE: port ${base + 2}`))
+    assert.match(out, new RegExp(`error\\s+demo2@127\\.0\\.0\\.52 exited while starting \\(code 1\\): .*ERR_PORT_IN_USE: port ${base + 2}`))
     assert.match(out, /done\s+all nodes stopped; 0 of the 3 tekka processes started are left; exit 1/)
     assert.is(pids.length, 3, 'every node started is accounted for')
     assert.equal(pids.filter(alive), [])
@@ -185,8 +237,38 @@ test('a node that cannot start (its port is taken) fails the run at once: error 
   }
 })
 
+test('--partition inject (the fallback without iptables, forced): the same partition, said on screen, healed by autoheal; exit 0', async () => {
+  const base = await ports.freePortRange(4)
+  const demo = startDemo(['--no-ui', '--partition', 'inject', '--base-port', String(base)])
+  const exit = await exitWithin(demo, 120_000)
+  const lines = demo.output('stdout').split('\n')
+  assert.is(exit.code, 0, `exit code\n${demo.output()}`)
+  find(lines, /^\+[\d.]+s\s+partition partitions by an in-process link-drop fault injector in each node: asked for \(--partition inject\)/, 'the fallback, said on screen')
+  const formed = find(lines, /^\+[\d.]+s\s+cluster\s+formed: /, 'one cluster')
+  const leader = /leader (demo\d@127\.0\.0\.5\d)/.exec(lines[formed])![1]
+  const rejobs = find(lines, /^\+[\d.]+s\s+job\s+demo\d's new worker runs jobs again/, 'the kill / restart cycle first', formed)
+  const summary = checkPartition(lines, 'inject', leader, rejobs)
+  find(lines, /^\+[\d.]+s\s+done\s+all nodes stopped; 0 of the 4 tekka processes started are left; exit 0/, 'a clean stop', summary)
+})
+
+test('--partition iptables where iptables cannot work: refused before any node starts, saying why (exit 1); auto falls back to the injector and says why', async () => {
+  // TEKKA_IPTABLES names the only binary the iptables helper may use: one that does not exist cannot work, root or not.
+  const env = { TEKKA_IPTABLES: '/nonexistent/iptables' }
+  const demo = startDemo(['--no-ui', '--partition', 'iptables'], env)
+  const exit = await exitWithin(demo, 30_000)
+  assert.is(exit.code, 1, demo.output())
+  assert.match(demo.output('stderr'), /^demo: --partition iptables: no working iptables here \(.+\)$/m)
+  assert.not.match(demo.output('stdout'), /node-up/, 'no node started')
+  if (process.getuid?.() === 0) assert.match(demo.output('stderr'), /\/nonexistent\/iptables: not installed/)
+
+  const auto = startDemo(['--no-ui', '--cycles', '0'], env)
+  await auto.waitForLine(/^\+[\d.]+s\s+partition\s+partitions by an in-process link-drop fault injector in each node: no iptables partitions here \(.+\): an in-process link-drop fault injector in each node instead/, 30_000)
+  auto.kill('SIGINT')
+  assert.is((await exitWithin(auto, 30_000)).code, 0, auto.output())
+})
+
 test('bad options exit 2 with the usage', async () => {
-  for (const args of [['--nodes', '12'], ['--ui', '--no-ui'], ['--log', 'loud'], ['--frobnicate']]) {
+  for (const args of [['--nodes', '12'], ['--ui', '--no-ui'], ['--log', 'loud'], ['--frobnicate'], ['--partition', 'scissors']]) {
     const demo = startDemo(args)
     const exit = await exitWithin(demo, 20_000)
     assert.is(exit.code, 2, `${args.join(' ')}\n${demo.output()}`)
@@ -276,7 +358,26 @@ test("a node's lines come from its event stream: each source's events become the
   assert.is(only(() => { events.publish('demo.lock', { action: 'refused', lockType: 'quorum', resource: 'demo/quorum-task', reason: 'held', nodes: [] }, 'debug') }), undefined, 'contention is not a line')
   assert.equal(only(() => { events.publish('demo.lock', { action: 'refused', lockType: 'quorum', resource: 'demo/quorum-task', reason: 'unreachable', nodes: [peer] }, 'warn') })?.text,
     'quorum lock demo/quorum-task refused: unreachable (demo2)')
-  // discovery; and a type without a line of its own (heal.*, a plugin's new event): its fields
+  // autoheal: a partition recorded, the leader's decision with its inputs (every node's view) and its plan, a reboot
+  const third = 'demo3@127.0.0.1'
+  assert.equal(only(() => { events.publish('heal.partition', { peer, event: 'occurred', reason: 'it came back with the same incarnation' }, 'warn') }),
+    { kind: 'partition', text: 'partition with demo2 recorded: it came back with the same incarnation', data: { event: 'occurred', peer } })
+  const views = [
+    { node: self, creation: 1, running: [self, third], partitioned: [peer], down: [], quietFor: 3000, healing: undefined },
+    { node: third, creation: 3, running: [third, self], partitioned: [peer], down: [], quietFor: 3000, healing: undefined },
+    { node: peer, creation: 2, running: [peer], partitioned: [self, third], down: [], quietFor: 3000, healing: undefined }
+  ]
+  const plan = { id: 'h/1', leader: self, coordinator: self, survivors: [self, third], victims: [peer], tainted: [], splitView: { participants: [self, third, peer], down: [], groups: [{ nodes: [self, third], seenBy: [self, third] }, { nodes: [peer], seenBy: [peer] }] } }
+  const decision = only(() => { events.publish('heal.decision', { id: 'h/1', decision: 'heal', views, plan }) })
+  assert.is(decision?.kind, 'decision')
+  assert.is(decision?.text, 'autoheal h/1: heal. Inputs: demo1 runs with demo1, demo3, partitioned from demo2; demo3 runs with demo3, demo1, partitioned from demo2; demo2 runs with demo2, partitioned from demo1, demo3. ' +
+    'Decision: survivors demo1, demo3 (the majority side); reboot demo2; coordinator demo1; split view {demo1, demo3} seen by demo1, demo3 | {demo2} seen by demo2')
+  assert.equal([decision?.data.decision, decision?.data.victims, decision?.data.coordinator], ['heal', [peer], self])
+  assert.match(only(() => { events.publish('heal.decision', { id: 'h/0', decision: 'wait', reason: 'links changed 100 ms ago', retryIn: 2900, views }) })?.text ?? '', /^autoheal h\/0: wait \(links changed 100 ms ago\), again in 2\.9 s\. Inputs: demo1 runs with /)
+  assert.equal(only(() => { events.publish('heal.reboot', { id: 'h/1', phase: 'rebooted', coordinator: self }) }),
+    { kind: 'heal', text: "rebooted by h/1: rejoined demo1's cluster and started its applications again", data: { id: 'h/1', phase: 'rebooted' } })
+  assert.is(only(() => { events.publish('heal.probe', { peer, result: 'down', answers: [] }, 'debug') }), undefined)
+  // discovery; and a type without a line of its own (heal.autoclean, a plugin's new event): its fields
   assert.equal(only(() => { events.publish('autocluster.joined', { strategy: 'static', target: peer, reason: 'oldest', round: 3, members: [self, peer] }) }),
     { kind: 'discovery', text: 'static discovery joined demo2 (oldest)', data: { target: peer } })
   const round = { round: 2, at: 0, duration: 3, discovered: [peer], skipped: [], alive: [peer], dead: [], pending: [], registered: false, complete: true, strategy: 'static' }

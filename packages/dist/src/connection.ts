@@ -120,6 +120,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #rest: Uint8Array | undefined
   #started = false
   #closed = false
+  /** See mute(). */
+  #muted = false
   #startImmediate: NodeJS.Immediate | undefined
   #flushImmediate: NodeJS.Immediate | undefined
   /** Reading is paused until this runs (see #ingest). */
@@ -173,6 +175,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   get closed (): boolean {
     return this.#closed
+  }
+
+  /**
+   * Silences the link for good, as a network that drops every packet would
+   * (LinkFaults): what arrives is not heard (nor the peer closing its
+   * end), what is queued is not written, so it dies of its ticks
+   * (`net_tick_timeout`) within tickTime.
+   */
+  mute (): void {
+    this.#muted = true
   }
 
   /** Queued payload bytes not yet handed to the socket. */
@@ -333,6 +345,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#stats.bytesOut += batch.size
     this.#inflight = true
     this.#releaseDrain(false)
+    // Lost on the way, as a dropped packet is: the socket never gets it.
+    if (this.#muted) { this.#afterWrite(); return }
     const bufs = gather(batch.parts)
     const socket = this.#socket
     if (bufs.length === 1) {
@@ -392,7 +406,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #ingest = (chunk: Uint8Array): void => {
-    if (this.#closed) return
+    if (this.#closed || this.#muted) return
     this.#stats.bytesIn += chunk.length
     if (this.#liveness !== undefined) this.#liveness.heard = true
     try {
@@ -473,6 +487,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #onEnd = (): void => {
+    // A muted link hears no FIN or RST either, as behind a dropping network: it ends by its ticks.
+    if (this.#muted) return
     const partial = this.#decoder.buffered
     if (partial > 0 || this.#reassembly.active) {
       // Not a protocol error (the peer may have crashed mid-write), but worth a line: the last frame is lost.
@@ -485,6 +501,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #onError = (err: Error): void => {
+    if (this.#muted) return
     this.close('connection_closed', err)
   }
 }

@@ -61,6 +61,7 @@ export type { Membership } from './membership/membership.js'
 // the wire
 export { tcpTransport, dial } from './transport.js'
 export type { Transport, Listener, ListenOptions, DialOptions, TlsOptions } from './transport.js'
+export type { LinkFaults } from './link-faults.js'
 export { clientHandshake, serverHandshake } from './handshake.js'
 export type { HandshakeOptions, HandshakeResult, PeerInfo } from './handshake.js'
 export { Connection } from './connection.js'

@@ -33,6 +33,8 @@ import { Peer } from './peer.js'
 import { localAddressFor } from './dial-address.js'
 import type { TlsOptions, Transport } from './transport.js'
 import { applyFrame } from './inbound.js'
+import { LinkFaults } from './link-faults.js'
+import { DialError } from './errors.js'
 import {
   BYE, DEMONITOR, DOWN, EXIT, EXIT2, LINK, MONITOR, NODES, REG_SEND, RPC_CALL, RPC_REPLY, SEND, UNLINK,
   wireTarget, type Signal
@@ -86,6 +88,8 @@ export class NetKernel implements RemoteRouter {
   #lastError = new Map<string, Error>()
   /** The runtime's way in for signals from peers (attachRouter); kept after stop for signals still in flight. */
   #in: RemoteInbound | undefined
+  /** Links to cut as a dropping network would (off until used: see link-faults.ts). */
+  readonly faults = new LinkFaults((peer) => { this.#peers.get(peer)?.conn?.mute() })
 
   constructor (opts: NetKernelOptions) {
     this.opts = opts
@@ -331,6 +335,7 @@ export class NetKernel implements RemoteRouter {
     const port = nodePort(peer.name, this.opts.basePort)
     let socket: Socket | undefined
     try {
+      if (this.faults.isCut(peer.name)) throw new DialError(host, port, 'the link is cut (link faults)')
       socket = await this.opts.transport.dial({ host, port, tls: this.opts.tls, timeout: this.opts.handshakeTimeout, clock: this.opts.clock, ...localAddressFor(this.opts.listen, host) })
       this.#sockets.add(socket)
       const { peer: info, rest } = await clientHandshake(socket, {
@@ -408,7 +413,7 @@ export class NetKernel implements RemoteRouter {
    * other, the dial of the greater name survives.
    */
   #onPeer (info: PeerInfo): 'ok' | 'nok' | 'alive' {
-    if (!this.#running || info.name === this.name) return 'nok'
+    if (!this.#running || info.name === this.name || this.faults.isCut(info.name)) return 'nok'
     // Called once the peer has proved the cookie; still, nothing is torn down
     // here: #up replaces a stale link only when this connection is complete.
     const peer = this.#peers.get(info.name)
@@ -439,6 +444,8 @@ export class NetKernel implements RemoteRouter {
       logger: this.log.child('connection'),
       link: this.opts.link
     })
+    // Cut while its handshake ran: born silent.
+    if (this.faults.isCut(info.name)) conn.mute()
     this.#lastError.delete(info.name)
     conn.on('message', (frame: unknown) => { this.#incoming(peer, conn, frame) })
     conn.once('close', (reason: string, error?: Error) => { this.#closed(peer, conn, reason, error) })
