@@ -18,7 +18,9 @@ export const SYSTEM_DEPS = {
   // the dns discovery strategy's real server, on a loopback port, no upstream (packages/testing/src/dnsmasq.ts)
   dnsmasq: 'dnsmasq-base',
   // network namespaces and veth pairs for the mdns tests, multicast never on the host's interfaces (packages/testing/src/netns.ts)
-  ip: 'iproute2'
+  ip: 'iproute2',
+  // a real Erlang runtime for the external term format's round trips and fuzz corpus (packages/testing/src/erlang.ts)
+  erl: 'erlang-base'
 }
 
 // sbin directories too: iptables and ip live there, and a user's PATH may not have them.

@@ -3,4 +3,6 @@
  * tekka node can join real Erlang and Elixir nodes (the tekka protocol stays
  * the default between tekka nodes).
  */
-export {}
+
+// the external term format (./etf/index.ts has the mapping to JavaScript values)
+export * from './etf/index.js'
