@@ -183,6 +183,18 @@ test('maps: term keys, found by value with mapGet', () => {
   assert.not.ok(termEquals(back, new Map<Term, Term>([[tuple(atom('k'), 2), 'v'], [Buffer.from('b'), 2], [atom('a'), new Map()]])))
 })
 
+test('maps: a float key next to an integer key of the same value is an ErlFloat (two keys in Erlang, one number here)', () => {
+  const f1 = [70, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]
+  const intThenFloat = decode(cat(131, 116, u32(2), 97, 1, 119, 1, 'a', ...f1, 119, 1, 'b')) as Map<Term, Term>
+  assert.equal([...intThenFloat.entries()], [[1, atom('a')], [new ErlFloat(1), atom('b')]])
+  const floatThenInt = decode(cat(131, 116, u32(2), ...f1, 119, 1, 'b', 97, 1, 119, 1, 'a')) as Map<Term, Term>
+  assert.ok(termEquals(floatThenInt, intThenFloat))
+  assert.is(floatThenInt.get(1), atom('a'))
+  assert.is(mapGet(floatThenInt, new ErlFloat(1)), atom('b'))
+  assert.throws(() => decode(cat(131, 116, u32(2), ...f1, 97, 1, ...f1, 97, 2)), /a map with a key twice/)
+  assert.throws(() => decode(cat(131, 116, u32(3), ...f1, 97, 1, 97, 1, 97, 2, 97, 1, 97, 3)), /a map with a key twice/)
+})
+
 test('termEquals: Erlang\'s =:= over the mapped values', () => {
   assert.ok(termEquals(5, 5n))
   assert.not.ok(termEquals(tuple(1), [1]))

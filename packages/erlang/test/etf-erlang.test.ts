@@ -9,7 +9,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ErlangPeer } from '@tekka/testing/erlang'
 import {
-  atom, BitBinary, decode, encode, EtfDecodeError, ErlFloat, ErlPid, ErlPort, ErlRef, ImproperList, termEquals, Tuple, tuple, type Term
+  atom, BitBinary, decode, encode, EtfDecodeError, ErlFloat, ErlPid, ErlPort, ErlRef, ImproperList, mapGet, termEquals, Tuple, tuple, type Term
 } from '../src/index.js'
 
 let erl: ErlangPeer
@@ -80,6 +80,16 @@ for (const [expr, value] of CASES) {
     assert.is(await erl.compare(expr, encode(decode(await erl.eval(`term_to_binary(${expr})`), { floats: 'boxed' }))), 'true', 'decoded and encoded again')
   })
 }
+
+test('a map with the keys 1 and 1.0 (two keys in Erlang): the float one decodes to an ErlFloat, and goes back =:=', async () => {
+  const expr = '#{1 => a, 1.0 => b, 2.0 => c}'
+  const got = decode(await erl.eval(`term_to_binary(${expr})`)) as Map<Term, Term>
+  assert.is(got.get(1), atom('a'))
+  assert.is(got.get(2), atom('c'), 'a float key alone is a number')
+  assert.is(mapGet(got, new ErlFloat(1)), atom('b'))
+  assert.is(await erl.compare('#{1 => a, 1.0 => b, 2 => c}', encode(got)), 'true', '2.0 went back as 2, as documented for default floats')
+  assert.is(await erl.compare(expr, encode(decode(await erl.eval(`term_to_binary(${expr})`), { floats: 'boxed' }))), 'true')
+})
 
 test('-0.0: decodes to -0, and -0 encodes to what Erlang writes for -0.0', async () => {
   const negZero = 'binary_to_term(<<131, 70, 128, 0, 0, 0, 0, 0, 0, 0>>)'

@@ -335,14 +335,36 @@ class Decoder {
     }
   }
 
+  /**
+   * MAP_EXT. A key that is a float and one that is an integer of the same
+   * value (`#{1 => a, 1.0 => b}`) are two keys in Erlang but the same number
+   * here: the float one is then an ErlFloat (so are -0.0 next to 0.0). Any
+   * other key twice is refused.
+   */
   map (at: number): Map<Term, Term> {
     const n = this.u32('MAP_EXT\'s arity', TAG.MAP)
     this.count(n, 2, 'pairs', TAG.MAP, at)
     const m = new Map<Term, Term>()
+    /** The number keys that were floats, as they were (-0 or 0). */
+    let floatKeys: Map<number, number> | undefined
     for (let i = 0; i < n; i++) {
       const keyAt = this.pos
-      const k = this.nested()
+      const keyTag = this.buf[keyAt]
+      let k = this.nested()
       const v = this.nested()
+      if (typeof k === 'number' && (keyTag === TAG.NEW_FLOAT || keyTag === TAG.FLOAT)) {
+        const had = m.has(k)
+        const hadFloat = floatKeys?.get(k)
+        if (!had) (floatKeys ??= new Map()).set(k, k)
+        else if (hadFloat === undefined || !Object.is(hadFloat, k)) k = new ErlFloat(k)
+      } else if (typeof k === 'number' && floatKeys?.has(k) === true) {
+        // An integer key where a float of its value is: that one becomes an ErlFloat.
+        const f = floatKeys.get(k) as number
+        const fv = m.get(k) as Term
+        m.delete(k)
+        floatKeys.delete(k)
+        m.set(new ErlFloat(f), fv)
+      }
       m.set(k, v)
       if (m.size !== i + 1) this.fail('ERR_ETF_BAD_TERM', 'a map with a key twice', keyAt, TAG.MAP)
     }

@@ -24,7 +24,7 @@
  * | list of bytes (STRING_EXT) | `string` of those characters (`number[]` with `strings: 'list'`) | `string`: the list of its code points (STRING_EXT when all < 256) |
  * | improper list `[a \| b]` | `ImproperList` (`items`, `tail`) | `ImproperList` |
  * | tuple | `Tuple` (`elements`) | `Tuple`, `tuple(...)` |
- * | map | `Map` with term keys (look up with `mapGet`: tuple keys are objects) | `Map` |
+ * | map | `Map` with term keys (look up with `mapGet`: tuple keys are objects; a float key next to an integer key of its value is an `ErlFloat`) | `Map` |
  * | pid | `ErlPid` (`node`, `id`, `serial`, `creation`) | `ErlPid` (NEW_PID_EXT) |
  * | reference | `ErlRef` (`node`, `creation`, `ids`) | `ErlRef` (NEWER_REFERENCE_EXT) |
  * | port | `ErlPort` (`node`, `id`, `creation`) | `ErlPort` (NEW_PORT_EXT; V4_PORT_EXT beyond 32 bits) |
