@@ -24,11 +24,14 @@ export interface FuzzReport {
   readonly maxMs: number
   /** Mutants that decoded, with the value, for a caller's own checks (at most `keepAccepted`). */
   readonly acceptedSamples: ReadonlyArray<{ bytes: Buffer, term: Term, ops: string[] }>
+  /** Mutants that did not decode, with the error (at most `keepRefused`). */
+  readonly refusedSamples: ReadonlyArray<{ bytes: Buffer, error: EtfDecodeError, ops: string[] }>
 }
 
-export function fuzzTerms (corpus: readonly Uint8Array[], count: number, seed: number, keepAccepted = 0): FuzzReport {
+export function fuzzTerms (corpus: readonly Uint8Array[], count: number, seed: number, keepAccepted = 0, keepRefused = 0): FuzzReport {
   const byCode: Record<string, number> = {}
   const acceptedSamples: Array<{ bytes: Buffer, term: Term, ops: string[] }> = []
+  const refusedSamples: Array<{ bytes: Buffer, error: EtfDecodeError, ops: string[] }> = []
   let accepted = 0
   let maxMs = 0
   for (let i = 0; i < count; i++) {
@@ -43,6 +46,7 @@ export function fuzzTerms (corpus: readonly Uint8Array[], count: number, seed: n
         throw new Error(`decode threw ${String(err)} (not an EtfDecodeError) for ${where()}`, { cause: err })
       }
       byCode[err.code] = (byCode[err.code] ?? 0) + 1
+      if (refusedSamples.length < keepRefused) refusedSamples.push({ bytes, error: err, ops })
       continue
     } finally {
       const ms = performance.now() - t0
@@ -59,5 +63,5 @@ export function fuzzTerms (corpus: readonly Uint8Array[], count: number, seed: n
     if (!termEquals(again, term)) throw new Error(`a decoded mutant encodes to another term for ${where()}`)
     if (acceptedSamples.length < keepAccepted) acceptedSamples.push({ bytes, term, ops })
   }
-  return { accepted, byCode, maxMs, acceptedSamples }
+  return { accepted, byCode, maxMs, acceptedSamples, refusedSamples }
 }
