@@ -150,7 +150,7 @@ export class ErlangPeer {
     this.#in.write(Buffer.concat([head, payload]))
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new TestServerError(`erl did not answer a ${op} request within ${this.#timeoutMs} ms`)) }, this.#timeoutMs)
+      timer = setTimeout(() => { reject(new TestServerError(`erl did not answer a '${op}' request within ${this.#timeoutMs} ms`)) }, this.#timeoutMs)
     })
     try {
       return await Promise.race([answer, timeout])

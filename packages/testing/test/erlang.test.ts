@@ -1,7 +1,8 @@
 // The Erlang test peer (/erlang): without erl a test fails naming the
 // Debian package; an Erlang error comes back as ErlangEvalError and the
 // peer keeps serving; a peer that dies fails its pending and later
-// requests with TestServerError instead of hanging; stop() twice is fine.
+// requests with TestServerError instead of hanging, and so does one not
+// answered in time; stop() twice is fine.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ErlangEvalError, ErlangPeer, TestServerError, requireErlang } from '../src/erlang.js'
@@ -42,6 +43,17 @@ test('answers, Erlang errors as ErlangEvalError (and it goes on serving), a deat
     await rejects(erl.eval('<<>>'), TestServerError, 'erl exited')
   } finally {
     await erl.stop()
+    await erl.stop()
+  }
+})
+
+test('a request not answered in requestTimeoutMs fails with TestServerError; later answers still match their requests', async () => {
+  const erl = await ErlangPeer.start({ requestTimeoutMs: 2000 })
+  try {
+    await rejects(erl.eval('begin timer:sleep(3000), <<"late">> end'), TestServerError, "did not answer a 'e' request within 2000 ms")
+    // Answered after the late one (about a second from now): that answer goes to the request that timed out, not to this one.
+    assert.equal(await erl.eval('<<"next">>'), Buffer.from('next'))
+  } finally {
     await erl.stop()
   }
 })
