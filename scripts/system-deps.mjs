@@ -20,7 +20,9 @@ export const SYSTEM_DEPS = {
   // network namespaces and veth pairs for the mdns tests, multicast never on the host's interfaces (packages/testing/src/netns.ts)
   ip: 'iproute2',
   // Prometheus's checker of the /metrics page of the management endpoint (packages/testing/src/promtool.ts)
-  promtool: 'prometheus'
+  promtool: 'prometheus',
+  // a real Erlang runtime for the external term format's round trips and fuzz corpus (packages/testing/src/erlang.ts)
+  erl: 'erlang-base'
 }
 
 // sbin directories too: iptables and ip live there, and a user's PATH may not have them.

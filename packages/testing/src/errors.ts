@@ -27,6 +27,7 @@ export type TestingErrorCode =
   | 'ERR_BENCH'
   | 'ERR_BENCH_TIMEOUT'
   | 'ERR_TEST_CONFIG'
+  | 'ERR_ERLANG_EVAL'
 
 /** `eventually` gave up; `cause` is the last failure of the checked function. */
 export class EventuallyTimeoutError extends TekkaError<'ERR_EVENTUALLY_TIMEOUT'> {
@@ -120,6 +121,11 @@ export class TestConfigError extends TekkaError<'ERR_TEST_CONFIG'> {
   constructor (message: string) { super(message, 'ERR_TEST_CONFIG') }
 }
 
+/** The Erlang test peer (/erlang) answered a request with an error; the message is Erlang's, as text. */
+export class ErlangEvalError extends TekkaError<'ERR_ERLANG_EVAL'> {
+  constructor (message: string) { super(message, 'ERR_ERLANG_EVAL') }
+}
+
 /** Every code of this package and its class. */
 export const TESTING_ERRORS = {
   ERR_EVENTUALLY_TIMEOUT: EventuallyTimeoutError,
@@ -134,7 +140,8 @@ export const TESTING_ERRORS = {
   ERR_TEST_SERVER: TestServerError,
   ERR_BENCH: BenchError,
   ERR_BENCH_TIMEOUT: BenchTimeoutError,
-  ERR_TEST_CONFIG: TestConfigError
+  ERR_TEST_CONFIG: TestConfigError,
+  ERR_ERLANG_EVAL: ErlangEvalError
 } as const satisfies Record<TestingErrorCode, TekkaErrorClass>
 
 registerErrors(TESTING_ERRORS)

@@ -33,7 +33,8 @@ export const SYSTEM_MODULES: Readonly<Record<string, string>> = {
   netns: 'root and iproute2 (network namespaces)',
   'etcd-server': 'an etcd server (Debian etcd-server)',
   dnsmasq: 'a dnsmasq server (Debian dnsmasq-base)',
-  promtool: 'the promtool command (Debian prometheus)'
+  promtool: 'the promtool command (Debian prometheus)',
+  erlang: 'Erlang/OTP\'s erl (Debian erlang-base)'
 }
 
 export type Tier = 'unit' | 'system'

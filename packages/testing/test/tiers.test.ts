@@ -102,6 +102,7 @@ test('this repository: the testing package\'s own files land where they belong',
     .map((f) => [f, real.classify(join(built, f)).needs.map((n) => n.module).join(',') || 'unit']))
   assert.equal(tiers, {
     'bench-erlang.test.js': 'unit',
+    'erlang.test.js': 'erlang',
     'iptables.serial.test.js': 'iptables',
     'netns.test.js': 'netns',
     'ports.test.js': 'unit',
