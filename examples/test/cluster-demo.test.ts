@@ -107,7 +107,11 @@ function checkPartition (lines: string[], mode: 'iptables' | 'inject', leader: s
   const d = lines[decision]
   assert.match(d, new RegExp(`decision\\s+${l}: `), 'the leader decides')
   for (const n of [...majority, ...minority]) assert.match(d, new RegExp(`Inputs: .*${n} runs with `), `the decision's inputs include ${n}'s view`)
-  assert.match(d, new RegExp(`Decision: survivors ${majority.join(', ')} \\(the majority side\\); reboot ${minority.join(', ')}; coordinator ${l}; split view `), d)
+  // Survivors are listed oldest first, the cut's sides by name: compared as sets.
+  const decided = /Decision: survivors (\S.*?) \(the majority side\); reboot (\S.*?); coordinator (\S+); split view /.exec(d)
+  assert.ok(decided !== null, d)
+  const sorted = (names: string): string[] => names.split(', ').sort()
+  assert.equal([sorted(decided[1]), sorted(decided[2]), decided[3]], [[...majority].sort(), [...minority].sort(), l], d)
   for (const m of minority) find(lines, new RegExp(`^\\+[\\d.]+s\\s+heal\\s+${m}: rebooted by \\S+: rejoined ${l}'s cluster and started its applications again`), `${m} rebooted`, decision)
   const healed = find(lines, new RegExp(`^\\+[\\d.]+s\\s+healed\\s+one cluster again: ${NAMES.map((n) => `${n.replace(/\./g, '\\.')} up`).join(', ')}; leader ${leader.replace(/\./g, '\\.')}; partitions none \\(autoheal rebooted ${minority.join(', ')}`), 'the healed membership', decision)
   const after = find(lines, new RegExp(`^\\+[\\d.]+s\\s+check\\s+after the heal: jobs run through ${minority.join(', ')} for the others again; a leader and a quorum lock were taken`), 'jobs and locks after the heal', healed)
