@@ -25,7 +25,8 @@ declare module '@tekka/actors' {
     'dist.nodedown': { peer: string, reason: NodeDownReason, hidden: boolean, error?: string }
     /**
      * An incoming connection did not become a link: `cap` (closed unread, the
-     * node already had node.max_pending_handshakes pending), `timeout`,
+     * node already had node.max_pending_handshakes pending, or as many TLS
+     * handshakes), `tls` (a failed TLS handshake), `timeout`,
      * `cookie`, `protocol` (garbage, a malformed or oversized message),
      * `closed` (the peer went away), `name`, `cluster`, `version`, or the
      * kernel's refusal (`nok`, `alive`, `not_allowed`). `remote` is `address:port`.

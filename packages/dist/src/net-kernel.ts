@@ -131,6 +131,8 @@ export class NetKernel implements RemoteRouter {
           port,
           tls: this.opts.tls,
           tlsHandshakeTimeout: this.opts.handshakeTimeout,
+          maxPendingTls: this.opts.maxPendingHandshakes,
+          onRefused: (reason, remote) => { this.#refused(reason, remote) },
           logger: this.log.child('transport'),
           onConnection: (socket) => { this.#accept(socket) }
         })
