@@ -133,7 +133,7 @@ function runFile (file, slot) {
     mkdirSync(dataDir)
     const child = spawn(process.execPath, ['--expose-gc', file], {
       cwd: root,
-      env: { ...process.env, ...(unitOnly ? { TEKKA_TEST_TIER: 'unit' } : {}), NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error', TEKKA_NODE__DATA_DIR: dataDir, TMPDIR: tmp, TEKKA_TEST_PORTS: bandOf(slot) },
+      env: { ...process.env, ...(unitOnly ? { TEKKA_TEST_TIER: 'unit' } : {}), NO_COLOR: '1', FORCE_COLOR: '0', TEKKA_LOG: process.env.TEKKA_LOG ?? 'error', TEKKA_LOG__FORMAT: process.env.TEKKA_LOG__FORMAT ?? 'text', TEKKA_NODE__DATA_DIR: dataDir, TMPDIR: tmp, TEKKA_TEST_PORTS: bandOf(slot) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     })

@@ -161,7 +161,7 @@ export function spawnTekka (spec: TekkaSpec): TekkaProcess {
   args.push(...(spec.args ?? []))
   for (const [k, v] of Object.entries(spec.settings ?? {})) args.push('--set', `${k}=${v}`)
   if (spec.app !== undefined) args.push(spec.app)
-  const env: NodeJS.ProcessEnv = { ...process.env, TEKKA_COOKIE: spec.cookie, TEKKA_LOG: spec.log ?? 'error', TEKKA_STDIN_GUARD: '1' }
+  const env: NodeJS.ProcessEnv = { ...process.env, TEKKA_COOKIE: spec.cookie, TEKKA_LOG: spec.log ?? 'error', TEKKA_LOG__FORMAT: process.env.TEKKA_LOG__FORMAT ?? 'text', TEKKA_STDIN_GUARD: '1' }
   for (const [k, v] of Object.entries(spec.env ?? {})) {
     if (v === undefined) delete env[k]
     else env[k] = v

@@ -18,6 +18,8 @@ export const SEND_TIMEOUT_TICKS = 4
 export const DEFAULT_HANDSHAKE_TIMEOUT = 5000
 /** Deadline of a TCP connect (or of a TLS handshake), ms. */
 export const DEFAULT_DIAL_TIMEOUT = 5000
+/** Incoming connections in their handshake at once; more are closed unread. */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 256
 /** Largest frame (and message) sent or accepted, bytes. */
 export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
 /** Queued outgoing bytes on a link before senders are held back. */

@@ -328,13 +328,19 @@ export async function serverHandshake (socket: Socket, opts: HandshakeOptions): 
   }
 }
 
-/** Logs a failed handshake at a level that matches how surprising it is. */
-function report (logger: Logger, err: unknown, side: string, peer: string): unknown {
+/**
+ * Logs a failed handshake at a level that matches how surprising it is. The
+ * message is the same for every failure (what differs is in the fields), so
+ * the log's repeat limit can fold a flood of them into one line. The server
+ * side logs at debug only: the net kernel logs each refused incoming
+ * connection itself, once, with the remote address.
+ */
+function report (logger: Logger, err: unknown, side: 'client' | 'server', peer: string): unknown {
   if (err instanceof HandshakeError) {
-    const fields = { peer, side, code: err.code, status: err.status }
-    if (err.code === 'ERR_HANDSHAKE_REFUSED') logger.debug(err.message, fields)
-    else if (err.code === 'ERR_HANDSHAKE_TIMEOUT' || err.code === 'ERR_HANDSHAKE_CLOSED') logger.info(err.message, fields)
-    else logger.warn(err.message, fields)
+    const fields = { peer, side, code: err.code, status: err.status, error: err.message }
+    if (side === 'server' || err.code === 'ERR_HANDSHAKE_REFUSED') logger.debug('handshake failed', fields)
+    else if (err.code === 'ERR_HANDSHAKE_TIMEOUT' || err.code === 'ERR_HANDSHAKE_CLOSED') logger.info('handshake failed', fields)
+    else logger.warn('handshake failed', fields)
   }
   return err
 }

@@ -26,7 +26,7 @@
 // nodes
 export { startNode, DistNode } from './node.js'
 export type { NodeOptions } from './node.js'
-export type { NodeDownReason } from './events.js'
+export type { NodeDownReason, HandshakeRefusedReason } from './events.js'
 
 // the contracts of the parts above
 export type {

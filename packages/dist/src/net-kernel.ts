@@ -34,7 +34,8 @@ import { localAddressFor } from './dial-address.js'
 import type { TlsOptions, Transport } from './transport.js'
 import { applyFrame } from './inbound.js'
 import { LinkFaults } from './link-faults.js'
-import { DialError } from './errors.js'
+import { DialError, HandshakeError } from './errors.js'
+import type { HandshakeRefusedReason } from './events.js'
 import {
   BYE, DEMONITOR, DOWN, EXIT, EXIT2, LINK, MONITOR, NODES, REG_SEND, RPC_CALL, RPC_REPLY, SEND, UNLINK,
   wireTarget, type Signal
@@ -53,6 +54,8 @@ export interface NetKernelOptions {
   basePort: number
   /** Deadline of a dial, of each handshake step and of a TLS handshake, ms. */
   handshakeTimeout: number
+  /** Incoming connections in their handshake at once; one more is closed unread. */
+  maxPendingHandshakes: number
   /** Every link's tunables (tick time, send timeout, water marks, frame size). */
   link: LinkSettings
   tls?: TlsOptions
@@ -70,6 +73,13 @@ const RPC_STREAM = {}
 /** Signals queued for a node still being dialled, before senders are held back. */
 const MAX_QUEUE = 10_000
 
+/** The `dist.handshake_refused` reason for a failed incoming handshake. */
+function refusedReason (err: unknown): HandshakeRefusedReason {
+  if (!(err instanceof HandshakeError)) return 'error'
+  if (err.code === 'ERR_HANDSHAKE_REFUSED') return err.status ?? 'refused'
+  return err.code.slice('ERR_HANDSHAKE_'.length).toLowerCase()
+}
+
 export class NetKernel implements RemoteRouter {
   readonly rt: Runtime
   readonly name: string
@@ -81,6 +91,8 @@ export class NetKernel implements RemoteRouter {
   #server: { port: number, close: () => Promise<void> } | undefined
   #running = false
   #sockets = new Set<Socket>()
+  /** Incoming connections still in their handshake (capped by maxPendingHandshakes). */
+  #pending = 0
   /** Waits after a refused dial; cleared on stop so a stopped kernel holds no timer. */
   #refusedTimers = new Set<Timer>()
   readonly #watchers: NodeWatchers
@@ -122,6 +134,8 @@ export class NetKernel implements RemoteRouter {
           port,
           tls: this.opts.tls,
           tlsHandshakeTimeout: this.opts.handshakeTimeout,
+          maxPendingTls: this.opts.maxPendingHandshakes,
+          onRefused: (reason, remote) => { this.#refused(reason, remote) },
           logger: this.log.child('transport'),
           onConnection: (socket) => { this.#accept(socket) }
         })
@@ -377,6 +391,15 @@ export class NetKernel implements RemoteRouter {
 
   #accept (socket: Socket): void {
     if (!this.#running) { socket.destroy(); return }
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    if (this.#pending >= this.opts.maxPendingHandshakes) {
+      // Closed before anything is read: idle or hostile sockets cannot pile up.
+      socket.destroy()
+      this.#refused('cap', remote)
+      this.log.warn('too many pending handshakes: connection closed unread', { remote, max: this.opts.maxPendingHandshakes })
+      return
+    }
+    this.#pending++
     this.#sockets.add(socket)
     let counted: Peer | undefined
     const opts = {
@@ -388,20 +411,36 @@ export class NetKernel implements RemoteRouter {
       }
     }
     serverHandshake(socket, opts).then(({ peer: info, rest, replaces }) => {
+      this.#pending--
       this.#sockets.delete(socket)
       if (counted !== undefined) counted.accepting--
       if (!this.#running) { socket.destroy(); return }
       this.#up(this.#peer(info.name), socket, info, rest, replaces)
     }, (err: unknown) => {
+      this.#pending--
       this.#sockets.delete(socket)
       socket.destroy()
       if (counted !== undefined) {
         counted.accepting--
         if (counted.stalled && counted.wanted) this.#unreachable(counted)
       }
-      const code = (err as { code?: string }).code
-      this.log.warn('incoming connection refused', { remote: `${socket.remoteAddress}:${socket.remotePort}`, code, error: err as Error })
+      const reason = refusedReason(err)
+      this.#refused(reason, remote)
+      // One line per refusal, limited by the log's repeat limit (the message is the same for all).
+      const fields = { remote, code: (err as { code?: string }).code, reason, error: err as Error }
+      if (reason === 'timeout' || reason === 'closed') this.log.info('incoming connection refused', fields)
+      else if (reason === 'nok' || reason === 'alive' || reason === 'not_allowed') this.log.debug('incoming connection refused', fields)
+      else this.log.warn('incoming connection refused', fields)
     })
+  }
+
+  /** Incoming connections in their handshake now. */
+  get pendingHandshakes (): number {
+    return this.#pending
+  }
+
+  #refused (reason: HandshakeRefusedReason, remote: string): void {
+    this.rt.events.publish('dist.handshake_refused', { reason, remote }, 'debug')
   }
 
   /**

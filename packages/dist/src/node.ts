@@ -18,7 +18,7 @@ import type { MembershipOptions } from './membership/types.js'
 import { nodePort, parseNodeName } from './node-name.js'
 import { tcpTransport, type TlsOptions, type Transport } from './transport.js'
 import { linkSettings } from './connection-settings.js'
-import { DEFAULT_BASE_PORT, DEFAULT_CLUSTER, DEFAULT_HANDSHAKE_TIMEOUT } from './defaults.js'
+import { DEFAULT_BASE_PORT, DEFAULT_CLUSTER, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_PENDING_HANDSHAKES } from './defaults.js'
 import type { MulticallResult, NetView, NodeComponents, RpcCallOptions, RpcFunction } from './components.js'
 import type { ConnectionStats } from './connection.js'
 
@@ -42,6 +42,8 @@ export interface NodeOptions {
   sendTimeout?: number
   /** Deadline of a dial and of each handshake step, ms (default 5000). */
   handshakeTimeout?: number
+  /** Incoming connections in their handshake at once; one more is closed unread (default 256). */
+  maxPendingHandshakes?: number
   /** Largest frame (and message) sent or accepted, bytes (default 64 MiB). */
   maxFrameSize?: number
   /** Outgoing bytes queued on a link before senders are held back (default 8 MiB). */
@@ -154,7 +156,8 @@ export class DistNode {
  */
 export async function startNode (opts: NodeOptions): Promise<DistNode> {
   const { host } = parseNodeName(opts.name)
-  const logger = opts.logger ?? consoleLogger('tekka')
+  // Every record of this node's parts says which node it is (a logger may be made before the name is known).
+  const logger = (opts.logger ?? consoleLogger('tekka')).forNode(opts.name)
   const clock = opts.clock ?? systemClock()
   const basePort = opts.basePort ?? DEFAULT_BASE_PORT
   const cluster = opts.cluster ?? DEFAULT_CLUSTER
@@ -162,6 +165,10 @@ export async function startNode (opts: NodeOptions): Promise<DistNode> {
   const link = linkSettings({ tickTime: opts.tickTime, sendTimeout: opts.sendTimeout, maxFrameSize: opts.maxFrameSize, highWater: opts.highWater })
   const handshakeTimeout = opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT
   if (!(handshakeTimeout > 0)) throw new BadArgError(`handshakeTimeout must be positive, got ${handshakeTimeout}`, 'handshakeTimeout')
+  const maxPendingHandshakes = opts.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES
+  if (!Number.isSafeInteger(maxPendingHandshakes) || maxPendingHandshakes < 1) {
+    throw new BadArgError(`maxPendingHandshakes must be a positive integer, got ${maxPendingHandshakes}`, 'maxPendingHandshakes')
+  }
   const listen = opts.listen === false ? false as const : { host: opts.host ?? host, port: opts.port ?? nodePort(opts.name, basePort) }
   const runtime = createRuntime({ node: opts.name, creation: opts.creation ?? randomInt(1, 2 ** 32 - 1), clock, logger })
   const rpc = new Rpc(runtime, logger.child('rpc'))
@@ -173,6 +180,7 @@ export async function startNode (opts: NodeOptions): Promise<DistNode> {
     listen,
     basePort,
     handshakeTimeout,
+    maxPendingHandshakes,
     link,
     ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
     transport: opts.transport ?? tcpTransport,

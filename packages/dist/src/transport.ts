@@ -42,6 +42,14 @@ export interface ListenOptions {
   onConnection: (socket: Socket) => void
   /** Deadline for a client's TLS handshake, in ms (default 5000). */
   tlsHandshakeTimeout?: number
+  /**
+   * With TLS: TLS handshakes in progress at once, at most; a connection
+   * beyond it is closed unread (default: no cap). Without TLS the caller
+   * caps its own handshakes (the net kernel does).
+   */
+  maxPendingTls?: number
+  /** Told of each connection refused before `onConnection`: `cap` (maxPendingTls), `tls` (a failed TLS handshake). */
+  onRefused?: (reason: 'cap' | 'tls', remote: string) => void
   backlog?: number
   logger?: Logger
 }
@@ -114,9 +122,34 @@ export async function listen (options: ListenOptions): Promise<Listener> {
   }
   if (tls === undefined) server.on('connection', accept)
   else {
-    server.on('secureConnection', accept)
+    // TLS handshakes in progress, by remote address:port (the raw socket and its TLS socket share it).
+    const pendingTls = new Set<string>()
+    const remoteOf = (s: Socket): string => `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`
+    // The TLS server's own 'connection' listener (which starts the TLS handshake) runs only for
+    // connections under the cap: one over it is closed before TLS reads a byte or reports a failure.
+    const startTls = server.listeners('connection') as Array<(raw: Socket) => void>
+    server.removeAllListeners('connection')
+    server.on('connection', (raw: Socket) => {
+      const remote = remoteOf(raw)
+      if (options.maxPendingTls !== undefined && pendingTls.size >= options.maxPendingTls) {
+        raw.destroy()
+        options.onRefused?.('cap', remote)
+        logger.warn('too many pending TLS handshakes: connection closed unread', { remote, max: options.maxPendingTls })
+        return
+      }
+      pendingTls.add(remote)
+      raw.once('close', () => { pendingTls.delete(remote) })
+      for (const l of startTls) l.call(server, raw)
+    })
+    server.on('secureConnection', (socket: TLSSocket) => {
+      pendingTls.delete(remoteOf(socket))
+      accept(socket)
+    })
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-      logger.warn('refused a TLS client', { error: err, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` })
+      const remote = remoteOf(socket)
+      pendingTls.delete(remote)
+      options.onRefused?.('tls', remote)
+      logger.warn('refused a TLS client', { error: err, remote })
     })
   }
   await new Promise<void>((resolve, reject) => {

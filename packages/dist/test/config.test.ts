@@ -1,4 +1,4 @@
-// The config loader and dist's own keys (node.*, cluster.name). Where a case
+// The config loader and dist's own keys (node.*, cluster.name, log.*). Where a case
 // needs keys of another kind or rules between keys, it uses the small test
 // sections below, as a plugin would bring them; the plugins' real keys are
 // tested in packages/tekka/test/config.test.ts, which loads every section.
@@ -90,13 +90,18 @@ const GOOD: Record<string, Good> = {
   'node.tick_time': [['8s', 8000], ['500ms', 500], ['1m', 60_000], ['2000', 2000], ['1m30s', 90_000], [1500, 1500], ['1h', 3_600_000]],
   'node.send_timeout': [['30s', 30_000], ['off', 0], ['0', 0], ['100ms', 100]],
   'node.handshake_timeout': [['5s', 5000], ['10ms', 10]],
+  'node.max_pending_handshakes': [['256', 256], ['1', 1], [10_000, 10_000]],
   'node.max_frame_size': [['1024', 1024], ['1048576', 1048576], [2147483647, 2147483647]],
   'node.data_dir': [['./data', p('./data')], ['/var/lib/tekka', '/var/lib/tekka'], ['rel/dir', p('rel/dir')]],
   'node.ssl.enable': [['off', false], [false, false]],
   'node.ssl.keyfile': [['/etc/tekka/key.pem', '/etc/tekka/key.pem'], ['key.pem', p('key.pem')]],
   'node.ssl.certfile': [['/etc/tekka/cert.pem', '/etc/tekka/cert.pem']],
   'node.ssl.cacertfile': [['/etc/tekka/ca.pem', '/etc/tekka/ca.pem']],
-  'cluster.name': [['tekka', 'tekka'], ['my-cluster.1_x', 'my-cluster.1_x']]
+  'cluster.name': [['tekka', 'tekka'], ['my-cluster.1_x', 'my-cluster.1_x']],
+  'log.level': [['warn', 'warn'], ['info,heal=debug', 'info,heal=debug'], ['warn, tekka:dist:handshake=info ,lock=error', 'warn, tekka:dist:handshake=info ,lock=error'], ['heal=debug', 'heal=debug']],
+  'log.format': [['auto', 'auto'], ['text', 'text'], ['json', 'json']],
+  'log.rate_limit': [['5', 5], ['0', 0], [100, 100]],
+  'log.rate_interval': [['10s', 10_000], ['100ms', 100], ['1h', 3_600_000]]
 }
 
 /** Bad inputs for every key: each must be refused with an error naming the key. */
@@ -110,13 +115,18 @@ const BAD: Record<string, unknown[]> = {
   'node.tick_time': ['8', '50ms', '2h', '8 s', '-1s', '1.5s', '1s1m', 'fast', '', -5, 1.5, '8S0'],
   'node.send_timeout': ['50ms', 'never', '-1s', '25h'],
   'node.handshake_timeout': ['5ms', '11m', 'x'],
+  'node.max_pending_handshakes': ['0', '-5', 'lots', '1000001', 2.5],
   'node.max_frame_size': ['1023', '1MB', '2147483648', 'lots'],
   'node.data_dir': ['', 42, 'a\0b'],
   'node.ssl.enable': ['enabled', 'y'],
   'node.ssl.keyfile': ['', 1],
   'node.ssl.certfile': [''],
   'node.ssl.cacertfile': [''],
-  'cluster.name': ['has space', '', 'x'.repeat(65), 'ümlaut']
+  'cluster.name': ['has space', '', 'x'.repeat(65), 'ümlaut'],
+  'log.level': ['loud', 'warn,heal=loud', 'warn,=debug', 'heal debug', 'warn,dist::x=info', ',', 42],
+  'log.format': ['pretty', 'JSONL', ''],
+  'log.rate_limit': ['-1', 'many', '1000001'],
+  'log.rate_interval': ['10ms', '2h', 'x']
 }
 
 test('every key of dist\'s section has good and bad examples in these tables (a new key needs tests)', () => {
@@ -125,13 +135,13 @@ test('every key of dist\'s section has good and bad examples in these tables (a 
   assert.equal(Object.keys(BAD).sort(), keys)
 })
 
-test('dist\'s section: node.* and cluster.name, ekka\'s names, every row documented and typed consistently, frozen', () => {
+test('dist\'s section: node.*, cluster.name and log.*, ekka\'s names, every row documented and typed consistently, frozen', () => {
   assert.is(distConfig.owner, '@tekka/dist')
   const seen = new Set<string>()
   for (const s of distConfig.keys) {
     assert.not.ok(seen.has(s.key), s.key)
     seen.add(s.key)
-    assert.ok(s.key === 'cluster.name' || /^node\.[a-z0-9_.]+$/.test(s.key), `${s.key} is dist's`)
+    assert.ok(s.key === 'cluster.name' || /^(node|log)\.[a-z0-9_.]+$/.test(s.key), `${s.key} is dist's`)
     assert.ok(s.doc.length > 10, `${s.key} has a doc string`)
     if (s.default === undefined) assert.ok(s.defaultText !== undefined, `${s.key}: an unset default is explained`)
   }
@@ -153,13 +163,18 @@ test('defaults: every key of dist\'s section has its documented default', () => 
     'node.tick_time': 8000,
     'node.send_timeout': 32_000,
     'node.handshake_timeout': 5000,
+    'node.max_pending_handshakes': 256,
     'node.max_frame_size': 64 * 1024 * 1024,
     'node.data_dir': '/base/data',
     'node.ssl.enable': false,
     'node.ssl.keyfile': undefined,
     'node.ssl.certfile': undefined,
     'node.ssl.cacertfile': undefined,
-    'cluster.name': 'tekka'
+    'cluster.name': 'tekka',
+    'log.level': undefined,
+    'log.format': 'auto',
+    'log.rate_limit': 5,
+    'log.rate_interval': 10_000
   }
   assert.equal(Object.keys(expected).sort(), distConfig.keys.map((s) => s.key).sort())
   for (const [k, v] of Object.entries(expected)) assert.equal(configValue(c, k), v, k)

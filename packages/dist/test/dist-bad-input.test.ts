@@ -127,7 +127,7 @@ test.before(async () => {
   n1 = spawnNode({
     entry: BIN,
     nodeArgs: ['--expose-gc'],
-    args: ['--name', N1, '--cookie', COOKIE, '--set', `node.dist_base_port=${base}`, '--set', 'node.handshake_timeout=1s', APP],
+    args: ['--name', N1, '--cookie', COOKIE, '--set', `node.dist_base_port=${base}`, '--set', 'node.handshake_timeout=1s', '--set', 'log.rate_limit=0', APP],
     env: { TEKKA_LOG: 'info' },
     name: 'n1',
     maxLines: 1_000_000

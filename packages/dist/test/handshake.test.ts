@@ -246,10 +246,17 @@ test('bad options are refused before anything is sent', async () => {
   }
 })
 
-test('refusals are logged on the handshake logger', async () => {
-  const logger = memoryLogger('tekka:dist:handshake')
-  const { pair } = await handshakePair(opts(A, { cookie: 'x' }), opts(B, { logger }))
-  assert.ok(logger.records.some((r) => r.level === 'warn' && /failed to prove the cookie/.test(r.msg)))
+test('refusals are logged on the handshake logger: warn for the client, debug for the server (the net kernel logs an incoming refusal once); one message, the why in the fields', async () => {
+  const client = memoryLogger('tekka:dist:handshake')
+  const server = memoryLogger('tekka:dist:handshake')
+  const { pair } = await handshakePair(opts(A, { cookie: 'x', logger: client }), opts(B, { logger: server }))
+  const c = client.records.find((r) => r.msg === 'handshake failed')
+  assert.is(c?.level, 'warn')
+  assert.is(c?.fields?.code, 'ERR_HANDSHAKE_COOKIE')
+  const s = server.records.find((r) => r.msg === 'handshake failed')
+  assert.is(s?.level, 'debug')
+  assert.is(s?.fields?.code, 'ERR_HANDSHAKE_COOKIE')
+  assert.match(String(s?.fields?.error), /failed to prove the cookie/)
   pair.close()
 })
 

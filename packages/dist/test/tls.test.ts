@@ -1,12 +1,12 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createServer, type Socket } from 'node:net'
+import { connect as netConnect, createServer, type Socket } from 'node:net'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { memoryLogger, silentLogger } from '@tekka/actors'
 import { dial, clientHandshake, serverHandshake, Connection, DialError, type TlsOptions } from '../src/index.js'
 import { listen } from '../src/transport.js'
 import { makeCerts, type Certs } from '@tekka/testing/certs'
-import { sleep } from '@tekka/testing/wait'
+import { eventually, sleep, withTimeout } from '@tekka/testing/wait'
 import { opts, once, settled } from './helpers/wire.js'
 
 // makeCerts() fails this file, naming the Debian package, where openssl is missing.
@@ -87,6 +87,55 @@ test('a TLS dial to a silent server times out', async () => {
   assert.ok(Date.now() - started < 1500)
   server.close()
   server.unref()
+})
+
+test('pending TLS handshakes are capped: one more raw connection is closed unread (cap); a finished or failed TLS handshake frees its slot', async () => {
+  const refused: string[] = []
+  const accepted: Socket[] = []
+  const listener = await listen({
+    host: '127.0.0.1', port: 0, tls, logger: silentLogger(), maxPendingTls: 2,
+    onRefused: (reason) => { refused.push(reason) },
+    onConnection: (socket) => { accepted.push(socket) }
+  })
+  const raw = async (): Promise<{ socket: Socket, closed: Promise<void> }> => {
+    const socket = netConnect({ host: '127.0.0.1', port: listener.port })
+    socket.on('error', () => {})
+    const closed = new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) })
+    await once(socket, 'connect', 3000)
+    return { socket, closed }
+  }
+  const idle = [await raw(), await raw()]
+  const third = await raw()
+  try {
+    await withTimeout(third.closed, 3000, 'the third raw connection closed by the cap')
+    assert.equal(refused, ['cap'])
+  } finally {
+    for (const c of idle) c.socket.destroy()
+  }
+  // Freed by the close: two full TLS clients get in, one after the other while the first stays open.
+  const clients: Socket[] = []
+  await eventually(async () => {
+    const s = await settled(dial({ host: '127.0.0.1', port: listener.port, tls, timeout: 3000 }))
+    if (s.ok && s.value !== undefined) clients.push(s.value)
+    return s.ok
+  }, { timeout: 5000, message: 'a TLS client gets in once the idle ones are gone' })
+  for (let i = 0; i < 3; i++) clients.push(await dial({ host: '127.0.0.1', port: listener.port, tls, timeout: 3000 }))
+  await eventually(() => accepted.length === 4, { timeout: 3000, message: 'four accepted with a cap of two: a finished handshake frees its slot' })
+  // A failed TLS handshake (no client certificate) frees its slot too, and is told as `tls`
+  // (the idle sockets that went away before TLS got anywhere were told so too).
+  const tlsFailures = (): number => refused.filter((r) => r === 'tls').length
+  const caps = (): number => refused.filter((r) => r === 'cap').length
+  const capsBefore = caps()
+  for (let i = 0; i < 3; i++) {
+    const before = tlsFailures()
+    const bad = tlsConnect({ host: '127.0.0.1', port: listener.port, ca: certs.ca })
+    bad.on('error', () => {})
+    await eventually(() => tlsFailures() === before + 1, { timeout: 3000, message: `TLS failure ${i + 1} told` })
+    bad.destroy()
+  }
+  assert.is(caps(), capsBefore, 'failed handshakes did not fill the slots')
+  for (const c of [...clients, ...accepted]) c.destroy()
+  await listener.close()
 })
 
 test.run()

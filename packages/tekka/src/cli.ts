@@ -18,11 +18,12 @@ import { randomBytes } from 'node:crypto'
 import { resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { consoleLogger, formatReason } from '@tekka/actors'
+import { formatReason } from '@tekka/actors'
 import { nodeOptions, parseNodeName, resolveCookie, startNode, type Config, type CtlResult, type DistNode } from '@tekka/dist'
 import type { ManagementInstance } from '@tekka/management'
 import { AppStartError, UsageError } from './errors.js'
 import { loadTekkaConfig, startTekka } from './start.js'
+import { configLogger } from './log.js'
 
 const USAGE = `usage:
   tekka --name NAME@HOST [--cookie C] [--config FILE] [--set key=value ...] [app.js]
@@ -35,6 +36,8 @@ options:
   --port N           listen port (node.listen_port; default: dist_base_port + trailing digits of the name)
   --http-port N      HTTP management endpoint port (management.port; 0: any free port; default: none)
   --set key=value    any configuration key (repeatable)
+  --log-level SPEC   log levels (log.level; else TEKKA_LOG): warn, or warn,heal=debug,dist:handshake=info
+  --log-format F     auto, text or json (log.format; auto: text on a terminal, json otherwise)
   --json             (ctl) print JSON
   -h, --help         this text`
 
@@ -57,6 +60,14 @@ function sets (values: string[] | undefined): Record<string, string> {
   return out
 }
 
+/** `--log-level` and `--log-format` are the `log.level` and `log.format` keys, checked as they are. */
+function logFlags (values: { 'log-level'?: string, 'log-format'?: string }): Record<string, string> {
+  return {
+    ...(values['log-level'] !== undefined ? { 'log.level': values['log-level'] } : {}),
+    ...(values['log-format'] !== undefined ? { 'log.format': values['log-format'] } : {})
+  }
+}
+
 async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -68,6 +79,8 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
       port: { type: 'string' },
       'http-port': { type: 'string' },
       set: { type: 'string', multiple: true },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -87,6 +100,7 @@ async function runNode (argv: string[], out: NodeJS.WritableStream): Promise<num
       // Flags win over --set, but only when given: an absent flag must not erase a --set value.
       overrides: {
         ...sets(values.set),
+        ...logFlags(values),
         ...(values.name !== undefined ? { 'node.name': values.name } : {}),
         ...(values.port !== undefined ? { 'node.listen_port': values.port } : {}),
         ...(values['http-port'] !== undefined ? { 'management.port': values['http-port'] } : {})
@@ -151,6 +165,8 @@ async function runCtl (argv: string[], out: NodeJS.WritableStream): Promise<numb
       cookie: { type: 'string' },
       config: { type: 'string' },
       set: { type: 'string', multiple: true },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       json: { type: 'boolean' },
       timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
@@ -164,7 +180,7 @@ async function runCtl (argv: string[], out: NodeJS.WritableStream): Promise<numb
   const config = loadTekkaConfig({
     config: {
       ...(values.config !== undefined ? { file: values.config } : {}),
-      overrides: { ...sets(values.set), 'node.name': `ctl-${randomBytes(4).toString('hex')}@${host}`, 'node.hidden': true }
+      overrides: { ...sets(values.set), ...logFlags(values), 'node.name': `ctl-${randomBytes(4).toString('hex')}@${host}`, 'node.hidden': true }
     }
   })
   const configured = (config.node as { cookie?: string }).cookie
@@ -172,7 +188,8 @@ async function runCtl (argv: string[], out: NodeJS.WritableStream): Promise<numb
     ...(values.cookie !== undefined ? { flag: values.cookie } : {}),
     ...(configured !== undefined ? { config: configured } : {})
   })
-  const logger = consoleLogger('tekka:ctl', process.env.TEKKA_LOG === undefined ? 'error' : undefined)
+  // ctl prints answers, not logs: errors only unless log.level or TEKKA_LOG ask for more.
+  const logger = configLogger(config, 'tekka:ctl', 'error')
   const { dataDir: _unused, ...options } = nodeOptions(config, cookie, logger)
   const node = await startNode({ ...options, listen: false, hidden: true })
   const timeout = values.timeout !== undefined ? Number(values.timeout) : 10_000

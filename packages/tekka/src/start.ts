@@ -12,10 +12,11 @@
  * await t.stop()
  * ```
  */
-import { consoleLogger, registerErrors, type Logger } from '@tekka/actors'
+import { registerErrors, type Logger } from '@tekka/actors'
 import { loadConfig, nodeOptions, resolveCookie, startNode, type Config, type DistNode, type LoadConfigOptions, type PluginInstance, type TekkaPlugin } from '@tekka/dist'
 import { registerCtlCommands } from './ctl-commands.js'
 import { configSections, defaultPlugins } from './plugins.js'
+import { configLogger } from './log.js'
 
 export interface TekkaOptions {
   /** Where the configuration comes from (file, environment, overrides); the sections are the plugins'. */
@@ -24,6 +25,7 @@ export interface TekkaOptions {
   plugins?: readonly TekkaPlugin[]
   /** The `--cookie` flag's value, if given (else TEKKA_COOKIE, node.cookie, ~/.tekka.cookie). */
   cookie?: string
+  /** Default: stderr, as the `log.*` keys say (see log.ts). */
   logger?: Logger
 }
 
@@ -52,13 +54,15 @@ export async function startTekka (opts: TekkaOptions = {}): Promise<TekkaNode> {
     if (p.errors !== undefined) registerErrors(p.errors)
   }
   const config = loadConfig({ ...opts.config, sections: configSections(plugins) })
-  const logger = opts.logger ?? consoleLogger('tekka')
+  const logger0 = opts.logger ?? configLogger(config)
   const node0 = config.node as { cookie?: string }
   const { cookie, source } = resolveCookie({
     ...(opts.cookie !== undefined ? { flag: opts.cookie } : {}),
     ...(node0.cookie !== undefined ? { config: node0.cookie } : {})
   })
-  const node = await startNode(nodeOptions(config, cookie, logger))
+  const node = await startNode(nodeOptions(config, cookie, logger0))
+  // The node's logger: the same, with the node's name on every record.
+  const logger = node.log
   registerCtlCommands(node)
   const running: Array<{ name: string, instance: PluginInstance }> = []
   const stopPlugins = async (): Promise<void> => {

@@ -211,4 +211,53 @@ test('without --cookie or TEKKA_COOKIE, ~/.tekka.cookie is created with mode 040
   await p.exited
 })
 
+// ---------------------------------------------------------------- logs
+
+test('bad log settings are refused at start naming the bad entry: TEKKA_LOG, --log-level (log.level), --log-format (log.format), for the node and for ctl', () => {
+  const cases: Array<[string[], NodeJS.ProcessEnv, RegExp]> = [
+    [[], { TEKKA_LOG: 'warn,heal=loud' }, /TEKKA_LOG: bad level "loud" for part heal; allowed: error, warn, info, debug/],
+    [[], { TEKKA_LOG: 'verbose' }, /TEKKA_LOG: bad level "verbose"/],
+    [['--log-level', 'warn,dist=nope'], {}, /log\.level: "warn,dist=nope" is not allowed \(.*\): bad level "nope" for part dist.* \[override\]/],
+    [['--log-level', 'warn,he al=info'], {}, /log\.level: .*bad part "he al"/],
+    [['--log-format', 'pretty'], {}, /log\.format: "pretty" is not allowed \(auto \| text \| json\)/],
+    [[], { TEKKA_LOG__LEVEL: 'debug,lock=x' }, /log\.level: .*bad level "x" for part lock.*\[env TEKKA_LOG__LEVEL\]/]
+  ]
+  for (const [flags, env, why] of cases) {
+    for (const args of [['--name', 'n1@127.0.0.1', '--cookie', 'c', ...flags], ['ctl', '--node', 'n1@127.0.0.1', '--cookie', 'c', ...flags, 'ping']]) {
+      const r = run(args, env)
+      assert.is(r.status, 1, `${args.join(' ')} ${JSON.stringify(env)}: ${r.err}`)
+      assert.match(r.err, why, `${args.join(' ')} ${JSON.stringify(env)}`)
+    }
+  }
+})
+
+test('on a pipe the log is JSON, one object a line, each with the node (the logger is made before the node is named)', async () => {
+  const base = await freePortRange(2)
+  const p = await startNodeProcess('n1@127.0.0.1', base, [], { TEKKA_LOG__FORMAT: undefined })
+  p.kill('SIGTERM')
+  await p.exited
+  const lines = p.lines.filter((l) => l.stream === 'stderr').map((l) => l.text)
+  assert.ok(lines.length > 3, lines.join('\n'))
+  const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+  for (const r of records) {
+    assert.equal(Object.keys(r).slice(0, 5), ['time', 'level', 'node', 'part', 'msg'], JSON.stringify(r))
+    assert.is(r.node, 'n1@127.0.0.1')
+    assert.match(String(r.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+  }
+  const listening = records.find((r) => r.msg === 'listening')
+  assert.equal([listening?.level, listening?.part, listening?.port], ['info', 'tekka:dist', base + 1])
+  assert.ok(records.some((r) => r.part === 'tekka' && r.msg === 'plugin started' && r.plugin === '@tekka/heal'), 'startTekka\'s own lines carry the node too')
+})
+
+test('--log-level with per-part levels and --log-format text: the longest matching part decides, on a pipe too', async () => {
+  const base = await freePortRange(2)
+  const p = await startNodeProcess('n1@127.0.0.1', base, ['--log-level', 'warn,dist=info,tekka:dist:handshake=warn', '--log-format', 'text'], { TEKKA_LOG: 'error', TEKKA_LOG__FORMAT: 'json' })
+  p.kill('SIGTERM')
+  await p.exited
+  const lines = p.lines.filter((l) => l.stream === 'stderr').map((l) => l.text)
+  assert.ok(lines.some((l) => /^\S+Z info tekka:dist listening node=n1@127\.0\.0\.1 /.test(l)), `dist at info, as text: ${lines.join('\n')}`)
+  assert.not.ok(lines.some((l) => / info tekka plugin started/.test(l)), `tekka itself at warn: ${lines.join('\n')}`)
+  assert.not.ok(lines.some((l) => l.startsWith('{')), 'no JSON line')
+})
+
 test.run()

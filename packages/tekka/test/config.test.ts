@@ -142,7 +142,7 @@ test('the sections: dist\'s, then one per default plugin; unique keys, ekka\'s n
   for (const s of ALL_KEYS) {
     assert.not.ok(seen.has(s.key), s.key)
     seen.add(s.key)
-    assert.match(s.key, /^(node|cluster|lock|management)\.[a-z0-9_.]+$/)
+    assert.match(s.key, /^(node|cluster|lock|log|management)\.[a-z0-9_.]+$/)
     assert.ok(s.doc.length > 10, `${s.key} has a doc string`)
     if (s.type === 'enum') assert.ok((s.values ?? []).length > 1, s.key)
     if (s.type === 'list') assert.ok(s.items !== undefined, s.key)

@@ -281,7 +281,8 @@ export function spawnNode (opts: SpawnNodeOptions): NodeProcess {
   const base: NodeJS.ProcessEnv = opts.cleanEnv === true
     ? { PATH: process.env.PATH, HOME: process.env.HOME }
     : { ...process.env }
-  const env: NodeJS.ProcessEnv = { ...base }
+  // Text log lines unless asked otherwise: tests match them (a pipe would get JSON by default).
+  const env: NodeJS.ProcessEnv = { ...base, TEKKA_LOG__FORMAT: process.env.TEKKA_LOG__FORMAT ?? 'text' }
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (v === undefined) delete env[k]
     else env[k] = v

@@ -1,7 +1,7 @@
 /**
  * dist's own config section: the node's identity, its listener and its
- * links (`node.*`), and the cluster name it shows in the handshake
- * (`cluster.name`). `nodeOptions` turns a loaded configuration into the
+ * links (`node.*`), the cluster name it shows in the handshake
+ * (`cluster.name`), and how the node logs (`log.*`). `nodeOptions` turns a loaded configuration into the
  * options of `startNode`.
  */
 import { readFileSync } from 'node:fs'
@@ -9,12 +9,14 @@ import { isIP } from 'node:net'
 import { ConfigError } from '../errors.js'
 import type { NodeOptions } from '../node.js'
 import type { TlsOptions } from '../transport.js'
-import type { Logger } from '@tekka/actors'
+import { parseLogLevels, type Logger } from '@tekka/actors'
 import type { Config, ConfigKeySpec, ConfigSection } from './schema.js'
 import {
-  DEFAULT_BASE_PORT, DEFAULT_CLUSTER, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_TICK_TIME, SEND_TIMEOUT_TICKS, defaultSendTimeout
+  DEFAULT_BASE_PORT, DEFAULT_CLUSTER, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_TICK_TIME,
+  SEND_TIMEOUT_TICKS, defaultSendTimeout
 } from '../defaults.js'
 
+const LOG_LEVEL_TEXT = 'a level (error, warn, info, debug), then part=level entries, as warn,heal=debug'
 const SECONDS = 1000
 const MINUTES = 60 * SECONDS
 const HOURS = 60 * MINUTES
@@ -32,6 +34,7 @@ export interface DistSettings {
     /** 0: off. */
     readonly send_timeout: number
     readonly handshake_timeout: number
+    readonly max_pending_handshakes: number
     readonly max_frame_size: number
     readonly data_dir: string
     readonly ssl: {
@@ -42,6 +45,14 @@ export interface DistSettings {
     }
   }
   readonly cluster: { readonly name: string }
+  readonly log: {
+    /** A per-part level spec (`warn,heal=debug`); unset: TEKKA_LOG, else warn. */
+    readonly level: string | undefined
+    readonly format: 'auto' | 'text' | 'json'
+    /** Lines of one part and message per rate_interval; 0: no limit. */
+    readonly rate_limit: number
+    readonly rate_interval: number
+  }
 }
 
 const keys: readonly ConfigKeySpec[] = Object.freeze(([
@@ -55,6 +66,7 @@ const keys: readonly ConfigKeySpec[] = Object.freeze(([
   { key: 'node.tick_time', type: 'duration', default: DEFAULT_TICK_TIME, min: 100, max: 1 * HOURS, doc: 'Erlang net_ticktime: an idle link ticks every tick_time / 4; a link silent for tick_time is down (net_tick_timeout). Lower detects partitions sooner, at the cost of false alarms under load.', ekka: [{ key: 'node.dist_net_ticktime', note: 'EMQX 5 (`2m`): Erlang\'s net_ticktime, the same rule' }] },
   { key: 'node.send_timeout', type: 'duration', default: undefined, min: 100, max: 24 * HOURS, off: true, defaultText: `${SEND_TIMEOUT_TICKS} × node.tick_time`, doc: 'A link whose socket has taken none of our bytes for this long (the peer stopped reading) is closed (send_timeout), so a peer that never reads cannot make the node queue for it without bound. A slow reader behind a full socket buffer looks the same: keep it well above buffer size / slowest read rate. 0 or off disables it.' },
   { key: 'node.handshake_timeout', type: 'duration', default: DEFAULT_HANDSHAKE_TIMEOUT, min: 10, max: 10 * MINUTES, doc: 'Deadline for each handshake step, so a half-open or hostile peer cannot hold a connection slot.' },
+  { key: 'node.max_pending_handshakes', type: 'int', default: DEFAULT_MAX_PENDING_HANDSHAKES, min: 1, max: 1_000_000, doc: 'Incoming connections still in their handshake, at most. One beyond it is closed at once, before anything is read from it, and counted (event dist.handshake_refused, reason cap), so idle or hostile sockets cannot pile up; each pending one is held for node.handshake_timeout per step at most. With TLS, TLS handshakes have a cap of this size too. Raise it for a node that many nodes dial at the same moment.' },
   { key: 'node.max_frame_size', type: 'int', default: DEFAULT_MAX_FRAME_SIZE, min: 1024, max: 0x7fffffff, doc: 'Largest frame in bytes (default 64 MiB) sent or accepted; a bigger one closes the link as a protocol error rather than exhausting memory.' },
   { key: 'node.data_dir', type: 'path', default: './data', doc: 'Where the node keeps state across restarts (the cluster member list, so a restarted node rejoins its cluster). Relative paths are resolved against the working directory.', ekka: [{ key: 'node.data_dir' }] },
   { key: 'node.ssl.enable', type: 'bool', default: false, doc: 'Wrap dist links in TLS with mutual certificate authentication (the handshake still checks the cookie). Needs node.ssl.keyfile, certfile and cacertfile.' },
@@ -63,7 +75,13 @@ const keys: readonly ConfigKeySpec[] = Object.freeze(([
   { key: 'node.ssl.cacertfile', type: 'path', default: undefined, defaultText: 'unset', doc: 'PEM CA bundle that peer certificates must chain to.' },
 
   // -- cluster
-  { key: 'cluster.name', type: 'string', default: DEFAULT_CLUSTER, pattern: /^[A-Za-z0-9_.-]{1,64}$/, patternText: '1 to 64 letters, digits, _ . or -', doc: 'Cluster name exchanged in the handshake: nodes of different clusters refuse each other even with the same cookie.', ekka: [{ key: 'cluster.name' }] }
+  { key: 'cluster.name', type: 'string', default: DEFAULT_CLUSTER, pattern: /^[A-Za-z0-9_.-]{1,64}$/, patternText: '1 to 64 letters, digits, _ . or -', doc: 'Cluster name exchanged in the handshake: nodes of different clusters refuse each other even with the same cookie.', ekka: [{ key: 'cluster.name' }] },
+
+  // -- logs
+  { key: 'log.level', type: 'string', default: undefined, patternText: LOG_LEVEL_TEXT, defaultText: 'unset: TEKKA_LOG, else warn', doc: 'Log levels (error, warn, info, debug): a level, then part=level entries for parts of the node, the longest matching part winning: `warn,heal=debug,dist:handshake=info` (a part may be written with or without `tekka:`). `--log-level` sets it.' },
+  { key: 'log.format', type: 'enum', values: ['auto', 'text', 'json'], default: 'auto', doc: 'Log lines on stderr: `text` for a person, `json` one object a line (time, level, node, part, msg and the fields) for a collector; `auto` is text on a terminal, json otherwise. Repeated lines are limited either way (log.rate_limit). `--log-format` sets it.' },
+  { key: 'log.rate_limit', type: 'int', default: 5, min: 0, max: 1_000_000, doc: 'Of the lines with the same part and message, this many per log.rate_interval are written; the rest are counted and one line per interval says how many were left out, so a flood (a stranger opening sockets) cannot fill the disk. 0: no limit.' },
+  { key: 'log.rate_interval', type: 'duration', default: 10 * SECONDS, min: 100, max: 1 * HOURS, doc: 'The interval of log.rate_limit.' }
 ] satisfies ConfigKeySpec[]).map((k) => Object.freeze(k)))
 
 /** The section: `node.*` and `cluster.name`. Frozen: every loader shares it. */
@@ -85,13 +103,21 @@ export const distConfig: ConfigSection<DistSettings> = Object.freeze<ConfigSecti
     if (v.get('node.send_timeout') === undefined) v.set('node.send_timeout', defaultSendTimeout(v.get('node.tick_time') as number))
   },
   check (v) {
+    const level = v.get('log.level')
+    if (typeof level === 'string') {
+      try {
+        parseLogLevels(level, 'log.level')
+      } catch (err) {
+        v.fail('log.level', `${JSON.stringify(level)} is not allowed (${LOG_LEVEL_TEXT}): ${(err as Error).message.replace(/^log\.level: /, '')}`)
+      }
+    }
     if (v.get('node.ssl.enable') !== true) return
     for (const k of ['node.ssl.keyfile', 'node.ssl.certfile', 'node.ssl.cacertfile']) {
       if (v.get(k) === undefined) v.fail(k, 'required when node.ssl.enable = on')
       v.requireReadable(k)
     }
   },
-  read: (config: Config) => ({ node: config.node, cluster: { name: (config.cluster as { name: string }).name } }) as unknown as DistSettings
+  read: (config: Config) => ({ node: config.node, cluster: { name: (config.cluster as { name: string }).name }, log: config.log }) as unknown as DistSettings
 })
 
 function tlsFrom (ssl: DistSettings['node']['ssl']): TlsOptions | undefined {
@@ -122,6 +148,7 @@ export function nodeOptions (config: Config, cookie: string, logger: Logger): No
     tickTime: node.tick_time,
     sendTimeout: node.send_timeout,
     handshakeTimeout: node.handshake_timeout,
+    maxPendingHandshakes: node.max_pending_handshakes,
     maxFrameSize: node.max_frame_size,
     ...(tls !== undefined ? { tls } : {}),
     dataDir: node.data_dir,
