@@ -23,6 +23,7 @@ export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 const STATUSES = ['up', 'down', 'joining', 'leaving', 'healing'] as const
 const NODEDOWN_REASONS = ['connection_closed', 'net_tick_timeout', 'send_timeout', 'disconnect', 'protocol_error']
 const HEAL_RESULTS = ['done', 'partial', 'failed']
+const REFUSAL_REASONS = ['cap', 'timeout', 'cookie', 'protocol']
 const QUANTILES = [0.5, 0.9, 0.99]
 
 type Labels = Record<string, string>
@@ -93,6 +94,8 @@ export function renderMetrics (s: MetricsSources): string {
   x.family('tekka_dist_nodedown_total', 'counter', 'Links to other nodes that went down, by reason.')
   const reasons = new Set([...NODEDOWN_REASONS, ...w.nodedown.keys()])
   for (const reason of reasons) x.sample('tekka_dist_nodedown_total', w.nodedown.get(reason) ?? 0, { reason })
+  x.family('tekka_dist_handshakes_refused_total', 'counter', 'Incoming connections refused before a link came up, by reason (cap: over node.max_pending_handshakes, closed at once).')
+  for (const reason of new Set([...REFUSAL_REASONS, ...w.handshakesRefused.keys()])) x.sample('tekka_dist_handshakes_refused_total', w.handshakesRefused.get(reason) ?? 0, { reason })
   x.family('tekka_partitions_detected_total', 'counter', 'Partitions recorded by this node.').sample('tekka_partitions_detected_total', w.partitionsDetected)
   x.family('tekka_heals_total', 'counter', 'Heals this node coordinated, by outcome.')
   for (const result of HEAL_RESULTS) x.sample('tekka_heals_total', w.heals.get(result) ?? 0, { result })

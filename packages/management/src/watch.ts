@@ -31,6 +31,8 @@ export class NodeWatch {
   /** nodedown counts by reason. */
   readonly nodedown = new Map<string, number>()
   partitionsDetected = 0
+  /** Incoming connections refused before or during the handshake, by reason (cap, timeout, cookie, protocol, ...). */
+  readonly handshakesRefused = new Map<string, number>()
   /** Heals finished by this node as coordinator, by outcome (done, partial, failed). */
   readonly heals = new Map<string, number>()
   /** Heal ids in progress on this node (as coordinator or as a rebooting victim). */
@@ -48,6 +50,7 @@ export class NodeWatch {
     this.#offs.push(
       events.on('dist.nodeup', (e) => { if (!e.hidden) this.nodeup++ }),
       events.on('dist.nodedown', (e) => { if (!e.hidden) this.nodedown.set(e.reason, (this.nodedown.get(e.reason) ?? 0) + 1) }),
+      events.on('dist.handshake_refused', (e) => { this.handshakesRefused.set(e.reason, (this.handshakesRefused.get(e.reason) ?? 0) + 1) }),
       events.on('membership.partition', (e) => { if (e.event === 'occurred') this.partitionsDetected++ }),
       events.on('heal.decision', (e) => { this.lastDecision = e }),
       events.on('heal.heal', (e) => {

@@ -3,10 +3,11 @@
 // every named family is there, with values that follow the traffic
 // (members up, links up, messages and bytes per peer, lock acquires,
 // failures and locks held by type, the longest mailbox, processes, event-
-// loop lag, round trip per peer); a link that goes down is counted by
-// reason. promtool's stricter check is management-promtool.test.ts.
+// loop lag, round trip per peer); a link that goes down, and a stranger's
+// garbage on the dist port, are counted by reason. promtool's stricter check is management-promtool.test.ts.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { connect } from 'node:net'
 import parse, { type Family } from 'parse-prometheus-text-format'
 import { eventually } from '@tekka/testing/wait'
 import { freePortRange } from '@tekka/testing/ports'
@@ -72,6 +73,13 @@ test('every named family parses, with values that follow the traffic', async () 
   assert.is(Number(top.value), 500)
   assert.ok(fb.get('tekka_process_mailbox_length')!.metrics.length <= 10, 'management.top_processes')
   assert.ok(value(fb, 'tekka_dist_messages_received_total', { peer: 'x1@127.0.0.1' }) >= 500)
+
+  // A stranger's garbage on the dist port: refused, counted by its reason.
+  assert.is(value(fa, 'tekka_dist_handshakes_refused_total', { reason: 'protocol' }), 0)
+  const junk = connect(a.t.node.port!, '127.0.0.1')
+  junk.on('error', () => {})
+  junk.end(Buffer.alloc(64, 0xff))
+  await eventually(async () => value(await families(a.url), 'tekka_dist_handshakes_refused_total', { reason: 'protocol' }) === 1, { timeout: 10_000, message: 'the refused handshake is counted' })
 
   // A link that goes down, counted by its reason.
   a.t.node.disconnect('x2@127.0.0.1')
