@@ -18,7 +18,9 @@ export const SYSTEM_DEPS = {
   // the dns discovery strategy's real server, on a loopback port, no upstream (packages/testing/src/dnsmasq.ts)
   dnsmasq: 'dnsmasq-base',
   // network namespaces and veth pairs for the mdns tests, multicast never on the host's interfaces (packages/testing/src/netns.ts)
-  ip: 'iproute2'
+  ip: 'iproute2',
+  // real Erlang nodes and epmd for the Erlang distribution tests (packages/testing/src/erl-node.ts); erlc and epmd come with it
+  erl: 'erlang-base'
 }
 
 // sbin directories too: iptables and ip live there, and a user's PATH may not have them.

@@ -32,7 +32,8 @@ export const SYSTEM_MODULES: Readonly<Record<string, string>> = {
   iptables: 'root and iptables (partitions between loopback addresses)',
   netns: 'root and iproute2 (network namespaces)',
   'etcd-server': 'an etcd server (Debian etcd-server)',
-  dnsmasq: 'a dnsmasq server (Debian dnsmasq-base)'
+  dnsmasq: 'a dnsmasq server (Debian dnsmasq-base)',
+  'erl-node': 'Erlang/OTP: erl, erlc and epmd (Debian erlang-base)'
 }
 
 export type Tier = 'unit' | 'system'
