@@ -115,11 +115,14 @@ names() -> {error, no_epmd}.
 names(_Host) -> {error, no_epmd}.
 port(Name) ->
     Base = application:get_env(kernel, inet_dist_base_port, 4370),
-    Short = re:replace(Name, "@.*$", "", [{return, list}]),
+    Short = re:replace(to_list(Name), "@.*$", "", [{return, list}]),
     case re:run(Short, "[0-9]+$", [{capture, first, list}]) of
         nomatch -> Base;
         {match, [Digits]} -> Base + list_to_integer(Digits) rem 60000
     end.
+to_list(A) when is_atom(A) -> atom_to_list(A);
+to_list(B) when is_binary(B) -> binary_to_list(B);
+to_list(L) -> L.
 `
 
 export interface ErlNodeOptions {
@@ -207,14 +210,16 @@ export class ErlNode {
 
   /** The first line (from index `since`) matching `re`; rejects with the output's tail after `timeout` ms. */
   async waitForLine (re: RegExp, timeout = 10_000, since = 0): Promise<string> {
-    return await eventually(() => {
+    const found = await eventually(() => {
       const hit = this.#lines.slice(since).find((l) => re.test(l))
       if (hit !== undefined) return hit
-      if (!this.running) throw new TestServerError(`${this.name} exited before printing ${String(re)}:\n${this.output()}`)
-      return false
+      // Exited: stop waiting at once (undefined ends the wait; no line can come).
+      return this.running ? false : undefined
     }, { timeout, interval: 20, message: `${this.name} printing ${String(re)}` }).catch((err: Error) => {
       throw new TestServerError(`${err.message}\n--- ${this.name} output:\n${this.output()}`)
     })
+    if (found === undefined) throw new TestServerError(`${this.name} exited before printing ${String(re)}:\n${this.output()}`)
+    return found
   }
 
   /** A line on its stdin (a command). */
