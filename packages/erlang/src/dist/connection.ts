@@ -96,11 +96,12 @@ export class ErlConnection extends EventEmitter {
     socket.on('close', () => { this.#end('connection_closed') })
     if (socket.destroyed) {
       // It closed between the handshake and now; report it after the caller's listeners are on.
-      queueMicrotask(() => { this.#end('connection_closed') })
+      setImmediate(() => { this.#end('connection_closed') })
       return
     }
     this.#arm()
-    if (this.#buf.length > 0) { this.#heard = true; queueMicrotask(() => { this.#drain() }) }
+    // Packets read with the handshake: on the next turn, so listeners added after construction see them.
+    if (this.#buf.length > 0) { this.#heard = true; setImmediate(() => { this.#drain() }) }
   }
 
   get open (): boolean { return this.#reason === undefined }

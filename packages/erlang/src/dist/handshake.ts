@@ -103,7 +103,7 @@ export interface ErlHandshakeResult {
   /** With the acceptor's status 'alive' answered `true`: the peer replaces an older link. */
   readonly replaces: boolean
   /** Bytes read past the handshake (the first distribution packets), for the connection. */
-  readonly rest: Buffer
+  readonly rest: Buffer<ArrayBufferLike>
 }
 
 /** A random creation for a node without epmd (32 bits; 0..3 are the old 2-bit creations, avoided). */

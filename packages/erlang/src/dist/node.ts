@@ -24,7 +24,7 @@
 import { EventEmitter } from 'node:events'
 import { connect as netConnect, createServer, isIP, type Server, type Socket } from 'node:net'
 import { BadArgError, silentLogger, type Clock, type Logger } from '@tekka/actors'
-import { DialError, HandshakeError, PortInUseError, nodePort, parseNodeName } from '@tekka/dist'
+import { DialError, PortInUseError, nodePort, parseNodeName, type HandshakeError } from '@tekka/dist'
 import { EKKA_BASE_PORT, epmdPortOf, epmdRegister, epmdResolver, portRuleResolver, type EpmdRegistration, type PortResolver } from '../epmd.js'
 import { ErlConnection, type ErlCloseReason } from './connection.js'
 import { DEFAULT_SETUP_TIME, acceptHandshake, initiateHandshake, randomCreation, type ErlHandshakeOptions, type ErlHandshakeResult } from './handshake.js'

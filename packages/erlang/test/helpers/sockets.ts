@@ -43,6 +43,8 @@ export function sendNameV6 (name: string, flags: bigint, creation = 77): Buffer 
 /** Resolves once `socket` is closed (true), or false after `ms`. */
 export async function closedWithin (socket: Socket, ms: number): Promise<boolean> {
   if (socket.destroyed || socket.closed) return true
+  // A paused socket never sees the peer's FIN: read (and drop) what comes.
+  socket.resume()
   return await new Promise((resolve) => {
     const t = setTimeout(() => { resolve(false) }, ms)
     socket.once('close', () => { clearTimeout(t); resolve(true) })
