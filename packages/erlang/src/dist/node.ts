@@ -24,7 +24,7 @@
 import { EventEmitter } from 'node:events'
 import { connect as netConnect, createServer, isIP, type Server, type Socket } from 'node:net'
 import { BadArgError, silentLogger, type Clock, type Logger } from '@tekka/actors'
-import { DialError, PortInUseError, nodePort, parseNodeName, type HandshakeError } from '@tekka/dist'
+import { DialError, HandshakeError, PortInUseError, nodePort, parseNodeName } from '@tekka/dist'
 import { EKKA_BASE_PORT, epmdPortOf, epmdRegister, epmdResolver, portRuleResolver, type EpmdRegistration, type PortResolver } from '../epmd.js'
 import { ErlConnection, type ErlCloseReason } from './connection.js'
 import { DEFAULT_SETUP_TIME, acceptHandshake, initiateHandshake, randomCreation, type ErlHandshakeOptions, type ErlHandshakeResult } from './handshake.js'
@@ -174,9 +174,25 @@ export class ErlDistNode extends EventEmitter<ErlDistNodeEvents> {
     try {
       const hs = await initiateHandshake(socket, { ...this.#hsOptions(), peerName: peer, peerVersion: addr.highestVersion })
       return this.#up(socket, hs)
+    } catch (err) {
+      // Both dialled at once and the peer's attempt won: its link, coming in, is ours too.
+      if (err instanceof HandshakeError && err.status === 'nok') return await this.#incoming(peer, timeout, err)
+      throw err
     } finally {
       this.#sockets.delete(socket)
     }
+  }
+
+  /** The link `peer` is setting up to us, once up; `why` if it is not within `timeout`. */
+  async #incoming (peer: string, timeout: number, why: HandshakeError): Promise<ErlConnection> {
+    const had = this.#links.get(peer)
+    if (had !== undefined) return had
+    return await new Promise((resolve, reject) => {
+      const onUp = (p: string, c: ErlConnection): void => { if (p === peer) { done(); resolve(c) } }
+      const t = setTimeout(() => { done(); reject(why) }, timeout)
+      const done = (): void => { clearTimeout(t); this.off('nodeup', onUp) }
+      this.on('nodeup', onUp)
+    })
   }
 
   #hsOptions (): ErlHandshakeOptions {
@@ -189,7 +205,7 @@ export class ErlDistNode extends EventEmitter<ErlDistNodeEvents> {
     this.#sockets.add(socket)
     acceptHandshake(socket, {
       ...this.#hsOptions(),
-      admit: (p) => this.#links.has(p.name) ? 'alive' : 'ok'
+      admit: (p) => this.#admit(p.name)
     }).then((hs) => {
       this.#sockets.delete(socket)
       if (!this.#running) { socket.destroy(); return }
@@ -199,6 +215,19 @@ export class ErlDistNode extends EventEmitter<ErlDistNodeEvents> {
       this.#sockets.delete(socket)
       this.emit('refused', err)
     })
+  }
+
+  /**
+   * erl's rules for an incoming handshake: a link we have already -> 'alive'
+   * (the peer says whether it is a new incarnation); both dialling at once
+   * -> the greater name's own attempt wins (net_kernel): we answer 'nok'
+   * when ours is greater, else 'ok_simultaneous' (and our attempt, refused
+   * by the peer, waits for this one).
+   */
+  #admit (peer: string): 'ok' | 'ok_simultaneous' | 'nok' | 'alive' {
+    if (this.#links.has(peer)) return 'alive'
+    if (this.#dials.has(peer)) return this.name > peer ? 'nok' : 'ok_simultaneous'
+    return 'ok'
   }
 
   #up (socket: Socket, hs: ErlHandshakeResult): ErlConnection {
