@@ -21,7 +21,7 @@ export const SYSTEM_DEPS = {
   ip: 'iproute2',
   // Prometheus's checker of the /metrics page of the management endpoint (packages/testing/src/promtool.ts)
   promtool: 'prometheus',
-  // a real Erlang runtime for the external term format's round trips and fuzz corpus (packages/testing/src/erlang.ts)
+  // a real Erlang runtime: the external term format's round trips and fuzz corpus (packages/testing/src/erlang.ts), and real Erlang nodes with epmd for the distribution tests (packages/testing/src/erl-node.ts); erlc and epmd come with it
   erl: 'erlang-base'
 }
 

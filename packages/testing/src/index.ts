@@ -17,6 +17,7 @@
  * - `@tekka/testing/netns`: network namespaces joined by a bridge (root; `requireNetns`), for multicast tests
  * - `@tekka/testing/certs`: a CA and node certificates made with openssl
  * - `@tekka/testing/erlang`: a running `erl` (`requireErlang`) that encodes, decodes and compares terms, for @tekka/erlang's tests
+ * - `@tekka/testing/erl-node`: real Erlang/OTP (`requireErl`): a test's own epmd (`Epmd`) and erl nodes driven by stdin (`ErlNode`), with epmd or ekka's port rule
  * - `@tekka/testing/etcd-server`, `/dnsmasq` (`requireEtcd`, `requireDnsmasq`), `/k8s-apiserver` (a fake API server in this process), `/server-process`: the discovery strategies' servers
  * - `@tekka/testing/sim/clock`, `/sim/network`, `/sim/rng`: a simulated clock and an in-memory network for deterministic cluster simulations
  * - `@tekka/testing/bench`: the benchmark harness (JSON lines, medians, baselines)

@@ -34,7 +34,8 @@ export const SYSTEM_MODULES: Readonly<Record<string, string>> = {
   'etcd-server': 'an etcd server (Debian etcd-server)',
   dnsmasq: 'a dnsmasq server (Debian dnsmasq-base)',
   promtool: 'the promtool command (Debian prometheus)',
-  erlang: 'Erlang/OTP\'s erl (Debian erlang-base)'
+  erlang: 'Erlang/OTP\'s erl (Debian erlang-base)',
+  'erl-node': 'Erlang/OTP: erl, erlc and epmd (Debian erlang-base)'
 }
 
 export type Tier = 'unit' | 'system'
