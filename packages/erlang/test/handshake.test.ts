@@ -29,8 +29,8 @@ test.after.each(() => { for (const p of pairs.splice(0)) p.close() })
 async function run (o: { a: InitiateOptions, b: AcceptOptions }): Promise<{ a: PromiseSettledResult<Awaited<ReturnType<typeof initiateHandshake>>>, b: PromiseSettledResult<Awaited<ReturnType<typeof acceptHandshake>>>, closed: () => Promise<[boolean, boolean]> }> {
   const pair = await socketPair()
   pairs.push(pair)
-  const [a, b] = await Promise.allSettled([initiateHandshake(pair.a, o.a), acceptHandshake(pair.b, o.b)])
-  return { a, b, closed: async () => await Promise.all([closedWithin(pair.a, 2000), closedWithin(pair.b, 2000)]) }
+  const [a, b] = await Promise.allSettled([initiateHandshake(pair.client, o.a), acceptHandshake(pair.server, o.b)])
+  return { a, b, closed: async () => await Promise.all([closedWithin(pair.client, 2000), closedWithin(pair.server, 2000)]) }
 }
 
 test('the digest is MD5 of the cookie and the challenge as an unsigned decimal (dist_util:gen_digest)', () => {
@@ -76,18 +76,18 @@ test('a wrong cookie is refused on both sides, each error naming the peer; both 
 
 test('an acceptor that acks with a wrong digest is refused by the initiator (it checks the ack)', async () => {
   const pair = await socketPair()
-  const hs = initiateHandshake(pair.a, both().a)
+  const hs = initiateHandshake(pair.client, both().a)
   // A hand-written acceptor that takes any reply and acks with garbage.
-  pair.b.once('data', () => {
-    pair.b.write(hsMessage(Buffer.from('sok')))
+  pair.server.once('data', () => {
+    pair.server.write(hsMessage(Buffer.from('sok')))
     const n = Buffer.from(B)
     const ch = Buffer.alloc(19 + n.length)
     ch[0] = 0x4e; ch.writeBigUInt64BE(DEFAULT_DFLAGS, 1); ch.writeUInt32BE(42, 9); ch.writeUInt32BE(9, 13); ch.writeUInt16BE(n.length, 17); n.copy(ch, 19)
-    pair.b.write(hsMessage(ch))
-    pair.b.once('data', () => { pair.b.write(hsMessage(Buffer.concat([Buffer.from('a'), Buffer.alloc(16, 7)]))) })
+    pair.server.write(hsMessage(ch))
+    pair.server.once('data', () => { pair.server.write(hsMessage(Buffer.concat([Buffer.from('a'), Buffer.alloc(16, 7)]))) })
   })
   await rejects(hs, HandshakeError, B, 'cookie differs')
-  assert.ok(await closedWithin(pair.a, 2000))
+  assert.ok(await closedWithin(pair.client, 2000))
   pair.close()
 })
 
@@ -149,42 +149,42 @@ const MALFORMED: ReadonlyArray<[string, Buffer, RegExp]> = [
 for (const [what, bytes, why] of MALFORMED) {
   test(`acceptor: ${what} -> ERR_HANDSHAKE_PROTOCOL naming it, and the socket closed`, async () => {
     const pair = await socketPair()
-    const hs = acceptHandshake(pair.b, both().b)
-    pair.a.on('error', () => {})
-    pair.a.write(bytes)
+    const hs = acceptHandshake(pair.server, both().b)
+    pair.client.on('error', () => {})
+    pair.client.write(bytes)
     const err = await rejects(hs, HandshakeError, why)
     assert.is(err.code, 'ERR_HANDSHAKE_PROTOCOL')
-    assert.ok(await closedWithin(pair.a, 2000), 'the peer sees the close')
+    assert.ok(await closedWithin(pair.client, 2000), 'the peer sees the close')
     pair.close()
   })
 }
 
 test('initiator: a garbage status -> ERR_HANDSHAKE_PROTOCOL, socket closed', async () => {
   const pair = await socketPair()
-  const hs = initiateHandshake(pair.a, both().a)
-  pair.b.once('data', () => { pair.b.write(hsMessage(Buffer.from('sweird'))) })
+  const hs = initiateHandshake(pair.client, both().a)
+  pair.server.once('data', () => { pair.server.write(hsMessage(Buffer.from('sweird'))) })
   await rejects(hs, HandshakeError, /unknown status "weird"/)
-  assert.ok(await closedWithin(pair.b, 2000))
+  assert.ok(await closedWithin(pair.server, 2000))
   pair.close()
 })
 
 test('a silent peer: both roles give up after the timeout with ERR_HANDSHAKE_TIMEOUT, and close', async () => {
   const p1 = await socketPair()
   const t0 = Date.now()
-  const e1 = await rejects(acceptHandshake(p1.b, { ...both().b, timeout: 300 }), HandshakeError, /within 300 ms/)
+  const e1 = await rejects(acceptHandshake(p1.server, { ...both().b, timeout: 300 }), HandshakeError, /within 300 ms/)
   assert.is(e1.code, 'ERR_HANDSHAKE_TIMEOUT')
   assert.ok(Date.now() - t0 >= 290)
-  assert.ok(await closedWithin(p1.a, 2000))
+  assert.ok(await closedWithin(p1.client, 2000))
   const p2 = await socketPair()
-  const e2 = await rejects(initiateHandshake(p2.a, { ...both().a, timeout: 300 }), HandshakeError, B)
+  const e2 = await rejects(initiateHandshake(p2.client, { ...both().a, timeout: 300 }), HandshakeError, B)
   assert.is(e2.code, 'ERR_HANDSHAKE_TIMEOUT')
   p1.close(); p2.close()
 })
 
 test('a peer that closes mid-handshake: ERR_HANDSHAKE_CLOSED', async () => {
   const pair = await socketPair()
-  const hs = acceptHandshake(pair.b, both().b)
-  pair.a.end(hsMessage(sendNameV6(A, DEFAULT_DFLAGS)).subarray(0, 5))
+  const hs = acceptHandshake(pair.server, both().b)
+  pair.client.end(hsMessage(sendNameV6(A, DEFAULT_DFLAGS)).subarray(0, 5))
   const err = await rejects(hs, HandshakeError, /closed the connection mid-handshake/)
   assert.is(err.code, 'ERR_HANDSHAKE_CLOSED')
   pair.close()
@@ -192,10 +192,10 @@ test('a peer that closes mid-handshake: ERR_HANDSHAKE_CLOSED', async () => {
 
 test('bad options are refused before anything is sent', async () => {
   const pair = await socketPair()
-  await rejects(initiateHandshake(pair.a, { ...both().a, cookie: '' }), Error, /cookie must be a non-empty string/)
-  await rejects(initiateHandshake(pair.a, { ...both().a, name: 'noat' }), Error, /expected name@host/)
-  await rejects(initiateHandshake(pair.a, { ...both().a, creation: -1 }), Error, /creation must be a 32-bit/)
-  await rejects(acceptHandshake(pair.b, { ...both().b, cookie: 'snow\u2603' }), Error, /Latin-1/)
+  await rejects(initiateHandshake(pair.client, { ...both().a, cookie: '' }), Error, /cookie must be a non-empty string/)
+  await rejects(initiateHandshake(pair.client, { ...both().a, name: 'noat' }), Error, /expected name@host/)
+  await rejects(initiateHandshake(pair.client, { ...both().a, creation: -1 }), Error, /creation must be a 32-bit/)
+  await rejects(acceptHandshake(pair.server, { ...both().b, cookie: 'snow\u2603' }), Error, /Latin-1/)
   pair.close()
 })
 

@@ -35,6 +35,7 @@ import { freePort } from './ports.js'
 import { eventually } from './wait.js'
 import { ServerProcess } from './server-process.js'
 import { requireCommand } from './system.js'
+import { requireErlang } from './erlang.js'
 import { TestServerError } from './errors.js'
 
 export { TestServerError } from './errors.js'
@@ -42,7 +43,7 @@ export { TestServerError } from './errors.js'
 /** Paths of erl, erlc and epmd; a MissingSystemError (Debian erlang-base) if one is missing. */
 export function requireErl (what = 'this test'): { erl: string, erlc: string, epmd: string } {
   return {
-    erl: requireCommand('erl', 'erlang-base', what),
+    erl: requireErlang(what),
     erlc: requireCommand('erlc', 'erlang-base', what),
     epmd: requireCommand('epmd', 'erlang-base', what)
   }

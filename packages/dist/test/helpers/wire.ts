@@ -1,28 +1,11 @@
 // Loopback sockets and handshake options for the wire-layer tests.
-import { createServer, connect, type Socket } from 'node:net'
 import type { EventEmitter } from 'node:events'
 import { silentLogger } from '@tekka/actors'
 import { clientHandshake, serverHandshake, type HandshakeOptions, type HandshakeResult } from '../../src/handshake.js'
 
-export interface SocketPair {
-  client: Socket
-  server: Socket
-  close: () => void
-}
+import { socketPair, type SocketPair } from '@tekka/testing/sockets'
 
-/** A connected pair of real TCP sockets on 127.0.0.1. */
-export async function socketPair (): Promise<SocketPair> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve))
-  const client = connect(port, '127.0.0.1')
-  await new Promise<void>((resolve, reject) => { client.once('connect', resolve); client.once('error', reject) })
-  const srv = await accepted
-  server.close()
-  for (const s of [client, srv]) s.on('error', () => {})
-  return { client, server: srv, close: () => { client.destroy(); srv.destroy() } }
-}
+export { socketPair, type SocketPair }
 
 export function opts (name: string, extra: Partial<HandshakeOptions> = {}): HandshakeOptions {
   return {

@@ -1,25 +1,8 @@
 // Loopback socket pairs and raw handshake messages for the tests of the
 // Erlang handshake and links (no erl needed).
-import { createServer, connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 
-export interface SocketPair {
-  a: Socket
-  b: Socket
-  close: () => void
-}
-
-/** A connected pair of real TCP sockets on 127.0.0.1 (a dialled b). */
-export async function socketPair (): Promise<SocketPair> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve))
-  const a = connect(port, '127.0.0.1')
-  await new Promise<void>((resolve, reject) => { a.once('connect', resolve); a.once('error', reject) })
-  const b = await accepted
-  server.close()
-  return { a, b, close: () => { a.destroy(); b.destroy() } }
-}
+export { socketPair, type SocketPair } from '@tekka/testing/sockets'
 
 /** A handshake message: 2-byte length, then the body. */
 export function hsMessage (body: Buffer): Buffer {
