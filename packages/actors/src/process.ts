@@ -6,7 +6,7 @@
 import type { Clock, Timer } from './clock.js'
 import { BadArgError, ProcessExitedError } from './errors.js'
 import type { Logger } from './logger.js'
-import { Mailbox } from './mailbox.js'
+import { Mailbox, NO_MATCH } from './mailbox.js'
 import { Pid, type Dest, type Ref, type RemoteName } from './pid.js'
 import { isDownMessage } from './reasons.js'
 import type { Runtime } from './runtime.js'
@@ -110,6 +110,8 @@ function returned (this: Proc): void { this.endNormal() }
 function threw (this: Proc, err: unknown): void { this.endFailed(err) }
 
 const NEVER: Promise<never> = new Promise<never>(() => {})
+/** What #takeMatching returns when the match function threw. */
+const THREW: unique symbol = Symbol('match threw')
 
 /**
  * The executor of every receive's promise, shared: it hands the promise's
@@ -226,17 +228,9 @@ export class Proc implements ProcessContext, Task {
     const over = sched.charge() || ++this.reds > sched.slice
     const mbox = this.mbox
     if (mbox !== undefined && mbox.length > 0) {
-      let found = true
-      let msg: unknown
-      if (match === undefined) {
-        msg = mbox.shift()
-      } else {
-        const r = this.#takeMatching(mbox, match)
-        if (r === undefined) return NEVER
-        found = r.found
-        msg = r.msg
-      }
-      if (found) return over ? this.#later(msg) : Promise.resolve(msg)
+      const msg = match === undefined ? mbox.shift() : this.#takeMatching(mbox, match)
+      if (msg === THREW) return NEVER
+      if (msg !== NO_MATCH) return over ? this.#later(msg) : Promise.resolve(msg)
     }
     const timeout = opts?.timeout
     // A polling loop (`timeout: 0`) is a tight loop too: past the budget it waits its turn.
@@ -277,13 +271,13 @@ export class Proc implements ProcessContext, Task {
     return new Promise((resolve) => { this.#resumeLater(resolve, value) })
   }
 
-  /** Selective scan; a match function that throws ends the process (undefined). */
-  #takeMatching (mbox: Mailbox, match: (m: unknown) => boolean): { found: boolean, msg: unknown } | undefined {
+  /** Selective scan: the message, NO_MATCH, or THREW when the match function threw (which ends the process). */
+  #takeMatching (mbox: Mailbox, match: (m: unknown) => boolean): unknown {
     try {
       return mbox.takeMatching(match)
     } catch (err) {
       this.runtime.exitProcess(this, err)
-      return undefined
+      return THREW
     }
   }
 
