@@ -28,7 +28,7 @@ import * as assert from 'uvu/assert'
 import * as wait from '@tekka/testing/wait'
 import { Dnsmasq, type DnsZone, type SrvTarget } from '@tekka/testing/dnsmasq'
 import { createNamespace, netnsProblem, relayInNetns } from '@tekka/testing/netns'
-import { ProcCluster, oneCluster, type NodeSpec } from './support/cluster.js'
+import { ProcCluster, autoclusterComplete, oneCluster, type AutoclusterStatus, type NodeSpec } from './support/cluster.js'
 
 const INNER = 'TEKKA_TEST_DNS_SRV_CLUSTER'
 const V6 = ['fd00:7e::2', 'fd00:7e::3']
@@ -82,8 +82,7 @@ if (process.env[INNER] === undefined) {
     })
   }
 
-  interface AcStatus { strategy: string, state: string, last?: { discovered: string[], error?: string } }
-  const acStatus = async (n: string): Promise<AcStatus | undefined> => await c.ctlJson<AcStatus>(n, ['autocluster', 'status'])
+  const acStatus = async (n: string): Promise<AutoclusterStatus | undefined> => await c.autoclusterStatus(n)
 
   test.after(async () => {
     await c.stop()
@@ -128,7 +127,7 @@ if (process.env[INNER] === undefined) {
     // Fixed: the next rounds find both, and they form one cluster.
     await dns.update({ ...base, srv: { ...base.srv, [`_late._tcp.${D}`]: srv('m1', 'm2') } })
     await oneCluster(c, names)
-    await wait.eventually(async () => (await acStatus(node('m1')))?.state === 'complete', { timeout: 30_000, interval: 300, message: 'autocluster of m1 complete' })
+    await autoclusterComplete(c, node('m1'))
     // The first cluster is untouched: the groups are apart in DNS.
     await oneCluster(c, three.map(node))
   })

@@ -7,7 +7,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as ports from '@tekka/testing/ports'
 import * as wait from '@tekka/testing/wait'
-import { ProcCluster, agreed, oneCluster, type NodeSpec } from './support/cluster.js'
+import { ProcCluster, agreed, autoclusterComplete, oneCluster, type NodeSpec } from './support/cluster.js'
 import { EtcdServer } from '@tekka/testing/etcd-server'
 
 const base = await ports.freePortRange(8)
@@ -41,7 +41,7 @@ test('five nodes with etcd discovery form one cluster; every node reports the sa
   assert.ok(keys.every((k) => k.key === `e2e/tekka/nodes/${k.value}` && k.lease !== '0'), 'each key is the node name, under a lease')
   const ac = JSON.parse((await c.ctl(name(3), ['autocluster', 'status', '--json'])).out) as { strategy: string }
   assert.is(ac.strategy, 'etcd')
-  await wait.eventually(async () => (await c.ctlJson<{ state: string }>(name(3), ['autocluster', 'status']))?.state === 'complete', { timeout: 30_000, interval: 300, message: 'autocluster of n3 complete' })
+  await autoclusterComplete(c, name(3))
   // Nobody holds the autocluster lock once the joins are done: n3's view is complete, another node
   // may still be releasing the lock it joined under (one request to etcd), so the check waits for that.
   await wait.eventually(async () => (await etcd.keys('e2e/tekka/lock/')).length === 0, { timeout: 10_000, interval: 200, message: 'autocluster lock released' })

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert'
 import { rmSync } from 'node:fs'
 import * as ports from '@tekka/testing/ports'
 import * as wait from '@tekka/testing/wait'
-import { ProcCluster, oneCluster } from './support/cluster.js'
+import { ProcCluster, oneCluster, type AutoclusterStatus } from './support/cluster.js'
 import { FakeApiServer, ServiceAccountDir, exitHooks, type FakePod } from '@tekka/testing/k8s-apiserver'
 
 const TOKEN = 'k8s-cluster-token'
@@ -41,10 +41,9 @@ const spec = (node: string): Parameters<ProcCluster['start']>[0] => ({
   }
 })
 
-interface AcStatus { strategy: string, state: string, last?: { discovered: string[], error?: string } }
 /** `autocluster status` of `node`, by the command's RPC through the hidden client (cheap enough to poll). */
-async function acStatus (node: string): Promise<AcStatus> {
-  const s = await c.ctlJson<AcStatus>(node, ['autocluster', 'status'])
+async function acStatus (node: string): Promise<AutoclusterStatus> {
+  const s = await c.autoclusterStatus(node)
   if (s === undefined) throw new Error(`autocluster status on ${node} cannot be read`)
   return s
 }
@@ -72,7 +71,7 @@ test('five processes with k8s discovery (address_type ip) form one cluster; ever
   // The operator's command prints the same.
   const real = await c.ctl(five[0], ['autocluster', 'status', '--json'])
   assert.is(real.code, 0, real.out + real.err)
-  assert.equal((JSON.parse(real.out) as AcStatus).last?.discovered.slice().sort(), five.slice(1).sort())
+  assert.equal((JSON.parse(real.out) as AutoclusterStatus).last?.discovered.slice().sort(), five.slice(1).sort())
   assert.ok(fake.requestsOf('endpointslices').every((r) => r.authorization === `Bearer ${TOKEN}`))
 })
 

@@ -12,8 +12,7 @@
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import * as wait from '@tekka/testing/wait'
-import { ProcCluster, oneCluster, type NodeSpec } from './support/cluster.js'
+import { ProcCluster, autoclusterComplete, oneCluster, type NodeSpec } from './support/cluster.js'
 import { createNetwork, netnsProblem, relayInNetns, spawnInNetns, type NetHost } from '@tekka/testing/netns'
 
 const INNER = 'TEKKA_TEST_MDNS_CLUSTER_HOSTS'
@@ -48,12 +47,7 @@ if (inner === undefined) {
     await Promise.all([1, 2, 3, 4, 5].map(async (i) => await c.start(spec(i))))
     // What the operator sees: `tekka ctl cluster status --json` on each node, the same everywhere.
     await oneCluster(c, five, { interval: 300 })
-    await wait.eventually(async () => {
-      const st = await c.ctlJson<{ strategy: string, state: string }>(name(4), ['autocluster', 'status'])
-      assert.ok(st !== undefined, 'n4 answers')
-      assert.is(st.strategy, 'mdns')
-      assert.is(st.state, 'complete')
-    }, { timeout: 30_000, interval: 300, message: 'autocluster of n4 complete' })
+    await autoclusterComplete(c, name(4), { strategy: 'mdns' })
   })
 
   test('a sixth node started later is taken in; every node shows six', async () => {

@@ -12,8 +12,7 @@
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import * as wait from '@tekka/testing/wait'
-import { ProcCluster, oneCluster, type NodeSpec } from './support/cluster.js'
+import { ProcCluster, autoclusterComplete, oneCluster, type NodeSpec } from './support/cluster.js'
 import { createNetwork, netnsProblem, relayInNetns, spawnInNetns, type NetHost } from '@tekka/testing/netns'
 
 const INNER = 'TEKKA_TEST_MDNS6_CLUSTER_HOSTS'
@@ -47,12 +46,7 @@ if (inner === undefined) {
     assert.is(name(1), 'n1@fd77::11')
     await Promise.all([1, 2, 3].map(async (i) => await c.start(spec(i))))
     await oneCluster(c, three, { interval: 300 })
-    await wait.eventually(async () => {
-      const st = await c.ctlJson<{ strategy: string, state: string }>(name(2), ['autocluster', 'status'])
-      assert.ok(st !== undefined, 'n2 answers')
-      assert.is(st.strategy, 'mdns')
-      assert.is(st.state, 'complete')
-    }, { timeout: 30_000, interval: 300, message: 'autocluster of n2 complete' })
+    await autoclusterComplete(c, name(2), { strategy: 'mdns' })
   })
 
   test('a fourth with cluster.mdns.family = ipv6, started later, is taken in', async () => {

@@ -8,7 +8,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as ports from '@tekka/testing/ports'
 import * as wait from '@tekka/testing/wait'
-import { ProcCluster, agreed, oneCluster, operatorSees, type View } from './support/cluster.js'
+import { ProcCluster, agreed, autoclusterComplete, oneCluster, operatorSees, type View } from './support/cluster.js'
 
 const base = await ports.freePortRange(8)
 const c = new ProcCluster(base)
@@ -30,8 +30,7 @@ test('five nodes with the same static seeds form one cluster; every node reports
   const acs = JSON.parse(ac.out) as { strategy: string, enabled: boolean, state: string }
   assert.is(acs.strategy, 'static')
   assert.ok(acs.enabled)
-  await wait.eventually(async () => (await c.ctlJson<{ state: string }>(name(3), ['autocluster', 'status']))?.state === 'complete',
-    { timeout: 30_000, interval: 300, message: 'autocluster of n3 complete' })
+  await autoclusterComplete(c, name(3))
 })
 
 test('a sixth node with the same seeds joins later; every node shows six', async () => {

@@ -41,6 +41,9 @@ export interface NodeSpec {
 }
 
 /** What `cluster status --json` must agree on between nodes. */
+/** What `autocluster status --json` answers (the fields the tests read). */
+export interface AutoclusterStatus { strategy: string, enabled: boolean, state: string, last?: { discovered: string[], error?: string } }
+
 export interface View {
   members: Array<{ node: string, guid: string, status: string }>
   leader: string | undefined
@@ -161,6 +164,11 @@ export class ProcCluster {
     return r?.ok === true ? r.json as T : undefined
   }
 
+  /** `autocluster status` of `node` (as `tekka ctl autocluster status --json` prints it), or undefined when it cannot be asked. */
+  async autoclusterStatus (node: string): Promise<AutoclusterStatus | undefined> {
+    return await this.ctlJson<AutoclusterStatus>(node, ['autocluster', 'status'])
+  }
+
   /** The real `tekka ctl ... ARGS` (as a client of `cluster`): exit code and output. */
   async ctl (node: string, args: readonly string[], cluster = 'tekka'): Promise<{ code: number, out: string, err: string }> {
     return await new Promise((resolve) => {
@@ -240,4 +248,18 @@ export async function operatorSees (c: ProcCluster, names: readonly string[], vi
   assert.ok(seen.members.every((m) => m.status === 'up'), 'every member up')
   assert.equal(seen, view, `tekka ctl on ${names[0]} shows what every node reports`)
   return seen
+}
+
+/**
+ * Polls `autocluster status` on `node` until its state is `complete` (with
+ * `strategy`, when given); returns that status.
+ */
+export async function autoclusterComplete (c: ProcCluster, node: string, opts: { strategy?: string, timeout?: number } = {}): Promise<AutoclusterStatus> {
+  return await wait.eventually(async () => {
+    const st = await c.autoclusterStatus(node)
+    assert.ok(st !== undefined, `${node} answers`)
+    if (opts.strategy !== undefined) assert.is(st.strategy, opts.strategy)
+    assert.is(st.state, 'complete')
+    return st
+  }, { timeout: opts.timeout ?? 30_000, interval: 300, message: `autocluster of ${node} complete` })
 }
