@@ -34,6 +34,8 @@
  *   TEKKA_BENCH_ETCD_SIZES    node counts, etcd discovery (default 64)
  *   TEKKA_BENCH_INTERVAL      cluster.autocluster_interval (default 500ms)
  *   TEKKA_BENCH_CONCURRENCY   nodes starting at once (default 4)
+ *   TEKKA_BENCH_DEADLINE_S    seconds a run may take to form its full mesh (default 180);
+ *                             a size past it prints its error, and the larger sizes are skipped
  *   TEKKA_BENCH_NODE_ARGS     node's flags for each child, space-separated (default
  *                             --max-semi-space-size=1 --max-old-space-size=96 --optimize-for-size; '' for none)
  *   TEKKA_BENCH_ONLY          comma-separated bench names (or prefixes) to run (default all):
@@ -51,6 +53,7 @@ const LOG_DIR = process.env.TEKKA_BENCH_LOG_DIR
 const LOG_LEVEL = LOG_DIR !== undefined ? process.env.TEKKA_LOG ?? 'info' : 'error'
 const INTERVAL = process.env.TEKKA_BENCH_INTERVAL ?? FORM_DEFAULTS.interval
 const CONCURRENCY = Number(process.env.TEKKA_BENCH_CONCURRENCY ?? FORM_DEFAULTS.concurrency)
+const DEADLINE_MS = Number(process.env.TEKKA_BENCH_DEADLINE_S ?? FORM_DEFAULTS.deadlineMs / 1000) * 1000
 const NODE_ARGS = process.env.TEKKA_BENCH_NODE_ARGS !== undefined
   ? process.env.TEKKA_BENCH_NODE_ARGS.split(' ').filter((s) => s !== '')
   : FORM_DEFAULTS.nodeArgs
@@ -61,6 +64,7 @@ function sizes (key: string, fallback: string): number[] {
   if (out.some((n) => !Number.isInteger(n) || n < 2 || n > 250)) throw new BenchError(`${key}=${JSON.stringify(raw)}: expected node counts 2..250, comma-separated`)
   return out
 }
+if (!Number.isFinite(DEADLINE_MS) || DEADLINE_MS <= 0) throw new BenchError(`TEKKA_BENCH_DEADLINE_S=${JSON.stringify(process.env.TEKKA_BENCH_DEADLINE_S)}: expected seconds > 0`)
 if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) throw new BenchError(`TEKKA_BENCH_CONCURRENCY=${JSON.stringify(process.env.TEKKA_BENCH_CONCURRENCY)}: expected a positive integer`)
 
 /** Runs every size with one discovery; `bench` is the line prefix (cluster.form or cluster.form.etcd), `node` that of the per-node lines. */
@@ -69,13 +73,20 @@ async function sweep (bench: string, node: string, discovery: string, ns: number
   for (const n of ns) {
     if (!wanted(`${bench}.${n}`) && !wanted(`${node}.rss.${n}`)) continue
     const runs: FormRun[] = []
-    for (let i = 1; i <= RUNS; i++) {
-      const r = await formCluster({
-        nodes: n, discovery: lines(i), interval: INTERVAL, concurrency: CONCURRENCY, nodeArgs: NODE_ARGS,
-        logLevel: LOG_LEVEL, logDir: LOG_DIR, label: `${bench}.${n}-run${i}`
-      })
-      runs.push(r)
-      process.stderr.write(`${bench}.${n} run ${i}: ${r.formS.toFixed(2)} s (all listening after ${r.listeningS.toFixed(2)} s, load before ${r.loadBefore})\n`)
+    try {
+      for (let i = 1; i <= RUNS; i++) {
+        const r = await formCluster({
+          nodes: n, discovery: lines(i), interval: INTERVAL, concurrency: CONCURRENCY, nodeArgs: NODE_ARGS,
+          deadlineMs: DEADLINE_MS, logLevel: LOG_LEVEL, logDir: LOG_DIR, label: `${bench}.${n}-run${i}`
+        })
+        runs.push(r)
+        process.stderr.write(`${bench}.${n} run ${i}: ${r.formS.toFixed(2)} s (all listening after ${r.listeningS.toFixed(2)} s, load before ${r.loadBefore})\n`)
+      }
+    } catch (err) {
+      // The sizes done so far keep their lines and their fit; a larger size would fail the same way.
+      process.stderr.write(`${bench}.${n}: ${(err as Error).message}\n`)
+      process.exitCode = 1
+      break
     }
     formLine(`${bench}.${n}`, runs, { discovery })
     nodeLines(runs, node)

@@ -108,6 +108,7 @@ test('parseMetrics refuses a body that is not tekka /metrics; scrape of an endpo
 test('a run past its deadline fails with BenchTimeoutError naming it, and leaves no node behind', async () => {
   const err = await wait.rejects(formCluster({ nodes: 3, discovery: staticSeeds, deadlineMs: 300, label: 'late' }), BenchTimeoutError, /late: no full mesh of 3/)
   assert.ok(err.message.includes('within 300 ms'))
+  assert.match(err.message, /0 nodes complete, \d of 3 listening; of the others /, 'says how far the run got')
   assert.equal(procs.liveProcesses(), [], 'every node it started is stopped')
 })
 

@@ -251,18 +251,32 @@ export async function formCluster (o: FormOptions): Promise<FormRun> {
       await c.waitForLine(/listening on/, deadlineMs + 10_000)
     }).then(() => { listeningMs = elapsed() }, (err: Error) => { launchError = err })
     const pending = new Set(names.map((_, i) => i))
+    // What each node showed last, for the error of a run past its deadline.
+    const last = new Map<number, NodeMetrics>()
+    const progress = (): string => {
+      const listening = children.filter((c) => c.lines.some((l) => /listening on/.test(l.text))).length
+      const shown = [...pending].map((i) => last.get(i))
+      const answered = shown.filter((m) => m !== undefined)
+      const fewest = answered.length === 0 ? 'none answered yet' : `fewest ${Math.min(...answered.map((m) => m.membersUp))} members up, ${Math.min(...answered.map((m) => m.links))} links`
+      return `${n - pending.size} nodes complete, ${listening} of ${n} listening; of the others ${fewest}`
+    }
     for (;;) {
       if (launchError !== undefined) throw launchError
       // Only nodes already spawned; one that does not answer yet is asked again next round.
       const ask = [...pending].filter((i) => children.some((c) => c.name === names[i]))
       const seen = await pool(ask, FORM_DEFAULTS.pollConcurrency, async (i) => await scrape(hosts[i], httpPort).catch(() => undefined))
-      ask.forEach((i, k) => { const m = seen[k]; if (m !== undefined && m.membersUp === n && m.links === n - 1) pending.delete(i) })
+      ask.forEach((i, k) => {
+        const m = seen[k]
+        if (m === undefined) return
+        last.set(i, m)
+        if (m.membersUp === n && m.links === n - 1) pending.delete(i)
+      })
       if (pending.size === 0) {
         const all = await pool(hosts, FORM_DEFAULTS.pollConcurrency, async (h) => await scrape(h, httpPort))
         if (all.every((m) => m.membersUp === n && m.links === n - 1)) break
         all.forEach((m, i) => { if (m.membersUp !== n || m.links !== n - 1) pending.add(i) })
       }
-      overdue(`no full mesh of ${n} (${n - pending.size} nodes complete)`)
+      if (elapsed() > deadlineMs) overdue(`no full mesh of ${n} (${progress()})`)
       await sleep(FORM_DEFAULTS.pollMs)
     }
     const formMs = elapsed()
@@ -370,7 +384,7 @@ export function nodeLines (runs: readonly FormRun[], prefix = 'node'): Array<Rec
   return [
     emit(`${prefix}.rss.${n}`, 'MB', runs.flatMap((r) => r.rssMB), { extra: { ...extra, goal: GOALS.rssMB, from: '/proc/<pid>/status VmRSS' } }),
     emit(`${prefix}.cpu.${n}`, '%', runs.flatMap((r) => r.cpuPct), { extra: { ...extra, goal: GOALS.cpuPct, windowS: runs[0].restMs / 1000, from: '/proc/<pid>/stat utime+stime' } }),
-    emit(`${prefix}.hb.${n}`, 'B/s', runs.flatMap((r) => r.bytesPerS), { extra: { ...extra, goal: 'none: reported', windowS: runs[0].restMs / 1000, from: 'tekka_dist_bytes_sent_total, summed over peers' } })
+    emit(`${prefix}.hb.${n}`, 'B/s', runs.flatMap((r) => r.bytesPerS), { extra: { ...extra, goal: 'none: reported', windowS: runs[0].restMs / 1000, from: 'tekka_dist_bytes_sent_total, summed over peers: every byte sent at rest (ticks, membership anti-entropy, plugins)' } })
   ]
 }
 
