@@ -18,8 +18,9 @@
  * - Formation: from the spawn of the first process until every node's
  *   management endpoint (`GET /metrics`) shows n members up and n-1 peer
  *   links. Plain HTTP, no dist link (a probe node would be one more peer on
- *   every node, with its ticks); a node that has shown it once is not asked
- *   again until one last pass checks all of them still do.
+ *   every node, with its ticks); only nodes that listen are asked, a round
+ *   every max(250 ms, 16 ms per node), and a node that has shown it once is
+ *   not asked again until one last pass checks all of them still do.
  * - Launch: at most `concurrency` nodes starting at a time (a slot takes the
  *   next node once its node printed `listening on`), so 64 starts at once do
  *   not thrash two cores; `listeningS` is when the last one listened.
@@ -53,7 +54,9 @@ export const FORM_DEFAULTS = {
   nodeArgs: ['--max-semi-space-size=1', '--max-old-space-size=96', '--optimize-for-size'] as readonly string[],
   settleMs: 3000,
   restMs: 10_000,
+  /** Pause between poll rounds: at least this, and 16 ms per node (1 s at 64), so the polling does not load a large cluster. */
   pollMs: 250,
+  pollMsPerNode: 16,
   deadlineMs: 180_000,
   /** HTTP requests to the nodes in flight at once while polling. */
   pollConcurrency: 8
@@ -239,6 +242,7 @@ export async function formCluster (o: FormOptions): Promise<FormRun> {
     }
     // The launch, `concurrency` at a time; formation is polled meanwhile (the first nodes join while the last start).
     let listeningMs = Number.NaN
+    const listens = new Set<string>()
     let launchError: Error | undefined
     launched = pool(confs, concurrency, async (file, i) => {
       if (aborted) return
@@ -247,6 +251,7 @@ export async function formCluster (o: FormOptions): Promise<FormRun> {
         env: { TEKKA_NODE__DATA_DIR: undefined, TEKKA_LOG: o.logLevel ?? 'error' }
       })
       children.push(c)
+      void c.waitForLine(/listening on/, deadlineMs + 10_000).then(() => { listens.add(c.name) }, () => {})
       // Past the deadline, the poll below fails the run first, naming what was missing.
       await c.waitForLine(/listening on/, deadlineMs + 10_000)
     }).then(() => { listeningMs = elapsed() }, (err: Error) => { launchError = err })
@@ -254,16 +259,15 @@ export async function formCluster (o: FormOptions): Promise<FormRun> {
     // What each node showed last, for the error of a run past its deadline.
     const last = new Map<number, NodeMetrics>()
     const progress = (): string => {
-      const listening = children.filter((c) => c.lines.some((l) => /listening on/.test(l.text))).length
       const shown = [...pending].map((i) => last.get(i))
       const answered = shown.filter((m) => m !== undefined)
       const fewest = answered.length === 0 ? 'none answered yet' : `fewest ${Math.min(...answered.map((m) => m.membersUp))} members up, ${Math.min(...answered.map((m) => m.links))} links`
-      return `${n - pending.size} nodes complete, ${listening} of ${n} listening; of the others ${fewest}`
+      return `${n - pending.size} nodes complete, ${listens.size} of ${n} listening; of the others ${fewest}`
     }
     for (;;) {
       if (launchError !== undefined) throw launchError
-      // Only nodes already spawned; one that does not answer yet is asked again next round.
-      const ask = [...pending].filter((i) => children.some((c) => c.name === names[i]))
+      // Only nodes that listen already (their endpoint starts with them); one that does not answer is asked again next round.
+      const ask = [...pending].filter((i) => listens.has(names[i]))
       const seen = await pool(ask, FORM_DEFAULTS.pollConcurrency, async (i) => await scrape(hosts[i], httpPort).catch(() => undefined))
       ask.forEach((i, k) => {
         const m = seen[k]
@@ -277,7 +281,7 @@ export async function formCluster (o: FormOptions): Promise<FormRun> {
         all.forEach((m, i) => { if (m.membersUp !== n || m.links !== n - 1) pending.add(i) })
       }
       if (elapsed() > deadlineMs) overdue(`no full mesh of ${n} (${progress()})`)
-      await sleep(FORM_DEFAULTS.pollMs)
+      await sleep(Math.max(FORM_DEFAULTS.pollMs, FORM_DEFAULTS.pollMsPerNode * n))
     }
     const formMs = elapsed()
     await launched
