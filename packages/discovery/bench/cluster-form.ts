@@ -1,142 +1,109 @@
 /**
- * cluster.form: how long 16 nodes, started at once as separate OS processes
- * (`tekka --config FILE`, static discovery, every node given all 16 names as
- * seeds, a short autocluster interval), take until every node reports the
- * same 16 members, all up, with the same guids and the same leader.
+ * cluster.form.<n>: how long n real `tekka` processes (each its own OS
+ * process on its own loopback address, 127.0.0.2 onwards; static discovery,
+ * every node given all n names as seeds, a short autocluster interval) take
+ * until every node sees n-1 peers: n members up and n-1 links, read from each
+ * node's management endpoint (/metrics, plain HTTP: no probe node on the
+ * links). Timed from the spawn of the first process; the nodes start at most
+ * TEKKA_BENCH_CONCURRENCY at a time. The baseline, measured in the same runs,
+ * is the time until the last node listened. The same line gives, per node at
+ * rest (full mesh, ticks running, tick_time 8 s), RSS (median, max), CPU %
+ * over a 10 s window and link bytes sent per second.
+ * Sizes 16, 32 and 64, so the growth shows; cluster.form.exponent is the
+ * exponent of formation time fitted over them (least squares on log-log).
  *
- * Timed from the spawn of the first process to the first poll that sees the
- * cluster agreed (a hidden client asks every node its member status every
- * 100 ms). The baseline, measured in the same runs, is the time until all 16
- * processes are listening: what forming the cluster adds is the difference.
- * Goal: under 10 s.
+ * node.rss.<n>, node.cpu.<n>, node.hb.<n>: the at-rest figures of those runs
+ * as lines of their own, one sample per node.
  *
- * cluster.form.etcd: the same with etcd discovery (`cluster.etcd.*`), against
- * a real etcd started by this benchmark on loopback (one member, a fresh key
- * prefix per run): nodes register, discover each other in etcd and join one
- * at a time under the etcd lock. Same goal.
+ * cluster.form.etcd.<n> (and node.etcd.rss.<n>, ...): the same with etcd
+ * discovery (`cluster.etcd.*`), against a real etcd started by this
+ * benchmark on loopback (one member, a fresh key prefix per run).
  *
- * Output: one JSON line per bench (format: @tekka/testing/bench), e.g.
- *   {"bench":"cluster.form","value":3.1,"unit":"s","min":...,"max":...,"runs":3,
- *    "baseline":{"name":"16 nodes listening","value":1.9,...},"ratio":1.6,"goal":10}
+ * Goals (issue 17, a 2-core machine): formation under 20 s at 64 nodes, RSS
+ * under 60 MB per node, idle CPU under 1 % per node. Each line prints its goal.
+ * The measurements are in support/formation.ts.
+ *
+ * Output: JSON lines (format: @tekka/testing/bench), e.g.
+ *   {"bench":"cluster.form.64","value":14.2,"unit":"s","min":...,"max":...,"runs":1,
+ *    "baseline":{"name":"64 nodes listening",...},"ratio":1.3,"nodes":64,"discovery":"static","goal":20,
+ *    "rssMB":{"median":48,"max":51},"cpuPct":{...},"heartbeatBytesPerS":{...},...,"nodeArgs":"--max-semi-space-size=1 ..."}
  *
  * Environment:
- *   TEKKA_BENCH_RUNS          runs (default 3)
- *   TEKKA_BENCH_NODES         nodes (default 16)
+ *   TEKKA_BENCH_RUNS          runs per size (default 1)
+ *   TEKKA_BENCH_SIZES         node counts, static discovery (default 16,32,64)
+ *   TEKKA_BENCH_ETCD_SIZES    node counts, etcd discovery (default 64)
  *   TEKKA_BENCH_INTERVAL      cluster.autocluster_interval (default 500ms)
- *   TEKKA_BENCH_ONLY          comma-separated bench names (or prefixes) to run (default all)
+ *   TEKKA_BENCH_CONCURRENCY   nodes starting at once (default 4)
+ *   TEKKA_BENCH_DEADLINE_S    seconds a run may take to form its full mesh (default 180);
+ *                             a size past it prints its error, and the larger sizes are skipped
+ *   TEKKA_BENCH_NODE_ARGS     node's flags for each child, space-separated (default
+ *                             --max-semi-space-size=1 --max-old-space-size=96 --optimize-for-size; '' for none)
+ *   TEKKA_BENCH_ONLY          comma-separated bench names (or prefixes) to run (default all):
+ *                             cluster.form.etcd for etcd alone, cluster.form.64 for one size
  *   TEKKA_BENCH_LOG_DIR       a directory: each node's output (at TEKKA_LOG, default
- *                             info) is written there as run<N>-<node>.log, to see why
- *                             a run was slow
+ *                             info) is written there, to see why a run was slow
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { silentLogger } from '@tekka/actors'
-import { benchEnv, emit } from '@tekka/testing/bench'
-import { startNode, type ClusterStatus, type DistNode } from '@tekka/dist'
-import * as procs from '@tekka/testing/procs'
-import * as ports from '@tekka/testing/ports'
-import { TEKKA_BIN as BIN } from '@tekka/testing/procs'
+import { BenchError, benchEnv } from '@tekka/testing/bench'
 import { EtcdServer } from '@tekka/testing/etcd-server'
+import { exponentLine, formCluster, formLine, FORM_DEFAULTS, nodeLines, type Discovery, type FormRun } from './support/formation.js'
 
-
-// A bench's own name selects it alone (cluster.form is also a prefix of cluster.form.etcd); any other string, by prefix
-// (or as a row of a bench: cluster.form.static selects cluster.form).
-const BENCHES = ['cluster.form', 'cluster.form.etcd']
-const { runs: RUNS, wanted } = benchEnv({ runs: 3, benches: BENCHES })
-const NODES = Math.max(2, Number(process.env.TEKKA_BENCH_NODES ?? 16))
-const INTERVAL = process.env.TEKKA_BENCH_INTERVAL ?? '500ms'
+const { runs: RUNS, wanted } = benchEnv({ runs: 1 })
 const LOG_DIR = process.env.TEKKA_BENCH_LOG_DIR
 const LOG_LEVEL = LOG_DIR !== undefined ? process.env.TEKKA_LOG ?? 'info' : 'error'
-const DEADLINE_MS = 60_000
-const GOAL_S = 10
+const INTERVAL = process.env.TEKKA_BENCH_INTERVAL ?? FORM_DEFAULTS.interval
+const CONCURRENCY = Number(process.env.TEKKA_BENCH_CONCURRENCY ?? FORM_DEFAULTS.concurrency)
+const DEADLINE_MS = Number(process.env.TEKKA_BENCH_DEADLINE_S ?? FORM_DEFAULTS.deadlineMs / 1000) * 1000
+const NODE_ARGS = process.env.TEKKA_BENCH_NODE_ARGS !== undefined
+  ? process.env.TEKKA_BENCH_NODE_ARGS.split(' ').filter((s) => s !== '')
+  : FORM_DEFAULTS.nodeArgs
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** The view every node must agree on; undefined until this node has all `n` members up. */
-function viewOf (s: ClusterStatus | undefined, n: number): string | undefined {
-  if (s === undefined || s.members.length !== n || s.members.some((m) => m.status !== 'up')) return undefined
-  return JSON.stringify({ m: s.members.map((m) => [m.node, m.guid]), l: s.leader })
+function sizes (key: string, fallback: string): number[] {
+  const raw = process.env[key] ?? fallback
+  const out = raw.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number)
+  if (out.some((n) => !Number.isInteger(n) || n < 2 || n > 250)) throw new BenchError(`${key}=${JSON.stringify(raw)}: expected node counts 2..250, comma-separated`)
+  return out
 }
+if (!Number.isFinite(DEADLINE_MS) || DEADLINE_MS <= 0) throw new BenchError(`TEKKA_BENCH_DEADLINE_S=${JSON.stringify(process.env.TEKKA_BENCH_DEADLINE_S)}: expected seconds > 0`)
+if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) throw new BenchError(`TEKKA_BENCH_CONCURRENCY=${JSON.stringify(process.env.TEKKA_BENCH_CONCURRENCY)}: expected a positive integer`)
 
-async function agreed (client: DistNode, names: string[]): Promise<boolean> {
-  const rs = await client.multicall<ClusterStatus>(names, 'tekka.membership.status', [], { timeout: 2000 })
-  const vs = rs.map((r) => r.ok ? viewOf(r.value, names.length) : undefined)
-  return vs.every((v) => v !== undefined && v === vs[0])
-}
-
-/** The discovery lines of every node's tekka.conf in run `run` (the same for all), given all node names. */
-type Discovery = (names: string[], run: number) => string[]
-
-async function once (bench: string, run: number, discovery: Discovery): Promise<{ form: number, listening: number }> {
-  const base = await ports.freePortRange(NODES + 1)
-  const dir = mkdtempSync(join(tmpdir(), 'tekka-bench-form-'))
-  const cookie = `bench-${randomBytes(6).toString('hex')}`
-  const names = Array.from({ length: NODES }, (_, i) => `c${i + 1}@127.0.0.1`)
-  const lines = discovery(names, run)
-  const confs = names.map((name, i) => {
-    const file = join(dir, `c${i + 1}.conf`)
-    mkdirSync(join(dir, `data${i + 1}`))
-    writeFileSync(file, [
-      `node.name = ${name}`, `node.cookie = ${cookie}`, `node.dist_base_port = ${base}`, `node.data_dir = ${join(dir, `data${i + 1}`)}`,
-      ...lines, `cluster.autocluster_interval = ${INTERVAL}`
-    ].join('\n') + '\n')
-    return file
-  })
-  const client = await startNode({ name: `bench-probe-${run}@127.0.0.1`, cookie, hidden: true, listen: false, basePort: base, logger: silentLogger() })
-  const children: procs.NodeProcess[] = []
-  try {
-    const t0 = performance.now()
-    for (const [i, file] of confs.entries()) {
-      children.push(procs.spawnNode({ entry: BIN, args: ['--config', file], name: names[i], env: { TEKKA_NODE__DATA_DIR: undefined, TEKKA_LOG: LOG_LEVEL } }))
+/** Runs every size with one discovery; `bench` is the line prefix (cluster.form or cluster.form.etcd), `node` that of the per-node lines. */
+async function sweep (bench: string, node: string, discovery: string, ns: number[], lines: (run: number) => Discovery): Promise<void> {
+  const done: Array<{ nodes: number, runs: FormRun[] }> = []
+  for (const n of ns) {
+    if (!wanted(`${bench}.${n}`) && !wanted(`${node}.rss.${n}`)) continue
+    const runs: FormRun[] = []
+    try {
+      for (let i = 1; i <= RUNS; i++) {
+        const r = await formCluster({
+          nodes: n, discovery: lines(i), interval: INTERVAL, concurrency: CONCURRENCY, nodeArgs: NODE_ARGS,
+          deadlineMs: DEADLINE_MS, logLevel: LOG_LEVEL, logDir: LOG_DIR, label: `${bench}.${n}-run${i}`
+        })
+        runs.push(r)
+        process.stderr.write(`${bench}.${n} run ${i}: ${r.formS.toFixed(2)} s (all listening after ${r.listeningS.toFixed(2)} s, load before ${r.loadBefore})\n`)
+      }
+    } catch (err) {
+      // The sizes done so far keep their lines and their fit; a larger size would fail the same way.
+      process.stderr.write(`${bench}.${n}: ${(err as Error).message}\n`)
+      process.exitCode = 1
+      break
     }
-    let listening = Number.NaN
-    void Promise.all(children.map(async (c) => await c.waitForLine(/listening on/, DEADLINE_MS))).then(() => { listening = performance.now() - t0 }, () => {})
-    for (;;) {
-      if (await agreed(client, names)) break
-      if (performance.now() - t0 > DEADLINE_MS) throw new Error(`${bench} run ${run}: no agreed cluster of ${NODES} within ${DEADLINE_MS} ms`)
-      await sleep(100)
-    }
-    const form = performance.now() - t0
-    return { form: form / 1000, listening: listening / 1000 }
-  } finally {
-    await client.stop()
-    await Promise.all(children.map(async (c) => await c.stop('SIGKILL')))
-    if (LOG_DIR !== undefined) {
-      mkdirSync(LOG_DIR, { recursive: true })
-      for (const c of children) writeFileSync(join(LOG_DIR, `${bench}-run${run}-${c.name.replace(/@.*/, '')}.log`), c.output() + '\n')
-    }
-    rmSync(dir, { recursive: true, force: true })
+    formLine(`${bench}.${n}`, runs, { discovery })
+    nodeLines(runs, node)
+    done.push({ nodes: n, runs })
   }
+  if (done.length >= 2) exponentLine(`${bench}.exponent`, done)
 }
 
-async function measure (bench: string, discovery: Discovery): Promise<void> {
-  const forms: number[] = []
-  const listens: number[] = []
-  // The machine's 1-minute load before each run: other work on it shows here, not in the nodes.
-  const loads: number[] = []
-  for (let i = 1; i <= RUNS; i++) {
-    loads.push(Number(loadavg()[0].toFixed(2)))
-    const r = await once(bench, i, discovery)
-    forms.push(r.form)
-    listens.push(r.listening)
-    process.stderr.write(`${bench} run ${i}: ${r.form.toFixed(2)} s (all listening after ${r.listening.toFixed(2)} s, load before ${loads[i - 1]})\n`)
-  }
-  emit(bench, 's', forms, {
-    baseline: { name: `${NODES} nodes listening`, xs: listens },
-    extra: { nodes: NODES, interval: INTERVAL, loadBefore: loads, goal: GOAL_S }
-  })
-}
+const staticSizes = sizes('TEKKA_BENCH_SIZES', '16,32,64')
+const etcdSizes = sizes('TEKKA_BENCH_ETCD_SIZES', '64')
 
-if (wanted('cluster.form')) {
-  await measure('cluster.form', (names) => ['cluster.discovery = static', `cluster.static.seeds = ${names.join(',')}`])
-}
+await sweep('cluster.form', 'node', 'static', staticSizes, () => (names) => ['cluster.discovery = static', `cluster.static.seeds = ${names.join(',')}`])
 
-if (wanted('cluster.form.etcd')) {
+if (etcdSizes.some((n) => wanted(`cluster.form.etcd.${n}`) || wanted(`node.etcd.rss.${n}`))) {
   const etcd = await EtcdServer.start()
   try {
-    await measure('cluster.form.etcd', (_names, run) => [
+    await sweep('cluster.form.etcd', 'node.etcd', 'etcd', etcdSizes, (run) => () => [
       'cluster.discovery = etcd', `cluster.etcd.server = ${etcd.url}`, `cluster.etcd.prefix = bench-${run}-${randomBytes(3).toString('hex')}`, 'cluster.etcd.node_ttl = 10s'
     ])
   } finally {
