@@ -8,6 +8,9 @@
  * const node = await startErlDist({ name: 'tk@127.0.0.1', cookie: 'secret' })   // registers with epmd
  * const link = await node.connect('e1@127.0.0.1')                               // handshake v6, MD5 cookie
  * link.on('frame', (packet) => ...)                                             // each distribution packet, unparsed
+ *
+ * const tk = await startErlangNode({ name: 'tk@127.0.0.1', cookie: 'secret' })  // a tekka runtime on it
+ * await tk.ping('e1@127.0.0.1')                                                 // 'pong'; SEND / REG_SEND both ways
  * ```
  */
 
