@@ -34,11 +34,11 @@ export type { EpmdErrorCode, ErlPacketErrorCode } from './dist/errors.js'
 // distribution packets and control messages
 export { PacketReader, passThrough, encodeMessage, packetOf, PASS_THROUGH } from './dist/packet.js'
 export type { DistMessage, PacketReaderOptions, EncodedMessage } from './dist/packet.js'
-export { CONTROL, readControl, sendControl, regSendControl } from './dist/control.js'
+export { CONTROL, readControl, sendControl, regSendControl, linkControl, unlinkControl, unlinkAckControl, exitControl, monitorControl, monitorExitControl } from './dist/control.js'
 export type { Control } from './dist/control.js'
 
 // a tekka runtime on Erlang's distribution
 export { startErlangNode, ErlangNode, ERLANG_NODE_DFLAGS } from './node/erlang-node.js'
 export type { ErlangNodeOptions, ErlangNodeEvents } from './node/erlang-node.js'
-export { PidMapping } from './node/mapping.js'
+export { PidMapping, ForeignRef } from './node/mapping.js'
 export type { PidMappingOptions } from './node/mapping.js'

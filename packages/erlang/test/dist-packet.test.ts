@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert'
 import { eventually } from '@tekka/testing/wait'
 import { freePortRange } from '@tekka/testing/ports'
 import {
-  CONTROL, ErlPacketError, ErlPid, PacketReader, Tuple, atom, encode, passThrough, readControl, regSendControl, sendControl,
+  CONTROL, ErlPacketError, ErlPid, ErlRef, PacketReader, exitControl, linkControl, monitorControl, monitorExitControl, unlinkControl, Tuple, atom, encode, passThrough, readControl, regSendControl, sendControl,
   startErlangNode, termEquals, tuple, type ErlangNode, type Term
 } from '../src/index.js'
 
@@ -130,7 +130,7 @@ test('malformed packets: each an ErlPacketError naming what and where', () => {
   throwsCode(() => r.read(Buffer.from([131, 68, 0, 104, 1, 82, 0])), 'ERR_ERL_PACKET', /ATOM_CACHE_REF 0/)
 })
 
-test('control messages: fields checked, unknown operations refused, the others passed on', () => {
+test('control messages: fields checked, unknown operations refused, the others passed on; links, exits and monitors in every form', () => {
   const ctl = (t: Tuple, message?: Term): ReturnType<typeof readControl> => readControl({ control: t, message })
   throwsCode(() => ctl(tuple(99, 1)), 'ERR_ERL_CONTROL', /unknown operation 99/)
   throwsCode(() => ctl(tuple(atom('send'), 1)), 'ERR_ERL_CONTROL', /unknown operation send/)
@@ -142,8 +142,32 @@ test('control messages: fields checked, unknown operations refused, the others p
   assert.ok(tt.op === 'reg_send' && tt.to === atom('box') && tt.message === 5)
   const ss = ctl(tuple(CONTROL.SEND_SENDER, PID, new ErlPid(TK, 1, 0, 1)), 5)
   assert.ok(ss.op === 'send' && ss.from !== undefined && termEquals(ss.from, PID))
-  const link = ctl(tuple(CONTROL.LINK, PID, PID))
-  assert.ok(link.op === 'other' && link.name === 'LINK' && link.code === 1)
+  const gl = ctl(tuple(CONTROL.GROUP_LEADER, PID, PID))
+  assert.ok(gl.op === 'other' && gl.name === 'GROUP_LEADER' && gl.code === 7)
+  // Links, exits, monitors: each form read, the builders' tuples read back.
+  const ME = new ErlPid(TK, 1, 0, 1)
+  const REF = new ErlRef(TK, 1, [1, 2, 3])
+  assert.ok(readControl({ control: linkControl(PID, ME) }).op === 'link')
+  const ul = readControl({ control: unlinkControl(PID, ME, 9) })
+  assert.ok(ul.op === 'unlink' && ul.id === 9)
+  assert.ok(readControl({ control: unlinkControl(PID, ME, undefined) }).op === 'unlink')
+  for (const payload of [true, false]) {
+    for (const link of [true, false]) {
+      const e = readControl(exitControl(PID, ME, atom('boom'), link, payload))
+      assert.ok(e.op === 'exit' && e.link === link && e.reason === atom('boom'), `exit link=${link} payload=${payload}`)
+    }
+    const d = readControl(monitorExitControl(atom('box'), ME, REF, atom('gone'), payload))
+    assert.ok(d.op === 'down' && d.from === atom('box') && d.reason === atom('gone'))
+  }
+  const tte = ctl(tuple(CONTROL.EXIT2_TT, PID, ME, atom('tt'), atom('r')))
+  assert.ok(tte.op === 'exit' && !tte.link && tte.reason === atom('r'))
+  const mon = readControl({ control: monitorControl(PID, atom('box'), REF) })
+  assert.ok(mon.op === 'monitor' && mon.to === atom('box'))
+  assert.ok(readControl({ control: monitorControl(PID, ME, REF, true) }).op === 'demonitor')
+  throwsCode(() => ctl(tuple(CONTROL.MONITOR_P, PID, ME, 5)), 'ERR_ERL_CONTROL', /MONITOR_P's reference \(element 4\) is not a reference/)
+  throwsCode(() => ctl(tuple(CONTROL.MONITOR_P, PID, 5, REF)), 'ERR_ERL_CONTROL', /MONITOR_P's pid or atom \(element 3\)/)
+  throwsCode(() => ctl(tuple(CONTROL.PAYLOAD_EXIT, PID, ME)), 'ERR_ERL_CONTROL', /PAYLOAD_EXIT without its message/)
+  throwsCode(() => ctl(tuple(CONTROL.LINK, PID)), 'ERR_ERL_CONTROL', /LINK with 2 elements/)
 })
 
 // ---- two tekka Erlang nodes on real sockets ----------------------------------

@@ -3,10 +3,11 @@
  * first element is the operation (erl_ext_dist's table), read into a typed
  * value, and the ones this node writes.
  *
- * Read with their fields checked: SEND (2), SEND_TT (12), SEND_SENDER (22),
- * SEND_SENDER_TT (23), REG_SEND (6), REG_SEND_TT (16). The other operations
- * of the protocol come back as `{ op: 'other', code }` (the caller decides;
- * links and monitors are not bridged yet). An operation number the protocol
+ * Read with their fields checked: the sends (SEND, SEND_TT, SEND_SENDER(_TT),
+ * REG_SEND(_TT)), LINK, UNLINK, UNLINK_ID, the exit signals (EXIT, EXIT2,
+ * their _TT and PAYLOAD_ forms), MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT and
+ * PAYLOAD_MONITOR_P_EXIT. The other operations of the protocol come back
+ * as `{ op: 'other', code }` (the caller decides). An operation number the protocol
  * does not have, a field of the wrong type or a send without its message is
  * an ErlPacketError ERR_ERL_CONTROL.
  *
@@ -15,7 +16,7 @@
  * conn.send(passThrough(sendControl(to), msg))
  * ```
  */
-import { Atom, ErlPid, type Tuple, atom, tuple, type Term } from '../etf/terms.js'
+import { Atom, ErlPid, ErlRef, type Tuple, atom, tuple, type Term } from '../etf/terms.js'
 import { ErlPacketError } from './errors.js'
 import type { DistMessage } from './packet.js'
 
@@ -57,6 +58,15 @@ const NAMES: Record<number, string> = Object.fromEntries(Object.entries(CONTROL)
 export type Control =
   | { op: 'send', from: ErlPid | undefined, to: ErlPid, message: Term }
   | { op: 'reg_send', from: ErlPid, to: Atom, message: Term }
+  | { op: 'link', from: ErlPid, to: ErlPid }
+  /** UNLINK, or UNLINK_ID with its `id` (to be acknowledged). */
+  | { op: 'unlink', from: ErlPid, to: ErlPid, id: Term | undefined }
+  /** EXIT / EXIT2 (`link`: a linked process died; else exit/2), with or without payload and trace token. */
+  | { op: 'exit', from: ErlPid, to: ErlPid, reason: Term, link: boolean }
+  | { op: 'monitor', from: ErlPid, to: ErlPid | Atom, ref: ErlRef }
+  | { op: 'demonitor', from: ErlPid, to: ErlPid | Atom, ref: ErlRef }
+  /** MONITOR_P_EXIT: what `from` (a pid or the name monitored) ended with; `to` is the watcher. */
+  | { op: 'down', from: ErlPid | Atom, to: ErlPid, ref: ErlRef, reason: Term }
   | { op: 'other', code: number, name: string, control: Tuple, message: Term | undefined }
 
 const EMPTY = atom('')
@@ -73,6 +83,9 @@ function field<T extends Term> (c: Tuple, i: number, is: (t: Term) => t is T, wh
 
 const isPid = (t: Term): t is ErlPid => t instanceof ErlPid
 const isAtom = (t: Term): t is Atom => t instanceof Atom
+const isRef = (t: Term): t is ErlRef => t instanceof ErlRef
+const isProc = (t: Term): t is ErlPid | Atom => t instanceof ErlPid || t instanceof Atom
+const isAny = (_t: Term): _t is Term => true
 
 /** The control message of `m`, its fields checked. */
 export function readControl (m: DistMessage): Control {
@@ -98,6 +111,41 @@ export function readControl (m: DistMessage): Control {
     case CONTROL.REG_SEND_TT:
       arity(code === CONTROL.REG_SEND ? 4 : 5)
       return { op: 'reg_send', from: field(c, 1, isPid, 'pid', name), to: field(c, 3, isAtom, 'atom', name), message: withMessage() }
+    case CONTROL.LINK:
+      arity(3)
+      return { op: 'link', from: field(c, 1, isPid, 'pid', name), to: field(c, 2, isPid, 'pid', name) }
+    case CONTROL.UNLINK:
+      arity(3)
+      return { op: 'unlink', from: field(c, 1, isPid, 'pid', name), to: field(c, 2, isPid, 'pid', name), id: undefined }
+    case CONTROL.UNLINK_ID:
+      arity(4)
+      return { op: 'unlink', id: c.elements[1], from: field(c, 2, isPid, 'pid', name), to: field(c, 3, isPid, 'pid', name) }
+    case CONTROL.EXIT:
+    case CONTROL.EXIT2:
+      arity(4)
+      return { op: 'exit', from: field(c, 1, isPid, 'pid', name), to: field(c, 2, isPid, 'pid', name), reason: c.elements[3], link: code === CONTROL.EXIT }
+    case CONTROL.EXIT_TT:
+    case CONTROL.EXIT2_TT:
+      arity(5)
+      return { op: 'exit', from: field(c, 1, isPid, 'pid', name), to: field(c, 2, isPid, 'pid', name), reason: c.elements[4], link: code === CONTROL.EXIT_TT }
+    case CONTROL.PAYLOAD_EXIT:
+    case CONTROL.PAYLOAD_EXIT2:
+    case CONTROL.PAYLOAD_EXIT_TT:
+    case CONTROL.PAYLOAD_EXIT2_TT: {
+      const tt = code === CONTROL.PAYLOAD_EXIT_TT || code === CONTROL.PAYLOAD_EXIT2_TT
+      arity(tt ? 4 : 3)
+      return { op: 'exit', from: field(c, 1, isPid, 'pid', name), to: field(c, 2, isPid, 'pid', name), reason: withMessage(), link: code === CONTROL.PAYLOAD_EXIT || code === CONTROL.PAYLOAD_EXIT_TT }
+    }
+    case CONTROL.MONITOR_P:
+    case CONTROL.DEMONITOR_P:
+      arity(4)
+      return { op: code === CONTROL.MONITOR_P ? 'monitor' : 'demonitor', from: field(c, 1, isPid, 'pid', name), to: field(c, 2, isProc, 'pid or atom', name), ref: field(c, 3, isRef, 'reference', name) }
+    case CONTROL.MONITOR_P_EXIT:
+      arity(5)
+      return { op: 'down', from: field(c, 1, isProc, 'pid or atom', name), to: field(c, 2, isPid, 'pid', name), ref: field(c, 3, isRef, 'reference', name), reason: field(c, 4, isAny, 'term', name) }
+    case CONTROL.PAYLOAD_MONITOR_P_EXIT:
+      arity(4)
+      return { op: 'down', from: field(c, 1, isProc, 'pid or atom', name), to: field(c, 2, isPid, 'pid', name), ref: field(c, 3, isRef, 'reference', name), reason: withMessage() }
     default:
       return { op: 'other', code, name, control: c, message: m.message }
   }
@@ -111,4 +159,36 @@ export function sendControl (to: ErlPid): Tuple {
 /** REG_SEND's control tuple: `{6, From, '', ToName}`. */
 export function regSendControl (from: ErlPid, to: Atom): Tuple {
   return tuple(CONTROL.REG_SEND, from, EMPTY, to)
+}
+
+/** LINK: `{1, From, To}`. */
+export function linkControl (from: ErlPid, to: ErlPid): Tuple {
+  return tuple(CONTROL.LINK, from, to)
+}
+
+/** UNLINK_ID `{35, Id, From, To}` (UNLINK `{4, From, To}` when `id` is undefined: a peer without DFLAG_UNLINK_ID). */
+export function unlinkControl (from: ErlPid, to: ErlPid, id: Term | undefined): Tuple {
+  return id === undefined ? tuple(CONTROL.UNLINK, from, to) : tuple(CONTROL.UNLINK_ID, id, from, to)
+}
+
+/** UNLINK_ID_ACK: `{36, Id, From, To}`. */
+export function unlinkAckControl (id: Term, from: ErlPid, to: ErlPid): Tuple {
+  return tuple(CONTROL.UNLINK_ID_ACK, id, from, to)
+}
+
+/** An exit signal: PAYLOAD_EXIT / PAYLOAD_EXIT2 `{24|26, From, To}` with the reason as the message when `payload`, else EXIT / EXIT2 `{3|8, From, To, Reason}`. */
+export function exitControl (from: ErlPid, to: ErlPid, reason: Term, link: boolean, payload: boolean): { control: Tuple, message?: Term } {
+  if (payload) return { control: tuple(link ? CONTROL.PAYLOAD_EXIT : CONTROL.PAYLOAD_EXIT2, from, to), message: reason }
+  return { control: tuple(link ? CONTROL.EXIT : CONTROL.EXIT2, from, to, reason) }
+}
+
+/** MONITOR_P `{19, From, To, Ref}` / DEMONITOR_P `{20, ...}`; `to` a pid or a registered name. */
+export function monitorControl (from: ErlPid, to: ErlPid | Atom, ref: ErlRef, demonitor = false): Tuple {
+  return tuple(demonitor ? CONTROL.DEMONITOR_P : CONTROL.MONITOR_P, from, to, ref)
+}
+
+/** The monitored process is gone: PAYLOAD_MONITOR_P_EXIT `{28, From, To, Ref}` + reason when `payload`, else MONITOR_P_EXIT `{21, From, To, Ref, Reason}`. */
+export function monitorExitControl (from: ErlPid | Atom, to: ErlPid, ref: ErlRef, reason: Term, payload: boolean): { control: Tuple, message?: Term } {
+  if (payload) return { control: tuple(CONTROL.PAYLOAD_MONITOR_P_EXIT, from, to, ref), message: reason }
+  return { control: tuple(CONTROL.MONITOR_P_EXIT, from, to, ref, reason) }
 }

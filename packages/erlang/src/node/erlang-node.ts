@@ -26,23 +26,27 @@
  *   (logged, and emitted as 'bad_packet' with the ErlPacketError); the node
  *   keeps serving. A send to a pid or name that is not there is dropped, as
  *   in Erlang.
- * - Links and monitors are not bridged yet: a link or monitor from tekka to an
- *   Erlang process gets `noconnection` at once (as with no distribution);
- *   LINK, MONITOR_P and the other operations from erl are logged and ignored.
+ * - Links, exit signals and monitors cross both ways (LINK, UNLINK_ID and its
+ *   ack, EXIT / EXIT2 with payload, MONITOR_P, DEMONITOR_P,
+ *   MONITOR_P_EXIT) and the runtime applies Erlang's exit-signal rules. A
+ *   reason crosses as an atom when it is a string (`'normal'`, `'kill'`),
+ *   an Error as `{error, <<Message>>}`, anything else as its term. A link or
+ *   monitor to a node with no link up gets `noconnection` at once; losing a
+ *   link is `noconnection` to every link and monitor across it.
  */
 import { EventEmitter } from 'node:events'
 import {
-  BadArgError, NOCONNECTION, Pid, TIMEOUT, createRuntime, silentLogger,
+  BadArgError, NOCONNECTION, Pid, Ref, TIMEOUT, createRuntime, silentLogger,
   type Logger, type RemoteInbound, type RemoteName, type RemoteRouter, type Runtime
 } from '@tekka/actors'
-import { Tuple, atom, tuple, type Term } from '../etf/terms.js'
+import { Atom, type ErlPid, Tuple, atom, tuple, type Term } from '../etf/terms.js'
 import type { ErlConnection, ErlCloseReason } from '../dist/connection.js'
-import { readControl, regSendControl, sendControl, type Control } from '../dist/control.js'
+import { exitControl, linkControl, monitorControl, monitorExitControl, readControl, regSendControl, sendControl, unlinkAckControl, unlinkControl, type Control } from '../dist/control.js'
 import { ErlPacketError } from '../dist/errors.js'
 import { DEFAULT_DFLAGS, DFLAG } from '../dist/flags.js'
 import { startErlDist, type ErlDistNode, type ErlDistNodeOptions } from '../dist/node.js'
 import { PacketReader, encodeMessage, packetOf, type EncodedMessage } from '../dist/packet.js'
-import { PidMapping } from './mapping.js'
+import { ForeignRef, PidMapping } from './mapping.js'
 
 export interface ErlangNodeOptions extends Omit<ErlDistNodeOptions, 'onFrame'> {
   /** The runtime to attach (its node must be `name`, with no router yet). Default: a new one. */
@@ -73,6 +77,7 @@ export class ErlangNode extends EventEmitter<ErlangNodeEvents> {
   /** Packets waiting for a link being dialled, per peer. */
   readonly #queued = new Map<string, EncodedMessage[]>()
   #netKernel: Pid | undefined
+  #unlinkId = 1
 
   /** @internal use startErlangNode */
   constructor (dist: ErlDistNode, runtime: Runtime, opts: ErlangNodeOptions) {
@@ -115,14 +120,58 @@ export class ErlangNode extends EventEmitter<ErlangNodeEvents> {
   }
 
   #router (): RemoteRouter {
+    const m = this.#mapping
     return {
       send: (from, to, msg) => { this.#send(from, to, msg); return undefined },
-      link: (from, to) => { this.#inbound.exit(to, from, NOCONNECTION, true) },
-      unlink: () => {},
-      exit: (from, to) => { this.#logger.debug('exit signals to erlang are not bridged yet', { from: String(from), to: String(to) }) },
-      monitor: (watcher, target, ref) => { this.#inbound.down(watcher, ref, target, NOCONNECTION) },
-      demonitor: () => {},
-      down: () => {}
+      link: (from, to) => {
+        if (!this.#signal(to.node, () => ({ control: linkControl(m.pidToErlang(from), m.pidToErlang(to)) }))) this.#inbound.exit(to, from, NOCONNECTION, true)
+      },
+      unlink: (from, to) => {
+        this.#signal(to.node, (c) => ({ control: unlinkControl(m.pidToErlang(from), m.pidToErlang(to), (c.flags & DFLAG.UNLINK_ID) !== 0n ? this.#unlinkId++ : undefined) }))
+      },
+      exit: (from, to, reason, link) => {
+        this.#signal(to.node, (c) => exitControl(m.pidToErlang(from), m.pidToErlang(to), this.#reasonOut(reason), link, (c.flags & DFLAG.EXIT_PAYLOAD) !== 0n))
+      },
+      monitor: (watcher, target, ref) => {
+        if (!this.#signal(target.node, () => ({ control: monitorControl(m.pidToErlang(watcher), this.#proc(target), m.refToErlang(ref)) }))) this.#inbound.down(watcher, ref, target, NOCONNECTION)
+      },
+      demonitor: (watcher, target, ref) => {
+        this.#signal(target.node, () => ({ control: monitorControl(m.pidToErlang(watcher), this.#proc(target), m.refToErlang(ref), true) }))
+      },
+      down: (watcher, ref, target, reason) => {
+        this.#signal(watcher.node, (c) => monitorExitControl(this.#proc(target), m.pidToErlang(watcher), m.refToErlang(ref), this.#reasonOut(reason), (c.flags & DFLAG.EXIT_PAYLOAD) !== 0n))
+      }
+    }
+  }
+
+  #proc (p: Pid | RemoteName): ErlPid | Atom {
+    return p instanceof Pid ? this.#mapping.pidToErlang(p) : atom(p.name)
+  }
+
+  /** An exit reason for Erlang: a string is the atom (`'normal'` is normal), an Error `{error, <<Message>>}`, the rest its term (an atom naming it if it has none). */
+  #reasonOut (reason: unknown): Term {
+    if (typeof reason === 'string') return atom(reason)
+    if (reason instanceof Error) return tuple(atom('error'), Buffer.from(reason.message))
+    const t = this.#mapping.toErlang(reason)
+    try { encodeMessage(tuple(0), t) } catch { return atom(String(reason)) }
+    return t
+  }
+
+  /** An exit reason from Erlang: an atom is its name (the tekka reasons are strings), the rest the term. */
+  #reasonIn (t: Term): unknown {
+    return t instanceof Atom ? t.name : this.#mapping.toTekka(t)
+  }
+
+  /** A link, exit or monitor signal to `peer` over its link, built for that link's flags; false when there is no link (never throws: the runtime calls this as processes end). */
+  #signal (peer: string, build: (conn: ErlConnection) => { control: Tuple, message?: Term }): boolean {
+    const conn = this.dist.connection(peer)
+    if (conn === undefined || this.#queued.has(peer)) return false
+    try {
+      const { control, message } = build(conn)
+      return conn.send(packetOf(encodeMessage(control, message), withHeader(conn)))
+    } catch (err) {
+      this.#logger.warn('erlang signal not sent', { peer, error: (err as Error).message })
+      return false
     }
   }
 
@@ -170,17 +219,57 @@ export class ErlangNode extends EventEmitter<ErlangNodeEvents> {
   }
 
   #deliver (peer: string, c: Control): void {
-    if (c.op === 'send') {
-      const to = this.#mapping.pidToTekka(c.to)
-      if (!(to instanceof Pid) || to.node !== this.name) {
-        this.#logger.debug('SEND to a pid not of this node: dropped', { peer, to: c.to.toString() })
+    const m = this.#mapping
+    const local = (p: ErlPid): Pid | undefined => {
+      const t = m.pidToTekka(p)
+      if (t instanceof Pid && t.node === this.name) return t
+      this.#logger.debug('a signal for a pid not of this node: dropped', { peer, op: c.op, to: p.toString() })
+      return undefined
+    }
+    const remote = (p: ErlPid): Pid | undefined => { const t = m.pidToTekka(p); return t instanceof Pid ? t : undefined }
+    switch (c.op) {
+      case 'send': {
+        const to = local(c.to)
+        if (to !== undefined) this.#inbound.deliver(to, m.toTekka(c.message))
         return
       }
-      this.#inbound.deliver(to, this.#mapping.toTekka(c.message))
-    } else if (c.op === 'reg_send') {
-      this.#inbound.deliver(c.to.name, this.#mapping.toTekka(c.message))
-    } else {
-      this.#logger.debug('erlang control message not bridged yet: ignored', { peer, op: c.name })
+      case 'reg_send':
+        this.#inbound.deliver(c.to.name, m.toTekka(c.message))
+        return
+      case 'link':
+      case 'unlink':
+      case 'exit': {
+        const to = local(c.to)
+        const from = remote(c.from)
+        if (to === undefined || from === undefined) return
+        if (c.op === 'link') this.#inbound.link(from, to)
+        else if (c.op === 'exit') this.#inbound.exit(from, to, this.#reasonIn(c.reason), c.link)
+        else {
+          this.#inbound.unlink(from, to)
+          const id = c.id
+          if (id !== undefined) this.#signal(peer, () => ({ control: unlinkAckControl(id, c.to, c.from) }))
+        }
+        return
+      }
+      case 'monitor':
+      case 'demonitor': {
+        const watcher = remote(c.from)
+        const target = c.to instanceof Atom ? { name: c.to.name, node: this.name } : local(c.to)
+        if (watcher === undefined || target === undefined) return
+        if (c.op === 'monitor') this.#inbound.monitor(watcher, target, new ForeignRef(c.ref))
+        else this.#inbound.demonitor(watcher, target, new ForeignRef(c.ref))
+        return
+      }
+      case 'down': {
+        const watcher = local(c.to)
+        const ref = m.refToTekka(c.ref)
+        const target = c.from instanceof Atom ? { name: c.from.name, node: peer } : remote(c.from)
+        if (watcher === undefined || !(ref instanceof Ref) || target === undefined) return
+        this.#inbound.down(watcher, ref, target, this.#reasonIn(c.reason))
+        return
+      }
+      default:
+        this.#logger.debug('erlang control message not bridged: ignored', { peer, op: c.name })
     }
   }
 

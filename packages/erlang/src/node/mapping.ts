@@ -23,6 +23,24 @@ import { Pid, Ref } from '@tekka/actors'
 import { Atom, ErlPid, ErlRef, ImproperList, Tuple, type Term } from '../etf/terms.js'
 
 const TWO_32 = 0x1_0000_0000
+
+/**
+ * An Erlang reference as a tekka Ref, where the runtime needs a Ref (the
+ * monitor a process on an Erlang node holds on a tekka process): its key
+ * and equality are the ErlRef's, and it goes back out as that ErlRef.
+ */
+export class ForeignRef extends Ref {
+  readonly erl: ErlRef
+  readonly #key: string
+  constructor (erl: ErlRef) {
+    super(erl.node.name, erl.ids[0], erl.creation)
+    this.erl = erl
+    this.#key = `${erl.node.name}.${erl.ids.join('.')}.${erl.creation}`
+  }
+
+  override get key (): string { return this.#key }
+  override equals (other: unknown): boolean { return other instanceof ForeignRef && other.#key === this.#key }
+}
 const MAX_SERIAL = 1 << 21
 
 export interface PidMappingOptions {
@@ -58,6 +76,7 @@ export class PidMapping {
   }
 
   refToErlang (r: Ref): ErlRef {
+    if (r instanceof ForeignRef) return r.erl
     const local = r.node === this.#node && r.creation === this.#tekkaCreation
     return new ErlRef(Atom.of(r.node), local ? this.#erlCreation : r.creation, [r.id % TWO_32, Math.floor(r.id / TWO_32)])
   }
