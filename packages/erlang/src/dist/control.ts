@@ -6,7 +6,7 @@
  * Read with their fields checked: the sends (SEND, SEND_TT, SEND_SENDER(_TT),
  * REG_SEND(_TT)), LINK, UNLINK, UNLINK_ID, the exit signals (EXIT, EXIT2,
  * their _TT and PAYLOAD_ forms), MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT and
- * PAYLOAD_MONITOR_P_EXIT. The other operations of the protocol come back
+ * PAYLOAD_MONITOR_P_EXIT, SPAWN_REQUEST(_TT). The other operations of the protocol come back
  * as `{ op: 'other', code }` (the caller decides). An operation number the protocol
  * does not have, a field of the wrong type or a send without its message is
  * an ErlPacketError ERR_ERL_CONTROL.
@@ -16,7 +16,7 @@
  * conn.send(passThrough(sendControl(to), msg))
  * ```
  */
-import { Atom, ErlPid, ErlRef, type Tuple, atom, tuple, type Term } from '../etf/terms.js'
+import { Atom, ErlPid, ErlRef, Tuple, atom, tuple, type Term } from '../etf/terms.js'
 import { ErlPacketError } from './errors.js'
 import type { DistMessage } from './packet.js'
 
@@ -67,6 +67,8 @@ export type Control =
   | { op: 'demonitor', from: ErlPid, to: ErlPid | Atom, ref: ErlRef }
   /** MONITOR_P_EXIT: what `from` (a pid or the name monitored) ended with; `to` is the watcher. */
   | { op: 'down', from: ErlPid | Atom, to: ErlPid, ref: ErlRef, reason: Term }
+  /** SPAWN_REQUEST(_TT): spawn `module:fn(args...)` for `from`; `options` as erlang:spawn_request/5 got them (link, monitor). */
+  | { op: 'spawn_request', reqId: ErlRef, from: ErlPid, module: Atom, fn: Atom, args: Term, options: Term }
   | { op: 'other', code: number, name: string, control: Tuple, message: Term | undefined }
 
 const EMPTY = atom('')
@@ -146,6 +148,13 @@ export function readControl (m: DistMessage): Control {
     case CONTROL.PAYLOAD_MONITOR_P_EXIT:
       arity(4)
       return { op: 'down', from: field(c, 1, isProc, 'pid or atom', name), to: field(c, 2, isPid, 'pid', name), ref: field(c, 3, isRef, 'reference', name), reason: withMessage() }
+    case CONTROL.SPAWN_REQUEST:
+    case CONTROL.SPAWN_REQUEST_TT: {
+      arity(code === CONTROL.SPAWN_REQUEST ? 6 : 7)
+      const mfa = c.elements[4]
+      if (!(mfa instanceof Tuple) || mfa.size !== 3 || !(mfa.elements[0] instanceof Atom) || !(mfa.elements[1] instanceof Atom)) bad(`${name}'s {Module, Function, Arity} is not one`)
+      return { op: 'spawn_request', reqId: field(c, 1, isRef, 'reference', name), from: field(c, 2, isPid, 'pid', name), module: mfa.elements[0], fn: mfa.elements[1], args: withMessage(), options: c.elements[5] }
+    }
     default:
       return { op: 'other', code, name, control: c, message: m.message }
   }
@@ -191,4 +200,9 @@ export function monitorControl (from: ErlPid, to: ErlPid | Atom, ref: ErlRef, de
 export function monitorExitControl (from: ErlPid | Atom, to: ErlPid, ref: ErlRef, reason: Term, payload: boolean): { control: Tuple, message?: Term } {
   if (payload) return { control: tuple(CONTROL.PAYLOAD_MONITOR_P_EXIT, from, to, ref), message: reason }
   return { control: tuple(CONTROL.MONITOR_P_EXIT, from, to, ref, reason) }
+}
+
+/** SPAWN_REPLY `{31, ReqId, To, Flags, Result}`: Flags 1 linked, 2 monitored; Result the new pid or an error atom. */
+export function spawnReplyControl (reqId: ErlRef, to: ErlPid, flags: number, result: ErlPid | Atom): Tuple {
+  return tuple(CONTROL.SPAWN_REPLY, reqId, to, flags, result)
 }

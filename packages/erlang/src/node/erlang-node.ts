@@ -26,6 +26,8 @@
  *   (logged, and emitted as 'bad_packet' with the ErlPacketError); the node
  *   keeps serving. A send to a pid or name that is not there is dropped, as
  *   in Erlang.
+ * - `registerRpc(module, fn, impl)`: rpc:call / erpc:call from erl (a
+ *   SPAWN_REQUEST of erpc:execute_call) runs impl; other spawns: notsup.
  * - Links, exit signals and monitors cross both ways (LINK, UNLINK_ID and its
  *   ack, EXIT / EXIT2 with payload, MONITOR_P, DEMONITOR_P,
  *   MONITOR_P_EXIT) and the runtime applies Erlang's exit-signal rules. A
@@ -41,7 +43,7 @@ import {
 } from '@tekka/actors'
 import { Atom, type ErlPid, Tuple, atom, tuple, type Term } from '../etf/terms.js'
 import type { ErlConnection, ErlCloseReason } from '../dist/connection.js'
-import { exitControl, linkControl, monitorControl, monitorExitControl, readControl, regSendControl, sendControl, unlinkAckControl, unlinkControl, type Control } from '../dist/control.js'
+import { exitControl, linkControl, monitorControl, monitorExitControl, readControl, regSendControl, sendControl, spawnReplyControl, unlinkAckControl, unlinkControl, type Control } from '../dist/control.js'
 import { ErlPacketError } from '../dist/errors.js'
 import { DEFAULT_DFLAGS, DFLAG } from '../dist/flags.js'
 import { startErlDist, type ErlDistNode, type ErlDistNodeOptions } from '../dist/node.js'
@@ -59,13 +61,17 @@ export interface ErlangNodeEvents {
   bad_packet: [peer: string, err: ErlPacketError]
 }
 
-/** What this node advertises by default: DEFAULT_DFLAGS, the atom cache in distribution headers, fragments. */
-export const ERLANG_NODE_DFLAGS = DEFAULT_DFLAGS | DFLAG.DIST_HDR_ATOM_CACHE | DFLAG.FRAGMENTS
+/** What this node advertises by default: DEFAULT_DFLAGS, the atom cache in distribution headers, fragments, spawn requests (erpc). */
+export const ERLANG_NODE_DFLAGS = DEFAULT_DFLAGS | DFLAG.DIST_HDR_ATOM_CACHE | DFLAG.FRAGMENTS | DFLAG.SPAWN
 
 const GEN_CALL = atom('$gen_call')
 const IS_AUTH = atom('is_auth')
 const YES = atom('yes')
 const NET_KERNEL = 'net_kernel'
+const ERPC = atom('erpc')
+const EXECUTE_CALL = atom('execute_call')
+/** An exit reason `{'$erl', Term}` crosses as Term (an rpc answer built here). */
+const ERL_REASON = atom('$erl')
 
 export class ErlangNode extends EventEmitter<ErlangNodeEvents> {
   readonly name: string
@@ -78,6 +84,7 @@ export class ErlangNode extends EventEmitter<ErlangNodeEvents> {
   readonly #queued = new Map<string, EncodedMessage[]>()
   #netKernel: Pid | undefined
   #unlinkId = 1
+  readonly #rpcs = new Map<string, (...args: unknown[]) => unknown>()
 
   /** @internal use startErlangNode */
   constructor (dist: ErlDistNode, runtime: Runtime, opts: ErlangNodeOptions) {
@@ -148,9 +155,10 @@ export class ErlangNode extends EventEmitter<ErlangNodeEvents> {
     return p instanceof Pid ? this.#mapping.pidToErlang(p) : atom(p.name)
   }
 
-  /** An exit reason for Erlang: a string is the atom (`'normal'` is normal), an Error `{error, <<Message>>}`, the rest its term (an atom naming it if it has none). */
+  /** An exit reason for Erlang: `{'$erl', T}` is the term T as it is (the erpc answers); a string is the atom (`'normal'` is normal), an Error `{error, <<Message>>}`, the rest its term (an atom naming it if it has none). */
   #reasonOut (reason: unknown): Term {
     if (typeof reason === 'string') return atom(reason)
+    if (reason instanceof Tuple && reason.size === 2 && reason.elements[0] === ERL_REASON) return reason.elements[1]
     if (reason instanceof Error) return tuple(atom('error'), Buffer.from(reason.message))
     const t = this.#mapping.toErlang(reason)
     try { encodeMessage(tuple(0), t) } catch { return atom(String(reason)) }
@@ -268,9 +276,61 @@ export class ErlangNode extends EventEmitter<ErlangNodeEvents> {
         this.#inbound.down(watcher, ref, target, this.#reasonIn(c.reason))
         return
       }
+      case 'spawn_request':
+        this.#spawnRequest(peer, c)
+        return
       default:
         this.#logger.debug('erlang control message not bridged: ignored', { peer, op: c.name })
     }
+  }
+
+  /**
+   * Registers `impl` as `module:fn` for rpc:call / erpc:call from Erlang
+   * nodes: called with the call's arguments (tekka values), its result (or
+   * promise) is the call's; a throw is `{badrpc, {'EXIT', {{tekka_error, <<Message>>}, []}}}` there.
+   */
+  registerRpc (module: string, fn: string, impl: (...args: unknown[]) => unknown): void {
+    if (typeof impl !== 'function') throw new BadArgError(`rpc ${module}:${fn} needs a function`)
+    this.#rpcs.set(`${module}:${fn}`, impl)
+  }
+
+  /**
+   * erpc:call (and so rpc:call) arrives as SPAWN_REQUEST of
+   * `erpc:execute_call(Ref, M, F, A)` with a monitor: run the registered
+   * function in a new tekka process monitored by the caller, whose exit
+   * reason is the answer (`{Ref, return, Result}`, or erpc's error forms;
+   * `undef` for a function not registered). Any other spawn is refused
+   * with `notsup`.
+   */
+  #spawnRequest (peer: string, c: Extract<Control, { op: 'spawn_request' }>): void {
+    const m = this.#mapping
+    const from = m.pidToTekka(c.from)
+    const args = c.args
+    const opts = Array.isArray(c.options) ? c.options as Term[] : []
+    const ok = c.module === ERPC && c.fn === EXECUTE_CALL && Array.isArray(args) && args.length === 4 &&
+      args[1] instanceof Atom && args[2] instanceof Atom && (Array.isArray(args[3]) || typeof args[3] === 'string') && from instanceof Pid
+    if (!ok) {
+      this.#signal(peer, () => ({ control: spawnReplyControl(c.reqId, c.from, 0, atom('notsup')) }))
+      return
+    }
+    const [ref, mod, fn, list] = args as [Term, Atom, Atom, Term[] | string]
+    // A list of small integers came as STRING_EXT: its code points are the arguments.
+    const fargs: Term[] = typeof list === 'string' ? Array.from(list, (ch) => ch.codePointAt(0) as number) : list
+    const impl = this.#rpcs.get(`${mod.name}:${fn.name}`)
+    const pid = this.runtime.spawn(async (ctx) => {
+      if (impl === undefined) { ctx.exit(tuple(ERL_REASON, tuple(ref, atom('error'), atom('undef'), [tuple(mod, fn, fargs, [])]))); return }
+      let result: unknown
+      try {
+        result = await impl(...fargs.map((a) => m.toTekka(a)))
+      } catch (err) {
+        ctx.exit(tuple(ERL_REASON, tuple(ref, atom('error'), tuple(atom('tekka_error'), Buffer.from(err instanceof Error ? err.message : String(err))), [])))
+      }
+      ctx.exit(tuple(ERL_REASON, tuple(ref, atom('return'), m.toErlang(result))))
+    })
+    let flags = 0
+    if (opts.includes(atom('monitor'))) { this.#inbound.monitor(from, pid, new ForeignRef(c.reqId)); flags |= 2 }
+    if (opts.includes(atom('link'))) { this.#inbound.link(from, pid); flags |= 1 }
+    this.#signal(peer, () => ({ control: spawnReplyControl(c.reqId, c.from, flags, m.pidToErlang(pid)) }))
   }
 
   #down (peer: string, reason: ErlCloseReason): void {
