@@ -8,6 +8,9 @@
  * const node = await startErlDist({ name: 'tk@127.0.0.1', cookie: 'secret' })   // registers with epmd
  * const link = await node.connect('e1@127.0.0.1')                               // handshake v6, MD5 cookie
  * link.on('frame', (packet) => ...)                                             // each distribution packet, unparsed
+ *
+ * const tk = await startErlangNode({ name: 'tk@127.0.0.1', cookie: 'secret' })  // a tekka runtime on it
+ * await tk.ping('e1@127.0.0.1')                                                 // 'pong'; SEND / REG_SEND both ways
  * ```
  */
 
@@ -25,5 +28,17 @@ export { DFLAG, MANDATORY_DFLAGS_25, DEFAULT_DFLAGS, flagNames } from './dist/fl
 export type { DflagName } from './dist/flags.js'
 export { epmdRegister, epmdPortPlease, epmdNames, epmdResolver, portRuleResolver, epmdPortOf, EPMD_DEFAULT_PORT, EKKA_BASE_PORT } from './epmd.js'
 export type { EpmdOptions, EpmdRegisterOptions, EpmdRegistration, EpmdNodeEntry, EpmdNames, DistAddress, PortResolver, PortRuleOptions } from './epmd.js'
-export { EpmdError, ERLANG_DIST_ERRORS } from './dist/errors.js'
-export type { EpmdErrorCode } from './dist/errors.js'
+export { EpmdError, ErlPacketError, ERLANG_DIST_ERRORS } from './dist/errors.js'
+export type { EpmdErrorCode, ErlPacketErrorCode } from './dist/errors.js'
+
+// distribution packets and control messages
+export { PacketReader, passThrough, encodeMessage, packetOf, PASS_THROUGH } from './dist/packet.js'
+export type { DistMessage, PacketReaderOptions, EncodedMessage } from './dist/packet.js'
+export { CONTROL, readControl, sendControl, regSendControl, linkControl, unlinkControl, unlinkAckControl, exitControl, monitorControl, monitorExitControl } from './dist/control.js'
+export type { Control } from './dist/control.js'
+
+// a tekka runtime on Erlang's distribution
+export { startErlangNode, ErlangNode, ERLANG_NODE_DFLAGS } from './node/erlang-node.js'
+export type { ErlangNodeOptions, ErlangNodeEvents } from './node/erlang-node.js'
+export { PidMapping, ForeignRef } from './node/mapping.js'
+export type { PidMappingOptions } from './node/mapping.js'

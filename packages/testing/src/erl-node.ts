@@ -12,8 +12,10 @@
  * ```
  *
  * An erl node prints `ready` once up, then one line per event:
- * `nodeup N`, `nodedown N`, `connect N true|false`, `nodes [..]`. Its stdin
- * takes `connect N`, `disconnect N`, `nodes`; it halts when stdin closes, so
+ * `nodeup N`, `nodedown N`, `connect N true|false`, `nodes [..]`,
+ * `eval {ok, V} | {error, C, R}` (printed with ~w). Its stdin takes
+ * `connect N`, `disconnect N`, `nodes`, `eval Exprs.` (one line, evaluated
+ * in the node's main process: `eval(expr)`); it halts when stdin closes, so
  * it ends with the test process even when that dies by SIGKILL. Exit hooks
  * kill every erl and epmd started here however the test process ends.
  *
@@ -95,6 +97,7 @@ const PROGRAM = [
   '  {cmd, "connect " ++ N} -> io:format("connect ~s ~p~n", [N, net_kernel:connect_node(list_to_atom(N))]), Loop();',
   '  {cmd, "disconnect " ++ N} -> io:format("disconnect ~s ~p~n", [N, erlang:disconnect_node(list_to_atom(N))]), Loop();',
   '  {cmd, "nodes"} -> io:format("nodes ~w~n", [nodes(connected)]), Loop();',
+  '  {cmd, "eval " ++ E} -> io:format("eval ~w~n", [try {ok, Ts, _} = erl_scan:string(E), {ok, Es} = erl_parse:parse_exprs(Ts), {value, V, _} = erl_eval:exprs(Es, []), {ok, V} catch C:R -> {error, C, R} end]), Loop();',
   '  {nodeup, N, _} -> io:format("nodeup ~s~n", [N]), Loop();',
   '  {nodedown, N, _} -> io:format("nodedown ~s~n", [N]), Loop();',
   '  _ -> Loop()',
@@ -232,6 +235,18 @@ export class ErlNode {
     this.command(`connect ${peer}`)
     const line = await this.waitForLine(new RegExp(`^connect ${peer.replace(/[.]/g, '\\.')} (true|false|ignored)$`), timeout, since)
     return line.endsWith(' true')
+  }
+
+  /**
+   * Evaluates `exprs` (Erlang expressions, one line, no final dot) in the
+   * node's main process: what it printed with ~w, `{ok,V}` or
+   * `{error,Class,Reason}`. Evals are answered in order; run one at a time.
+   */
+  async eval (exprs: string, timeout = 15_000): Promise<string> {
+    const since = this.mark()
+    this.command(`eval ${exprs}.`)
+    const line = await this.waitForLine(/^eval /, timeout, since)
+    return line.slice('eval '.length)
   }
 
   kill (signal: NodeJS.Signals = 'SIGKILL'): void {
