@@ -2,7 +2,7 @@
 // forms a cluster of 100, splits it two ways until every link across ticks
 // out, restores the links, and checks that one cluster comes back (every
 // node lists every other, up, with a link to each: none isolated) with at
-// most MAX_HEALS heals. One seed costs about 55 s of CPU on one core, so
+// most MAX_HEALS heals. One seed takes about 35 s on the shared 2-core box, so
 // the unit tier runs 1 seed and `npm test` 3 (TEKKA_SIM_SCALE_SEEDS sets it);
 // `npm run sim -- --nodes 100 --seeds 200` runs more, and prints how to
 // replay a failing one.
