@@ -1,6 +1,7 @@
 /**
  * The simulation at scale (tens to a thousand nodes): one seed forms a
- * cluster (every node joins the first at once, as autocluster does), splits
+ * cluster (every node joins the first at once, as autocluster does, in
+ * waves of JOIN_WAVE), splits
  * it two ways for long enough that every link across ticks out, restores
  * the links and waits for one cluster again. It measures what grows with n
  * and checks the invariants a large cluster must keep:
@@ -22,6 +23,12 @@ import { settled, TICK } from './run.js'
 
 /** Heals one two-way split may take: one, and one more for a side that saw the other late. */
 export const MAX_HEALS = 2
+/**
+ * Nodes joining at once: a node answers at most 256 handshakes at a time
+ * (maxPendingHandshakes) and refuses the rest, so larger clusters join in
+ * waves, as autocluster's retries would spread them.
+ */
+const JOIN_WAVE = 128
 /** How long one cluster must hold to count, ms. */
 const STABLE = 8000
 /** Bounds, ms of simulated time. */
@@ -65,7 +72,10 @@ export async function runScaleSeed (nodes: number, seed: number, verbose = false
     for (const n of sim.nodes) await sim.startNode(n)
     const t0 = sim.now
     const [first, ...rest] = sim.nodes
-    await sim.drive(Promise.all(rest.map(async (n) => await n.dist.membership.join(first.name))), FORM_MAX, 'every node joins the first')
+    for (let i = 0; i < rest.length; i += JOIN_WAVE) {
+      const wave = rest.slice(i, i + JOIN_WAVE)
+      await sim.drive(Promise.all(wave.map(async (n) => await n.dist.membership.join(first.name))), FORM_MAX, `nodes ${i + 2}..${i + 1 + wave.length} join the first`)
+    }
     formMs = await sim.runUntil(() => sim.converged(), FORM_MAX - (sim.now - t0), 'the cluster forms') - t0
 
     // Two membership rounds first: a cluster formed at once still differs in entries no
