@@ -5,9 +5,10 @@
  * control frame queued during a multi-megabyte message waits for at most the
  * batch being written, never for the rest of the message.
  *
- * Small messages are copied, framed, into runs: buffers of a few dozen KiB
- * that fill back to back as messages come (`appendControl`, `appendData`,
- * from the codec's scratch bytes), so a thousand small messages cost no
+ * Small messages are copied, framed, into runs: buffers (a connection's
+ * first of a KiB, each new one twice the last, up to 64 KiB) that fill
+ * back to back as messages come (`appendControl`, `appendData`, from the
+ * codec's scratch bytes), so a thousand small messages cost no
  * buffer of their own, no queue entry each and no copy at write time: a
  * batch hands the socket the run's bytes not yet taken, and later messages
  * keep filling the same run behind them.
@@ -56,6 +57,13 @@ const FREE_RUNS = 4
 const RUN_SIZE = 64 * 1024
 /** ...but no smaller than this. */
 const MIN_RUN_SIZE = 4 * 1024
+/**
+ * A connection's first runs are this small, and each new one twice the last
+ * up to the run size: a link that carries little (ticks, a few signals)
+ * holds a KiB or two, not two runs of 64 KiB. A full mesh of n nodes has
+ * n^2 links; at a thousand nodes, 64 KiB runs were 128 GB.
+ */
+const FIRST_RUN_SIZE = 1024
 /** Payloads up to this are copied four bytes at a time through DataViews; larger ones with Buffer#copy. */
 const LOOP_COPY_MAX = 256
 
@@ -75,6 +83,8 @@ export class Outbox {
   #openControl: Run | undefined
   #openData: Run | undefined
   readonly #runSize: number
+  /** The size of the next run made (not reused): grows to #runSize. */
+  #nextRunSize: number
   /** Frames above this get a buffer of their own rather than a place in a run. */
   readonly #runFrameMax: number
   #bytes = 0
@@ -90,6 +100,7 @@ export class Outbox {
     this.#runSize = Math.max(MIN_RUN_SIZE, Math.min(RUN_SIZE, fragmentSize))
     // A data message above fragmentSize is fragmented, never put in a run.
     this.#runFrameMax = Math.min(this.#runSize >> 2, fragmentSize)
+    this.#nextRunSize = Math.min(FIRST_RUN_SIZE, this.#runSize)
   }
 
   get bytes (): number {
@@ -106,13 +117,13 @@ export class Outbox {
   }
 
   pushTick (): void {
-    this.#openControl = undefined
+    this.#closeControl()
     this.#control.push(TICK_FRAME)
   }
 
   /** `buf`: an encoded message behind SMALL_HEADER_SIZE bytes of headroom. */
   pushControl (buf: Buffer): void {
-    this.#openControl = undefined
+    this.#closeControl()
     this.#control.push(framed(KIND_CONTROL, buf))
     this.#bytes += buf.length - SMALL_HEADER_SIZE
   }
@@ -120,9 +131,20 @@ export class Outbox {
   /** `buf`: an encoded message behind SMALL_HEADER_SIZE bytes of headroom. */
   pushData (buf: Buffer): void {
     const payload = buf.length - SMALL_HEADER_SIZE
-    this.#openData = undefined
+    if (this.#openData?.queued === true) this.#openData = undefined
     this.#data.push(payload > this.fragmentSize ? { buf, offset: SMALL_HEADER_SIZE } : framed(KIND_DATA, buf))
     this.#bytes += payload
+  }
+
+  /**
+   * A frame queued on its own comes after what the open run holds: a run in
+   * the queue takes no more frames. A run wholly taken stays open: frames
+   * after this one fill it from where it was taken and queue it again,
+   * behind this one (ticks come between control messages on an idle link
+   * every tick: closing the run each time made a new run each time).
+   */
+  #closeControl (): void {
+    if (this.#openControl?.queued === true) this.#openControl = undefined
   }
 
   /** Queues the encoded message `src[start..end)` (copied now) as a control frame. */
@@ -132,7 +154,7 @@ export class Outbox {
       return
     }
     let run = this.#openControl
-    if (run === undefined || run.buf.length - run.used < end - start + SMALL_HEADER_SIZE) run = this.#openControl = this.#newRun()
+    if (run === undefined || run.buf.length - run.used < end - start + SMALL_HEADER_SIZE) run = this.#openControl = this.#newRun(end - start + SMALL_HEADER_SIZE)
     if (!run.queued) { run.queued = true; this.#control.push(run) }
     this.#append(run, KIND_CONTROL, src, start, end)
   }
@@ -144,7 +166,7 @@ export class Outbox {
       return
     }
     let run = this.#openData
-    if (run === undefined || run.buf.length - run.used < end - start + SMALL_HEADER_SIZE) run = this.#openData = this.#newRun()
+    if (run === undefined || run.buf.length - run.used < end - start + SMALL_HEADER_SIZE) run = this.#openData = this.#newRun(end - start + SMALL_HEADER_SIZE)
     if (!run.queued) { run.queued = true; this.#data.push(run) }
     this.#append(run, KIND_DATA, src, start, end)
   }
@@ -160,7 +182,8 @@ export class Outbox {
     let run = control ? this.#openControl : this.#openData
     for (let attempt = 0; attempt < 2; attempt++) {
       if (run === undefined || run.buf.length - run.used <= SMALL_HEADER_SIZE) {
-        run = this.#newRun()
+        // A second try has all the room a message may have.
+        run = this.#newRun(attempt === 0 ? 0 : max + SMALL_HEADER_SIZE)
         if (control) this.#openControl = run
         else this.#openData = run
       }
@@ -216,9 +239,16 @@ export class Outbox {
     this.#bytes += payload
   }
 
-  #newRun (): Run {
-    const run = this.#free.pop()
-    if (run === undefined) return new Run(this.#runSize)
+  /** A run with room for `need` bytes at least: a written one again, else a new one. */
+  #newRun (need: number): Run {
+    let run = this.#free.pop()
+    // Runs made while they were still growing are smaller: one too small is let go.
+    while (run !== undefined && run.buf.length < need) run = this.#free.pop()
+    if (run === undefined) {
+      const size = Math.max(this.#nextRunSize, need)
+      this.#nextRunSize = Math.min(this.#runSize, 2 * size)
+      return new Run(size)
+    }
     run.start = run.used = run.payload = 0
     return run
   }

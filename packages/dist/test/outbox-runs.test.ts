@@ -73,4 +73,37 @@ test('runs are reused only once written', () => {
   assert.equal(drain(box).length, 200)
 })
 
+test('a tick or a whole message after a run wholly taken goes before what fills that run next, and the run is kept', () => {
+  const box = new Outbox(64 * 1024)
+  box.appendControl(msg('C1'), 0, 2)
+  box.appendData(msg('D1'), 0, 2)
+  const first = box.take(1 << 20)!
+  box.written()
+  box.pushTick()
+  box.appendControl(msg('C2'), 0, 2)
+  box.pushData(withHeadroom(msg('whole')))
+  box.appendData(msg('D2'), 0, 2)
+  const second = box.take(1 << 20)!
+  assert.is(second.parts[1].buffer, first.parts[0].buffer, 'C2 in the run of C1')
+  assert.is(second.parts[3].buffer, first.parts[1].buffer, 'D2 in the run of D1')
+  const d = new FrameDecoder()
+  const frames = d.push(Buffer.concat(second.parts)).map((f) => f.length === 0 ? 'tick' : `${f[0]}:${f.subarray(1).toString()}`)
+  assert.equal(frames, ['tick', '2:C2', '1:whole', '1:D2'])
+  assert.is(first.parts.map((p) => p.subarray(5).toString()).join(','), 'C1,D1', 'the first batch untouched')
+})
+
+test('a new outbox starts with small runs, each new one twice the last, and a message too big for one gets a run it fits', () => {
+  const box = new Outbox(64 * 1024)
+  for (let i = 0; i < 300; i++) box.appendData(msg(String(i % 10).repeat(40)), 0, 40)
+  const sizes = box.take(1 << 20)!.parts.map((p) => p.length)
+  // 45 bytes a frame: 22 fill the first KiB, 45 the next 2 KiB, ...
+  assert.equal(sizes.slice(0, 3), [22 * 45, 45 * 45, 91 * 45])
+  box.written()
+  const big = new Outbox(64 * 1024)
+  big.appendControl(Buffer.alloc(3000, 'x'), 0, 3000)
+  assert.ok(big.appendWith(true, 10_000, (buf, start, limit) => limit - start >= 9000 ? start + 9000 : -1), 'written in place in a run with room for it')
+  const b = big.take(1 << 20)!
+  assert.equal(b.parts.map((p) => p.length), [3005, 9005])
+})
+
 test.run()

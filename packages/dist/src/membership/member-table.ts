@@ -10,6 +10,7 @@
  * Each node's guid (its age) is reported by the node itself; tables keep the
  * newest guid they have seen for a node (guids grow with time).
  */
+import { createHash } from 'node:crypto'
 import { isGuid } from './guid.js'
 import { isNodeName } from '../node-name.js'
 
@@ -57,6 +58,8 @@ function maxGuid (a: string, b: string): string {
 export class MemberTable {
   readonly self: string
   #entries = new Map<string, Entry>()
+  /** The digest of the entries, until they change. */
+  #digest: string | undefined
 
   constructor (self: string, entries: readonly Entry[] = []) {
     this.self = self
@@ -69,6 +72,20 @@ export class MemberTable {
 
   entries (): Entry[] {
     return [...this.#entries.values()]
+  }
+
+  /**
+   * A hash of what merging compares (per node: state, version, by, guid),
+   * in node order: two tables with the same digest have nothing to give
+   * each other. Kept until the table changes.
+   */
+  digest (): string {
+    if (this.#digest !== undefined) return this.#digest
+    const h = createHash('sha256')
+    for (const e of [...this.#entries.values()].sort((a, b) => a.node < b.node ? -1 : a.node > b.node ? 1 : 0)) {
+      h.update(`${e.node} ${e.state} ${e.version} ${e.by} ${e.guid}\n`)
+    }
+    return (this.#digest = h.digest('base64'))
   }
 
   isMember (node: string): boolean {
@@ -92,6 +109,7 @@ export class MemberTable {
       at
     }
     this.#entries.set(node, after)
+    this.#digest = undefined
     return { node, before, after }
   }
 
@@ -100,6 +118,7 @@ export class MemberTable {
     const e = this.#entries.get(node)
     if (e === undefined || guid <= e.guid) return false
     this.#entries.set(node, { ...e, guid })
+    this.#digest = undefined
     return true
   }
 
@@ -107,6 +126,7 @@ export class MemberTable {
   merge (theirs: readonly Entry[]): Change[] {
     const changes: Change[] = []
     for (const t of theirs) {
+      this.#digest = undefined
       const mine = this.#entries.get(t.node)
       if (mine === undefined) {
         this.#entries.set(t.node, t)
@@ -128,6 +148,7 @@ export class MemberTable {
   /** Forgets everything but `keep` (a node that left starts a cluster of its own). */
   reset (keep: Entry): void {
     this.#entries = new Map([[keep.node, keep]])
+    this.#digest = undefined
   }
 }
 

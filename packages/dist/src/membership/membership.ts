@@ -3,8 +3,12 @@
  * node's cluster, how old each member is (its guid), and whether it is up.
  *
  * - The member table (member-table.ts) is replicated by gossip between
- *   members: on every change, on every nodeup between members, and every
- *   `antiEntropy` ms. It is kept on disk when a data dir is given.
+ *   members: what changed, on every change; the table, on every nodeup
+ *   between members; and every `antiEntropy` ms its digest, which a member
+ *   whose table differs answers with its table (so each side of a
+ *   difference sends the other its table within one period, and a round
+ *   costs n small messages per node instead of n tables of n entries).
+ *   It is kept on disk when a data dir is given.
  * - Status: a member is `up` while this node has a link to it (itself
  *   always), else `down`; `joining` / `leaving` while this node joins or
  *   leaves, `healing` while autoheal says so.
@@ -45,6 +49,14 @@ interface Gossip {
   cluster: string
   from: string
   entries: unknown[]
+}
+
+/** The periodic round: what this node's table hashes to (MemberTable.digest). */
+interface Digest {
+  t: 'digest'
+  cluster: string
+  from: string
+  digest: string
 }
 
 export class Membership {
@@ -342,9 +354,21 @@ export class Membership {
     if (node !== this.#name) this.#d.runtime.send({ name: PROCESS_NAME, node }, this.#gossip())
   }
 
-  #broadcast (): void {
-    const g = this.#gossip()
+  /**
+   * Sends the table, or only `entries` (what just changed: merging is per
+   * entry, so the rest adds nothing a member has not had already and the
+   * periodic round brings whatever it missed), to every member with a link.
+   * A full table to every member on every change made forming a cluster of
+   * n nodes cost n^4 entries on the wire; deltas make it n^3.
+   */
+  #broadcast (entries?: Entry[]): void {
+    const g: Gossip = { t: 'gossip', cluster: this.cluster, from: this.#name, entries: entries ?? this.#table.entries() }
     for (const e of this.#table.members()) if (e.node !== this.#name && this.#d.net.isConnected(e.node)) this.#d.runtime.send({ name: PROCESS_NAME, node: e.node }, g)
+  }
+
+  #broadcastDigest (): void {
+    const d: Digest = { t: 'digest', cluster: this.cluster, from: this.#name, digest: this.#table.digest() }
+    for (const e of this.#table.members()) if (e.node !== this.#name && this.#d.net.isConnected(e.node)) this.#d.runtime.send({ name: PROCESS_NAME, node: e.node }, d)
   }
 
   #parseEntries (raw: unknown, from: string): Entry[] | undefined {
@@ -362,8 +386,9 @@ export class Membership {
   }
 
   #onGossip (m: unknown): void {
-    const g = m as Partial<Gossip>
-    if (typeof g !== 'object' || g === null || g.t !== 'gossip' || typeof g.from !== 'string') {
+    const g = m as Partial<Gossip> & Partial<Digest>
+    const digest = g?.t === 'digest' && typeof g.digest === 'string'
+    if (typeof g !== 'object' || g === null || (g.t !== 'gossip' && !digest) || typeof g.from !== 'string') {
       this.log.warn('unexpected message to the membership process', { msg: JSON.stringify(m)?.slice(0, 200) })
       return
     }
@@ -374,6 +399,11 @@ export class Membership {
     // Only members gossip to each other; anything else is stale (a node that left, or was removed).
     if (!this.#table.isMember(g.from)) {
       this.log.debug('gossip from a non-member ignored', { from: g.from })
+      return
+    }
+    if (digest) {
+      // A member whose table differs gets ours; its own round brings us its.
+      if (g.digest !== this.#table.digest()) this.#gossipTo(g.from)
       return
     }
     const theirs = this.#parseEntries(g.entries, g.from)
@@ -408,7 +438,7 @@ export class Membership {
       }
     }
     if (changes.length > 0) {
-      this.#broadcast()
+      this.#broadcast(changes.map((c) => this.#table.get(c.node) ?? c.after))
       this.#save()
     }
   }
@@ -446,7 +476,7 @@ export class Membership {
     if (!this.#running) return
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined
-      this.#broadcast()
+      this.#broadcastDigest()
       this.#schedule()
     }, this.#opts.antiEntropy)
   }

@@ -81,6 +81,7 @@ export class SimCluster {
   readonly rng: Rng
   readonly net: SimNetwork
   readonly nodes: SimNode[] = []
+  readonly #byName = new Map<string, SimNode>()
   readonly events: RecordedEvent[] = []
   /** `heal.reboot` events so far (counted as they come: the invariants ask every 250 ms). */
   reboots = 0
@@ -98,10 +99,11 @@ export class SimCluster {
     this.#rngNodes = this.rng.fork()
     this.#dataDir = dataDir()
     for (let i = 1; i <= cfg.nodes; i++) this.nodes.push(new SimNode(i))
+    for (const n of this.nodes) this.#byName.set(n.name, n)
   }
 
   node (name: string): SimNode {
-    const n = this.nodes.find((x) => x.name === name)
+    const n = this.#byName.get(name)
     if (n === undefined) throw new Error(`no node ${name}`)
     return n
   }
@@ -260,10 +262,12 @@ export class SimCluster {
    * With `allowDead`, a node that is dead for good may still be listed (down).
    */
   converged (allowDead = false): string | undefined {
-    // Runs every 250 ms of simulated time on every node: nothing is allocated unless a check fails.
+    // Runs every 250 ms of simulated time on every node: linear in the members per node (a
+    // cluster of n nodes is n^2 checks), and nothing is allocated unless a check fails.
     const live: SimNode[] = []
     for (const n of this.nodes) if (n.alive) live.push(n)
-    const isDead = (x: string): boolean => allowDead && this.nodes.some((n) => !n.alive && n.name === x)
+    const isDead = (x: string): boolean => allowDead && this.#byName.get(x)?.alive === false
+    const isLive = (x: string): boolean => this.#byName.get(x)?.alive === true
     for (const n of live) {
       const m = n.dist.membership
       const partitions = m.partitions()
@@ -276,7 +280,7 @@ export class SimCluster {
       for (const x of members) {
         if (isDead(x.node)) continue
         listed++
-        if (!live.some((l) => l.name === x.node)) unexpected = true
+        if (!isLive(x.node)) unexpected = true
       }
       if (unexpected || listed !== live.length) {
         const names = members.map((x) => x.node).filter((x) => !isDead(x)).sort()

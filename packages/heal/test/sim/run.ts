@@ -122,7 +122,7 @@ export async function runSeed (seed: number, verbose = false): Promise<SeedResul
  * healed, after the fault ended); resolves with when that stretch began.
  * Throws if it has not begun within `bound` ms.
  */
-async function settled (sim: SimCluster, allowDead: boolean, window: number, bound: number, what: string): Promise<number> {
+export async function settled (sim: SimCluster, allowDead: boolean, window: number, bound: number, what: string): Promise<number> {
   const deadline = sim.now + bound
   const reboots = (): number => sim.reboots
   let since: number | undefined

@@ -77,6 +77,10 @@ export class SimSocket extends Duplex {
   }
 }
 
+function pairKey (from: string, to: string): string {
+  return `${from}>${to}`
+}
+
 export class SimNetwork {
   readonly clock: SimClock
   readonly #rng: Rng
@@ -85,7 +89,16 @@ export class SimNetwork {
   /** Cut directions: `from` host -> the hosts it cannot send to. Checked on every packet. */
   readonly #cut = new Map<string, Set<string>>()
   readonly #crashed = new Set<string>()
-  readonly #sockets = new Set<SimSocket>()
+  /**
+   * Live sockets by `local>remote` host pair and by local host, so a restore
+   * or a crash touches only its own sockets (a cluster of n hosts has n^2
+   * of them). Sets keep insertion order: sockets are visited in the order
+   * they were made, as a single list of them would be.
+   */
+  readonly #byPair = new Map<string, Set<SimSocket>>()
+  readonly #byHost = new Map<string, Set<SimSocket>>()
+  /** What has been sent so far: packets (data, fin, rst) and data bytes, for the scaling figures. */
+  readonly sent = { packets: 0, bytes: 0 }
 
   constructor (clock: SimClock, rng: Rng, latency: [number, number] = [1, 5]) {
     this.clock = clock
@@ -116,12 +129,14 @@ export class SimNetwork {
     const tos = this.#cut.get(from)
     if (tos?.delete(to) !== true) return
     if (tos.size === 0) this.#cut.delete(from)
-    for (const s of this.#sockets) {
-      if (s.localHost !== from || s.remoteHost !== to || s.held.length === 0) continue
+    const sockets = this.#byPair.get(pairKey(from, to))
+    if (sockets === undefined) return
+    for (const s of [...sockets]) {
+      if (s.held.length === 0) continue
       const held = s.held
       s.held = []
       for (const p of held) this.#schedule(s, p)
-      if (s.destroyed) this.#sockets.delete(s)
+      if (s.destroyed) this.#drop(s)
     }
   }
 
@@ -139,11 +154,10 @@ export class SimNetwork {
   crash (host: string): void {
     this.#crashed.add(host)
     for (const [k, l] of this.#listeners) if (l.host === host || k.startsWith(`${host}:`)) this.#listeners.delete(k)
-    for (const s of [...this.#sockets]) {
-      if (s.localHost !== host) continue
+    for (const s of [...this.#byHost.get(host) ?? []]) {
       this.send(s, { kind: 'rst' })
       s.dead = true
-      this.#sockets.delete(s)
+      this.#drop(s)
     }
   }
 
@@ -154,8 +168,9 @@ export class SimNetwork {
 
   /** Resets everything (end of a run): drops every socket without events. */
   clear (): void {
-    for (const s of this.#sockets) { s.dead = true; s.held = [] }
-    this.#sockets.clear()
+    for (const sockets of this.#byHost.values()) for (const s of sockets) { s.dead = true; s.held = [] }
+    this.#byHost.clear()
+    this.#byPair.clear()
     this.#listeners.clear()
   }
 
@@ -163,6 +178,8 @@ export class SimNetwork {
   send (from: SimSocket, p: Packet): void {
     if (from.dead) return
     this.clock.activity++
+    this.sent.packets++
+    if (p.kind === 'data') this.sent.bytes += p.chunk.length
     if (this.isCut(from.localHost, from.remoteHost) || from.held.length > 0) {
       from.held.push(p)
       return
@@ -173,7 +190,22 @@ export class SimNetwork {
   /** @internal */
   forget (s: SimSocket): void {
     // A socket destroyed with packets still held: they are lost with it (as a reset connection's are).
-    if (s.held.length === 0) this.#sockets.delete(s)
+    if (s.held.length === 0) this.#drop(s)
+  }
+
+  #add (s: SimSocket): void {
+    for (const [index, key] of [[this.#byPair, pairKey(s.localHost, s.remoteHost)], [this.#byHost, s.localHost]] as const) {
+      let set = index.get(key)
+      if (set === undefined) index.set(key, set = new Set())
+      set.add(s)
+    }
+  }
+
+  #drop (s: SimSocket): void {
+    for (const [index, key] of [[this.#byPair, pairKey(s.localHost, s.remoteHost)], [this.#byHost, s.localHost]] as const) {
+      const set = index.get(key)
+      if (set?.delete(s) === true && set.size === 0) index.delete(key)
+    }
   }
 
   #schedule (from: SimSocket, p: Packet): void {
@@ -219,8 +251,8 @@ export class SimNetwork {
         const b = new SimSocket(this, to, from, 40000 + this.#rng.int(20000))
         a.peer = b
         b.peer = a
-        this.#sockets.add(a)
-        this.#sockets.add(b)
+        this.#add(a)
+        this.#add(b)
         a.on('error', () => {})
         b.on('error', () => {})
         l.onConnection(b as unknown as Socket)
